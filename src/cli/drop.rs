@@ -1,0 +1,70 @@
+//! `pgfleet drop`: the reverse of `create`.
+
+use clap::Args;
+use pgfleet::Error;
+use pgfleet::provision::{self, Dropped};
+use pgfleet::safety::{self, Destructive, Refusal, Verdict};
+
+use super::{Global, Output};
+
+/// Drop physical databases, or only the schemas a logical database owns when it shares one
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  pgfleet drop                   drop every database of the env
+  pgfleet -e single drop billing drop only the `billing` schema and its history rows
+  pgfleet -e prod drop --allow-protected --yes   (refused without both flags)")]
+pub struct DropArgs {
+    /// Logical databases to drop [default: all]
+    pub databases: Vec<String>,
+    /// Allow this in a protected env (you are still asked to confirm unless --yes)
+    #[arg(long)]
+    pub allow_protected: bool,
+}
+
+pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, Error> {
+    let fleet = global.open()?;
+    confirm(global, out, &fleet.topology, Destructive::Drop, args.allow_protected)?;
+    let selected = fleet.select(&args.databases, false)?;
+    let report = provision::drop(&fleet, &selected).await?;
+    if out.json {
+        out.json(&report);
+        return Ok(0);
+    }
+    for dropped in &report.dropped {
+        out.line(match dropped {
+            Dropped::Database { server, physical_database, existed: true } => {
+                format!("dropped database `{physical_database}` on `{server}`")
+            }
+            Dropped::Database { server, physical_database, existed: false } => {
+                format!("database `{physical_database}` on `{server}` did not exist")
+            }
+            Dropped::Schemas { database, physical_database, schemas } if schemas.is_empty() => {
+                format!("{database}: no schema of it left in `{physical_database}`")
+            }
+            Dropped::Schemas { database, physical_database, schemas } => format!(
+                "{database}: dropped schemas {} in `{physical_database}`",
+                schemas.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+            ),
+        });
+    }
+    Ok(0)
+}
+
+/// Applies the safety rule: refuse, or ask, or go ahead.
+pub fn confirm(
+    global: &Global,
+    out: &Output,
+    topology: &pgfleet::topology::Topology,
+    operation: Destructive,
+    allow_protected: bool,
+) -> Result<(), Error> {
+    match safety::check(topology, operation, allow_protected)? {
+        Verdict::Allowed => Ok(()),
+        Verdict::Confirm { .. } if global.yes => Ok(()),
+        Verdict::Confirm { question } => match out.confirm(&question) {
+            Some(true) => Ok(()),
+            Some(false) => Err(Refusal::Declined { operation }.into()),
+            None => Err(Refusal::Unconfirmed { operation, env: topology.env.clone() }.into()),
+        },
+    }
+}

@@ -1,0 +1,44 @@
+//! `pgfleet exec DB -- CMD ARGS..`: run a command wired to one database.
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::Command;
+
+use clap::Args;
+use pgfleet::Error;
+use pgfleet::wiring::service_env;
+
+use super::Global;
+
+/// Run a command (no shell) with DATABASE_URL and PG* set for a logical database
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  pgfleet exec shared -- psql                    psql on `shared`
+  pgfleet exec billing -- npm run dev            a service pointed at `billing`
+  pgfleet -e single exec billing -- psql -c '\\dt' PGOPTIONS sets the schema's search_path
+
+pgfleet prints nothing on stdout and exits with the command's exit status.")]
+pub struct ExecArgs {
+    /// The logical database
+    pub database: String,
+    /// The command and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+pub fn run(global: &Global, args: &ExecArgs) -> Result<u8, Error> {
+    let fleet = global.open()?;
+    let selected = fleet.select(std::slice::from_ref(&args.database), false)?;
+    let vars = service_env(&fleet, selected[0])?;
+    let (program, rest) = args.command.split_first().expect("clap requires a command");
+    let status = Command::new(program)
+        .args(rest)
+        .envs(vars)
+        .status()
+        .map_err(|source| Error::Spawn { program: program.clone(), source })?;
+    // A command killed by a signal exits as a shell reports it: 128 + signal.
+    let code = status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1);
+    Ok(u8::try_from(code).unwrap_or(1))
+}

@@ -1,0 +1,108 @@
+//! The command line: argument parsing, dispatch, and rendering. Every
+//! behaviour lives in the library; these files turn its values into text.
+
+mod create;
+mod drop;
+mod env;
+mod exec;
+mod graph;
+mod output;
+mod server;
+mod up;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use pgfleet::Error;
+use pgfleet::fleet::{Fleet, OpenOptions};
+
+pub use output::Output;
+
+const ABOUT: &str = "Run the PostgreSQL side of a multi-service repository from one manifest";
+
+const LONG_ABOUT: &str = "\
+pgfleet reads `pgfleet.toml` (searched for from the current folder upwards) and brings \
+every logical database it declares to life on the servers an env places it on: an \
+embedded PostgreSQL it runs itself for local work, or servers you name by URL.";
+
+const EXAMPLES: &str = "\
+Examples:
+  pgfleet up                      start the embedded server and create every database
+  pgfleet -e single up            the same, with the `single` env's placements
+  pgfleet graph --format mermaid  draw the fleet
+  pgfleet exec shared -- psql     open psql on the `shared` database
+  pgfleet server stop             stop the embedded servers
+
+Exit codes: 0 success, 1 an operation failed, 2 usage or manifest error,
+3 a check found something, 4 refused by a safety rule.";
+
+#[derive(Debug, Parser)]
+#[command(name = "pgfleet", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes, before or after the subcommand.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Use the workspace in DIR (the folder holding `pgfleet.toml`)
+    #[arg(short = 'C', long = "workspace", value_name = "DIR", global = true)]
+    pub workspace: Option<PathBuf>,
+    /// The env whose placements to use [default: `workspace.default_env`, else `dev`]
+    #[arg(short, long, env = "PGFLEET_ENV", value_name = "ENV", global = true)]
+    pub env: Option<String>,
+    /// Print one JSON document on stdout; logs stay on stderr
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Answer yes to confirmation prompts
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+    /// Say more (repeat for debug logs)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Print only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Up(up::UpArgs),
+    #[command(subcommand)]
+    Server(server::ServerCommand),
+    Create(create::CreateArgs),
+    Drop(drop::DropArgs),
+    Env(env::EnvArgs),
+    Exec(exec::ExecArgs),
+    Graph(graph::GraphArgs),
+}
+
+/// Runs the command and returns the process exit code.
+pub async fn run(cli: Cli) -> u8 {
+    let out = Output::new(&cli.global);
+    let result = match &cli.command {
+        Command::Up(args) => up::run(&cli.global, &out, args).await,
+        Command::Server(command) => server::run(&cli.global, &out, command).await,
+        Command::Create(args) => create::run(&cli.global, &out, args).await,
+        Command::Drop(args) => drop::run(&cli.global, &out, args).await,
+        Command::Env(args) => env::run(&cli.global, &out, args),
+        Command::Exec(args) => exec::run(&cli.global, args),
+        Command::Graph(args) => graph::run(&cli.global, &out, args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            out.error(&error);
+            error.exit_code()
+        }
+    }
+}
+
+impl Global {
+    fn open(&self) -> Result<Fleet, Error> {
+        Fleet::open(&OpenOptions { workspace: self.workspace.as_deref(), env: self.env.as_deref() })
+    }
+}

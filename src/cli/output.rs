@@ -1,0 +1,77 @@
+//! Where text goes: results on stdout, everything else on stderr, one JSON
+//! document with `--json` (STYLE §11).
+
+use std::io::{IsTerminal, Write};
+
+use pgfleet::Error;
+use serde::Serialize;
+
+use super::Global;
+
+pub struct Output {
+    pub json: bool,
+    pub quiet: bool,
+}
+
+impl Output {
+    pub fn new(global: &Global) -> Output {
+        Output { json: global.json, quiet: global.quiet }
+    }
+
+    /// A line of the command's result (suppressed by `--quiet` and `--json`).
+    pub fn line(&self, text: impl AsRef<str>) {
+        if !self.quiet && !self.json {
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{}", text.as_ref());
+        }
+    }
+
+    /// Text that is the result itself (a picture, a URL): printed even with
+    /// `--quiet`.
+    pub fn text(&self, text: impl AsRef<str>) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = write!(stdout, "{}", text.as_ref());
+    }
+
+    /// The one JSON document of a `--json` run.
+    pub fn json(&self, value: &impl Serialize) {
+        let mut stdout = std::io::stdout().lock();
+        match serde_json::to_string_pretty(value) {
+            Ok(text) => {
+                let _ = writeln!(stdout, "{text}");
+            }
+            Err(e) => {
+                let _ = writeln!(std::io::stderr().lock(), "error: cannot write JSON: {e}");
+            }
+        }
+    }
+
+    /// `error: ...` and `hint: ...` on stderr; with `--json`, also as the
+    /// JSON document on stdout.
+    pub fn error(&self, error: &Error) {
+        let hint = error.hint();
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "error: {error}");
+        if let Some(hint) = &hint {
+            let _ = writeln!(stderr, "hint: {hint}");
+        }
+        if self.json {
+            self.json(&serde_json::json!({
+                "error": error.to_string(),
+                "hint": hint,
+                "exit_code": error.exit_code(),
+            }));
+        }
+    }
+
+    /// Asks a yes/no question on the terminal; `None` when there is none.
+    pub fn confirm(&self, question: &str) -> Option<bool> {
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        let _ = write!(std::io::stderr().lock(), "{question} [y/N] ");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).ok()?;
+        Some(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+    }
+}

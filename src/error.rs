@@ -1,0 +1,112 @@
+//! `pgfleet::Error`: every area's error in one enum, and the one place that
+//! decides exit codes (STYLE §9).
+
+use crate::connect::ConnectError;
+use crate::manifest::ManifestError;
+use crate::safety::Refusal;
+use crate::server::ServerError;
+
+/// Exit codes pinned by SPEC.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const CHECK_FOUND: u8 = 3;
+    pub const REFUSED: u8 = 4;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+
+    #[error(transparent)]
+    Server(#[from] ServerError),
+
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+
+    /// A statement the server refused.
+    #[error("{context}: {}", describe_sql_error(source))]
+    Sql {
+        context: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    #[error("unknown database `{name}` on the command line")]
+    UnknownDatabase {
+        name: String,
+        suggestion: Option<String>,
+        known: Vec<String>,
+    },
+
+    #[error("embedded server `{server}` is not running")]
+    NotRunning { server: String },
+
+    #[error("cannot run `{program}`: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{0}")]
+    Usage(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// 2 for usage and manifest errors, 4 for safety refusals, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Manifest(_) | Error::UnknownDatabase { .. } | Error::Usage(_) => exit::USAGE,
+            Error::Refused(_) => exit::REFUSED,
+            _ => exit::FAILED,
+        }
+    }
+
+    /// The next thing to do, printed as `hint:` under the error.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Manifest(e) => e.hint(),
+            Error::Connect(e) => e.hint(),
+            Error::Server(e) => e.hint(),
+            Error::Refused(e) => Some(e.hint()),
+            Error::Sql { source, .. } => source.as_db_error().and_then(|d| d.hint()).map(str::to_owned),
+            Error::UnknownDatabase { suggestion: Some(s), .. } => Some(format!("did you mean `{s}`?")),
+            Error::UnknownDatabase { known, .. } => Some(format!("the manifest declares: {}", known.join(", "))),
+            Error::NotRunning { .. } => Some("start it with `pgfleet server start` (or `pgfleet up`)".into()),
+            Error::Spawn { .. } | Error::Usage(_) => None,
+        }
+    }
+
+    pub(crate) fn sql(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> Error {
+        let context = context.into();
+        move |source| Error::Sql { context, source }
+    }
+}
+
+/// The server's message and detail, or the driver's own text.
+pub fn describe_sql_error(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{} ({detail})", db.message()),
+            None => db.message().to_owned(),
+        },
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                text.push_str(": ");
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
+            text
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! A loaded workspace in one env: the manifest, its resolved topology, and
+//! the way to reach each server.
+
+use std::path::Path;
+
+use crate::connect::ConnInfo;
+use crate::error::{Error, Result};
+use crate::manifest::{self, Manifest, suggest};
+use crate::server::EmbeddedServer;
+use crate::topology::{self, Endpoint, Placement, Topology};
+
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    pub manifest: Manifest,
+    pub topology: Topology,
+}
+
+/// How to find the workspace and env, as the global flags give them.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions<'a> {
+    /// `-C DIR`; else the manifest is searched for from the current folder up.
+    pub workspace: Option<&'a Path>,
+    /// `--env` or `PGFLEET_ENV`.
+    pub env: Option<&'a str>,
+}
+
+impl Fleet {
+    /// Finds, loads and resolves the manifest.
+    pub fn open(options: &OpenOptions<'_>) -> Result<Fleet> {
+        let manifest = open_manifest(options)?;
+        let env = topology::select_env(&manifest, options.env)?;
+        let topology = topology::resolve(&manifest, &env)?;
+        Ok(Fleet { manifest, topology })
+    }
+
+    /// The placements named on the command line (all when `names` is
+    /// empty), in dependency order; `with_dependencies` adds what they
+    /// depend on.
+    pub fn select(&self, names: &[String], with_dependencies: bool) -> Result<Vec<&Placement>> {
+        for name in names {
+            if !self.manifest.databases.contains_key(name) {
+                let known: Vec<String> = self.manifest.order.clone();
+                return Err(Error::UnknownDatabase {
+                    name: name.clone(),
+                    suggestion: suggest(name, known.iter().map(String::as_str)),
+                    known,
+                });
+            }
+        }
+        if names.is_empty() {
+            return Ok(self.topology.placements.iter().collect());
+        }
+        let mut wanted: std::collections::BTreeSet<&str> = names.iter().map(String::as_str).collect();
+        if with_dependencies {
+            let mut stack: Vec<&str> = wanted.iter().copied().collect();
+            while let Some(name) = stack.pop() {
+                for dep in &self.manifest.databases[name].depends_on {
+                    if wanted.insert(dep) {
+                        stack.push(dep);
+                    }
+                }
+            }
+        }
+        Ok(self.topology.placements.iter().filter(|p| wanted.contains(p.database.as_str())).collect())
+    }
+
+    /// The embedded server called `name`, if this env uses one by that name.
+    pub fn embedded(&self, name: &str) -> Option<EmbeddedServer> {
+        match self.topology.servers.get(name)? {
+            Endpoint::Embedded { root, port } => Some(EmbeddedServer::new(name, root.clone(), *port)),
+            Endpoint::Remote(_) => None,
+        }
+    }
+
+    /// How to reach `server`'s maintenance database (the URL's own database,
+    /// or `postgres` on an embedded server).
+    pub fn server_conninfo(&self, server: &str) -> Result<ConnInfo> {
+        match &self.topology.servers[server] {
+            Endpoint::Remote(info) => Ok(info.clone()),
+            Endpoint::Embedded { root, port } => {
+                let embedded = EmbeddedServer::new(server, root.clone(), *port);
+                let port = match embedded.status()? {
+                    crate::server::ServerStatus::Running { port, .. } => port,
+                    crate::server::ServerStatus::Stopped { .. } => {
+                        return Err(Error::NotRunning { server: server.to_owned() });
+                    }
+                };
+                Ok(ConnInfo::parse(&format!(
+                    "postgresql://{}@127.0.0.1:{port}/postgres?sslmode=disable",
+                    embedded.superuser()
+                ))?)
+            }
+        }
+    }
+
+    /// How to reach the physical database of `placement`.
+    pub fn conninfo(&self, placement: &Placement) -> Result<ConnInfo> {
+        Ok(self.server_conninfo(&placement.server)?.with_dbname(&placement.physical))
+    }
+}
+
+/// Finds and loads the manifest without resolving an env (for commands such
+/// as `server` that need no placements).
+pub fn open_manifest(options: &OpenOptions<'_>) -> Result<Manifest> {
+    let path = match options.workspace {
+        // `-C` names the workspace itself: no walking up from there.
+        Some(dir) => {
+            let file = dir.join(manifest::FILE_NAME);
+            if !file.is_file() {
+                return Err(manifest::ManifestError::NotFound { start: dir.to_path_buf() }.into());
+            }
+            file
+        }
+        None => {
+            let here = std::env::current_dir()
+                .map_err(|e| Error::Usage(format!("cannot read the current folder: {e}")))?;
+            manifest::find(&here)?
+        }
+    };
+    Ok(manifest::load(&path)?)
+}
+
+/// Every embedded server the manifest declares, in name order.
+pub fn embedded_servers(manifest: &Manifest) -> Vec<EmbeddedServer> {
+    manifest
+        .servers
+        .values()
+        .filter_map(|s| match s.kind {
+            manifest::ServerKind::Embedded { port } => Some(EmbeddedServer::new(
+                &s.name,
+                manifest.root.join(".pgfleet").join(&s.name),
+                port,
+            )),
+            manifest::ServerKind::Url(_) => None,
+        })
+        .collect()
+}

@@ -1,0 +1,32 @@
+//! pgfleet runs the PostgreSQL side of a multi-service repository from one
+//! manifest, `pgfleet.toml`: which logical databases exist, where each lives
+//! in each env, and how they are created, migrated and checked.
+//!
+//! The library does the work and returns values; the `pgfleet` binary parses
+//! arguments, calls in here and renders what comes back.
+//!
+//! - [`manifest`]: finding, reading and checking `pgfleet.toml`
+//! - [`topology`]: (manifest, env) -> placements and dependency order
+//! - [`fleet`]: a loaded workspace in one env and how to reach its servers
+//! - [`connect`]: libpq-compatible connection strings, TLS, redaction
+//! - [`server`]: the embedded PostgreSQL pgfleet runs itself
+//! - [`provision`]: `create` and `drop`
+//! - [`wiring`]: the environment `exec` and `env` hand to services
+//! - [`graph`]: text, DOT and Mermaid pictures of a fleet
+//! - [`safety`]: protected envs
+//! - [`error`]: the crate's error and its exit codes
+
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
+pub mod connect;
+pub mod error;
+pub mod fleet;
+pub mod graph;
+pub mod manifest;
+pub mod provision;
+pub mod safety;
+pub mod server;
+pub mod topology;
+pub mod wiring;
+
+pub use error::{Error, Result};

@@ -1,0 +1,734 @@
+//! `pgfleet.toml`: finding it, reading it, and checking it into a [`Manifest`].
+//!
+//! Two types on purpose (STYLE §3): [`raw`] mirrors the file with spans; the
+//! [`Manifest`] holds absolute paths, checked references and a dependency
+//! order. Values that only some envs need (server URLs, placement templates)
+//! keep their span and are expanded when an env is resolved, so a missing
+//! `${PROD_URL}` does not stop `pgfleet up` in `dev`.
+
+mod error;
+mod interpolate;
+pub mod raw;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+pub use error::{Location, ManifestError, suggest};
+pub use interpolate::{ExpandError, expand};
+use raw::{RawDatabase, RawManifest, RawMigrationEntry, RawMigrations, Text};
+
+/// The manifest's file name.
+pub const FILE_NAME: &str = "pgfleet.toml";
+
+/// Migration formats a database may name with `format = "..."`.
+pub const FORMATS: &[&str] = &[
+    "native",
+    "prisma",
+    "dbmate",
+    "sqlx",
+    "golang-migrate",
+    "flyway",
+    "node-pg-migrate",
+    "goose",
+    "drizzle",
+    "atlas",
+    "liquibase",
+    "sqitch",
+    "runner",
+];
+
+/// A checked manifest.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The `pgfleet.toml` file.
+    pub path: PathBuf,
+    /// The workspace folder (the manifest's folder); relative paths start here.
+    pub root: PathBuf,
+    pub name: String,
+    pub default_env: Option<String>,
+    pub servers: BTreeMap<String, Server>,
+    pub databases: BTreeMap<String, Database>,
+    pub envs: BTreeMap<String, Env>,
+    /// Every logical database, each after everything it depends on; ties in
+    /// name order.
+    pub order: Vec<String>,
+    source: String,
+    vars: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub name: String,
+    pub kind: ServerKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ServerKind {
+    /// A cluster pgfleet runs itself under `.pgfleet/<name>/`.
+    Embedded { port: Option<u16> },
+    /// A URL or libpq string, expanded when an env that uses it is resolved.
+    Url(Text),
+}
+
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub name: String,
+    pub migrations: Vec<MigrationSource>,
+    pub format: Option<String>,
+    pub seeds: Option<PathBuf>,
+    pub extensions: Vec<String>,
+    /// Schemas this database owns when its placement sets no `schema`.
+    pub schemas: Vec<String>,
+    pub depends_on: Vec<String>,
+    pub references: Vec<Reference>,
+    /// An external migration command, run through `sh -c`; `${VAR}` is left
+    /// to the shell.
+    pub runner: Option<String>,
+    /// Where `runner` runs; the workspace unless set.
+    pub cwd: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationSource {
+    pub path: PathBuf,
+    pub format: Option<String>,
+}
+
+/// `from = "table.column"` here, `to = "db.table.column"` in another database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub from: ColumnPath,
+    pub to_database: String,
+    pub to: ColumnPath,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnPath {
+    pub schema: Option<String>,
+    pub table: String,
+    pub column: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Env {
+    pub name: String,
+    /// `protected = true/false` as written; `None` lets the servers decide.
+    pub protected: Option<bool>,
+    pub server: Option<Text>,
+    pub database: Option<Text>,
+    pub schema: Option<Text>,
+    pub overrides: BTreeMap<String, Override>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Override {
+    pub server: Option<Text>,
+    pub database: Option<Text>,
+    pub schema: Option<Text>,
+}
+
+/// Walks up from `start` to the first folder holding `pgfleet.toml`.
+pub fn find(start: &Path) -> Result<PathBuf, ManifestError> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| ManifestError::NotFound { start: start.to_path_buf() })
+}
+
+/// Reads and checks the manifest at `path` against the process environment.
+pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+    let env = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    load_with(path, env)
+}
+
+/// Reads and checks the manifest at `path`; `env` stands for the process
+/// environment (it wins over `env_files`).
+pub fn load_with(path: &Path, env: BTreeMap<String, String>) -> Result<Manifest, ManifestError> {
+    let source = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let raw: RawManifest = toml::from_str(&source).map_err(|e| toml_error(&path, &source, &e))?;
+    let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let mut manifest = Manifest {
+        name: root
+            .file_name()
+            .map_or_else(|| "workspace".into(), |n| n.to_string_lossy().into_owned()),
+        path,
+        root,
+        default_env: None,
+        servers: BTreeMap::new(),
+        databases: BTreeMap::new(),
+        envs: BTreeMap::new(),
+        order: Vec::new(),
+        source,
+        vars: env,
+    };
+    manifest.check(raw)?;
+    Ok(manifest)
+}
+
+impl Manifest {
+    /// The manifest with no file behind it, for unit tests elsewhere.
+    #[cfg(test)]
+    pub(crate) fn from_str_for_test(text: &str, env: &[(&str, &str)]) -> Result<Manifest, ManifestError> {
+        let dir = std::env::temp_dir();
+        let raw: RawManifest = toml::from_str(text).map_err(|e| toml_error(Path::new(FILE_NAME), text, &e))?;
+        let mut manifest = Manifest {
+            name: "test".into(),
+            path: dir.join(FILE_NAME),
+            root: dir,
+            default_env: None,
+            servers: BTreeMap::new(),
+            databases: BTreeMap::new(),
+            envs: BTreeMap::new(),
+            order: Vec::new(),
+            source: text.to_owned(),
+            vars: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        };
+        manifest.check(raw)?;
+        Ok(manifest)
+    }
+
+    /// Where `offset` in the manifest is, as file:line:column.
+    pub fn locate(&self, offset: usize) -> Location {
+        Location::at(self.path.clone(), &self.source, offset)
+    }
+
+    /// Expands `${VAR}`s in a value read from the key `key`.
+    pub fn expand(&self, key: &str, text: &Text) -> Result<String, ManifestError> {
+        let lookup = |name: &str| self.vars.get(name).cloned();
+        expand(text.get_ref(), &lookup).map_err(|e| {
+            // Offsets inside the value; +1 skips the opening quote.
+            let (offset, err) = match e {
+                ExpandError::Missing { name, offset } => (
+                    offset,
+                    ManifestError::MissingVariable {
+                        at: self.locate(text.span().start + 1 + offset),
+                        key: key.to_owned(),
+                        name,
+                    },
+                ),
+                ExpandError::Unterminated { offset } => (
+                    offset,
+                    ManifestError::InvalidValue {
+                        at: self.locate(text.span().start + 1 + offset),
+                        key: key.to_owned(),
+                        message: "`${` has no closing `}`".into(),
+                        hint: Some("write `$$` for a literal `$`".into()),
+                    },
+                ),
+                ExpandError::BadName { name, offset } => (
+                    offset,
+                    ManifestError::InvalidValue {
+                        at: self.locate(text.span().start + 1 + offset),
+                        key: key.to_owned(),
+                        message: format!("`{name}` is not a variable name"),
+                        hint: Some("variable names are letters, digits and `_`; write `$$` for a literal `$`".into()),
+                    },
+                ),
+            };
+            let _ = offset;
+            err
+        })
+    }
+
+    fn check(&mut self, raw: RawManifest) -> Result<(), ManifestError> {
+        self.load_env_files(&raw.workspace.env_files)?;
+        if let Some(name) = &raw.workspace.name {
+            self.name = self.expand("workspace.name", name)?;
+        }
+        self.default_env = raw.workspace.default_env.as_ref().map(|t| t.get_ref().clone());
+
+        for (name, server) in raw.servers {
+            let key = format!("servers.{}", name.get_ref());
+            let embedded = server.embedded.as_ref().is_some_and(|e| *e.get_ref());
+            let kind = match (embedded, server.url) {
+                (true, None) => ServerKind::Embedded { port: server.port.map(Spanned::into_inner) },
+                (false, Some(url)) => {
+                    if let Some(port) = &server.port {
+                        return Err(self.invalid(
+                            port.span().start,
+                            &format!("{key}.port"),
+                            "`port` is only for embedded servers",
+                            "put the port in the `url`",
+                        ));
+                    }
+                    ServerKind::Url(url)
+                }
+                (true, Some(url)) => {
+                    return Err(self.invalid(
+                        url.span().start,
+                        &key,
+                        "a server is either `embedded = true` or has a `url`, not both",
+                        "remove one of the two",
+                    ));
+                }
+                (false, None) => {
+                    return Err(self.invalid(
+                        name.span().start,
+                        &key,
+                        "a server needs `url = \"...\"` or `embedded = true`",
+                        "add one of the two",
+                    ));
+                }
+            };
+            self.servers.insert(name.get_ref().clone(), Server { name: name.into_inner(), kind });
+        }
+
+        let names: BTreeSet<String> = raw.databases.keys().map(|k| k.get_ref().clone()).collect();
+        for (name, db) in raw.databases {
+            let database = self.check_database(name.get_ref(), db, &names)?;
+            self.databases.insert(name.into_inner(), database);
+        }
+        self.order = self.dependency_order()?;
+
+        for (name, env) in raw.envs {
+            let env = self.check_env(name.get_ref(), env)?;
+            self.envs.insert(name.into_inner(), env);
+        }
+        if let Some(default) = &raw.workspace.default_env {
+            if !self.envs.contains_key(default.get_ref()) && !self.envs.is_empty() {
+                return Err(self.unknown(default, "env", "workspace.default_env", self.envs.keys()));
+            }
+        }
+        Ok(())
+    }
+
+    fn load_env_files(&mut self, files: &[Text]) -> Result<(), ManifestError> {
+        for file in files {
+            let path = self.root.join(self.expand("workspace.env_files", file)?);
+            if !path.is_file() {
+                // A `.env` is usually git-ignored: a fresh clone has none.
+                tracing::debug!("env file {} not found; skipped", path.display());
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).map_err(|source| ManifestError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let entries = dotenvy::from_read_iter(text.as_bytes());
+            for entry in entries {
+                match entry {
+                    Ok((key, value)) => {
+                        self.vars.entry(key).or_insert(value);
+                    }
+                    Err(dotenvy::Error::LineParse(content, _)) => {
+                        let line = text
+                            .lines()
+                            .position(|l| l.contains(content.trim()))
+                            .map_or(0, |i| i + 1);
+                        return Err(ManifestError::EnvFile { path, line, content });
+                    }
+                    Err(other) => {
+                        return Err(ManifestError::EnvFile {
+                            path,
+                            line: 0,
+                            content: other.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_database(
+        &self,
+        name: &str,
+        db: RawDatabase,
+        names: &BTreeSet<String>,
+    ) -> Result<Database, ManifestError> {
+        let key = |k: &str| format!("databases.{name}.{k}");
+        let mut migrations = Vec::new();
+        if let Some(spanned) = &db.migrations {
+            let entries: Vec<(String, Option<String>)> = match spanned.get_ref() {
+                RawMigrations::One(path) => vec![(path.clone(), None)],
+                RawMigrations::Many(list) => list
+                    .iter()
+                    .map(|entry| match entry {
+                        RawMigrationEntry::Path(path) => (path.clone(), None),
+                        RawMigrationEntry::Table(t) => (t.path.clone(), t.format.clone()),
+                    })
+                    .collect(),
+            };
+            for (path, format) in entries {
+                let text = Spanned::new(spanned.span(), path);
+                let path = self.folder(&key("migrations"), &text)?;
+                if let Some(format) = &format {
+                    self.check_format(&key("migrations"), spanned.span().start, format)?;
+                }
+                migrations.push(MigrationSource { path, format });
+            }
+        }
+        let format = match &db.format {
+            Some(f) => {
+                self.check_format(&key("format"), f.span().start, f.get_ref())?;
+                Some(f.get_ref().clone())
+            }
+            None => None,
+        };
+        if let (Some(runner), Some(_)) = (&db.runner, &db.migrations) {
+            return Err(self.invalid(
+                runner.span().start,
+                &key("runner"),
+                "a database has either `migrations` or a `runner`, not both",
+                "keep the one that migrates this database",
+            ));
+        }
+        let seeds = db.seeds.as_ref().map(|s| self.folder(&key("seeds"), s)).transpose()?;
+        let cwd = match &db.cwd {
+            Some(c) => self.folder(&key("cwd"), c)?,
+            None => self.root.clone(),
+        };
+        let extensions = db
+            .extensions
+            .iter()
+            .map(|e| self.identifier(&key("extensions"), e))
+            .collect::<Result<_, _>>()?;
+        let schemas = match &db.schemas {
+            Some(list) => list
+                .iter()
+                .map(|s| self.identifier(&key("schemas"), s))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => vec!["public".to_owned()],
+        };
+        let mut depends_on = Vec::new();
+        for dep in &db.depends_on {
+            if !names.contains(dep.get_ref()) {
+                return Err(self.unknown(dep, "database", &key("depends_on"), names.iter()));
+            }
+            if dep.get_ref() == name {
+                return Err(ManifestError::Cycle { path: vec![name.to_owned(), name.to_owned()] });
+            }
+            depends_on.push(dep.get_ref().clone());
+        }
+        let references = db
+            .references
+            .iter()
+            .map(|r| self.check_reference(name, r, names))
+            .collect::<Result<_, _>>()?;
+        Ok(Database {
+            name: name.to_owned(),
+            migrations,
+            format,
+            seeds,
+            extensions,
+            schemas,
+            depends_on,
+            references,
+            runner: db.runner.map(Spanned::into_inner),
+            cwd,
+        })
+    }
+
+    fn check_reference(
+        &self,
+        db: &str,
+        r: &raw::RawReference,
+        names: &BTreeSet<String>,
+    ) -> Result<Reference, ManifestError> {
+        let key = format!("databases.{db}.references");
+        let parts = |t: &Text, min: usize| -> Result<Vec<String>, ManifestError> {
+            let parts: Vec<String> = t.get_ref().split('.').map(str::to_owned).collect();
+            if parts.len() < min || parts.len() > min + 1 || parts.iter().any(String::is_empty) {
+                let shape = if min == 2 {
+                    "`table.column` or `schema.table.column`"
+                } else {
+                    "`database.table.column` or `database.schema.table.column`"
+                };
+                return Err(self.invalid(
+                    t.span().start,
+                    &key,
+                    &format!("`{}` is not {shape}", t.get_ref()),
+                    "write the column's full path",
+                ));
+            }
+            Ok(parts)
+        };
+        let column = |mut p: Vec<String>| {
+            let column = p.pop().unwrap_or_default();
+            let table = p.pop().unwrap_or_default();
+            ColumnPath { schema: p.pop(), table, column }
+        };
+        let from = parts(&r.from, 2)?;
+        let mut to = parts(&r.to, 3)?;
+        let to_database = to.remove(0);
+        if !names.contains(&to_database) {
+            let text = Spanned::new(r.to.span(), to_database);
+            return Err(self.unknown(&text, "database", &format!("{key}.to"), names.iter()));
+        }
+        Ok(Reference { from: column(from), to_database, to: column(to) })
+    }
+
+    fn check_env(&self, name: &str, env: raw::RawEnv) -> Result<Env, ManifestError> {
+        let key = |k: &str| format!("envs.{name}.{k}");
+        let check_server = |server: &Option<Text>, key: &str| -> Result<(), ManifestError> {
+            match server {
+                Some(s) if !self.servers.contains_key(s.get_ref()) => {
+                    Err(self.unknown(s, "server", key, self.servers.keys()))
+                }
+                _ => Ok(()),
+            }
+        };
+        check_server(&env.server, &key("server"))?;
+        let mut overrides = BTreeMap::new();
+        for (db, o) in env.databases {
+            if !self.databases.contains_key(db.get_ref()) {
+                return Err(self.unknown(&db, "database", &key("databases"), self.databases.keys()));
+            }
+            check_server(&o.server, &key(&format!("databases.{}.server", db.get_ref())))?;
+            overrides.insert(
+                db.into_inner(),
+                Override { server: o.server, database: o.database, schema: o.schema },
+            );
+        }
+        Ok(Env {
+            name: name.to_owned(),
+            protected: env.protected.map(Spanned::into_inner),
+            server: env.server,
+            database: env.database,
+            schema: env.schema,
+            overrides,
+        })
+    }
+
+    /// Kahn's algorithm over a name-sorted ready set: a stable order, and
+    /// every database left over is on or behind a cycle.
+    fn dependency_order(&self) -> Result<Vec<String>, ManifestError> {
+        let mut waiting: BTreeMap<&str, usize> = self
+            .databases
+            .values()
+            .map(|d| (d.name.as_str(), d.depends_on.len()))
+            .collect();
+        let mut ready: BTreeSet<&str> = waiting.iter().filter(|(_, n)| **n == 0).map(|(k, _)| *k).collect();
+        let mut order = Vec::with_capacity(self.databases.len());
+        while let Some(next) = ready.pop_first() {
+            waiting.remove(next);
+            order.push(next.to_owned());
+            for db in self.databases.values() {
+                if db.depends_on.iter().any(|d| d == next) {
+                    let n = waiting.get_mut(db.name.as_str()).expect("waiting holds every unplaced database");
+                    *n -= 1;
+                    if *n == 0 {
+                        ready.insert(&db.name);
+                    }
+                }
+            }
+        }
+        match waiting.keys().next() {
+            None => Ok(order),
+            Some(start) => Err(ManifestError::Cycle { path: self.cycle_from(start, &waiting) }),
+        }
+    }
+
+    /// Follows `depends_on` edges among the leftovers until a name repeats.
+    fn cycle_from(&self, start: &str, left: &BTreeMap<&str, usize>) -> Vec<String> {
+        let mut path: Vec<String> = vec![start.to_owned()];
+        let mut current = start.to_owned();
+        loop {
+            let next = self.databases[&current]
+                .depends_on
+                .iter()
+                .find(|d| left.contains_key(d.as_str()))
+                .expect("a database left by Kahn's algorithm waits on another left one")
+                .clone();
+            if let Some(i) = path.iter().position(|p| *p == next) {
+                let mut cycle = path.split_off(i);
+                cycle.push(next);
+                return cycle;
+            }
+            path.push(next.clone());
+            current = next;
+        }
+    }
+
+    fn folder(&self, key: &str, text: &Text) -> Result<PathBuf, ManifestError> {
+        let path = self.root.join(self.expand(key, text)?);
+        if !path.is_dir() {
+            return Err(ManifestError::MissingFolder { at: self.locate(text.span().start), key: key.to_owned(), path });
+        }
+        Ok(path)
+    }
+
+    fn check_format(&self, key: &str, offset: usize, format: &str) -> Result<(), ManifestError> {
+        if FORMATS.contains(&format) {
+            return Ok(());
+        }
+        let hint = match suggest(format, FORMATS.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("known formats: {}", FORMATS.join(", ")),
+        };
+        Err(self.invalid(offset, key, &format!("unknown format `{format}`"), &hint))
+    }
+
+    fn identifier(&self, key: &str, text: &Text) -> Result<String, ManifestError> {
+        let value = self.expand(key, text)?;
+        if value.is_empty() || value.len() > 63 {
+            return Err(self.invalid(
+                text.span().start,
+                key,
+                &format!("`{value}` is not a PostgreSQL name (1 to 63 bytes)"),
+                "use a shorter name",
+            ));
+        }
+        Ok(value)
+    }
+
+    fn invalid(&self, offset: usize, key: &str, message: &str, hint: &str) -> ManifestError {
+        ManifestError::InvalidValue {
+            at: self.locate(offset),
+            key: key.to_owned(),
+            message: message.to_owned(),
+            hint: Some(hint.to_owned()),
+        }
+    }
+
+    pub(crate) fn unknown<'a>(
+        &self,
+        name: &Text,
+        kind: &'static str,
+        key: &str,
+        known: impl Iterator<Item = &'a String>,
+    ) -> ManifestError {
+        let known: Vec<String> = known.cloned().collect();
+        ManifestError::Unknown {
+            at: self.locate(name.span().start),
+            kind,
+            key: key.to_owned(),
+            name: name.get_ref().clone(),
+            suggestion: suggest(name.get_ref(), known.iter().map(String::as_str)),
+            known,
+        }
+    }
+}
+
+use toml::Spanned;
+
+/// Turns toml's error into ours: unknown keys get their own variant with a
+/// suggestion, everything else keeps toml's message and gains a location.
+fn toml_error(path: &Path, source: &str, e: &toml::de::Error) -> ManifestError {
+    let offset = e.span().map_or(0, |s| s.start);
+    let at = Location::at(path.to_path_buf(), source, offset);
+    let message = e.message().trim().to_owned();
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let key = rest.split('`').next().unwrap_or_default().to_owned();
+        let expected: Vec<String> = rest
+            .split_once("expected")
+            .map(|(_, list)| list.split('`').skip(1).step_by(2).map(str::to_owned).collect())
+            .unwrap_or_default();
+        let suggestion = suggest(&key, expected.iter().map(String::as_str));
+        return ManifestError::UnknownKey { at, key, expected, suggestion };
+    }
+    if message.contains("untagged enum RawMigrations") {
+        return ManifestError::InvalidValue {
+            at,
+            key: "migrations".into(),
+            message: "expected a folder, or a list of folders and `{ path = \"...\", format = \"...\" }` tables".into(),
+            hint: None,
+        };
+    }
+    ManifestError::Syntax { at, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Manifest, ManifestError> {
+        Manifest::from_str_for_test(text, &[("SET", "value")])
+    }
+
+    #[test]
+    fn orders_by_dependencies_then_name() {
+        let m = load(
+            r#"
+            [databases.shared]
+            [databases.b]
+            depends_on = ["shared"]
+            [databases.a]
+            depends_on = ["b"]
+            [databases.c]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(m.order, ["c", "shared", "b", "a"]);
+    }
+
+    #[test]
+    fn names_the_whole_cycle() {
+        let err = load(
+            r#"
+            [databases.a]
+            depends_on = ["b"]
+            [databases.b]
+            depends_on = ["c"]
+            [databases.c]
+            depends_on = ["a"]
+            [databases.d]
+            "#,
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "dependency cycle: a -> b -> c -> a");
+    }
+
+    #[test]
+    fn unknown_key_has_line_and_suggestion() {
+        let err = load("[databases.a]\ndepend_on = []\n").unwrap_err().to_string();
+        assert!(err.starts_with("unknown key `depend_on` in ") && err.ends_with("pgfleet.toml:2:1"), "{err}");
+        let err = load("[databases.a]\ndepend_on = []\n").unwrap_err();
+        assert_eq!(err.hint().as_deref(), Some("did you mean `depends_on`?"));
+    }
+
+    #[test]
+    fn unknown_references_are_named() {
+        let cases = [
+            ("[databases.a]\ndepends_on = [\"shraed\"]\n[databases.shared]\n", "unknown database `shraed` in `databases.a.depends_on`"),
+            ("[servers.local]\nembedded = true\n[envs.dev]\nserver = \"lcoal\"\n", "unknown server `lcoal` in `envs.dev.server`"),
+            ("[databases.a]\n[envs.dev.databases.b]\n", "unknown database `b` in `envs.dev.databases`"),
+            (
+                "[databases.a]\n[[databases.a.references]]\nfrom = \"t.c\"\nto = \"zz.users.id\"\n",
+                "unknown database `zz` in `databases.a.references.to`",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = load(text).unwrap_err().to_string();
+            assert!(err.starts_with(want), "{err}\n  does not start with\n{want}");
+        }
+    }
+
+    #[test]
+    fn missing_variable_is_named_when_used() {
+        let m = load("[servers.p]\nurl = \"${NOPE}\"\n[servers.q]\nurl = \"${SET}\"\n").unwrap();
+        let ServerKind::Url(url) = &m.servers["p"].kind else { panic!() };
+        let err = m.expand("servers.p.url", url).unwrap_err();
+        assert!(err.to_string().starts_with("variable `NOPE` has no value, used by `servers.p.url` in "), "{err}");
+        assert!(err.to_string().ends_with(":2:8"), "{err}");
+        let ServerKind::Url(url) = &m.servers["q"].kind else { panic!() };
+        assert_eq!(m.expand("servers.q.url", url).unwrap(), "value");
+    }
+
+    #[test]
+    fn references_parse_with_and_without_schema() {
+        let m = load(
+            "[databases.shared]\n[databases.app]\n[[databases.app.references]]\nfrom = \"s.t.c\"\nto = \"shared.users.id\"\n",
+        )
+        .unwrap();
+        let r = &m.databases["app"].references[0];
+        assert_eq!(r.from, ColumnPath { schema: Some("s".into()), table: "t".into(), column: "c".into() });
+        assert_eq!(r.to_database, "shared");
+        assert_eq!(r.to, ColumnPath { schema: None, table: "users".into(), column: "id".into() });
+    }
+
+    #[test]
+    fn a_server_is_embedded_or_has_a_url() {
+        let err = load("[servers.x]\nport = 5\n").unwrap_err();
+        assert!(err.to_string().contains("a server needs `url"), "{err}");
+        let err = load("[servers.x]\nembedded = true\nurl = \"postgres://h\"\n").unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
+    }
+}

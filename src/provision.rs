@@ -1,0 +1,229 @@
+//! `create` and `drop`: physical databases, owned schemas and extensions.
+//!
+//! Both are idempotent and look before they act, so the report says what was
+//! really changed. Every name is quoted with `quote_ident`; values travel as
+//! parameters of unnamed statements (`query_typed`), which PgBouncer allows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use tokio_postgres::Client;
+use tokio_postgres::types::Type;
+
+use crate::connect::quote_ident;
+use crate::error::{Error, Result};
+use crate::fleet::Fleet;
+use crate::topology::Placement;
+
+/// SQLSTATE 42P04: another process created the database between our look and
+/// our `CREATE DATABASE`.
+const DUPLICATE_DATABASE: &str = "42P04";
+
+#[derive(Debug, Default, Serialize)]
+pub struct CreateReport {
+    pub databases: Vec<Created>,
+}
+
+/// What `create` did for one logical database.
+#[derive(Debug, Serialize)]
+pub struct Created {
+    pub database: String,
+    pub server: String,
+    pub physical_database: String,
+    pub created_database: bool,
+    pub created_schemas: Vec<String>,
+    pub created_extensions: Vec<String>,
+}
+
+impl Created {
+    pub fn changed(&self) -> bool {
+        self.created_database || !self.created_schemas.is_empty() || !self.created_extensions.is_empty()
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct DropReport {
+    pub dropped: Vec<Dropped>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Dropped {
+    /// The whole physical database, which only the dropped logical databases used.
+    Database { server: String, physical_database: String, existed: bool },
+    /// The schemas one logical database owns in a shared physical database.
+    Schemas { database: String, physical_database: String, schemas: Vec<String> },
+}
+
+/// Creates what `placements` need and is missing.
+pub async fn create(fleet: &Fleet, placements: &[&Placement]) -> Result<CreateReport> {
+    let mut created_physical = BTreeSet::new();
+    for (server, physicals) in by_server(placements) {
+        let admin = fleet.server_conninfo(server)?.connect().await?;
+        for physical in physicals {
+            if create_database(&admin, physical).await? {
+                created_physical.insert((server, physical));
+            }
+        }
+    }
+    let mut report = CreateReport::default();
+    let mut clients: BTreeMap<(&str, &str), Client> = BTreeMap::new();
+    for placement in placements {
+        let key = (placement.server.as_str(), placement.physical.as_str());
+        if !clients.contains_key(&key) {
+            clients.insert(key, fleet.conninfo(placement)?.connect().await?);
+        }
+        let client = &clients[&key];
+        let database = &fleet.manifest.databases[&placement.database];
+        let mut created_schemas = Vec::new();
+        for schema in &placement.owned_schemas {
+            if !exists(client, "SELECT 1 FROM pg_namespace WHERE nspname = $1", schema).await? {
+                client
+                    .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)))
+                    .await
+                    .map_err(Error::sql(format!("cannot create schema `{schema}` in `{}`", placement.physical)))?;
+                created_schemas.push(schema.clone());
+            }
+        }
+        let mut created_extensions = Vec::new();
+        for extension in &database.extensions {
+            if !exists(client, "SELECT 1 FROM pg_extension WHERE extname = $1", extension).await? {
+                client
+                    .batch_execute(&format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(extension)))
+                    .await
+                    .map_err(Error::sql(format!(
+                        "cannot create extension `{extension}` for `{}` in `{}`",
+                        placement.database, placement.physical
+                    )))?;
+                created_extensions.push(extension.clone());
+            }
+        }
+        report.databases.push(Created {
+            database: placement.database.clone(),
+            server: placement.server.clone(),
+            physical_database: placement.physical.clone(),
+            created_database: created_physical.contains(&key),
+            created_schemas,
+            created_extensions,
+        });
+    }
+    Ok(report)
+}
+
+/// Drops what `placements` own: a physical database when every logical
+/// database placed in it is being dropped, otherwise only their schemas and
+/// their rows in `pgfleet.history`.
+pub async fn drop(fleet: &Fleet, placements: &[&Placement]) -> Result<DropReport> {
+    let selected: BTreeSet<&str> = placements.iter().map(|p| p.database.as_str()).collect();
+    let mut report = DropReport::default();
+    let mut whole: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for placement in placements {
+        let shared_with_others =
+            fleet.topology.neighbours(placement).any(|n| !selected.contains(n.database.as_str()));
+        if !shared_with_others {
+            let list = whole.entry(placement.server.as_str()).or_default();
+            if !list.contains(&placement.physical.as_str()) {
+                list.push(&placement.physical);
+            }
+            continue;
+        }
+        let info = fleet.conninfo(placement)?;
+        let client = match info.connect().await {
+            Ok(client) => client,
+            Err(_) if !database_exists(fleet, placement).await? => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let mut dropped = Vec::new();
+        for schema in &placement.owned_schemas {
+            if exists(&client, "SELECT 1 FROM pg_namespace WHERE nspname = $1", schema).await? {
+                client
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(schema)))
+                    .await
+                    .map_err(Error::sql(format!("cannot drop schema `{schema}` of `{}`", placement.database)))?;
+                dropped.push(schema.clone());
+            }
+        }
+        if exists(&client, "SELECT 1 FROM pg_tables WHERE schemaname = 'pgfleet' AND tablename = $1", "history").await? {
+            client
+                .execute_typed("DELETE FROM pgfleet.history WHERE db = $1", &[(&placement.database, Type::TEXT)])
+                .await
+                .map_err(Error::sql(format!("cannot delete the history of `{}`", placement.database)))?;
+        }
+        report.dropped.push(Dropped::Schemas {
+            database: placement.database.clone(),
+            physical_database: placement.physical.clone(),
+            schemas: dropped,
+        });
+    }
+    for (server, physicals) in whole {
+        let admin = fleet.server_conninfo(server)?.connect().await?;
+        let force = server_version(&admin).await? >= 130_000;
+        for physical in physicals {
+            let existed = exists(&admin, "SELECT 1 FROM pg_database WHERE datname = $1", physical).await?;
+            if existed {
+                // FORCE (PostgreSQL 13+) ends other sessions, as `dropdb --force`.
+                let sql = format!(
+                    "DROP DATABASE IF EXISTS {}{}",
+                    quote_ident(physical),
+                    if force { " WITH (FORCE)" } else { "" }
+                );
+                admin
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(Error::sql(format!("cannot drop database `{physical}` on `{server}`")))?;
+            }
+            report.dropped.push(Dropped::Database {
+                server: server.to_owned(),
+                physical_database: physical.to_owned(),
+                existed,
+            });
+        }
+    }
+    Ok(report)
+}
+
+/// Creates `physical` unless it exists; true when this call created it.
+async fn create_database(admin: &Client, physical: &str) -> Result<bool> {
+    if exists(admin, "SELECT 1 FROM pg_database WHERE datname = $1", physical).await? {
+        return Ok(false);
+    }
+    match admin.batch_execute(&format!("CREATE DATABASE {}", quote_ident(physical))).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.code().is_some_and(|c| c.code() == DUPLICATE_DATABASE) => Ok(false),
+        Err(e) => Err(Error::sql(format!("cannot create database `{physical}`"))(e)),
+    }
+}
+
+async fn database_exists(fleet: &Fleet, placement: &Placement) -> Result<bool> {
+    let admin = fleet.server_conninfo(&placement.server)?.connect().await?;
+    exists(&admin, "SELECT 1 FROM pg_database WHERE datname = $1", &placement.physical).await
+}
+
+async fn exists(client: &Client, sql: &str, name: &str) -> Result<bool> {
+    let rows = client
+        .query_typed(sql, &[(&name, Type::TEXT)])
+        .await
+        .map_err(Error::sql(format!("cannot look up `{name}`")))?;
+    Ok(!rows.is_empty())
+}
+
+async fn server_version(client: &Client) -> Result<u32> {
+    let rows = client
+        .query_typed("SELECT current_setting('server_version_num')::int4", &[])
+        .await
+        .map_err(Error::sql("cannot read the server version"))?;
+    let version: i32 = rows.first().map_or(0, |r| r.get(0));
+    Ok(u32::try_from(version).unwrap_or(0))
+}
+
+/// Physical databases grouped by server, each once, in placement order.
+fn by_server<'a>(placements: &[&'a Placement]) -> BTreeMap<&'a str, Vec<&'a str>> {
+    let mut map: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for p in placements {
+        let list = map.entry(p.server.as_str()).or_default();
+        if !list.contains(&p.physical.as_str()) {
+            list.push(&p.physical);
+        }
+    }
+    map
+}
