@@ -1,0 +1,109 @@
+//! `create` and `drop` on the shared test cluster: real databases, schemas
+//! and extensions, names that need quoting, shared physical databases.
+
+use crate::support::{TestDbs, Workspace, cluster, query, query_one};
+
+#[test]
+fn create_makes_databases_schemas_and_extensions_once() {
+    let dbs = TestDbs::new("create_once");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.auth]\nextensions = [\"pgcrypto\"]\n[databases.billing]\ndepends_on = [\"auth\"]\nschemas = [\"billing\", \"public\"]\n",
+        dbs.manifest_head()
+    ));
+    let out = ws.pgfleet().args(["create"]).success();
+    out.stdout_contains(&format!("auth: created database `{}` on `pg`, extensions `pgcrypto`", dbs.name("auth")))
+        .stdout_contains(&format!("billing: created database `{}` on `pg`, schemas `billing`", dbs.name("billing")));
+    assert_eq!(dbs.existing(), [dbs.name("auth"), dbs.name("billing")]);
+    let auth = dbs.url(&dbs.name("auth"));
+    assert_eq!(query_one(&auth, "SELECT extname FROM pg_extension WHERE extname = 'pgcrypto'").as_deref(), Some("pgcrypto"));
+    let billing = dbs.url(&dbs.name("billing"));
+    assert_eq!(query_one(&billing, "SELECT count(*) FROM pg_namespace WHERE nspname = 'billing'").as_deref(), Some("1"));
+
+    let again = ws.pgfleet().args(["create"]).success();
+    again.stdout_contains(&format!("auth: exists (`{}` on `pg`)", dbs.name("auth")));
+    assert!(!again.stdout.contains("created"), "{}", again.stdout);
+}
+
+#[test]
+fn names_that_need_quoting_are_quoted() {
+    let dbs = TestDbs::new("quoting");
+    let ws = Workspace::with_manifest(&format!(
+        "[servers.pg]\nurl = \"{}\"\n[databases.odd]\nschemas = [\"Mixed Case\", \"semi;colon\", \"quo\\\"te\"]\n[envs.test]\ndatabase = \"{}_Odd-Name\"\n",
+        cluster().url,
+        dbs.prefix
+    ));
+    ws.pgfleet().args(["create"]).success();
+    let physical = format!("{}_Odd-Name", dbs.prefix);
+    assert!(dbs.existing().contains(&physical), "{:?}", dbs.existing());
+    let schemas = query(
+        &dbs.url(&physical.replace(' ', "%20")),
+        "SELECT nspname FROM pg_namespace WHERE nspname IN ('Mixed Case', 'semi;colon', 'quo\"te') ORDER BY 1",
+    );
+    let names: Vec<_> = schemas.into_iter().map(|r| r[0].clone().unwrap()).collect();
+    assert_eq!(names, ["Mixed Case", "quo\"te", "semi;colon"]);
+    ws.pgfleet().args(["drop"]).success();
+    assert!(dbs.existing().is_empty());
+}
+
+#[test]
+fn drop_in_a_shared_database_drops_only_what_it_owns() {
+    let dbs = TestDbs::new("drop_shared");
+    let ws = Workspace::with_manifest(&format!(
+        "[servers.pg]\nurl = \"{}\"\n[databases.auth]\n[databases.billing]\n[envs.single]\ndatabase = \"{}_fleet\"\nschema = \"{{name}}\"\n",
+        cluster().url,
+        dbs.prefix
+    ));
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("fleet"));
+    // What migrate will write: a table per schema and history rows for both.
+    query(
+        &url,
+        "CREATE TABLE auth.users (id int); CREATE TABLE billing.invoices (id int);
+         CREATE SCHEMA pgfleet; CREATE TABLE pgfleet.history (db text, version text);
+         INSERT INTO pgfleet.history VALUES ('auth', '1'), ('billing', '1'), ('billing', '2');",
+    );
+    let out = ws.pgfleet().args(["drop", "billing"]).success();
+    out.stdout_contains(&format!("billing: dropped schemas `billing` in `{}`", dbs.name("fleet")));
+    let schemas = query(&url, "SELECT nspname FROM pg_namespace WHERE nspname IN ('auth', 'billing', 'pgfleet') ORDER BY 1");
+    assert_eq!(schemas, [[Some("auth".to_owned())], [Some("pgfleet".to_owned())]]);
+    assert_eq!(query(&url, "SELECT db, version FROM pgfleet.history"), [[Some("auth".to_owned()), Some("1".to_owned())]]);
+    assert_eq!(query_one(&url, "SELECT count(*) FROM auth.users").as_deref(), Some("0"));
+
+    // Dropping the last logical database in it drops the physical database.
+    let out = ws.pgfleet().args(["drop"]).success();
+    out.stdout_contains(&format!("dropped database `{}` on `pg`", dbs.name("fleet")));
+    assert!(dbs.existing().is_empty());
+    // And again: nothing left, still success.
+    ws.pgfleet().args(["drop"]).success().stdout_contains("did not exist");
+}
+
+#[test]
+fn drop_is_refused_in_a_protected_env_before_connecting() {
+    // Port 1 on loopback: any connection attempt would fail with exit 1, so
+    // exit 4 proves the refusal came from the manifest alone.
+    let ws = Workspace::with_manifest(
+        "[servers.pg]\nurl = \"postgresql://u:hunter2@127.0.0.1:1/postgres\"\n[databases.app]\n[envs.prod]\nprotected = true\n",
+    );
+    let out = ws.pgfleet().args(["drop"]).expect_code(4);
+    out.stderr_contains("error: `drop` refused: env `prod` is protected (`protected = true`)")
+        .stderr_contains("hint: pass `--allow-protected`")
+        .never_shows("hunter2");
+    let out = ws.pgfleet().args(["drop", "--allow-protected"]).expect_code(4);
+    out.stderr_contains("error: `drop` in protected env `prod` needs confirmation, and there is no terminal to ask on")
+        .stderr_contains("hint: pass `--yes` to confirm");
+    // Both flags: allowed, so it really connects (and fails: nothing listens).
+    let out = ws.pgfleet().args(["drop", "--allow-protected", "--yes"]).expect_code(1);
+    out.never_shows("hunter2").stderr_contains("u:****@127.0.0.1:1");
+}
+
+#[test]
+fn a_server_off_loopback_protects_its_env() {
+    let ws = Workspace::with_manifest(
+        "[servers.managed]\nurl = \"postgresql://app@10.0.0.5:5432/postgres\"\n[databases.app]\n[envs.prod]\n[envs.open]\nprotected = false\n",
+    );
+    let out = ws.pgfleet().args(["-e", "prod", "drop"]).expect_code(4);
+    out.stderr_contains("env `prod` is protected (server `managed` is not on loopback; set `protected = false` in the env to allow this)");
+    ws.pgfleet().args(["graph", "-e", "prod"]).success().stdout_contains("(protected)");
+    let graph = ws.pgfleet().args(["graph", "-e", "open"]).success();
+    assert!(!graph.stdout.contains("(protected)"), "{}", graph.stdout);
+}

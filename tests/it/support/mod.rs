@@ -1,0 +1,12 @@
+//! Test support: the shared cluster, throwaway workspaces, per-test
+//! databases, and a builder around the `pgfleet` binary.
+
+#![allow(dead_code)]
+
+mod cluster;
+mod command;
+mod workspace;
+
+pub use cluster::{TestDbs, cluster, query, query_one};
+pub use command::Pgfleet;
+pub use workspace::Workspace;

@@ -1,0 +1,69 @@
+//! `pgfleet up`: the README's quick start, on the embedded server.
+
+use std::path::Path;
+
+use crate::support::{TestDbs, Workspace, query};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != ".pgfleet" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn up_on_the_example_workspace_creates_the_fleet_and_is_then_a_no_op() {
+    let ws = Workspace::new();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"), ws.path());
+    let out = ws.pgfleet().args(["up"]).success();
+    out.stdout_contains("server `local`: initialized and started on 127.0.0.1:")
+        .stdout_contains("auth: created database `shop_auth` on `local`, extensions `pgcrypto`, `citext`")
+        .stdout_contains("notifications: created database `shop_notifications` on `local`");
+
+    let status = ws.pgfleet().args(["server", "status", "--json"]).success();
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let port = status[0]["port"].as_u64().unwrap();
+    let url = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
+    let names = query(&url, "SELECT datname FROM pg_database WHERE datname LIKE 'shop%' ORDER BY 1");
+    let names: Vec<_> = names.into_iter().map(|r| r[0].clone().unwrap()).collect();
+    assert_eq!(names, ["shop_auth", "shop_billing", "shop_catalog", "shop_notifications"]);
+
+    let again = ws.pgfleet().args(["up"]).success();
+    assert_eq!(again.stdout, "env `dev`: 4 databases up to date\n");
+
+    // The `single` env packs the same fleet into one database, a schema each.
+    ws.pgfleet().args(["-e", "single", "up"]).success();
+    let schemas = query(
+        &url.replace("/postgres", "/shop"),
+        "SELECT nspname FROM pg_namespace WHERE nspname IN ('auth', 'billing', 'catalog', 'notifications') ORDER BY 1",
+    );
+    assert_eq!(schemas.len(), 4);
+
+    ws.pgfleet().args(["server", "stop"]).success().stdout_contains("server `local`: stopped");
+}
+
+#[test]
+fn up_adds_dependencies_unless_only() {
+    let dbs = TestDbs::new("up_deps");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.auth]\n[databases.billing]\ndepends_on = [\"auth\"]\n[databases.other]\n",
+        dbs.manifest_head()
+    ));
+    ws.pgfleet().args(["up", "billing", "--only"]).success();
+    assert_eq!(dbs.existing(), [dbs.name("billing")]);
+    ws.pgfleet().args(["up", "billing"]).success();
+    assert_eq!(dbs.existing(), [dbs.name("auth"), dbs.name("billing")]);
+    let out = ws.pgfleet().args(["up", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["env"], "test");
+    assert_eq!(report["create"]["databases"].as_array().unwrap().len(), 3);
+    assert_eq!(report["create"]["databases"][2]["created_database"], true);
+}
