@@ -77,10 +77,20 @@ impl Error {
             Error::Connect(e) => e.hint(),
             Error::Server(e) => e.hint(),
             Error::Refused(e) => Some(e.hint()),
-            Error::Sql { source, .. } => source.as_db_error().and_then(|d| d.hint()).map(str::to_owned),
-            Error::UnknownDatabase { suggestion: Some(s), .. } => Some(format!("did you mean `{s}`?")),
-            Error::UnknownDatabase { known, .. } => Some(format!("the manifest declares: {}", known.join(", "))),
-            Error::NotRunning { .. } => Some("start it with `pgfleet server start` (or `pgfleet up`)".into()),
+            Error::Sql { source, .. } => source
+                .as_db_error()
+                .and_then(|d| d.hint())
+                .map(str::to_owned),
+            Error::UnknownDatabase {
+                suggestion: Some(s),
+                ..
+            } => Some(format!("did you mean `{s}`?")),
+            Error::UnknownDatabase { known, .. } => {
+                Some(format!("the manifest declares: {}", known.join(", ")))
+            }
+            Error::NotRunning { .. } => {
+                Some("start it with `pgfleet server start` (or `pgfleet up`)".into())
+            }
             Error::Spawn { .. } | Error::Usage(_) => None,
         }
     }
@@ -93,20 +103,11 @@ impl Error {
 
 /// The server's message and detail, or the driver's own text.
 pub fn describe_sql_error(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => match db.detail() {
-            Some(detail) => format!("{} ({detail})", db.message()),
-            None => db.message().to_owned(),
-        },
-        None => {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                text.push_str(": ");
-                text.push_str(&s.to_string());
-                source = s.source();
-            }
-            text
-        }
+    let Some(db) = e.as_db_error() else {
+        return crate::connect::chain(e);
+    };
+    match db.detail() {
+        Some(detail) => format!("{} ({detail})", db.message()),
+        None => db.message().to_owned(),
     }
 }

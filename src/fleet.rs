@@ -50,7 +50,8 @@ impl Fleet {
         if names.is_empty() {
             return Ok(self.topology.placements.iter().collect());
         }
-        let mut wanted: std::collections::BTreeSet<&str> = names.iter().map(String::as_str).collect();
+        let mut wanted: std::collections::BTreeSet<&str> =
+            names.iter().map(String::as_str).collect();
         if with_dependencies {
             let mut stack: Vec<&str> = wanted.iter().copied().collect();
             while let Some(name) = stack.pop() {
@@ -61,13 +62,20 @@ impl Fleet {
                 }
             }
         }
-        Ok(self.topology.placements.iter().filter(|p| wanted.contains(p.database.as_str())).collect())
+        Ok(self
+            .topology
+            .placements
+            .iter()
+            .filter(|p| wanted.contains(p.database.as_str()))
+            .collect())
     }
 
     /// The embedded server called `name`, if this env uses one by that name.
     pub fn embedded(&self, name: &str) -> Option<EmbeddedServer> {
         match self.topology.servers.get(name)? {
-            Endpoint::Embedded { root, port } => Some(EmbeddedServer::new(name, root.clone(), *port)),
+            Endpoint::Embedded { root, port } => {
+                Some(EmbeddedServer::new(name, root.clone(), *port))
+            }
             Endpoint::Remote(_) => None,
         }
     }
@@ -76,13 +84,15 @@ impl Fleet {
     /// or `postgres` on an embedded server).
     pub fn server_conninfo(&self, server: &str) -> Result<ConnInfo> {
         match &self.topology.servers[server] {
-            Endpoint::Remote(info) => Ok(info.clone()),
+            Endpoint::Remote(info) => Ok(info.as_ref().clone()),
             Endpoint::Embedded { root, port } => {
                 let embedded = EmbeddedServer::new(server, root.clone(), *port);
                 let port = match embedded.status()? {
                     crate::server::ServerStatus::Running { port, .. } => port,
                     crate::server::ServerStatus::Stopped { .. } => {
-                        return Err(Error::NotRunning { server: server.to_owned() });
+                        return Err(Error::NotRunning {
+                            server: server.to_owned(),
+                        });
                     }
                 };
                 Ok(ConnInfo::parse(&format!(
@@ -95,27 +105,29 @@ impl Fleet {
 
     /// How to reach the physical database of `placement`.
     pub fn conninfo(&self, placement: &Placement) -> Result<ConnInfo> {
-        Ok(self.server_conninfo(&placement.server)?.with_dbname(&placement.physical))
+        Ok(self
+            .server_conninfo(&placement.server)?
+            .with_dbname(&placement.physical))
     }
 }
 
 /// Finds and loads the manifest without resolving an env (for commands such
 /// as `server` that need no placements).
 pub fn open_manifest(options: &OpenOptions<'_>) -> Result<Manifest> {
-    let path = match options.workspace {
-        // `-C` names the workspace itself: no walking up from there.
-        Some(dir) => {
-            let file = dir.join(manifest::FILE_NAME);
-            if !file.is_file() {
-                return Err(manifest::ManifestError::NotFound { start: dir.to_path_buf() }.into());
+    // `-C` names the workspace itself: no walking up from there.
+    let path = if let Some(dir) = options.workspace {
+        let file = dir.join(manifest::FILE_NAME);
+        if !file.is_file() {
+            return Err(manifest::ManifestError::NotFound {
+                start: dir.to_path_buf(),
             }
-            file
+            .into());
         }
-        None => {
-            let here = std::env::current_dir()
-                .map_err(|e| Error::Usage(format!("cannot read the current folder: {e}")))?;
-            manifest::find(&here)?
-        }
+        file
+    } else {
+        let here = std::env::current_dir()
+            .map_err(|e| Error::Usage(format!("cannot read the current folder: {e}")))?;
+        manifest::find(&here)?
     };
     Ok(manifest::load(&path)?)
 }

@@ -19,17 +19,34 @@ pub fn text(manifest: &Manifest, topology: &Topology, labels: &ServerLabels) -> 
     }
     out.push('\n');
     for (server, physicals) in tree(topology) {
-        let _ = writeln!(out, "server {server} ({})", labels.get(server).map_or("", String::as_str));
+        let _ = writeln!(
+            out,
+            "server {server} ({})",
+            labels.get(server).map_or("", String::as_str)
+        );
         let count = physicals.len();
         for (i, (physical, placements)) in physicals.iter().enumerate() {
             let last = i + 1 == count;
             let _ = writeln!(out, "{} {physical}", if last { "└──" } else { "├──" });
             let indent = if last { "    " } else { "│   " };
             for (j, p) in placements.iter().enumerate() {
-                let branch = if j + 1 == placements.len() { "└──" } else { "├──" };
+                let branch = if j + 1 == placements.len() {
+                    "└──"
+                } else {
+                    "├──"
+                };
                 let deps = &manifest.databases[&p.database].depends_on;
-                let arrow = if deps.is_empty() { String::new() } else { format!(" -> {}", deps.join(", ")) };
-                let _ = writeln!(out, "{indent}{branch} {} [{}]{arrow}", p.database, p.owned_schemas.join(", "));
+                let arrow = if deps.is_empty() {
+                    String::new()
+                } else {
+                    format!(" -> {}", deps.join(", "))
+                };
+                let _ = writeln!(
+                    out,
+                    "{indent}{branch} {} [{}]{arrow}",
+                    p.database,
+                    p.owned_schemas.join(", ")
+                );
             }
         }
     }
@@ -38,9 +55,22 @@ pub fn text(manifest: &Manifest, topology: &Topology, labels: &ServerLabels) -> 
         .iter()
         .flat_map(|db| {
             manifest.databases[db].references.iter().map(move |r| {
-                let from = [r.from.schema.as_deref(), Some(&r.from.table), Some(&r.from.column)];
-                let to = [r.to.schema.as_deref(), Some(&r.to.table), Some(&r.to.column)];
-                format!("  {db}.{} ~> {}.{}", dotted(&from), r.to_database, dotted(&to))
+                let from = [
+                    r.from.schema.as_deref(),
+                    Some(&r.from.table),
+                    Some(&r.from.column),
+                ];
+                let to = [
+                    r.to.schema.as_deref(),
+                    Some(&r.to.table),
+                    Some(&r.to.column),
+                ];
+                format!(
+                    "  {db}.{} ~> {}.{}",
+                    dotted(&from),
+                    r.to_database,
+                    dotted(&to)
+                )
             })
         })
         .collect();
@@ -58,8 +88,16 @@ pub fn text(manifest: &Manifest, topology: &Topology, labels: &ServerLabels) -> 
 pub fn dot(manifest: &Manifest, topology: &Topology, labels: &ServerLabels) -> String {
     let mut out = String::from("digraph fleet {\n  rankdir=LR;\n  node [shape=box];\n");
     for (server, physicals) in tree(topology) {
-        let label = format!("server {server}\\n{}", labels.get(server).map_or("", String::as_str));
-        let _ = writeln!(out, "  subgraph {} {{\n    label={};", dot_id(&format!("cluster_{server}")), dot_id(&label));
+        let label = format!(
+            "server {server}\\n{}",
+            labels.get(server).map_or("", String::as_str)
+        );
+        let _ = writeln!(
+            out,
+            "  subgraph {} {{\n    label={};",
+            dot_id(&format!("cluster_{server}")),
+            dot_id(&label)
+        );
         for (physical, placements) in physicals {
             let _ = writeln!(
                 out,
@@ -69,7 +107,12 @@ pub fn dot(manifest: &Manifest, topology: &Topology, labels: &ServerLabels) -> S
             );
             for p in placements {
                 let label = format!("{}\\n[{}]", p.database, p.owned_schemas.join(", "));
-                let _ = writeln!(out, "      {} [label={}];", dot_id(&p.database), dot_id(&label));
+                let _ = writeln!(
+                    out,
+                    "      {} [label={}];",
+                    dot_id(&p.database),
+                    dot_id(&label)
+                );
             }
             out.push_str("    }\n");
         }
@@ -88,8 +131,16 @@ pub fn dot(manifest: &Manifest, topology: &Topology, labels: &ServerLabels) -> S
 pub fn mermaid(manifest: &Manifest, topology: &Topology, labels: &ServerLabels) -> String {
     let mut out = String::from("flowchart LR\n");
     for (server, physicals) in tree(topology) {
-        let label = format!("server {server} ({})", labels.get(server).map_or("", String::as_str));
-        let _ = writeln!(out, "  subgraph {}[\"{}\"]", mermaid_id("s", server), mermaid_text(&label));
+        let label = format!(
+            "server {server} ({})",
+            labels.get(server).map_or("", String::as_str)
+        );
+        let _ = writeln!(
+            out,
+            "  subgraph {}[\"{}\"]",
+            mermaid_id("s", server),
+            mermaid_text(&label)
+        );
         for (physical, placements) in physicals {
             let _ = writeln!(
                 out,
@@ -99,7 +150,12 @@ pub fn mermaid(manifest: &Manifest, topology: &Topology, labels: &ServerLabels) 
             );
             for p in placements {
                 let label = format!("{} [{}]", p.database, p.owned_schemas.join(", "));
-                let _ = writeln!(out, "      {}[\"{}\"]", mermaid_id("d", &p.database), mermaid_text(&label));
+                let _ = writeln!(
+                    out,
+                    "      {}[\"{}\"]",
+                    mermaid_id("d", &p.database),
+                    mermaid_text(&label)
+                );
             }
             out.push_str("    end\n");
         }
@@ -107,7 +163,12 @@ pub fn mermaid(manifest: &Manifest, topology: &Topology, labels: &ServerLabels) 
     }
     for db in &manifest.order {
         for dep in &manifest.databases[db].depends_on {
-            let _ = writeln!(out, "  {} --> {}", mermaid_id("d", db), mermaid_id("d", dep));
+            let _ = writeln!(
+                out,
+                "  {} --> {}",
+                mermaid_id("d", db),
+                mermaid_id("d", dep)
+            );
         }
     }
     out
@@ -129,15 +190,28 @@ fn tree(topology: &Topology) -> Tree<'_> {
 }
 
 fn dotted(parts: &[Option<&str>]) -> String {
-    parts.iter().flatten().copied().collect::<Vec<_>>().join(".")
+    parts
+        .iter()
+        .flatten()
+        .copied()
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn dot_id(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace("\\\\n", "\\n"))
+    format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace("\\\\n", "\\n")
+    )
 }
 
 fn mermaid_id(prefix: &str, s: &str) -> String {
-    let body: String = s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let body: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     format!("{prefix}_{body}")
 }
 
@@ -197,6 +271,9 @@ mod tests {
         assert!(dot.contains("subgraph \"cluster_local_fleet\""), "{dot}");
         let mermaid = mermaid(&m, &t, &labels);
         assert!(mermaid.contains("d_billing --> d_auth"), "{mermaid}");
-        assert!(mermaid.contains("subgraph p_local_fleet[\"fleet\"]"), "{mermaid}");
+        assert!(
+            mermaid.contains("subgraph p_local_fleet[\"fleet\"]"),
+            "{mermaid}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! really changed. Every name is quoted with `quote_ident`; values travel as
 //! parameters of unnamed statements (`query_typed`), which PgBouncer allows.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -37,7 +38,9 @@ pub struct Created {
 
 impl Created {
     pub fn changed(&self) -> bool {
-        self.created_database || !self.created_schemas.is_empty() || !self.created_extensions.is_empty()
+        self.created_database
+            || !self.created_schemas.is_empty()
+            || !self.created_extensions.is_empty()
     }
 }
 
@@ -50,9 +53,17 @@ pub struct DropReport {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Dropped {
     /// The whole physical database, which only the dropped logical databases used.
-    Database { server: String, physical_database: String, existed: bool },
+    Database {
+        server: String,
+        physical_database: String,
+        existed: bool,
+    },
     /// The schemas one logical database owns in a shared physical database.
-    Schemas { database: String, physical_database: String, schemas: Vec<String> },
+    Schemas {
+        database: String,
+        physical_database: String,
+        schemas: Vec<String>,
+    },
 }
 
 /// Creates what `placements` need and is missing.
@@ -70,26 +81,47 @@ pub async fn create(fleet: &Fleet, placements: &[&Placement]) -> Result<CreateRe
     let mut clients: BTreeMap<(&str, &str), Client> = BTreeMap::new();
     for placement in placements {
         let key = (placement.server.as_str(), placement.physical.as_str());
-        if !clients.contains_key(&key) {
-            clients.insert(key, fleet.conninfo(placement)?.connect().await?);
-        }
-        let client = &clients[&key];
+        let client = match clients.entry(key) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(fleet.conninfo(placement)?.connect().await?),
+        };
         let database = &fleet.manifest.databases[&placement.database];
         let mut created_schemas = Vec::new();
         for schema in &placement.owned_schemas {
-            if !exists(client, "SELECT 1 FROM pg_namespace WHERE nspname = $1", schema).await? {
+            if !exists(
+                client,
+                "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+                schema,
+            )
+            .await?
+            {
                 client
-                    .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)))
+                    .batch_execute(&format!(
+                        "CREATE SCHEMA IF NOT EXISTS {}",
+                        quote_ident(schema)
+                    ))
                     .await
-                    .map_err(Error::sql(format!("cannot create schema `{schema}` in `{}`", placement.physical)))?;
+                    .map_err(Error::sql(format!(
+                        "cannot create schema `{schema}` in `{}`",
+                        placement.physical
+                    )))?;
                 created_schemas.push(schema.clone());
             }
         }
         let mut created_extensions = Vec::new();
         for extension in &database.extensions {
-            if !exists(client, "SELECT 1 FROM pg_extension WHERE extname = $1", extension).await? {
+            if !exists(
+                client,
+                "SELECT 1 FROM pg_extension WHERE extname = $1",
+                extension,
+            )
+            .await?
+            {
                 client
-                    .batch_execute(&format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(extension)))
+                    .batch_execute(&format!(
+                        "CREATE EXTENSION IF NOT EXISTS {}",
+                        quote_ident(extension)
+                    ))
                     .await
                     .map_err(Error::sql(format!(
                         "cannot create extension `{extension}` for `{}` in `{}`",
@@ -118,8 +150,10 @@ pub async fn drop(fleet: &Fleet, placements: &[&Placement]) -> Result<DropReport
     let mut report = DropReport::default();
     let mut whole: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for placement in placements {
-        let shared_with_others =
-            fleet.topology.neighbours(placement).any(|n| !selected.contains(n.database.as_str()));
+        let shared_with_others = fleet
+            .topology
+            .neighbours(placement)
+            .any(|n| !selected.contains(n.database.as_str()));
         if !shared_with_others {
             let list = whole.entry(placement.server.as_str()).or_default();
             if !list.contains(&placement.physical.as_str()) {
@@ -135,19 +169,43 @@ pub async fn drop(fleet: &Fleet, placements: &[&Placement]) -> Result<DropReport
         };
         let mut dropped = Vec::new();
         for schema in &placement.owned_schemas {
-            if exists(&client, "SELECT 1 FROM pg_namespace WHERE nspname = $1", schema).await? {
+            if exists(
+                &client,
+                "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+                schema,
+            )
+            .await?
+            {
                 client
-                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(schema)))
+                    .batch_execute(&format!(
+                        "DROP SCHEMA IF EXISTS {} CASCADE",
+                        quote_ident(schema)
+                    ))
                     .await
-                    .map_err(Error::sql(format!("cannot drop schema `{schema}` of `{}`", placement.database)))?;
+                    .map_err(Error::sql(format!(
+                        "cannot drop schema `{schema}` of `{}`",
+                        placement.database
+                    )))?;
                 dropped.push(schema.clone());
             }
         }
-        if exists(&client, "SELECT 1 FROM pg_tables WHERE schemaname = 'pgfleet' AND tablename = $1", "history").await? {
+        if exists(
+            &client,
+            "SELECT 1 FROM pg_tables WHERE schemaname = 'pgfleet' AND tablename = $1",
+            "history",
+        )
+        .await?
+        {
             client
-                .execute_typed("DELETE FROM pgfleet.history WHERE db = $1", &[(&placement.database, Type::TEXT)])
+                .execute_typed(
+                    "DELETE FROM pgfleet.history WHERE db = $1",
+                    &[(&placement.database, Type::TEXT)],
+                )
                 .await
-                .map_err(Error::sql(format!("cannot delete the history of `{}`", placement.database)))?;
+                .map_err(Error::sql(format!(
+                    "cannot delete the history of `{}`",
+                    placement.database
+                )))?;
         }
         report.dropped.push(Dropped::Schemas {
             database: placement.database.clone(),
@@ -159,7 +217,12 @@ pub async fn drop(fleet: &Fleet, placements: &[&Placement]) -> Result<DropReport
         let admin = fleet.server_conninfo(server)?.connect().await?;
         let force = server_version(&admin).await? >= 130_000;
         for physical in physicals {
-            let existed = exists(&admin, "SELECT 1 FROM pg_database WHERE datname = $1", physical).await?;
+            let existed = exists(
+                &admin,
+                "SELECT 1 FROM pg_database WHERE datname = $1",
+                physical,
+            )
+            .await?;
             if existed {
                 // FORCE (PostgreSQL 13+) ends other sessions, as `dropdb --force`.
                 let sql = format!(
@@ -167,10 +230,9 @@ pub async fn drop(fleet: &Fleet, placements: &[&Placement]) -> Result<DropReport
                     quote_ident(physical),
                     if force { " WITH (FORCE)" } else { "" }
                 );
-                admin
-                    .batch_execute(&sql)
-                    .await
-                    .map_err(Error::sql(format!("cannot drop database `{physical}` on `{server}`")))?;
+                admin.batch_execute(&sql).await.map_err(Error::sql(format!(
+                    "cannot drop database `{physical}` on `{server}`"
+                )))?;
             }
             report.dropped.push(Dropped::Database {
                 server: server.to_owned(),
@@ -184,19 +246,35 @@ pub async fn drop(fleet: &Fleet, placements: &[&Placement]) -> Result<DropReport
 
 /// Creates `physical` unless it exists; true when this call created it.
 async fn create_database(admin: &Client, physical: &str) -> Result<bool> {
-    if exists(admin, "SELECT 1 FROM pg_database WHERE datname = $1", physical).await? {
+    if exists(
+        admin,
+        "SELECT 1 FROM pg_database WHERE datname = $1",
+        physical,
+    )
+    .await?
+    {
         return Ok(false);
     }
-    match admin.batch_execute(&format!("CREATE DATABASE {}", quote_ident(physical))).await {
+    match admin
+        .batch_execute(&format!("CREATE DATABASE {}", quote_ident(physical)))
+        .await
+    {
         Ok(()) => Ok(true),
         Err(e) if e.code().is_some_and(|c| c.code() == DUPLICATE_DATABASE) => Ok(false),
-        Err(e) => Err(Error::sql(format!("cannot create database `{physical}`"))(e)),
+        Err(e) => Err(Error::sql(format!("cannot create database `{physical}`"))(
+            e,
+        )),
     }
 }
 
 async fn database_exists(fleet: &Fleet, placement: &Placement) -> Result<bool> {
     let admin = fleet.server_conninfo(&placement.server)?.connect().await?;
-    exists(&admin, "SELECT 1 FROM pg_database WHERE datname = $1", &placement.physical).await
+    exists(
+        &admin,
+        "SELECT 1 FROM pg_database WHERE datname = $1",
+        &placement.physical,
+    )
+    .await
 }
 
 async fn exists(client: &Client, sql: &str, name: &str) -> Result<bool> {

@@ -40,9 +40,18 @@ pub enum Verdict {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("`{operation}` refused: env `{env}` is protected ({})", reason_text(reason))]
-    Protected { operation: Destructive, env: String, reason: Protection },
-    #[error("`{operation}` in protected env `{env}` needs confirmation, and there is no terminal to ask on")]
+    #[error(
+        "`{operation}` refused: env `{env}` is protected ({})",
+        reason_text(reason)
+    )]
+    Protected {
+        operation: Destructive,
+        env: String,
+        reason: Protection,
+    },
+    #[error(
+        "`{operation}` in protected env `{env}` needs confirmation, and there is no terminal to ask on"
+    )]
     Unconfirmed { operation: Destructive, env: String },
     #[error("`{operation}` cancelled")]
     Declined { operation: Destructive },
@@ -52,7 +61,8 @@ impl Refusal {
     pub fn hint(&self) -> String {
         match self {
             Refusal::Protected { .. } => {
-                "pass `--allow-protected` if you really mean it (you will be asked to confirm)".into()
+                "pass `--allow-protected` if you really mean it (you will be asked to confirm)"
+                    .into()
             }
             Refusal::Unconfirmed { .. } => "pass `--yes` to confirm".into(),
             Refusal::Declined { .. } => "nothing was changed".into(),
@@ -64,13 +74,19 @@ fn reason_text(reason: &Protection) -> String {
     match reason {
         Protection::Declared => "`protected = true`".into(),
         Protection::RemoteServer(server) => {
-            format!("server `{server}` is not on loopback; set `protected = false` in the env to allow this")
+            format!(
+                "server `{server}` is not on loopback; set `protected = false` in the env to allow this"
+            )
         }
     }
 }
 
 /// Decides whether `operation` may run in `topology`'s env.
-pub fn check(topology: &Topology, operation: Destructive, allow_protected: bool) -> Result<Verdict, Refusal> {
+pub fn check(
+    topology: &Topology,
+    operation: Destructive,
+    allow_protected: bool,
+) -> Result<Verdict, Refusal> {
     match (&topology.protected, allow_protected) {
         (None, _) => Ok(Verdict::Allowed),
         (Some(reason), false) => Err(Refusal::Protected {

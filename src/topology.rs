@@ -36,8 +36,11 @@ pub enum Protection {
 #[derive(Debug, Clone)]
 pub enum Endpoint {
     /// Run by pgfleet under `<workspace>/.pgfleet/<name>`.
-    Embedded { root: PathBuf, port: Option<u16> },
-    Remote(ConnInfo),
+    Embedded {
+        root: PathBuf,
+        port: Option<u16>,
+    },
+    Remote(Box<ConnInfo>),
 }
 
 /// Where one logical database lives in one env.
@@ -96,7 +99,10 @@ pub fn resolve(manifest: &Manifest, env: &str) -> Result<Topology, ManifestError
         let over = declared.and_then(|e| e.overrides.get(name));
         let pick = |o: Option<&Text>, e: Option<&Text>| o.or(e).cloned();
         let server_key = format!("envs.{env}.server");
-        let server = match pick(over.and_then(|o| o.server.as_ref()), declared.and_then(|e| e.server.as_ref())) {
+        let server = match pick(
+            over.and_then(|o| o.server.as_ref()),
+            declared.and_then(|e| e.server.as_ref()),
+        ) {
             Some(s) => manifest.expand(&server_key, &s)?,
             None => only_server.clone().ok_or_else(|| ManifestError::NoServer {
                 env: env.to_owned(),
@@ -104,22 +110,45 @@ pub fn resolve(manifest: &Manifest, env: &str) -> Result<Topology, ManifestError
             })?,
         };
         let vars = [("name", name.as_str()), ("env", env)];
-        let physical = match pick(over.and_then(|o| o.database.as_ref()), declared.and_then(|e| e.database.as_ref())) {
+        let physical = match pick(
+            over.and_then(|o| o.database.as_ref()),
+            declared.and_then(|e| e.database.as_ref()),
+        ) {
             Some(t) => render(manifest, &format!("envs.{env}.database"), &t, &vars)?,
             None => name.clone(),
         };
-        let schema = pick(over.and_then(|o| o.schema.as_ref()), declared.and_then(|e| e.schema.as_ref()))
-            .map(|t| render(manifest, &format!("envs.{env}.schema"), &t, &vars))
-            .transpose()?;
-        let owned_schemas = schema.clone().map_or_else(|| db.schemas.clone(), |s| vec![s]);
+        let schema = pick(
+            over.and_then(|o| o.schema.as_ref()),
+            declared.and_then(|e| e.schema.as_ref()),
+        )
+        .map(|t| render(manifest, &format!("envs.{env}.schema"), &t, &vars))
+        .transpose()?;
+        let owned_schemas = schema
+            .clone()
+            .map_or_else(|| db.schemas.clone(), |s| vec![s]);
         let search_path = schema.as_ref().map(|s| {
-            if s == "public" { crate::connect::quote_ident(s) } else { format!("{}, public", crate::connect::quote_ident(s)) }
+            if s == "public" {
+                crate::connect::quote_ident(s)
+            } else {
+                format!("{}, public", crate::connect::quote_ident(s))
+            }
         });
-        placements.push(Placement { database: name.clone(), server, physical, schema, owned_schemas, search_path });
+        placements.push(Placement {
+            database: name.clone(),
+            server,
+            physical,
+            schema,
+            owned_schemas,
+            search_path,
+        });
     }
 
     let mut servers = BTreeMap::new();
-    for name in placements.iter().map(|p| p.server.clone()).collect::<BTreeSet<_>>() {
+    for name in placements
+        .iter()
+        .map(|p| p.server.clone())
+        .collect::<BTreeSet<_>>()
+    {
         let server = &manifest.servers[&name];
         let endpoint = match &server.kind {
             ServerKind::Embedded { port } => Endpoint::Embedded {
@@ -133,9 +162,12 @@ pub fn resolve(manifest: &Manifest, env: &str) -> Result<Topology, ManifestError
                     at: manifest.locate(url.span().start),
                     key,
                     message: e.to_string(),
-                    hint: Some("use `postgresql://user@host:port/database` or a libpq `key=value` string".into()),
+                    hint: Some(
+                        "use `postgresql://user@host:port/database` or a libpq `key=value` string"
+                            .into(),
+                    ),
                 })?;
-                Endpoint::Remote(info)
+                Endpoint::Remote(Box::new(info))
             }
         };
         servers.insert(name, endpoint);
@@ -146,11 +178,18 @@ pub fn resolve(manifest: &Manifest, env: &str) -> Result<Topology, ManifestError
         Some(true) => Some(Protection::Declared),
         Some(false) => None,
         None => servers.iter().find_map(|(name, endpoint)| match endpoint {
-            Endpoint::Remote(info) if !info.is_loopback() => Some(Protection::RemoteServer(name.clone())),
+            Endpoint::Remote(info) if !info.is_loopback() => {
+                Some(Protection::RemoteServer(name.clone()))
+            }
             _ => None,
         }),
     };
-    Ok(Topology { env: env.to_owned(), protected, servers, placements })
+    Ok(Topology {
+        env: env.to_owned(),
+        protected,
+        servers,
+        placements,
+    })
 }
 
 /// Logical databases in one physical database must own disjoint schemas.
@@ -174,7 +213,12 @@ fn check_overlaps(env: &str, placements: &[Placement]) -> Result<(), ManifestErr
 }
 
 /// Expands `${VAR}`s, then `{name}` and `{env}`; any other `{...}` is an error.
-fn render(manifest: &Manifest, key: &str, text: &Text, vars: &[(&str, &str)]) -> Result<String, ManifestError> {
+fn render(
+    manifest: &Manifest,
+    key: &str,
+    text: &Text,
+    vars: &[(&str, &str)],
+) -> Result<String, ManifestError> {
     let expanded = manifest.expand(key, text)?;
     let mut out = String::with_capacity(expanded.len());
     let mut rest = expanded.as_str();
@@ -189,7 +233,9 @@ fn render(manifest: &Manifest, key: &str, text: &Text, vars: &[(&str, &str)]) ->
                     at: manifest.locate(text.span().start),
                     key: key.to_owned(),
                     message: format!("`{expanded}` holds an unknown placeholder"),
-                    hint: Some("the placeholders are `{name}` (the logical database) and `{env}`".into()),
+                    hint: Some(
+                        "the placeholders are `{name}` (the logical database) and `{env}`".into(),
+                    ),
                 });
             }
         }
@@ -200,7 +246,9 @@ fn render(manifest: &Manifest, key: &str, text: &Text, vars: &[(&str, &str)]) ->
         return Err(ManifestError::InvalidValue {
             at: manifest.locate(text.span().start),
             key: key.to_owned(),
-            message: format!("`{out}` is not a PostgreSQL name (1 to 63 bytes); PostgreSQL would cut it short"),
+            message: format!(
+                "`{out}` is not a PostgreSQL name (1 to 63 bytes); PostgreSQL would cut it short"
+            ),
             hint: Some("use a shorter template".into()),
         });
     }
@@ -213,7 +261,10 @@ impl Topology {
     }
 
     /// The placements sharing `placement`'s physical database, itself included.
-    pub fn neighbours<'a>(&'a self, placement: &'a Placement) -> impl Iterator<Item = &'a Placement> + 'a {
+    pub fn neighbours<'a>(
+        &'a self,
+        placement: &'a Placement,
+    ) -> impl Iterator<Item = &'a Placement> + 'a {
         self.placements
             .iter()
             .filter(move |p| p.server == placement.server && p.physical == placement.physical)
@@ -255,7 +306,14 @@ mod tests {
         let rows = |t: &Topology| -> Vec<(String, String, Option<String>, Vec<String>)> {
             t.placements
                 .iter()
-                .map(|p| (p.database.clone(), p.physical.clone(), p.schema.clone(), p.owned_schemas.clone()))
+                .map(|p| {
+                    (
+                        p.database.clone(),
+                        p.physical.clone(),
+                        p.schema.clone(),
+                        p.owned_schemas.clone(),
+                    )
+                })
                 .collect()
         };
         let s = |v: &str| v.to_owned();
@@ -269,13 +327,28 @@ mod tests {
         assert_eq!(
             rows(&topology("single")),
             [
-                (s("shared"), s("fleet_single"), Some(s("shared")), vec![s("shared")]),
+                (
+                    s("shared"),
+                    s("fleet_single"),
+                    Some(s("shared")),
+                    vec![s("shared")]
+                ),
                 (s("app"), s("fleet_single"), Some(s("app")), vec![s("app")]),
             ]
         );
         // The override inherits `server` from the env and sets only `database`.
-        assert_eq!(topology("mixed").placement("app").unwrap().physical, "app_only");
-        assert_eq!(topology("single").placement("app").unwrap().search_path.as_deref(), Some("\"app\", public"));
+        assert_eq!(
+            topology("mixed").placement("app").unwrap().physical,
+            "app_only"
+        );
+        assert_eq!(
+            topology("single")
+                .placement("app")
+                .unwrap()
+                .search_path
+                .as_deref(),
+            Some("\"app\", public")
+        );
     }
 
     #[test]
@@ -285,9 +358,14 @@ mod tests {
         assert_eq!(select_env(&m, None).unwrap(), "dev");
         let err = select_env(&m, Some("singel")).unwrap_err();
         assert_eq!(err.hint().as_deref(), Some("did you mean `single`?"));
-        let m = Manifest::from_str_for_test(&format!("[workspace]\ndefault_env = \"mixed\"\n{FLEET}"), &[]).unwrap();
+        let m = Manifest::from_str_for_test(
+            &format!("[workspace]\ndefault_env = \"mixed\"\n{FLEET}"),
+            &[],
+        )
+        .unwrap();
         assert_eq!(select_env(&m, None).unwrap(), "mixed");
-        let m = Manifest::from_str_for_test("[servers.s]\nembedded = true\n[databases.a]\n", &[]).unwrap();
+        let m = Manifest::from_str_for_test("[servers.s]\nembedded = true\n[databases.a]\n", &[])
+            .unwrap();
         assert_eq!(select_env(&m, None).unwrap(), "dev");
         assert_eq!(resolve(&m, "dev").unwrap().placements[0].physical, "a");
     }
@@ -308,7 +386,13 @@ mod tests {
 
     #[test]
     fn bad_templates_are_refused() {
-        for (template, want) in [("{nmae}_db", "unknown placeholder"), ("{name}_{name}_{name}_{name}_{name}_{name}_{name}_{name}_{name}_{name}_x", "1 to 63 bytes")] {
+        for (template, want) in [
+            ("{nmae}_db", "unknown placeholder"),
+            (
+                "{name}_{name}_{name}_{name}_{name}_{name}_{name}_{name}_{name}_{name}_x",
+                "1 to 63 bytes",
+            ),
+        ] {
             let m = Manifest::from_str_for_test(
                 &format!("[servers.s]\nembedded = true\n[databases.abcdefg]\n[envs.e]\ndatabase = \"{template}\"\n"),
                 &[],

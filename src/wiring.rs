@@ -39,9 +39,19 @@ fn vars_for(info: &ConnInfo, placement: &Placement) -> Vec<(String, String)> {
 /// `-c search_path=<schema>,public` as libpq's `options` wants it: spaces
 /// and backslashes escaped with a backslash.
 fn search_path_option(schema: &str) -> String {
-    let simple = schema.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    let name = if simple { schema.to_owned() } else { quote_ident(schema) };
-    let value = if schema == "public" { name } else { format!("{name},public") };
+    let simple = schema
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let name = if simple {
+        schema.to_owned()
+    } else {
+        quote_ident(schema)
+    };
+    let value = if schema == "public" {
+        name
+    } else {
+        format!("{name},public")
+    };
     let escaped: String = value
         .chars()
         .flat_map(|c| match c {
@@ -57,7 +67,13 @@ fn search_path_option(schema: &str) -> String {
 pub fn url_variable(database: &str) -> String {
     let upper: String = database
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{upper}_DATABASE_URL")
 }
@@ -82,15 +98,24 @@ mod tests {
 
     #[test]
     fn search_path_options_escape_like_libpq() {
-        assert_eq!(search_path_option("billing"), "-c search_path=billing,public");
+        assert_eq!(
+            search_path_option("billing"),
+            "-c search_path=billing,public"
+        );
         assert_eq!(search_path_option("public"), "-c search_path=public");
-        assert_eq!(search_path_option("My Schema"), r#"-c search_path="My\ Schema",public"#);
+        assert_eq!(
+            search_path_option("My Schema"),
+            r#"-c search_path="My\ Schema",public"#
+        );
     }
 
     #[test]
     fn names_and_quoting() {
         assert_eq!(url_variable("cds-client"), "CDS_CLIENT_DATABASE_URL");
-        assert_eq!(assignment("A", "postgresql://u@h:1/d"), "A=postgresql://u@h:1/d");
+        assert_eq!(
+            assignment("A", "postgresql://u@h:1/d"),
+            "A=postgresql://u@h:1/d"
+        );
         assert_eq!(assignment("A", "it's x"), r"A='it'\''s x'");
         assert_eq!(assignment("A", ""), "A=''");
     }

@@ -39,7 +39,10 @@ pub fn render(out: &Output, report: &CreateReport) {
 fn describe(c: &Created) -> String {
     let mut done = Vec::new();
     if c.created_database {
-        done.push(format!("created database `{}` on `{}`", c.physical_database, c.server));
+        done.push(format!(
+            "created database `{}` on `{}`",
+            c.physical_database, c.server
+        ));
     }
     if !c.created_schemas.is_empty() {
         done.push(format!("schemas {}", names(&c.created_schemas)));
@@ -48,12 +51,18 @@ fn describe(c: &Created) -> String {
         done.push(format!("extensions {}", names(&c.created_extensions)));
     }
     if done.is_empty() {
-        format!("{}: exists (`{}` on `{}`)", c.database, c.physical_database, c.server)
+        format!(
+            "{}: exists (`{}` on `{}`)",
+            c.database, c.physical_database, c.server
+        )
     } else {
         format!("{}: {}", c.database, done.join(", "))
     }
 }
 
 fn names(list: &[String]) -> String {
-    list.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -23,7 +23,13 @@ pub struct DropArgs {
 
 pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, Error> {
     let fleet = global.open()?;
-    confirm(global, out, &fleet.topology, Destructive::Drop, args.allow_protected)?;
+    confirm(
+        global,
+        out,
+        &fleet.topology,
+        Destructive::Drop,
+        args.allow_protected,
+    )?;
     let selected = fleet.select(&args.databases, false)?;
     let report = provision::drop(&fleet, &selected).await?;
     if out.json {
@@ -32,18 +38,38 @@ pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, E
     }
     for dropped in &report.dropped {
         out.line(match dropped {
-            Dropped::Database { server, physical_database, existed: true } => {
+            Dropped::Database {
+                server,
+                physical_database,
+                existed: true,
+            } => {
                 format!("dropped database `{physical_database}` on `{server}`")
             }
-            Dropped::Database { server, physical_database, existed: false } => {
+            Dropped::Database {
+                server,
+                physical_database,
+                existed: false,
+            } => {
                 format!("database `{physical_database}` on `{server}` did not exist")
             }
-            Dropped::Schemas { database, physical_database, schemas } if schemas.is_empty() => {
+            Dropped::Schemas {
+                database,
+                physical_database,
+                schemas,
+            } if schemas.is_empty() => {
                 format!("{database}: no schema of it left in `{physical_database}`")
             }
-            Dropped::Schemas { database, physical_database, schemas } => format!(
+            Dropped::Schemas {
+                database,
+                physical_database,
+                schemas,
+            } => format!(
                 "{database}: dropped schemas {} in `{physical_database}`",
-                schemas.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+                schemas
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         });
     }
@@ -64,7 +90,11 @@ pub fn confirm(
         Verdict::Confirm { question } => match out.confirm(&question) {
             Some(true) => Ok(()),
             Some(false) => Err(Refusal::Declined { operation }.into()),
-            None => Err(Refusal::Unconfirmed { operation, env: topology.env.clone() }.into()),
+            None => Err(Refusal::Unconfirmed {
+                operation,
+                env: topology.env.clone(),
+            }
+            .into()),
         },
     }
 }

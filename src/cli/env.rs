@@ -33,8 +33,10 @@ pub fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Error> {
             .collect::<Result<_, Error>>()?,
     };
     if out.json {
-        let map: serde_json::Map<String, serde_json::Value> =
-            vars.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+        let map: serde_json::Map<String, serde_json::Value> = vars
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect();
         out.json(&map);
     } else {
         let text: String = vars.iter().map(|(k, v)| assignment(k, v) + "\n").collect();

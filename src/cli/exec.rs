@@ -34,7 +34,10 @@ pub fn run(global: &Global, args: &ExecArgs) -> Result<u8, Error> {
         .args(rest)
         .envs(vars)
         .status()
-        .map_err(|source| Error::Spawn { program: program.clone(), source })?;
+        .map_err(|source| Error::Spawn {
+            program: program.clone(),
+            source,
+        })?;
     // A command killed by a signal exits as a shell reports it: 128 + signal.
     let code = status
         .code()

@@ -33,7 +33,9 @@ pub fn run(global: &Global, out: &Output, args: &GraphArgs) -> Result<u8, Error>
     for (name, endpoint) in &fleet.topology.servers {
         let label = match endpoint {
             Endpoint::Embedded { .. } => {
-                let server = fleet.embedded(name).expect("an embedded endpoint has an embedded server");
+                let server = fleet
+                    .embedded(name)
+                    .expect("an embedded endpoint has an embedded server");
                 match server.port()? {
                     Some(port) => format!("embedded, 127.0.0.1:{port}"),
                     None => "embedded, not started yet".to_owned(),

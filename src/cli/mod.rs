@@ -103,6 +103,9 @@ pub async fn run(cli: Cli) -> u8 {
 
 impl Global {
     fn open(&self) -> Result<Fleet, Error> {
-        Fleet::open(&OpenOptions { workspace: self.workspace.as_deref(), env: self.env.as_deref() })
+        Fleet::open(&OpenOptions {
+            workspace: self.workspace.as_deref(),
+            env: self.env.as_deref(),
+        })
     }
 }

@@ -13,9 +13,15 @@ pub struct Output {
     pub quiet: bool,
 }
 
+// Every method takes `&self` even where it reads no field: all output goes
+// through one value, so colour or capture later has one place to change.
+#[allow(clippy::unused_self)]
 impl Output {
     pub fn new(global: &Global) -> Output {
-        Output { json: global.json, quiet: global.quiet }
+        Output {
+            json: global.json,
+            quiet: global.quiet,
+        }
     }
 
     /// A line of the command's result (suppressed by `--quiet` and `--json`).

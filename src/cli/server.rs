@@ -39,7 +39,10 @@ pub struct Which {
 }
 
 pub async fn run(global: &Global, out: &Output, command: &ServerCommand) -> Result<u8, Error> {
-    let manifest = open_manifest(&OpenOptions { workspace: global.workspace.as_deref(), env: None })?;
+    let manifest = open_manifest(&OpenOptions {
+        workspace: global.workspace.as_deref(),
+        env: None,
+    })?;
     let which = match command {
         ServerCommand::Start(w) | ServerCommand::Stop(w) | ServerCommand::Status(w) => w,
         ServerCommand::Logs { which, .. } => which,
@@ -51,10 +54,19 @@ pub async fn run(global: &Global, out: &Output, command: &ServerCommand) -> Resu
             for server in &servers {
                 let (port, state) = match server.start().await? {
                     StartOutcome::AlreadyRunning { port } => (port, "already running"),
-                    StartOutcome::Started { port, initialized: true } => (port, "initialized and started"),
-                    StartOutcome::Started { port, initialized: false } => (port, "started"),
+                    StartOutcome::Started {
+                        port,
+                        initialized: true,
+                    } => (port, "initialized and started"),
+                    StartOutcome::Started {
+                        port,
+                        initialized: false,
+                    } => (port, "started"),
                 };
-                out.line(format!("server `{}`: {state} on 127.0.0.1:{port}", server.name()));
+                out.line(format!(
+                    "server `{}`: {state} on 127.0.0.1:{port}",
+                    server.name()
+                ));
                 report.push(json!({"server": server.name(), "state": state, "port": port}));
             }
         }
@@ -73,7 +85,12 @@ pub async fn run(global: &Global, out: &Output, command: &ServerCommand) -> Resu
                 let status = server.status()?;
                 out.line(describe(server, &status));
                 report.push(match status {
-                    ServerStatus::Running { pid, port, version, data_dir } => json!({
+                    ServerStatus::Running {
+                        pid,
+                        port,
+                        version,
+                        data_dir,
+                    } => json!({
                         "server": server.name(), "state": "running", "pid": pid, "port": port,
                         "version": version, "data_dir": data_dir,
                     }),
@@ -88,12 +105,18 @@ pub async fn run(global: &Global, out: &Output, command: &ServerCommand) -> Resu
             for server in &servers {
                 let tail = server.log_tail(*lines)?;
                 if servers.len() > 1 && !out.json {
-                    out.text(format!("==> server `{}` ({}) <==\n", server.name(), server.log_file().display()));
+                    out.text(format!(
+                        "==> server `{}` ({}) <==\n",
+                        server.name(),
+                        server.log_file().display()
+                    ));
                 }
                 if !out.json {
                     out.text(&tail);
                 }
-                report.push(json!({"server": server.name(), "log_file": server.log_file(), "tail": tail}));
+                report.push(
+                    json!({"server": server.name(), "log_file": server.log_file(), "tail": tail}),
+                );
             }
         }
     }
@@ -105,13 +128,23 @@ pub async fn run(global: &Global, out: &Output, command: &ServerCommand) -> Resu
 
 fn describe(server: &EmbeddedServer, status: &ServerStatus) -> String {
     match status {
-        ServerStatus::Running { pid, port, version, data_dir } => format!(
+        ServerStatus::Running {
+            pid,
+            port,
+            version,
+            data_dir,
+        } => format!(
             "server `{}`: running, pid {pid}, 127.0.0.1:{port}, PostgreSQL {version}, data {}",
             server.name(),
             data_dir.display()
         ),
-        ServerStatus::Stopped { initialized: false, .. } => {
-            format!("server `{}`: not initialized yet (`pgfleet server start` creates it)", server.name())
+        ServerStatus::Stopped {
+            initialized: false, ..
+        } => {
+            format!(
+                "server `{}`: not initialized yet (`pgfleet server start` creates it)",
+                server.name()
+            )
         }
         ServerStatus::Stopped { port, .. } => format!(
             "server `{}`: stopped{}, data {}",
@@ -130,11 +163,16 @@ fn pick(servers: Vec<EmbeddedServer>, name: Option<&str>) -> Result<Vec<Embedded
         )),
         None => Ok(servers),
         Some(name) => {
-            let found: Vec<EmbeddedServer> = servers.into_iter().filter(|s| s.name() == name).collect();
+            let found: Vec<EmbeddedServer> =
+                servers.into_iter().filter(|s| s.name() == name).collect();
             if found.is_empty() {
                 return Err(Error::Usage(format!(
                     "no embedded server `{name}`; embedded servers: {}",
-                    if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
                 )));
             }
             Ok(found)

@@ -29,12 +29,20 @@ pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Err
     let mut servers = Vec::new();
     for (name, endpoint) in &fleet.topology.servers {
         if let Endpoint::Embedded { .. } = endpoint {
-            let server = fleet.embedded(name).expect("an embedded endpoint has an embedded server");
+            let server = fleet
+                .embedded(name)
+                .expect("an embedded endpoint has an embedded server");
             let outcome = server.start().await?;
             let (port, state) = match outcome {
                 StartOutcome::AlreadyRunning { port } => (port, "running"),
-                StartOutcome::Started { port, initialized: true } => (port, "initialized and started"),
-                StartOutcome::Started { port, initialized: false } => (port, "started"),
+                StartOutcome::Started {
+                    port,
+                    initialized: true,
+                } => (port, "initialized and started"),
+                StartOutcome::Started {
+                    port,
+                    initialized: false,
+                } => (port, "started"),
             };
             if !matches!(outcome, StartOutcome::AlreadyRunning { .. }) {
                 out.line(format!("server `{name}`: {state} on 127.0.0.1:{port}"));
@@ -45,7 +53,9 @@ pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Err
     let selected = fleet.select(&args.databases, !args.only)?;
     let report = provision::create(&fleet, &selected).await?;
     if out.json {
-        out.json(&serde_json::json!({"env": fleet.topology.env, "servers": servers, "create": report}));
+        out.json(
+            &serde_json::json!({"env": fleet.topology.env, "servers": servers, "create": report}),
+        );
         return Ok(0);
     }
     let changed: Vec<_> = report.databases.iter().filter(|c| c.changed()).collect();

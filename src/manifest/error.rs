@@ -62,10 +62,18 @@ pub enum ManifestError {
     },
 
     #[error("variable `{name}` has no value, used by `{key}` in {at}")]
-    MissingVariable { at: Location, key: String, name: String },
+    MissingVariable {
+        at: Location,
+        key: String,
+        name: String,
+    },
 
     #[error("dotenv file `{}` line {line}: cannot parse `{content}`", path.display())]
-    EnvFile { path: PathBuf, line: usize, content: String },
+    EnvFile {
+        path: PathBuf,
+        line: usize,
+        content: String,
+    },
 
     #[error("dependency cycle: {}", path.join(" -> "))]
     Cycle { path: Vec<String> },
@@ -81,7 +89,11 @@ pub enum ManifestError {
     },
 
     #[error("the `{key}` folder `{}` does not exist ({at})", path.display())]
-    MissingFolder { at: Location, key: String, path: PathBuf },
+    MissingFolder {
+        at: Location,
+        key: String,
+        path: PathBuf,
+    },
 
     #[error(
         "logical databases `{first}` and `{second}` both own schema `{schema}` of database `{physical}` on server `{server}` in env `{env}`"
@@ -116,9 +128,18 @@ impl ManifestError {
             ManifestError::NotFound { .. } => Some(
                 "run `pgfleet init` to write one, or pass `-C DIR` to point at a workspace".into(),
             ),
-            ManifestError::UnknownKey { suggestion: Some(s), .. }
-            | ManifestError::Unknown { suggestion: Some(s), .. }
-            | ManifestError::UnknownEnv { suggestion: Some(s), .. } => Some(format!("did you mean `{s}`?")),
+            ManifestError::UnknownKey {
+                suggestion: Some(s),
+                ..
+            }
+            | ManifestError::Unknown {
+                suggestion: Some(s),
+                ..
+            }
+            | ManifestError::UnknownEnv {
+                suggestion: Some(s),
+                ..
+            } => Some(format!("did you mean `{s}`?")),
             ManifestError::UnknownKey { expected, .. } if !expected.is_empty() => {
                 Some(format!("expected one of {}", backticked(expected)))
             }
@@ -127,18 +148,20 @@ impl ManifestError {
             } else {
                 format!("declared {kind}s: {}", backticked(known))
             }),
-            ManifestError::UnknownEnv { known, .. } => Some(format!("declared envs: {}", backticked(known))),
+            ManifestError::UnknownEnv { known, .. } => {
+                Some(format!("declared envs: {}", backticked(known)))
+            }
             ManifestError::InvalidValue { hint, .. } => hint.clone(),
             ManifestError::MissingVariable { name, .. } => Some(format!(
                 "set `{name}` in the environment or an `env_files` file, or write `${{{name}:-default}}`"
             )),
             ManifestError::Cycle { .. } => Some("remove one of these `depends_on` entries".into()),
-            ManifestError::MissingFolder { .. } => {
-                Some("create the folder, or fix the path (paths are relative to the workspace)".into())
-            }
-            ManifestError::SchemaOverlap { .. } => Some(
-                "give one of them other `schemas`, or a `schema` placement in this env".into(),
+            ManifestError::MissingFolder { .. } => Some(
+                "create the folder, or fix the path (paths are relative to the workspace)".into(),
             ),
+            ManifestError::SchemaOverlap { .. } => {
+                Some("give one of them other `schemas`, or a `schema` placement in this env".into())
+            }
             ManifestError::NoEnv { .. } => {
                 Some("pass `--env NAME`, set `PGFLEET_ENV`, or set `workspace.default_env`".into())
             }
@@ -162,7 +185,11 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 fn backticked(items: &[String]) -> String {
-    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

@@ -27,19 +27,32 @@ pub fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<St
             out.push('$');
             rest = tail;
         } else if let Some(body_start) = after.strip_prefix('{') {
-            let close = body_start.find('}').ok_or(ExpandError::Unterminated { offset })?;
+            let close = body_start
+                .find('}')
+                .ok_or(ExpandError::Unterminated { offset })?;
             let body = &body_start[..close];
             let (name, default) = match body.split_once(":-") {
                 Some((name, default)) => (name, Some(default)),
                 None => (body, None),
             };
             if !is_var_name(name) {
-                return Err(ExpandError::BadName { name: name.to_owned(), offset });
+                return Err(ExpandError::BadName {
+                    name: name.to_owned(),
+                    offset,
+                });
             }
-            match (lookup(name).filter(|v| !v.is_empty() || default.is_none()), default) {
+            match (
+                lookup(name).filter(|v| !v.is_empty() || default.is_none()),
+                default,
+            ) {
                 (Some(value), _) => out.push_str(&value),
                 (None, Some(default)) => out.push_str(default),
-                (None, None) => return Err(ExpandError::Missing { name: name.to_owned(), offset }),
+                (None, None) => {
+                    return Err(ExpandError::Missing {
+                        name: name.to_owned(),
+                        offset,
+                    });
+                }
             }
             rest = &body_start[close + 1..];
         } else {
@@ -53,7 +66,9 @@ pub fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<St
 
 fn is_var_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -84,7 +99,11 @@ mod tests {
             ("${MISSING:-}", ""),
         ];
         for (input, want) in cases {
-            assert_eq!(expand(input, &lookup).as_deref(), Ok(want), "input {input:?}");
+            assert_eq!(
+                expand(input, &lookup).as_deref(),
+                Ok(want),
+                "input {input:?}"
+            );
         }
     }
 
@@ -92,12 +111,21 @@ mod tests {
     fn reports_what_is_wrong_and_where() {
         assert_eq!(
             expand("url ${NOPE}", &lookup),
-            Err(ExpandError::Missing { name: "NOPE".into(), offset: 4 })
+            Err(ExpandError::Missing {
+                name: "NOPE".into(),
+                offset: 4
+            })
         );
-        assert_eq!(expand("x ${HOST", &lookup), Err(ExpandError::Unterminated { offset: 2 }));
+        assert_eq!(
+            expand("x ${HOST", &lookup),
+            Err(ExpandError::Unterminated { offset: 2 })
+        );
         assert_eq!(
             expand("${1X}", &lookup),
-            Err(ExpandError::BadName { name: "1X".into(), offset: 0 })
+            Err(ExpandError::BadName {
+                name: "1X".into(),
+                offset: 0
+            })
         );
     }
 }

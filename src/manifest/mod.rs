@@ -133,7 +133,9 @@ pub fn find(start: &Path) -> Result<PathBuf, ManifestError> {
         .ancestors()
         .map(|dir| dir.join(FILE_NAME))
         .find(|candidate| candidate.is_file())
-        .ok_or_else(|| ManifestError::NotFound { start: start.to_path_buf() })
+        .ok_or_else(|| ManifestError::NotFound {
+            start: start.to_path_buf(),
+        })
 }
 
 /// Reads and checks the manifest at `path` against the process environment.
@@ -153,7 +155,9 @@ pub fn load_with(path: &Path, env: BTreeMap<String, String>) -> Result<Manifest,
     })?;
     let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let raw: RawManifest = toml::from_str(&source).map_err(|e| toml_error(&path, &source, &e))?;
-    let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let root = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let mut manifest = Manifest {
         name: root
             .file_name()
@@ -175,9 +179,13 @@ pub fn load_with(path: &Path, env: BTreeMap<String, String>) -> Result<Manifest,
 impl Manifest {
     /// The manifest with no file behind it, for unit tests elsewhere.
     #[cfg(test)]
-    pub(crate) fn from_str_for_test(text: &str, env: &[(&str, &str)]) -> Result<Manifest, ManifestError> {
+    pub(crate) fn from_str_for_test(
+        text: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Manifest, ManifestError> {
         let dir = std::env::temp_dir();
-        let raw: RawManifest = toml::from_str(text).map_err(|e| toml_error(Path::new(FILE_NAME), text, &e))?;
+        let raw: RawManifest =
+            toml::from_str(text).map_err(|e| toml_error(Path::new(FILE_NAME), text, &e))?;
         let mut manifest = Manifest {
             name: "test".into(),
             path: dir.join(FILE_NAME),
@@ -188,7 +196,10 @@ impl Manifest {
             envs: BTreeMap::new(),
             order: Vec::new(),
             source: text.to_owned(),
-            vars: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            vars: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         manifest.check(raw)?;
         Ok(manifest)
@@ -242,13 +253,19 @@ impl Manifest {
         if let Some(name) = &raw.workspace.name {
             self.name = self.expand("workspace.name", name)?;
         }
-        self.default_env = raw.workspace.default_env.as_ref().map(|t| t.get_ref().clone());
+        self.default_env = raw
+            .workspace
+            .default_env
+            .as_ref()
+            .map(|t| t.get_ref().clone());
 
         for (name, server) in raw.servers {
             let key = format!("servers.{}", name.get_ref());
             let embedded = server.embedded.as_ref().is_some_and(|e| *e.get_ref());
             let kind = match (embedded, server.url) {
-                (true, None) => ServerKind::Embedded { port: server.port.map(Spanned::into_inner) },
+                (true, None) => ServerKind::Embedded {
+                    port: server.port.map(Spanned::into_inner),
+                },
                 (false, Some(url)) => {
                     if let Some(port) = &server.port {
                         return Err(self.invalid(
@@ -277,7 +294,13 @@ impl Manifest {
                     ));
                 }
             };
-            self.servers.insert(name.get_ref().clone(), Server { name: name.into_inner(), kind });
+            self.servers.insert(
+                name.get_ref().clone(),
+                Server {
+                    name: name.into_inner(),
+                    kind,
+                },
+            );
         }
 
         let names: BTreeSet<String> = raw.databases.keys().map(|k| k.get_ref().clone()).collect();
@@ -293,7 +316,12 @@ impl Manifest {
         }
         if let Some(default) = &raw.workspace.default_env {
             if !self.envs.contains_key(default.get_ref()) && !self.envs.is_empty() {
-                return Err(self.unknown(default, "env", "workspace.default_env", self.envs.keys()));
+                return Err(self.unknown(
+                    default,
+                    "env",
+                    "workspace.default_env",
+                    self.envs.keys(),
+                ));
             }
         }
         Ok(())
@@ -322,7 +350,11 @@ impl Manifest {
                             .lines()
                             .position(|l| l.contains(content.trim()))
                             .map_or(0, |i| i + 1);
-                        return Err(ManifestError::EnvFile { path, line, content });
+                        return Err(ManifestError::EnvFile {
+                            path,
+                            line,
+                            content,
+                        });
                     }
                     Err(other) => {
                         return Err(ManifestError::EnvFile {
@@ -380,7 +412,11 @@ impl Manifest {
                 "keep the one that migrates this database",
             ));
         }
-        let seeds = db.seeds.as_ref().map(|s| self.folder(&key("seeds"), s)).transpose()?;
+        let seeds = db
+            .seeds
+            .as_ref()
+            .map(|s| self.folder(&key("seeds"), s))
+            .transpose()?;
         let cwd = match &db.cwd {
             Some(c) => self.folder(&key("cwd"), c)?,
             None => self.root.clone(),
@@ -403,7 +439,9 @@ impl Manifest {
                 return Err(self.unknown(dep, "database", &key("depends_on"), names.iter()));
             }
             if dep.get_ref() == name {
-                return Err(ManifestError::Cycle { path: vec![name.to_owned(), name.to_owned()] });
+                return Err(ManifestError::Cycle {
+                    path: vec![name.to_owned(), name.to_owned()],
+                });
             }
             depends_on.push(dep.get_ref().clone());
         }
@@ -453,7 +491,11 @@ impl Manifest {
         let column = |mut p: Vec<String>| {
             let column = p.pop().unwrap_or_default();
             let table = p.pop().unwrap_or_default();
-            ColumnPath { schema: p.pop(), table, column }
+            ColumnPath {
+                schema: p.pop(),
+                table,
+                column,
+            }
         };
         let from = parts(&r.from, 2)?;
         let mut to = parts(&r.to, 3)?;
@@ -462,7 +504,11 @@ impl Manifest {
             let text = Spanned::new(r.to.span(), to_database);
             return Err(self.unknown(&text, "database", &format!("{key}.to"), names.iter()));
         }
-        Ok(Reference { from: column(from), to_database, to: column(to) })
+        Ok(Reference {
+            from: column(from),
+            to_database,
+            to: column(to),
+        })
     }
 
     fn check_env(&self, name: &str, env: raw::RawEnv) -> Result<Env, ManifestError> {
@@ -479,12 +525,24 @@ impl Manifest {
         let mut overrides = BTreeMap::new();
         for (db, o) in env.databases {
             if !self.databases.contains_key(db.get_ref()) {
-                return Err(self.unknown(&db, "database", &key("databases"), self.databases.keys()));
+                return Err(self.unknown(
+                    &db,
+                    "database",
+                    &key("databases"),
+                    self.databases.keys(),
+                ));
             }
-            check_server(&o.server, &key(&format!("databases.{}.server", db.get_ref())))?;
+            check_server(
+                &o.server,
+                &key(&format!("databases.{}.server", db.get_ref())),
+            )?;
             overrides.insert(
                 db.into_inner(),
-                Override { server: o.server, database: o.database, schema: o.schema },
+                Override {
+                    server: o.server,
+                    database: o.database,
+                    schema: o.schema,
+                },
             );
         }
         Ok(Env {
@@ -505,14 +563,20 @@ impl Manifest {
             .values()
             .map(|d| (d.name.as_str(), d.depends_on.len()))
             .collect();
-        let mut ready: BTreeSet<&str> = waiting.iter().filter(|(_, n)| **n == 0).map(|(k, _)| *k).collect();
+        let mut ready: BTreeSet<&str> = waiting
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(k, _)| *k)
+            .collect();
         let mut order = Vec::with_capacity(self.databases.len());
         while let Some(next) = ready.pop_first() {
             waiting.remove(next);
             order.push(next.to_owned());
             for db in self.databases.values() {
                 if db.depends_on.iter().any(|d| d == next) {
-                    let n = waiting.get_mut(db.name.as_str()).expect("waiting holds every unplaced database");
+                    let n = waiting
+                        .get_mut(db.name.as_str())
+                        .expect("waiting holds every unplaced database");
                     *n -= 1;
                     if *n == 0 {
                         ready.insert(&db.name);
@@ -522,7 +586,9 @@ impl Manifest {
         }
         match waiting.keys().next() {
             None => Ok(order),
-            Some(start) => Err(ManifestError::Cycle { path: self.cycle_from(start, &waiting) }),
+            Some(start) => Err(ManifestError::Cycle {
+                path: self.cycle_from(start, &waiting),
+            }),
         }
     }
 
@@ -550,7 +616,11 @@ impl Manifest {
     fn folder(&self, key: &str, text: &Text) -> Result<PathBuf, ManifestError> {
         let path = self.root.join(self.expand(key, text)?);
         if !path.is_dir() {
-            return Err(ManifestError::MissingFolder { at: self.locate(text.span().start), key: key.to_owned(), path });
+            return Err(ManifestError::MissingFolder {
+                at: self.locate(text.span().start),
+                key: key.to_owned(),
+                path,
+            });
         }
         Ok(path)
     }
@@ -619,10 +689,21 @@ fn toml_error(path: &Path, source: &str, e: &toml::de::Error) -> ManifestError {
         let key = rest.split('`').next().unwrap_or_default().to_owned();
         let expected: Vec<String> = rest
             .split_once("expected")
-            .map(|(_, list)| list.split('`').skip(1).step_by(2).map(str::to_owned).collect())
+            .map(|(_, list)| {
+                list.split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default();
         let suggestion = suggest(&key, expected.iter().map(String::as_str));
-        return ManifestError::UnknownKey { at, key, expected, suggestion };
+        return ManifestError::UnknownKey {
+            at,
+            key,
+            expected,
+            suggestion,
+        };
     }
     if message.contains("untagged enum RawMigrations") {
         return ManifestError::InvalidValue {
@@ -678,8 +759,13 @@ mod tests {
 
     #[test]
     fn unknown_key_has_line_and_suggestion() {
-        let err = load("[databases.a]\ndepend_on = []\n").unwrap_err().to_string();
-        assert!(err.starts_with("unknown key `depend_on` in ") && err.ends_with("pgfleet.toml:2:1"), "{err}");
+        let err = load("[databases.a]\ndepend_on = []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("unknown key `depend_on` in ") && err.ends_with("pgfleet.toml:2:1"),
+            "{err}"
+        );
         let err = load("[databases.a]\ndepend_on = []\n").unwrap_err();
         assert_eq!(err.hint().as_deref(), Some("did you mean `depends_on`?"));
     }
@@ -687,9 +773,18 @@ mod tests {
     #[test]
     fn unknown_references_are_named() {
         let cases = [
-            ("[databases.a]\ndepends_on = [\"shraed\"]\n[databases.shared]\n", "unknown database `shraed` in `databases.a.depends_on`"),
-            ("[servers.local]\nembedded = true\n[envs.dev]\nserver = \"lcoal\"\n", "unknown server `lcoal` in `envs.dev.server`"),
-            ("[databases.a]\n[envs.dev.databases.b]\n", "unknown database `b` in `envs.dev.databases`"),
+            (
+                "[databases.a]\ndepends_on = [\"shraed\"]\n[databases.shared]\n",
+                "unknown database `shraed` in `databases.a.depends_on`",
+            ),
+            (
+                "[servers.local]\nembedded = true\n[envs.dev]\nserver = \"lcoal\"\n",
+                "unknown server `lcoal` in `envs.dev.server`",
+            ),
+            (
+                "[databases.a]\n[envs.dev.databases.b]\n",
+                "unknown database `b` in `envs.dev.databases`",
+            ),
             (
                 "[databases.a]\n[[databases.a.references]]\nfrom = \"t.c\"\nto = \"zz.users.id\"\n",
                 "unknown database `zz` in `databases.a.references.to`",
@@ -697,18 +792,29 @@ mod tests {
         ];
         for (text, want) in cases {
             let err = load(text).unwrap_err().to_string();
-            assert!(err.starts_with(want), "{err}\n  does not start with\n{want}");
+            assert!(
+                err.starts_with(want),
+                "{err}\n  does not start with\n{want}"
+            );
         }
     }
 
     #[test]
     fn missing_variable_is_named_when_used() {
         let m = load("[servers.p]\nurl = \"${NOPE}\"\n[servers.q]\nurl = \"${SET}\"\n").unwrap();
-        let ServerKind::Url(url) = &m.servers["p"].kind else { panic!() };
+        let ServerKind::Url(url) = &m.servers["p"].kind else {
+            panic!()
+        };
         let err = m.expand("servers.p.url", url).unwrap_err();
-        assert!(err.to_string().starts_with("variable `NOPE` has no value, used by `servers.p.url` in "), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("variable `NOPE` has no value, used by `servers.p.url` in "),
+            "{err}"
+        );
         assert!(err.to_string().ends_with(":2:8"), "{err}");
-        let ServerKind::Url(url) = &m.servers["q"].kind else { panic!() };
+        let ServerKind::Url(url) = &m.servers["q"].kind else {
+            panic!()
+        };
         assert_eq!(m.expand("servers.q.url", url).unwrap(), "value");
     }
 
@@ -719,9 +825,23 @@ mod tests {
         )
         .unwrap();
         let r = &m.databases["app"].references[0];
-        assert_eq!(r.from, ColumnPath { schema: Some("s".into()), table: "t".into(), column: "c".into() });
+        assert_eq!(
+            r.from,
+            ColumnPath {
+                schema: Some("s".into()),
+                table: "t".into(),
+                column: "c".into()
+            }
+        );
         assert_eq!(r.to_database, "shared");
-        assert_eq!(r.to, ColumnPath { schema: None, table: "users".into(), column: "id".into() });
+        assert_eq!(
+            r.to,
+            ColumnPath {
+                schema: None,
+                table: "users".into(),
+                column: "id".into()
+            }
+        );
     }
 
     #[test]

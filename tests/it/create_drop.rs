@@ -11,13 +11,33 @@ fn create_makes_databases_schemas_and_extensions_once() {
         dbs.manifest_head()
     ));
     let out = ws.pgfleet().args(["create"]).success();
-    out.stdout_contains(&format!("auth: created database `{}` on `pg`, extensions `pgcrypto`", dbs.name("auth")))
-        .stdout_contains(&format!("billing: created database `{}` on `pg`, schemas `billing`", dbs.name("billing")));
+    out.stdout_contains(&format!(
+        "auth: created database `{}` on `pg`, extensions `pgcrypto`",
+        dbs.name("auth")
+    ))
+    .stdout_contains(&format!(
+        "billing: created database `{}` on `pg`, schemas `billing`",
+        dbs.name("billing")
+    ));
     assert_eq!(dbs.existing(), [dbs.name("auth"), dbs.name("billing")]);
     let auth = dbs.url(&dbs.name("auth"));
-    assert_eq!(query_one(&auth, "SELECT extname FROM pg_extension WHERE extname = 'pgcrypto'").as_deref(), Some("pgcrypto"));
+    assert_eq!(
+        query_one(
+            &auth,
+            "SELECT extname FROM pg_extension WHERE extname = 'pgcrypto'"
+        )
+        .as_deref(),
+        Some("pgcrypto")
+    );
     let billing = dbs.url(&dbs.name("billing"));
-    assert_eq!(query_one(&billing, "SELECT count(*) FROM pg_namespace WHERE nspname = 'billing'").as_deref(), Some("1"));
+    assert_eq!(
+        query_one(
+            &billing,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'billing'"
+        )
+        .as_deref(),
+        Some("1")
+    );
 
     let again = ws.pgfleet().args(["create"]).success();
     again.stdout_contains(&format!("auth: exists (`{}` on `pg`)", dbs.name("auth")));
@@ -63,18 +83,36 @@ fn drop_in_a_shared_database_drops_only_what_it_owns() {
          INSERT INTO pgfleet.history VALUES ('auth', '1'), ('billing', '1'), ('billing', '2');",
     );
     let out = ws.pgfleet().args(["drop", "billing"]).success();
-    out.stdout_contains(&format!("billing: dropped schemas `billing` in `{}`", dbs.name("fleet")));
-    let schemas = query(&url, "SELECT nspname FROM pg_namespace WHERE nspname IN ('auth', 'billing', 'pgfleet') ORDER BY 1");
-    assert_eq!(schemas, [[Some("auth".to_owned())], [Some("pgfleet".to_owned())]]);
-    assert_eq!(query(&url, "SELECT db, version FROM pgfleet.history"), [[Some("auth".to_owned()), Some("1".to_owned())]]);
-    assert_eq!(query_one(&url, "SELECT count(*) FROM auth.users").as_deref(), Some("0"));
+    out.stdout_contains(&format!(
+        "billing: dropped schemas `billing` in `{}`",
+        dbs.name("fleet")
+    ));
+    let schemas = query(
+        &url,
+        "SELECT nspname FROM pg_namespace WHERE nspname IN ('auth', 'billing', 'pgfleet') ORDER BY 1",
+    );
+    assert_eq!(
+        schemas,
+        [[Some("auth".to_owned())], [Some("pgfleet".to_owned())]]
+    );
+    assert_eq!(
+        query(&url, "SELECT db, version FROM pgfleet.history"),
+        [[Some("auth".to_owned()), Some("1".to_owned())]]
+    );
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM auth.users").as_deref(),
+        Some("0")
+    );
 
     // Dropping the last logical database in it drops the physical database.
     let out = ws.pgfleet().args(["drop"]).success();
     out.stdout_contains(&format!("dropped database `{}` on `pg`", dbs.name("fleet")));
     assert!(dbs.existing().is_empty());
     // And again: nothing left, still success.
-    ws.pgfleet().args(["drop"]).success().stdout_contains("did not exist");
+    ws.pgfleet()
+        .args(["drop"])
+        .success()
+        .stdout_contains("did not exist");
 }
 
 #[test]
@@ -88,12 +126,19 @@ fn drop_is_refused_in_a_protected_env_before_connecting() {
     out.stderr_contains("error: `drop` refused: env `prod` is protected (`protected = true`)")
         .stderr_contains("hint: pass `--allow-protected`")
         .never_shows("hunter2");
-    let out = ws.pgfleet().args(["drop", "--allow-protected"]).expect_code(4);
+    let out = ws
+        .pgfleet()
+        .args(["drop", "--allow-protected"])
+        .expect_code(4);
     out.stderr_contains("error: `drop` in protected env `prod` needs confirmation, and there is no terminal to ask on")
         .stderr_contains("hint: pass `--yes` to confirm");
     // Both flags: allowed, so it really connects (and fails: nothing listens).
-    let out = ws.pgfleet().args(["drop", "--allow-protected", "--yes"]).expect_code(1);
-    out.never_shows("hunter2").stderr_contains("u:****@127.0.0.1:1");
+    let out = ws
+        .pgfleet()
+        .args(["drop", "--allow-protected", "--yes"])
+        .expect_code(1);
+    out.never_shows("hunter2")
+        .stderr_contains("u:****@127.0.0.1:1");
 }
 
 #[test]
@@ -103,7 +148,10 @@ fn a_server_off_loopback_protects_its_env() {
     );
     let out = ws.pgfleet().args(["-e", "prod", "drop"]).expect_code(4);
     out.stderr_contains("env `prod` is protected (server `managed` is not on loopback; set `protected = false` in the env to allow this)");
-    ws.pgfleet().args(["graph", "-e", "prod"]).success().stdout_contains("(protected)");
+    ws.pgfleet()
+        .args(["graph", "-e", "prod"])
+        .success()
+        .stdout_contains("(protected)");
     let graph = ws.pgfleet().args(["graph", "-e", "open"]).success();
     assert!(!graph.stdout.contains("(protected)"), "{}", graph.stdout);
 }

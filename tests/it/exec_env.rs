@@ -18,7 +18,16 @@ fn exec_sets_the_connection_and_passes_the_exit_status() {
     ws.pgfleet().args(["-e", "test", "up"]).success();
     let out = ws
         .pgfleet()
-        .args(["-e", "test", "exec", "auth", "--", "sh", "-c", "echo $DATABASE_URL $PGHOST $PGPORT $PGUSER $PGDATABASE"])
+        .args([
+            "-e",
+            "test",
+            "exec",
+            "auth",
+            "--",
+            "sh",
+            "-c",
+            "echo $DATABASE_URL $PGHOST $PGPORT $PGUSER $PGDATABASE",
+        ])
         .success();
     assert_eq!(
         out.stdout,
@@ -29,10 +38,27 @@ fn exec_sets_the_connection_and_passes_the_exit_status() {
         )
     );
     assert_eq!(out.stderr, "");
-    let out = ws.pgfleet().args(["-e", "test", "exec", "auth", "--", "psql", "-Atc", "SELECT current_database()"]).success();
+    let out = ws
+        .pgfleet()
+        .args([
+            "-e",
+            "test",
+            "exec",
+            "auth",
+            "--",
+            "psql",
+            "-Atc",
+            "SELECT current_database()",
+        ])
+        .success();
     assert_eq!(out.stdout.trim(), dbs.name("auth"));
-    ws.pgfleet().args(["-e", "test", "exec", "auth", "--", "sh", "-c", "exit 7"]).expect_code(7);
-    let out = ws.pgfleet().args(["-e", "test", "exec", "auth", "--", "no-such-program-here"]).expect_code(1);
+    ws.pgfleet()
+        .args(["-e", "test", "exec", "auth", "--", "sh", "-c", "exit 7"])
+        .expect_code(7);
+    let out = ws
+        .pgfleet()
+        .args(["-e", "test", "exec", "auth", "--", "no-such-program-here"])
+        .expect_code(1);
     out.stderr_contains("error: cannot run `no-such-program-here`: No such file or directory");
 }
 
@@ -42,13 +68,25 @@ fn exec_in_a_schema_placement_sets_the_search_path() {
     ws.pgfleet().args(["-e", "single", "up"]).success();
     let out = ws
         .pgfleet()
-        .args(["-e", "single", "exec", "billing", "--", "psql", "-Atc", "CREATE TABLE invoices (id int); SHOW search_path"])
+        .args([
+            "-e",
+            "single",
+            "exec",
+            "billing",
+            "--",
+            "psql",
+            "-Atc",
+            "CREATE TABLE invoices (id int); SHOW search_path",
+        ])
         .success();
-    assert_eq!(out.stdout.trim(), "CREATE TABLE\nbilling, public");
+    assert_eq!(out.stdout.trim(), "CREATE TABLE\nbilling,public");
     let url = dbs.url(&dbs.name("fleet"));
     assert_eq!(
-        crate::support::query_one(&url, "SELECT table_schema FROM information_schema.tables WHERE table_name = 'invoices'")
-            .as_deref(),
+        crate::support::query_one(
+            &url,
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'invoices'"
+        )
+        .as_deref(),
         Some("billing")
     );
 }
@@ -66,7 +104,10 @@ fn env_prints_urls_for_services() {
             b = dbs.name("billing")
         )
     );
-    let out = ws.pgfleet().args(["-e", "single", "env", "billing", "--json"]).success();
+    let out = ws
+        .pgfleet()
+        .args(["-e", "single", "env", "billing", "--json"])
+        .success();
     let vars: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(vars["PGDATABASE"], dbs.name("fleet"));
     assert_eq!(vars["PGOPTIONS"], "-c search_path=billing,public");
@@ -77,11 +118,21 @@ fn env_and_exec_hand_on_the_password_but_nothing_else_shows_it() {
     let ws = Workspace::with_manifest(
         "[servers.pg]\nurl = \"postgresql://app:s3cr%3At@127.0.0.1:1/postgres?connect_timeout=2\"\n[databases.app]\n",
     );
-    ws.pgfleet().args(["env"]).success().stdout_contains("APP_DATABASE_URL=postgresql://app:s3cr%3At@127.0.0.1:1/app");
-    ws.pgfleet().args(["exec", "app", "--", "sh", "-c", "echo $PGPASSWORD"]).success().stdout_contains("s3cr:t");
-    ws.pgfleet().args(["graph"]).success().never_shows("s3cr").stdout_contains("app:****@127.0.0.1:1");
+    ws.pgfleet().args(["env"]).success().stdout_contains(
+        "APP_DATABASE_URL='postgresql://app:s3cr%3At@127.0.0.1:1/app?connect_timeout=2'",
+    );
+    ws.pgfleet()
+        .args(["exec", "app", "--", "sh", "-c", "echo $PGPASSWORD"])
+        .success()
+        .stdout_contains("s3cr:t");
+    ws.pgfleet()
+        .args(["graph"])
+        .success()
+        .never_shows("s3cr")
+        .stdout_contains("app:****@127.0.0.1:1");
     let out = ws.pgfleet().args(["create"]).expect_code(1);
-    out.never_shows("s3cr").stderr_contains("postgresql://app:****@127.0.0.1:1/postgres");
+    out.never_shows("s3cr")
+        .stderr_contains("postgresql://app:****@127.0.0.1:1/postgres");
     let out = ws.pgfleet().args(["create", "-v", "-v"]).expect_code(1);
     out.never_shows("s3cr");
 }

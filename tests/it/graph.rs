@@ -22,7 +22,10 @@ server local (embedded, PORT)\n\
 references (checked by `pgfleet verify`):\n  \
   billing.invoices.user_id ~> auth.users.id\n";
     // The port depends on whether the example was ever started here.
-    let text = text.replace("embedded, not started yet", "PORT").replace("embedded, ###.#.#.#:#####", "PORT");
+    let text = text
+        .replace("embedded, not started yet", "PORT")
+        .replace("embedded, ###.#.#.#:#####", "PORT");
+    let expected = expected.replace("(embedded, PORT)", "(PORT)");
     assert_eq!(text, expected);
 
     let out = example().args(["graph", "-e", "prod"]).success();
@@ -34,10 +37,15 @@ references (checked by `pgfleet verify`):\n  \
 #[test]
 fn dot_and_mermaid() {
     let out = example().args(["graph", "--format", "dot"]).success();
-    assert!(out.stdout.starts_with("digraph fleet {\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("digraph fleet {\n"),
+        "{}",
+        out.stdout
+    );
     out.stdout_contains("subgraph \"cluster_local_shop_billing\" {")
         .stdout_contains("\"billing\" -> \"auth\";");
     let out = example().args(["graph", "--format", "mermaid"]).success();
     assert!(out.stdout.starts_with("flowchart LR\n"), "{}", out.stdout);
-    out.stdout_contains("subgraph p_local_shop_auth[\"shop_auth\"]").stdout_contains("d_catalog --> d_auth");
+    out.stdout_contains("subgraph p_local_shop_auth[\"shop_auth\"]")
+        .stdout_contains("d_catalog --> d_auth");
 }

@@ -9,16 +9,24 @@ fn no_manifest_says_how_to_make_one() {
     let out = ws.pgfleet().args(["create"]).expect_code(2);
     out.stderr_contains("error: no `pgfleet.toml` found in `")
         .stderr_contains("or any folder above it")
-        .stderr_contains("hint: run `pgfleet init` to write one, or pass `-C DIR` to point at a workspace");
+        .stderr_contains(
+            "hint: run `pgfleet init` to write one, or pass `-C DIR` to point at a workspace",
+        );
 }
 
 #[test]
 fn manifest_is_found_from_a_subfolder_and_with_dash_c() {
     let ws = Workspace::with_manifest("[servers.s]\nembedded = true\n[databases.app]\n");
     ws.mkdir("services/app/src");
-    let out = Pgfleet::new().current_dir(&ws.join("services/app/src")).args(["graph"]).success();
+    let out = Pgfleet::new()
+        .current_dir(&ws.join("services/app/src"))
+        .args(["graph"])
+        .success();
     out.stdout_contains("└── app [public]");
-    let out = Pgfleet::new().args(["graph", "-C"]).args([ws.path()]).success();
+    let out = Pgfleet::new()
+        .args(["graph", "-C"])
+        .args([ws.path()])
+        .success();
     out.stdout_contains("└── app [public]");
 }
 
@@ -26,12 +34,15 @@ fn manifest_is_found_from_a_subfolder_and_with_dash_c() {
 fn toml_syntax_error_names_file_line_and_column() {
     let ws = Workspace::with_manifest("[databases.app]\nmigrations = \"db\n");
     let out = ws.pgfleet().args(["graph"]).expect_code(2);
-    out.stderr_contains("error: invalid TOML in ").stderr_contains("pgfleet.toml:2:");
+    out.stderr_contains("error: invalid TOML in ")
+        .stderr_contains("pgfleet.toml:2:");
 }
 
 #[test]
 fn unknown_key_gets_a_suggestion() {
-    let ws = Workspace::with_manifest("[servers.s]\nembedded = true\n\n[databases.app]\ndepend_on = []\n");
+    let ws = Workspace::with_manifest(
+        "[servers.s]\nembedded = true\n\n[databases.app]\ndepend_on = []\n",
+    );
     let out = ws.pgfleet().args(["graph"]).expect_code(2);
     out.stderr_contains("error: unknown key `depend_on` in ")
         .stderr_contains("pgfleet.toml:5:1\n")
@@ -58,7 +69,12 @@ fn env_files_fill_variables_and_the_real_environment_wins() {
     ws.write(".env", "DB_HOST=from-dotenv.example\n");
     let out = ws.pgfleet().args(["env"]).success();
     out.stdout_contains("APP_DATABASE_URL=postgresql://u@from-dotenv.example:5432/app");
-    let out = ws.pgfleet().env("DB_HOST", "127.0.0.1").env("DB_PORT", "6543").args(["env"]).success();
+    let out = ws
+        .pgfleet()
+        .env("DB_HOST", "127.0.0.1")
+        .env("DB_PORT", "6543")
+        .args(["env"])
+        .success();
     out.stdout_contains("APP_DATABASE_URL=postgresql://u@127.0.0.1:6543/app");
 }
 
@@ -104,18 +120,31 @@ fn unknown_servers_and_databases_are_named() {
 
 #[test]
 fn unknown_database_or_env_on_the_command_line() {
-    let ws = Workspace::with_manifest("[servers.s]\nembedded = true\n[databases.billing]\n[envs.dev]\n[envs.single]\n");
+    let ws = Workspace::with_manifest(
+        "[servers.s]\nembedded = true\n[databases.billing]\n[envs.dev]\n[envs.single]\n",
+    );
     let out = ws.pgfleet().args(["create", "biling"]).expect_code(2);
-    out.stderr_contains("error: unknown database `biling` on the command line\nhint: did you mean `billing`?");
-    let out = ws.pgfleet().args(["graph", "--env", "singel"]).expect_code(2);
+    out.stderr_contains(
+        "error: unknown database `biling` on the command line\nhint: did you mean `billing`?",
+    );
+    let out = ws
+        .pgfleet()
+        .args(["graph", "--env", "singel"])
+        .expect_code(2);
     out.stderr_contains("error: unknown env `singel`\nhint: did you mean `single`?");
-    let out = ws.pgfleet().env("PGFLEET_ENV", "nope").args(["graph"]).expect_code(2);
+    let out = ws
+        .pgfleet()
+        .env("PGFLEET_ENV", "nope")
+        .args(["graph"])
+        .expect_code(2);
     out.stderr_contains("error: unknown env `nope`");
 }
 
 #[test]
 fn missing_migrations_folder_names_the_key() {
-    let ws = Workspace::with_manifest("[servers.s]\nembedded = true\n[databases.app]\nmigrations = \"db/migrations\"\n");
+    let ws = Workspace::with_manifest(
+        "[servers.s]\nembedded = true\n[databases.app]\nmigrations = \"db/migrations\"\n",
+    );
     let out = ws.pgfleet().args(["graph"]).expect_code(2);
     out.stderr_contains("error: the `databases.app.migrations` folder `")
         .stderr_contains("db/migrations` does not exist (")
@@ -138,8 +167,16 @@ fn overlapping_schemas_in_one_database_are_refused() {
 #[test]
 fn bad_values_are_explained() {
     let cases = [
-        ("[servers.s]\nembedded = true\n[databases.a]\nformat = \"primsa\"\n", "unknown format `primsa`", "did you mean `prisma`?"),
-        ("[servers.s]\nport = 5\n", "a server needs `url = \"...\"` or `embedded = true`", "add one of the two"),
+        (
+            "[servers.s]\nembedded = true\n[databases.a]\nformat = \"primsa\"\n",
+            "unknown format `primsa`",
+            "did you mean `prisma`?",
+        ),
+        (
+            "[servers.s]\nport = 5\n",
+            "a server needs `url = \"...\"` or `embedded = true`",
+            "add one of the two",
+        ),
         (
             "[servers.s]\nurl = \"mysql://x\"\n[databases.a]\n",
             "invalid value for `servers.s.url`",

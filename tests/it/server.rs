@@ -23,24 +23,48 @@ fn start_status_stop_and_restart_on_the_same_port() {
     assert_eq!(s[0]["state"], "running");
     let port = s[0]["port"].as_u64().unwrap();
     assert!(s[0]["pid"].as_u64().unwrap() > 0);
-    assert!(s[0]["version"].as_str().unwrap().starts_with("1"), "{s}");
-    assert!(s[0]["data_dir"].as_str().unwrap().ends_with(".pgfleet/local/data"), "{s}");
+    assert!(s[0]["version"].as_str().unwrap().starts_with('1'), "{s}");
+    assert!(
+        s[0]["data_dir"]
+            .as_str()
+            .unwrap()
+            .ends_with(".pgfleet/local/data"),
+        "{s}"
+    );
     let url = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
     assert_eq!(query_one(&url, "SELECT 1").as_deref(), Some("1"));
     let text = ws.pgfleet().args(["server", "status"]).success();
-    text.stdout_contains(&format!("server `local`: running, pid {}, 127.0.0.1:{port}, PostgreSQL ", s[0]["pid"]));
+    text.stdout_contains(&format!(
+        "server `local`: running, pid {}, 127.0.0.1:{port}, PostgreSQL ",
+        s[0]["pid"]
+    ));
 
     let out = ws.pgfleet().args(["server", "start"]).success();
-    assert_eq!(out.stdout, format!("server `local`: already running on 127.0.0.1:{port}\n"));
+    assert_eq!(
+        out.stdout,
+        format!("server `local`: already running on 127.0.0.1:{port}\n")
+    );
 
-    ws.pgfleet().args(["server", "logs"]).success().stdout_contains("database system is ready to accept connections");
+    ws.pgfleet()
+        .args(["server", "logs"])
+        .success()
+        .stdout_contains("database system is ready to accept connections");
 
-    ws.pgfleet().args(["server", "stop"]).success().stdout_contains("server `local`: stopped");
+    ws.pgfleet()
+        .args(["server", "stop"])
+        .success()
+        .stdout_contains("server `local`: stopped");
     assert_eq!(status(&ws)[0]["state"], "stopped");
-    ws.pgfleet().args(["server", "stop"]).success().stdout_contains("server `local`: not running");
+    ws.pgfleet()
+        .args(["server", "stop"])
+        .success()
+        .stdout_contains("server `local`: not running");
 
     let out = ws.pgfleet().args(["server", "start"]).success();
-    assert_eq!(out.stdout, format!("server `local`: started on 127.0.0.1:{port}\n"));
+    assert_eq!(
+        out.stdout,
+        format!("server `local`: started on 127.0.0.1:{port}\n")
+    );
     ws.pgfleet().args(["server", "stop"]).success();
 }
 
@@ -59,30 +83,47 @@ fn a_killed_server_leaves_a_stale_pid_file_that_start_handles() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(ws.join(".pgfleet/local/data/postmaster.pid").exists());
-    ws.pgfleet().args(["server", "start"]).success().stdout_contains("server `local`: started on");
+    ws.pgfleet()
+        .args(["server", "start"])
+        .success()
+        .stdout_contains("server `local`: started on");
     assert_eq!(status(&ws)[0]["state"], "running");
     ws.pgfleet().args(["server", "stop"]).success();
 }
 
 #[test]
 fn several_embedded_servers_each_with_its_own_port() {
-    let ws = Workspace::with_manifest("[servers.a]\nembedded = true\n[servers.b]\nembedded = true\n");
+    let ws =
+        Workspace::with_manifest("[servers.a]\nembedded = true\n[servers.b]\nembedded = true\n");
     ws.pgfleet().args(["server", "start"]).success();
     let s = status(&ws);
-    assert_eq!((s[0]["server"].as_str(), s[1]["server"].as_str()), (Some("a"), Some("b")));
+    assert_eq!(
+        (s[0]["server"].as_str(), s[1]["server"].as_str()),
+        (Some("a"), Some("b"))
+    );
     assert_ne!(s[0]["port"], s[1]["port"]);
     ws.pgfleet().args(["server", "stop", "a"]).success();
     let s = status(&ws);
-    assert_eq!((s[0]["state"].as_str(), s[1]["state"].as_str()), (Some("stopped"), Some("running")));
+    assert_eq!(
+        (s[0]["state"].as_str(), s[1]["state"].as_str()),
+        (Some("stopped"), Some("running"))
+    );
     let out = ws.pgfleet().args(["server", "stop", "c"]).expect_code(2);
     out.stderr_contains("error: no embedded server `c`; embedded servers: a, b");
-    ws.pgfleet().args(["server", "stop"]).success().stdout_contains("server `b`: stopped");
+    ws.pgfleet()
+        .args(["server", "stop"])
+        .success()
+        .stdout_contains("server `b`: stopped");
 }
 
 #[test]
 fn missing_binaries_say_how_to_install() {
     let ws = Workspace::with_manifest("[servers.local]\nembedded = true\n");
-    let out = ws.pgfleet().env("PGFLEET_PG_BIN", "/nowhere").args(["server", "start"]).expect_code(1);
+    let out = ws
+        .pgfleet()
+        .env("PGFLEET_PG_BIN", "/nowhere")
+        .args(["server", "start"])
+        .expect_code(1);
     out.stderr_contains("error: PostgreSQL binaries not found in `/nowhere` (from PGFLEET_PG_BIN)")
         .stderr_contains("hint: ");
     assert!(!ws.join(".pgfleet/local/data").exists());
@@ -97,7 +138,15 @@ fn as_root_an_unreachable_workspace_names_the_folder_and_the_fix() {
     let locked = ws.join("locked");
     std::fs::create_dir(&locked).unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
-    std::fs::write(locked.join("pgfleet.toml"), "[servers.local]\nembedded = true\n").unwrap();
-    let out = crate::support::Pgfleet::new().current_dir(&locked).args(["server", "start"]).expect_code(1);
-    out.stderr_contains(&format!("`{}`", locked.display())).stderr_contains(&format!("chmod o+x {}", locked.display()));
+    std::fs::write(
+        locked.join("pgfleet.toml"),
+        "[servers.local]\nembedded = true\n",
+    )
+    .unwrap();
+    let out = crate::support::Pgfleet::new()
+        .current_dir(&locked)
+        .args(["server", "start"])
+        .expect_code(1);
+    out.stderr_contains(&format!("`{}`", locked.display()))
+        .stderr_contains(&format!("chmod o+x {}", locked.display()));
 }

@@ -22,19 +22,35 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn up_on_the_example_workspace_creates_the_fleet_and_is_then_a_no_op() {
     let ws = Workspace::new();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"), ws.path());
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"),
+        ws.path(),
+    );
     let out = ws.pgfleet().args(["up"]).success();
     out.stdout_contains("server `local`: initialized and started on 127.0.0.1:")
-        .stdout_contains("auth: created database `shop_auth` on `local`, extensions `pgcrypto`, `citext`")
+        .stdout_contains(
+            "auth: created database `shop_auth` on `local`, extensions `pgcrypto`, `citext`",
+        )
         .stdout_contains("notifications: created database `shop_notifications` on `local`");
 
     let status = ws.pgfleet().args(["server", "status", "--json"]).success();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     let port = status[0]["port"].as_u64().unwrap();
     let url = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
-    let names = query(&url, "SELECT datname FROM pg_database WHERE datname LIKE 'shop%' ORDER BY 1");
+    let names = query(
+        &url,
+        "SELECT datname FROM pg_database WHERE datname LIKE 'shop%' ORDER BY 1",
+    );
     let names: Vec<_> = names.into_iter().map(|r| r[0].clone().unwrap()).collect();
-    assert_eq!(names, ["shop_auth", "shop_billing", "shop_catalog", "shop_notifications"]);
+    assert_eq!(
+        names,
+        [
+            "shop_auth",
+            "shop_billing",
+            "shop_catalog",
+            "shop_notifications"
+        ]
+    );
 
     let again = ws.pgfleet().args(["up"]).success();
     assert_eq!(again.stdout, "env `dev`: 4 databases up to date\n");
@@ -42,12 +58,15 @@ fn up_on_the_example_workspace_creates_the_fleet_and_is_then_a_no_op() {
     // The `single` env packs the same fleet into one database, a schema each.
     ws.pgfleet().args(["-e", "single", "up"]).success();
     let schemas = query(
-        &url.replace("/postgres", "/shop"),
+        &format!("postgresql://postgres@127.0.0.1:{port}/shop"),
         "SELECT nspname FROM pg_namespace WHERE nspname IN ('auth', 'billing', 'catalog', 'notifications') ORDER BY 1",
     );
     assert_eq!(schemas.len(), 4);
 
-    ws.pgfleet().args(["server", "stop"]).success().stdout_contains("server `local`: stopped");
+    ws.pgfleet()
+        .args(["server", "stop"])
+        .success()
+        .stdout_contains("server `local`: stopped");
 }
 
 #[test]

@@ -29,7 +29,8 @@ pub fn cluster() -> &'static Cluster {
         let key = hex::encode(&Sha256::digest(env!("CARGO_MANIFEST_DIR").as_bytes())[..6]);
         let root = std::env::temp_dir().join(format!("pgfleet-it-cluster-{key}"));
         std::fs::create_dir_all(&root).expect("cluster folder");
-        std::fs::write(root.join("pgfleet.toml"), "[servers.it]\nembedded = true\n").expect("cluster manifest");
+        std::fs::write(root.join("pgfleet.toml"), "[servers.it]\nembedded = true\n")
+            .expect("cluster manifest");
         let server = EmbeddedServer::new("it", root.join(".pgfleet/it"), None);
         let port = match block_on(server.start()).expect("the test cluster starts") {
             pgfleet::server::StartOutcome::AlreadyRunning { port }
@@ -43,9 +44,15 @@ pub fn cluster() -> &'static Cluster {
 
 /// Drops databases that earlier runs kept after a failure.
 fn sweep(url: &str) {
-    for row in query(url, "SELECT datname FROM pg_database WHERE datname LIKE 'it\\_%'") {
+    for row in query(
+        url,
+        "SELECT datname FROM pg_database WHERE datname LIKE 'it\\_%'",
+    ) {
         let name = row[0].clone().unwrap_or_default();
-        query(url, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        query(
+            url,
+            &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        );
     }
 }
 
@@ -57,10 +64,16 @@ pub struct TestDbs {
 
 impl TestDbs {
     pub fn new(test: &str) -> TestDbs {
-        let short: String = test.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(24).collect();
+        let short: String = test
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(24)
+            .collect();
         let hash = hex::encode(&Sha256::digest(test.as_bytes())[..3]);
         cluster();
-        TestDbs { prefix: format!("it_{short}_{hash}") }
+        TestDbs {
+            prefix: format!("it_{short}_{hash}"),
+        }
     }
 
     /// The physical database name for `suffix`.
@@ -70,7 +83,14 @@ impl TestDbs {
 
     /// A URL to the physical database `physical` on the shared cluster.
     pub fn url(&self, physical: &str) -> String {
-        format!("postgresql://postgres@127.0.0.1:{}/{physical}", cluster().port)
+        assert!(
+            physical.starts_with(&self.prefix),
+            "`{physical}` is not one of this test's databases"
+        );
+        format!(
+            "postgresql://postgres@127.0.0.1:{}/{physical}",
+            cluster().port
+        )
     }
 
     /// A `[servers.pg]` pointing at the shared cluster and an env `test`
@@ -87,7 +107,10 @@ impl TestDbs {
     pub fn existing(&self) -> Vec<String> {
         query(
             &cluster().url,
-            &format!("SELECT datname FROM pg_database WHERE datname LIKE '{}\\_%' ORDER BY 1", self.prefix),
+            &format!(
+                "SELECT datname FROM pg_database WHERE datname LIKE '{}\\_%' ORDER BY 1",
+                self.prefix
+            ),
         )
         .into_iter()
         .map(|r| r[0].clone().unwrap_or_default())
@@ -101,7 +124,10 @@ impl Drop for TestDbs {
             return;
         }
         for name in self.existing() {
-            query(&cluster().url, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            query(
+                &cluster().url,
+                &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            );
         }
     }
 }
@@ -109,14 +135,23 @@ impl Drop for TestDbs {
 /// Runs `sql` through the simple-query protocol; every value as text.
 pub fn query(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
     block_on(async {
-        let client = ConnInfo::parse(url).expect("a test URL").connect().await.expect("connect");
-        let messages = client.simple_query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+        let client = ConnInfo::parse(url)
+            .expect("a test URL")
+            .connect()
+            .await
+            .expect("connect");
+        let messages = client
+            .simple_query(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
         messages
             .into_iter()
             .filter_map(|m| match m {
-                tokio_postgres::SimpleQueryMessage::Row(row) => {
-                    Some((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect())
-                }
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_owned))
+                        .collect(),
+                ),
                 _ => None,
             })
             .collect()
@@ -125,12 +160,18 @@ pub fn query(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
 
 /// The first column of the first row.
 pub fn query_one(url: &str, sql: &str) -> Option<String> {
-    query(url, sql).into_iter().next().and_then(|r| r.into_iter().next().flatten())
+    query(url, sql)
+        .into_iter()
+        .next()
+        .and_then(|r| r.into_iter().next().flatten())
 }
 
 /// Stops the embedded server whose folder is `root` (`.pgfleet/<name>`).
 pub fn stop_server(root: &Path) {
-    let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let _ = block_on(EmbeddedServer::new(&name, root.to_path_buf(), None).stop());
 }
 

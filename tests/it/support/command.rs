@@ -7,9 +7,21 @@ use std::time::{Duration, Instant};
 
 /// Variables that would leak the developer's setup into a test.
 const SCRUBBED: &[&str] = &[
-    "PGFLEET_ENV", "PGFLEET_PG_BIN", "PGFLEET_SERVER_USER", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD",
-    "PGDATABASE", "PGSSLMODE", "PGSSLROOTCERT", "PGOPTIONS", "PGAPPNAME", "PGCONNECT_TIMEOUT",
-    "PGPASSFILE", "DATABASE_URL",
+    "PGFLEET_ENV",
+    "PGFLEET_PG_BIN",
+    "PGFLEET_SERVER_USER",
+    "PGHOST",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "PGSSLMODE",
+    "PGSSLROOTCERT",
+    "PGOPTIONS",
+    "PGAPPNAME",
+    "PGCONNECT_TIMEOUT",
+    "PGPASSFILE",
+    "DATABASE_URL",
 ];
 
 pub struct Pgfleet {
@@ -86,21 +98,37 @@ impl Pgfleet {
 impl Outcome {
     #[track_caller]
     pub fn stderr_contains(&self, needle: &str) -> &Outcome {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}\n--- stderr\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n--- stderr\n{}",
+            self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn stdout_contains(&self, needle: &str) -> &Outcome {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}\n--- stdout\n{}", self.stdout);
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n--- stdout\n{}",
+            self.stdout
+        );
         self
     }
 
     /// Neither stream mentions `secret`.
     #[track_caller]
     pub fn never_shows(&self, secret: &str) -> &Outcome {
-        assert!(!self.stdout.contains(secret), "stdout shows {secret:?}:\n{}", self.stdout);
-        assert!(!self.stderr.contains(secret), "stderr shows {secret:?}:\n{}", self.stderr);
+        assert!(
+            !self.stdout.contains(secret),
+            "stdout shows {secret:?}:\n{}",
+            self.stdout
+        );
+        assert!(
+            !self.stderr.contains(secret),
+            "stderr shows {secret:?}:\n{}",
+            self.stderr
+        );
         self
     }
 }

@@ -5,8 +5,10 @@
 
 mod cluster;
 mod command;
+mod tls;
 mod workspace;
 
 pub use cluster::{TestDbs, cluster, query, query_one};
 pub use command::Pgfleet;
+pub use tls::make_test_certs;
 pub use workspace::Workspace;

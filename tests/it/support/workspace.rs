@@ -12,10 +12,14 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new() -> Workspace {
-        let dir = tempfile::Builder::new().prefix("pgfleet-it-").tempdir().expect("a temp folder");
+        let dir = tempfile::Builder::new()
+            .prefix("pgfleet-it-")
+            .tempdir()
+            .expect("a temp folder");
         // The embedded server runs as `postgres` when tests run as root: it
         // must be able to enter the workspace.
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
         Workspace { dir }
     }
 
@@ -57,7 +61,11 @@ impl Drop for Workspace {
     fn drop(&mut self) {
         // Stop any embedded server a test left running here, so the folder
         // can go and no postgres outlives the test.
-        for server in std::fs::read_dir(self.join(".pgfleet")).into_iter().flatten().flatten() {
+        for server in std::fs::read_dir(self.join(".pgfleet"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             if server.path().join("data/postmaster.pid").exists() {
                 super::cluster::stop_server(&server.path());
             }
