@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
 cargo build --release --quiet
-bin=$PWD/target/release/pgfleet
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/pgfleet
 
 ws=$(mktemp -d /tmp/pgfleet-bench-XXXXXX)
 chmod 755 "$ws"
@@ -17,7 +17,7 @@ rm -rf "$ws/.pgfleet"
 trap '"$bin" -q -C "$ws" server stop >/dev/null 2>&1 || true; rm -rf "$ws"' EXIT
 
 now() { date +%s%N; }
-ms() { echo "scale=2; ($2 - $1) / 1000000" | bc; }
+ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e6 }'; }
 
 t0=$(now); "$bin" -q -C "$ws" up; t1=$(now)
 echo "first up (initdb + start + create 4 databases): $(ms "$t0" "$t1") ms"
@@ -25,7 +25,7 @@ echo "first up (initdb + start + create 4 databases): $(ms "$t0" "$t1") ms"
 t0=$(now)
 for _ in $(seq "$runs"); do "$bin" -q -C "$ws" up; done
 t1=$(now)
-noop=$(echo "scale=2; ($t1 - $t0) / 1000000 / $runs" | bc)
+noop=$(awk -v a="$t0" -v b="$t1" -v n="$runs" 'BEGIN { printf "%.2f", (b - a) / 1e6 / n }')
 echo "no-op up, mean of $runs: $noop ms"
 
 port=$("$bin" -C "$ws" server status --json | sed -n 's/.*"port": \([0-9]*\).*/\1/p' | head -1)
@@ -37,6 +37,6 @@ for _ in $(seq "$runs"); do
     done
 done
 t1=$(now)
-floor=$(echo "scale=2; ($t1 - $t0) / 1000000 / $runs" | bc)
+floor=$(awk -v a="$t0" -v b="$t1" -v n="$runs" 'BEGIN { printf "%.2f", (b - a) / 1e6 / n }')
 echo "psql checking the 4 databases, mean of $runs: $floor ms"
-echo "ratio no-op up / psql loop: $(echo "scale=2; $noop / $floor" | bc)"
+echo "ratio no-op up / psql loop: $(awk -v a="$noop" -v b="$floor" 'BEGIN { printf "%.2f", a / b }')"

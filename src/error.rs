@@ -29,6 +29,9 @@ pub enum Error {
     #[error(transparent)]
     Refused(#[from] Refusal),
 
+    #[error(transparent)]
+    Migrate(Box<crate::migrate::MigrateError>),
+
     /// A statement the server refused.
     #[error("{context}: {}", describe_sql_error(source))]
     Sql {
@@ -66,6 +69,7 @@ impl Error {
         match self {
             Error::Manifest(_) | Error::UnknownDatabase { .. } | Error::Usage(_) => exit::USAGE,
             Error::Refused(_) => exit::REFUSED,
+            Error::Migrate(e) => e.exit_code(),
             _ => exit::FAILED,
         }
     }
@@ -77,6 +81,7 @@ impl Error {
             Error::Connect(e) => e.hint(),
             Error::Server(e) => e.hint(),
             Error::Refused(e) => Some(e.hint()),
+            Error::Migrate(e) => e.hint(),
             Error::Sql { source, .. } => source
                 .as_db_error()
                 .and_then(|d| d.hint())
@@ -109,5 +114,14 @@ pub fn describe_sql_error(e: &tokio_postgres::Error) -> String {
     match db.detail() {
         Some(detail) => format!("{} ({detail})", db.message()),
         None => db.message().to_owned(),
+    }
+}
+
+impl From<crate::migrate::MigrateError> for Error {
+    fn from(e: crate::migrate::MigrateError) -> Error {
+        match e {
+            crate::migrate::MigrateError::Other(inner) => *inner,
+            other => Error::Migrate(Box::new(other)),
+        }
     }
 }

@@ -11,6 +11,7 @@
 //! - [`connect`]: libpq-compatible connection strings, TLS, redaction
 //! - [`server`]: the embedded PostgreSQL pgfleet runs itself
 //! - [`provision`]: `create` and `drop`
+//! - [`migrate`]: migration formats, history, planning, applying, fleet runs
 //! - [`wiring`]: the environment `exec` and `env` hand to services
 //! - [`graph`]: text, DOT and Mermaid pictures of a fleet
 //! - [`safety`]: protected envs
@@ -23,6 +24,7 @@ pub mod error;
 pub mod fleet;
 pub mod graph;
 pub mod manifest;
+pub mod migrate;
 pub mod provision;
 pub mod safety;
 pub mod server;

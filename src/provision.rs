@@ -134,7 +134,8 @@ pub async fn create(fleet: &Fleet, placements: &[&Placement]) -> Result<CreateRe
             database: placement.database.clone(),
             server: placement.server.clone(),
             physical_database: placement.physical.clone(),
-            created_database: created_physical.contains(&key),
+            // Said once, of the first logical database placed there.
+            created_database: created_physical.remove(&key),
             created_schemas,
             created_extensions,
         });

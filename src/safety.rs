@@ -14,6 +14,8 @@ pub enum Destructive {
     Seed,
     Rollback,
     Restore,
+    /// Not refused in protected envs, but confirmed like the others.
+    Repair,
 }
 
 impl fmt::Display for Destructive {
@@ -25,6 +27,7 @@ impl fmt::Display for Destructive {
             Destructive::Seed => "seed",
             Destructive::Rollback => "rollback",
             Destructive::Restore => "restore",
+            Destructive::Repair => "repair",
         })
     }
 }

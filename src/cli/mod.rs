@@ -1,13 +1,19 @@
 //! The command line: argument parsing, dispatch, and rendering. Every
 //! behaviour lives in the library; these files turn its values into text.
 
+mod baseline;
 mod create;
 mod drop;
 mod env;
 mod exec;
 mod graph;
+mod migrate;
+mod new;
 mod output;
+mod repair;
+mod rollback;
 mod server;
+mod status;
 mod up;
 
 use std::path::PathBuf;
@@ -27,7 +33,9 @@ embedded PostgreSQL it runs itself for local work, or servers you name by URL.";
 
 const EXAMPLES: &str = "\
 Examples:
-  pgfleet up                      start the embedded server and create every database
+  pgfleet up                      start the embedded server, create and migrate every database
+  pgfleet status                  what is applied and pending, per database
+  pgfleet migrate --dry-run -v    what migrate would run
   pgfleet -e single up            the same, with the `single` env's placements
   pgfleet graph --format mermaid  draw the fleet
   pgfleet exec shared -- psql     open psql on the `shared` database
@@ -75,6 +83,12 @@ pub enum Command {
     Server(server::ServerCommand),
     Create(create::CreateArgs),
     Drop(drop::DropArgs),
+    Migrate(migrate::MigrateArgs),
+    Status(status::StatusArgs),
+    Rollback(rollback::RollbackArgs),
+    New(new::NewArgs),
+    Baseline(baseline::BaselineArgs),
+    Repair(repair::RepairArgs),
     Env(env::EnvArgs),
     Exec(exec::ExecArgs),
     Graph(graph::GraphArgs),
@@ -88,6 +102,12 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Server(command) => server::run(&cli.global, &out, command).await,
         Command::Create(args) => create::run(&cli.global, &out, args).await,
         Command::Drop(args) => drop::run(&cli.global, &out, args).await,
+        Command::Migrate(args) => migrate::run(&cli.global, &out, args).await,
+        Command::Status(args) => status::run(&cli.global, &out, args).await,
+        Command::Rollback(args) => rollback::run(&cli.global, &out, args).await,
+        Command::New(args) => new::run(&cli.global, &out, args),
+        Command::Baseline(args) => baseline::run(&cli.global, &out, args).await,
+        Command::Repair(args) => repair::run(&cli.global, &out, args).await,
         Command::Env(args) => env::run(&cli.global, &out, args),
         Command::Exec(args) => exec::run(&cli.global, args),
         Command::Graph(args) => graph::run(&cli.global, &out, args),

@@ -1,6 +1,7 @@
 //! Where text goes: results on stdout, everything else on stderr, one JSON
 //! document with `--json` (STYLE §11).
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
 use pgfleet::Error;
@@ -8,9 +9,11 @@ use serde::Serialize;
 
 use super::Global;
 
+#[derive(Debug, Clone)]
 pub struct Output {
     pub json: bool,
     pub quiet: bool,
+    pub verbose: u8,
 }
 
 // Every method takes `&self` even where it reads no field: all output goes
@@ -21,6 +24,7 @@ impl Output {
         Output {
             json: global.json,
             quiet: global.quiet,
+            verbose: global.verbose,
         }
     }
 
@@ -37,6 +41,54 @@ impl Output {
     pub fn text(&self, text: impl AsRef<str>) {
         let mut stdout = std::io::stdout().lock();
         let _ = write!(stdout, "{}", text.as_ref());
+    }
+
+    /// Progress, on stderr (suppressed by `--quiet`).
+    pub fn note(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr().lock(), "{}", text.as_ref());
+        }
+    }
+
+    /// `warning: ...` on stderr.
+    pub fn warn(&self, text: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr().lock(), "warning: {text}");
+        }
+    }
+
+    /// An error that is part of a result (one database of several failed).
+    pub fn error_text(&self, error: &str, hint: Option<&str>) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "error: {error}");
+        if let Some(hint) = hint {
+            let _ = writeln!(stderr, "hint: {hint}");
+        }
+    }
+
+    /// Rows under a header, columns padded to their widest cell.
+    pub fn table<const N: usize>(&self, header: &[&str; N], rows: &[[String; N]]) {
+        let mut widths = header.map(str::len);
+        for row in rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let render = |cells: Vec<&str>| {
+            let mut line = String::new();
+            for (i, cell) in cells.iter().enumerate() {
+                if i + 1 == N {
+                    line.push_str(cell);
+                } else {
+                    let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
+                }
+            }
+            line.trim_end().to_owned()
+        };
+        self.line(render(header.to_vec()));
+        for row in rows {
+            self.line(render(row.iter().map(String::as_str).collect()));
+        }
     }
 
     /// The one JSON document of a `--json` run.

@@ -1,31 +1,34 @@
 //! `pgfleet up`: the one-command local set-up.
 
+use std::sync::Arc;
+
 use clap::Args;
 use pgfleet::Error;
 use pgfleet::provision;
 use pgfleet::server::StartOutcome;
 use pgfleet::topology::Endpoint;
 
+use super::migrate::RunArgs;
 use super::{Global, Output};
 
-/// Start the env's embedded servers and create its databases
+/// Start the env's embedded servers, create its databases and migrate them
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   pgfleet up                 the whole fleet of the default env
   pgfleet up billing         `billing` and what it depends on
   pgfleet up billing --only  `billing` alone
+  pgfleet -e single up       the same fleet, one schema per database
 
 Running it again changes nothing and takes well under a second.")]
 pub struct UpArgs {
     /// Logical databases to bring up, with what they depend on [default: all]
     pub databases: Vec<String>,
-    /// Do not add the databases the named ones depend on
-    #[arg(long)]
-    pub only: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+    let fleet = Arc::new(global.open()?);
     let mut servers = Vec::new();
     for (name, endpoint) in &fleet.topology.servers {
         if let Endpoint::Embedded { .. } = endpoint {
@@ -50,23 +53,34 @@ pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Err
             servers.push(serde_json::json!({"server": name, "state": state, "port": port}));
         }
     }
-    let selected = fleet.select(&args.databases, !args.only)?;
-    let report = provision::create(&fleet, &selected).await?;
+    let selected = fleet.select(&args.databases, !args.run.only)?;
+    let created = provision::create(&fleet, &selected).await?;
+    if !out.json {
+        let changed: Vec<_> = created.databases.iter().filter(|c| c.changed()).collect();
+        if !changed.is_empty() {
+            super::create::render(out, &created);
+        }
+    }
+    let migrated = super::migrate::migrate(&fleet, out, &args.databases, &args.run).await?;
     if out.json {
-        out.json(
-            &serde_json::json!({"env": fleet.topology.env, "servers": servers, "create": report}),
-        );
-        return Ok(0);
-    }
-    let changed: Vec<_> = report.databases.iter().filter(|c| c.changed()).collect();
-    if changed.is_empty() {
-        out.line(format!(
-            "env `{}`: {} databases up to date",
-            fleet.topology.env,
-            report.databases.len()
-        ));
+        out.json(&serde_json::json!({
+            "env": fleet.topology.env, "servers": servers, "create": created, "migrate": migrated,
+        }));
     } else {
-        super::create::render(out, &report);
+        let untouched = created.databases.iter().all(|c| !c.changed())
+            && migrated
+                .databases
+                .iter()
+                .all(|d| d.applied.is_empty() && d.adopted.is_empty() && d.error.is_none());
+        if untouched {
+            out.line(format!(
+                "env `{}`: {} databases up to date",
+                fleet.topology.env,
+                created.databases.len()
+            ));
+        } else {
+            super::migrate::render(out, &fleet, &migrated);
+        }
     }
-    Ok(0)
+    Ok(u8::from(migrated.failed()))
 }

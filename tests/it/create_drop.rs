@@ -130,8 +130,10 @@ fn drop_is_refused_in_a_protected_env_before_connecting() {
         .pgfleet()
         .args(["drop", "--allow-protected"])
         .expect_code(4);
-    out.stderr_contains("error: `drop` in protected env `prod` needs confirmation, and there is no terminal to ask on")
-        .stderr_contains("hint: pass `--yes` to confirm");
+    out.stderr_contains(
+        "error: `drop` in env `prod` needs confirmation, and there is no terminal to ask on",
+    )
+    .stderr_contains("hint: pass `--yes` to confirm");
     // Both flags: allowed, so it really connects (and fails: nothing listens).
     let out = ws
         .pgfleet()

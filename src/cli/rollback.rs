@@ -1,0 +1,60 @@
+//! `pgfleet rollback`: run the down scripts recorded when migrations were applied.
+
+use clap::Args;
+use pgfleet::Error;
+use pgfleet::migrate::ops::{self, RollbackTo};
+use pgfleet::safety::Destructive;
+
+use super::{Global, Output};
+
+/// Undo applied migrations with the down scripts recorded when they ran
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  pgfleet rollback billing                 undo the last migration of `billing`
+  pgfleet rollback billing --count 3       the last three
+  pgfleet rollback billing --to 20251021080000   everything after that version
+
+Refused when one of them has no down script, before anything changes.")]
+pub struct RollbackArgs {
+    /// The logical database
+    pub database: String,
+    /// How many migrations to undo
+    #[arg(long, conflicts_with = "to", value_name = "N")]
+    pub count: Option<usize>,
+    /// Undo every migration newer than this version
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Allow this in a protected env (you are still asked to confirm unless --yes)
+    #[arg(long)]
+    pub allow_protected: bool,
+}
+
+pub async fn run(global: &Global, out: &Output, args: &RollbackArgs) -> Result<u8, Error> {
+    let fleet = global.open()?;
+    super::drop::confirm(
+        global,
+        out,
+        &fleet.topology,
+        Destructive::Rollback,
+        args.allow_protected,
+    )?;
+    let placement = fleet.select(std::slice::from_ref(&args.database), false)?[0];
+    let to = match &args.to {
+        Some(v) => RollbackTo::Version(v.clone()),
+        None => RollbackTo::Count(args.count.unwrap_or(1)),
+    };
+    let done = ops::rollback(&fleet, placement, &to).await?;
+    if out.json {
+        out.json(&serde_json::json!({"database": args.database, "rolled_back": done}));
+    } else if done.is_empty() {
+        out.line(format!("{}: nothing to roll back", args.database));
+    } else {
+        for r in &done {
+            out.line(format!(
+                "{}: rolled back {}_{}",
+                args.database, r.version, r.name
+            ));
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,208 @@
+//! Adoption: a database that Prisma, dbmate, sqlx, golang-migrate or Flyway
+//! already migrated has the migrations their own history tables list treated
+//! as applied, and recorded in `pgfleet.history` by the next `migrate`.
+//! Those tables are only read, never written (SPEC, Footprint).
+
+use chrono::{DateTime, Utc};
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+use super::formats::{Folder, Format, Kind, Version};
+use super::history::{Row, RowKind, RowState};
+use crate::connect::{quote_ident, quote_literal};
+use crate::error::{Error, Result};
+
+/// Migrations a peer table lists that `pgfleet.history` does not, as history
+/// rows (not yet written). `schemas` are where to look for the peer table,
+/// in order.
+pub async fn peer_rows(
+    client: &Client,
+    folders: &[Folder],
+    history: &[Row],
+    schemas: &[String],
+) -> Result<Vec<Row>> {
+    let mut rows: Vec<Row> = Vec::new();
+    for folder in folders {
+        let Some(table) = folder.format.history_table() else {
+            continue;
+        };
+        let Some(qualified) = find_table(client, schemas, table).await? else {
+            continue;
+        };
+        let listed = read_listed(client, folder.format, &qualified).await?;
+        for migration in &folder.migrations {
+            let version = migration.version.as_str();
+            if history.iter().any(|r| r.version == version)
+                || rows.iter().any(|r| r.version == version)
+            {
+                continue;
+            }
+            let applied_at = match &listed {
+                Listed::Versions(list) => list
+                    .iter()
+                    .find(|(v, _)| {
+                        matches(
+                            folder.format,
+                            v,
+                            &migration.version,
+                            &migration.name,
+                            migration.kind,
+                        )
+                    })
+                    .map(|(_, at)| *at),
+                Listed::UpTo(latest) => (migration.kind == Kind::Versioned
+                    && migration.version <= *latest)
+                    .then_some(None),
+            };
+            if let Some(applied_at) = applied_at {
+                rows.push(Row {
+                    version: version.to_owned(),
+                    name: migration.name.clone(),
+                    kind: match migration.kind {
+                        Kind::Versioned => RowKind::Versioned,
+                        Kind::Repeatable => RowKind::Repeatable,
+                    },
+                    checksum: migration.checksum.clone(),
+                    applied_at: applied_at.unwrap_or_else(Utc::now),
+                    execution_ms: 0,
+                    applied_by: format!("adopted from {table}"),
+                    down_script: migration.down.clone(),
+                    state: RowState::Applied,
+                    error: None,
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// What a peer table says was applied.
+enum Listed {
+    /// Each applied version (as the tool writes it) and when, if known.
+    Versions(Vec<(String, Option<DateTime<Utc>>)>),
+    /// golang-migrate keeps only the latest version; everything up to it is applied.
+    UpTo(Version),
+}
+
+fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Kind) -> bool {
+    match (format, kind) {
+        // Prisma lists the folder name, `<timestamp>_<name>`.
+        (Format::Prisma, _) => listed == format!("{}_{name}", version.as_str()),
+        // Flyway lists repeatables by description, `_` written as a space.
+        (Format::Flyway, Kind::Repeatable) => {
+            listed == format!("R__{}", name.replace('_', " ")) || listed == format!("R__{name}")
+        }
+        (Format::Flyway, Kind::Versioned) => {
+            Version::parse_dotted(listed).is_some_and(|v| v == *version)
+        }
+        _ => Version::parse_integer(listed).is_some_and(|v| v == *version),
+    }
+}
+
+async fn find_table(client: &Client, schemas: &[String], table: &str) -> Result<Option<String>> {
+    for schema in schemas {
+        let qualified = format!("{}.{}", quote_ident(schema), quote_ident(table));
+        let sql = format!(
+            "SELECT to_regclass({}) IS NOT NULL",
+            quote_literal(&qualified)
+        );
+        if first_cell(client, &sql).await?.as_deref() == Some("t") {
+            return Ok(Some(qualified));
+        }
+    }
+    Ok(None)
+}
+
+async fn read_listed(client: &Client, format: Format, table: &str) -> Result<Listed> {
+    let sql = match format {
+        Format::Prisma => format!(
+            "SELECT migration_name, finished_at::text FROM {table} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL"
+        ),
+        Format::Sqlx => {
+            format!("SELECT version::text, installed_on::text FROM {table} WHERE success")
+        }
+        Format::Flyway => format!(
+            "SELECT coalesce(version, 'R__' || description), installed_on::text FROM {table} WHERE success"
+        ),
+        Format::GolangMigrate => {
+            let rows = cells(
+                client,
+                &format!("SELECT version::text, dirty::text FROM {table}"),
+            )
+            .await?;
+            let latest = rows
+                .iter()
+                .filter(|r| r.get(1).and_then(Option::as_deref) == Some("f"))
+                .filter_map(|r| r.first().cloned().flatten())
+                .filter_map(|v| Version::parse_integer(&v))
+                .max();
+            return Ok(latest.map_or(Listed::Versions(Vec::new()), Listed::UpTo));
+        }
+        // dbmate's `schema_migrations (version varchar)`; golang-migrate's
+        // table of the same name has a `dirty` column and is read above.
+        _ => format!("SELECT version::text, NULL FROM {table}"),
+    };
+    let rows = cells(client, &sql).await?;
+    Ok(Listed::Versions(
+        rows.into_iter()
+            .filter_map(|r| {
+                let version = r.first().cloned().flatten()?;
+                let at = r
+                    .get(1)
+                    .cloned()
+                    .flatten()
+                    .and_then(|t| parse_timestamp(&t));
+                Some((version, at))
+            })
+            .collect(),
+    ))
+}
+
+fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_str(&format!("{text}00"), "%Y-%m-%d %H:%M:%S%.f%z")
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z"))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(|n| n.and_utc())
+        })
+}
+
+async fn cells(client: &Client, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+    let messages = client
+        .simple_query(sql)
+        .await
+        .map_err(Error::sql(format!("cannot read `{sql}`")))?;
+    Ok(messages
+        .into_iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|i| row.get(i).map(str::to_owned))
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect())
+}
+
+async fn first_cell(client: &Client, sql: &str) -> Result<Option<String>> {
+    Ok(cells(client, sql)
+        .await?
+        .into_iter()
+        .next()
+        .and_then(|r| r.into_iter().next().flatten()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_from_postgres_text() {
+        assert!(parse_timestamp("2025-10-19 09:00:00.123456+00").is_some());
+        assert!(parse_timestamp("2025-10-19 09:00:00+02").is_some());
+        assert!(parse_timestamp("2025-10-19 09:00:00.5").is_some());
+    }
+}

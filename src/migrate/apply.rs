@@ -1,0 +1,430 @@
+//! Running a [`Plan`] on one database: each migration and its history row
+//! in one transaction, exactly once even with concurrent runners and through
+//! PgBouncer in transaction-pooling mode.
+//!
+//! The lock: every migration's transaction first takes
+//! `pg_advisory_xact_lock(<key of the logical database>)`, then re-reads the
+//! migration's history row. A runner that waited behind another finds the row
+//! and skips the migration. The lock is transaction-scoped, so it can never
+//! leak on a pooled server connection (a session lock taken through PgBouncer
+//! may be released on another connection; POSTGRES-NOTES §3). Statements
+//! that cannot run in a transaction first *claim* the migration with a
+//! `running` row (committed under the lock), run one by one, then mark the
+//! row `applied`, or `failed`, which blocks the database until `repair`.
+//!
+//! Round trips per transactional migration: two simple queries (begin + lock
+//! + check; script + history row + commit). Values are quoted, never pasted.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tokio_postgres::error::ErrorPosition;
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+use super::MigrateError;
+use super::formats::{Kind, Migration, Transaction};
+use super::history::{self, NewRow, RowKind, RowState};
+use super::plan::Plan;
+use super::script::{self, Piece, PieceKind};
+use crate::connect::quote_literal;
+
+/// SQLSTATE 55P03: `lock_timeout` ran out.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
+
+/// Where and how to apply.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    pub db: &'a str,
+    /// `SET LOCAL search_path` value for schema placements.
+    pub search_path: Option<&'a str>,
+    pub lock_timeout: Duration,
+    pub server_version: u32,
+    pub applied_by: &'a str,
+}
+
+/// One migration `apply` ran (or found done by another runner).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Applied {
+    pub version: String,
+    pub name: String,
+    pub file: std::path::PathBuf,
+    pub execution_ms: u64,
+    /// Ran statement by statement, outside a transaction.
+    pub no_transaction: bool,
+    /// Another runner applied it while this one waited for the lock.
+    pub skipped: bool,
+}
+
+/// Applies `plan` in order; `on_applied` hears of each migration as it
+/// commits. Stops at the first failure, which says what was applied before.
+pub async fn apply(
+    client: &Client,
+    target: &Target<'_>,
+    plan: &Plan<'_>,
+    on_applied: &(dyn Fn(&Applied) + Sync),
+) -> Result<Vec<Applied>, (Vec<Applied>, MigrateError)> {
+    let mut done = Vec::with_capacity(plan.steps.len());
+    for migration in &plan.steps {
+        match apply_one(client, target, migration).await {
+            Ok(applied) => {
+                on_applied(&applied);
+                done.push(applied);
+            }
+            Err(e) => return Err((done, e)),
+        }
+    }
+    Ok(done)
+}
+
+async fn apply_one(
+    client: &Client,
+    target: &Target<'_>,
+    migration: &Migration,
+) -> Result<Applied, MigrateError> {
+    let pieces = script::split(&migration.up).map_err(|e| MigrateError::Script {
+        path: migration.path.clone(),
+        line_offset: migration.up_line.saturating_sub(1),
+        source: e,
+    })?;
+    let no_transaction = migration.transaction == Transaction::Disabled
+        || script::needs_no_transaction(&pieces, target.server_version);
+    let started = Instant::now();
+    let skipped = if no_transaction {
+        apply_outside_transaction(client, target, migration, &pieces).await?
+    } else {
+        apply_in_transaction(client, target, migration, &pieces).await?
+    };
+    Ok(Applied {
+        version: migration.version.to_string(),
+        name: migration.name.clone(),
+        file: migration.path.clone(),
+        execution_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        no_transaction,
+        skipped,
+    })
+}
+
+/// `BEGIN`, the lock, and the migration's current history row, in one
+/// round trip. Returns the row's state and checksum, if there is a row.
+async fn begin_locked(
+    client: &Client,
+    target: &Target<'_>,
+    migration: &Migration,
+) -> Result<Option<(String, String, String)>, MigrateError> {
+    let key = history::lock_key(target.db);
+    let search_path = target
+        .search_path
+        .map(|p| format!("SET LOCAL search_path = {p};"))
+        .unwrap_or_default();
+    let sql = format!(
+        "BEGIN; SET LOCAL lock_timeout = '{}ms'; SELECT pg_advisory_xact_lock({key}); SET LOCAL lock_timeout = DEFAULT; {search_path}
+         SELECT state, checksum, applied_by FROM pgfleet.history WHERE db = {} AND version = {}",
+        target.lock_timeout.as_millis(),
+        quote_literal(target.db),
+        quote_literal(migration.version.as_str()),
+    );
+    match client.simple_query(&sql).await {
+        // The lock's own SELECT returns a one-column row; the history row
+        // has three columns.
+        Ok(messages) => Ok(messages.into_iter().find_map(|m| match m {
+            SimpleQueryMessage::Row(row) if row.len() == 3 => Some((
+                row.get(0).unwrap_or_default().to_owned(),
+                row.get(1).unwrap_or_default().to_owned(),
+                row.get(2).unwrap_or_default().to_owned(),
+            )),
+            _ => None,
+        })),
+        Err(e) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            if e.code().is_some_and(|c| c.code() == LOCK_NOT_AVAILABLE) {
+                return Err(MigrateError::LockTimeout {
+                    db: target.db.to_owned(),
+                    after: target.lock_timeout,
+                    holder: lock_holder(client, target.db).await,
+                });
+            }
+            Err(MigrateError::sql(
+                target.db,
+                "cannot take the migration lock",
+                e,
+            ))
+        }
+    }
+}
+
+/// Whether a history row means "nothing to do" for this migration.
+fn already_done(row: Option<&(String, String, String)>, migration: &Migration) -> bool {
+    match row {
+        Some((state, checksum, _)) if state == "applied" => {
+            migration.kind == Kind::Versioned || *checksum == migration.checksum
+        }
+        _ => false,
+    }
+}
+
+async fn apply_in_transaction(
+    client: &Client,
+    target: &Target<'_>,
+    migration: &Migration,
+    pieces: &[Piece],
+) -> Result<bool, MigrateError> {
+    let row = begin_locked(client, target, migration).await?;
+    if already_done(row.as_ref(), migration) {
+        client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(|e| MigrateError::sql(target.db, "cannot commit", e))?;
+        return Ok(true);
+    }
+    let insert = new_row(target, migration, RowState::Applied).upsert_sql();
+    let has_copy = pieces
+        .iter()
+        .any(|p| matches!(p.kind, PieceKind::CopyFromStdin { .. }));
+    let result = if has_copy {
+        run_pieces(client, pieces).await
+    } else {
+        // The whole script, its history row and COMMIT in one Query: a
+        // statement's error position is then an offset into `up` itself.
+        let sql = format!("{}\n;\n{insert};\nCOMMIT", migration.up);
+        client.batch_execute(&sql).await.map_err(|e| (e, None))
+    };
+    match result {
+        Ok(()) if has_copy => {
+            client
+                .batch_execute(&format!("{insert};\nCOMMIT"))
+                .await
+                .map_err(|e| MigrateError::sql(target.db, "cannot record the migration", e))?;
+            Ok(false)
+        }
+        Ok(()) => Ok(false),
+        Err((e, piece)) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(statement_error(target.db, migration, piece, &e))
+        }
+    }
+}
+
+async fn apply_outside_transaction(
+    client: &Client,
+    target: &Target<'_>,
+    migration: &Migration,
+    pieces: &[Piece],
+) -> Result<bool, MigrateError> {
+    let deadline = Instant::now() + target.lock_timeout;
+    loop {
+        let row = begin_locked(client, target, migration).await?;
+        if already_done(row.as_ref(), migration) {
+            commit(client, target).await?;
+            return Ok(true);
+        }
+        match row {
+            Some((state, _, by)) if state == "running" => {
+                // Another runner claimed it and is running it now: wait for
+                // it to finish (or for the lock timeout, naming who).
+                commit(client, target).await?;
+                if Instant::now() >= deadline {
+                    return Err(MigrateError::LockTimeout {
+                        db: target.db.to_owned(),
+                        after: target.lock_timeout,
+                        holder: format!(
+                            "{by}, running no-transaction migration `{}`; if that run died, clear it with `pgfleet repair {}`",
+                            migration.version, target.db
+                        ),
+                    });
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Some((state, _, _)) if state == "failed" => {
+                commit(client, target).await?;
+                return Err(MigrateError::Plan(super::plan::PlanError::Failed {
+                    db: target.db.to_owned(),
+                    version: migration.version.to_string(),
+                    error: None,
+                }));
+            }
+            _ => {
+                let claim = new_row(target, migration, RowState::Running).upsert_sql();
+                client
+                    .batch_execute(&format!("{claim};\nCOMMIT"))
+                    .await
+                    .map_err(|e| MigrateError::sql(target.db, "cannot claim the migration", e))?;
+                break;
+            }
+        }
+    }
+    let started = Instant::now();
+    if let Some(path) = target.search_path {
+        // Session-level: each statement below is its own transaction.
+        client
+            .batch_execute(&format!("SET search_path = {path}"))
+            .await
+            .map_err(|e| MigrateError::sql(target.db, "cannot set search_path", e))?;
+    }
+    match run_pieces(client, pieces).await {
+        Ok(()) => {
+            let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            history::finish(client, target.db, migration.version.as_str(), Ok(ms))
+                .await
+                .map_err(|e| MigrateError::Other(Box::new(e)))?;
+            Ok(false)
+        }
+        Err((e, piece)) => {
+            let error = statement_error(target.db, migration, piece, &e);
+            let message = error.to_string();
+            let _ =
+                history::finish(client, target.db, migration.version.as_str(), Err(&message)).await;
+            Err(MigrateError::FailedPartWay {
+                source: Box::new(error),
+                db: target.db.to_owned(),
+            })
+        }
+    }
+}
+
+async fn commit(client: &Client, target: &Target<'_>) -> Result<(), MigrateError> {
+    client
+        .batch_execute("COMMIT")
+        .await
+        .map_err(|e| MigrateError::sql(target.db, "cannot commit", e))
+}
+
+/// Runs pieces one by one; COPY data goes through `copy_in`.
+async fn run_pieces<'p>(
+    client: &Client,
+    pieces: &'p [Piece],
+) -> Result<(), (tokio_postgres::Error, Option<&'p Piece>)> {
+    use futures_util::SinkExt;
+    for piece in pieces {
+        match &piece.kind {
+            PieceKind::Statement => client
+                .batch_execute(&piece.sql)
+                .await
+                .map_err(|e| (e, Some(piece)))?,
+            PieceKind::CopyFromStdin { data } => {
+                let sink = client
+                    .copy_in::<_, bytes::Bytes>(
+                        piece.sql.trim_end_matches([';', ' ', '\n', '\r', '\t']),
+                    )
+                    .await;
+                let sink = sink.map_err(|e| (e, Some(piece)))?;
+                let mut sink = std::pin::pin!(sink);
+                sink.send(bytes::Bytes::copy_from_slice(data.as_bytes()))
+                    .await
+                    .map_err(|e| (e, Some(piece)))?;
+                sink.as_mut().finish().await.map_err(|e| (e, Some(piece)))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn new_row<'a>(target: &'a Target<'_>, migration: &'a Migration, state: RowState) -> NewRow<'a> {
+    NewRow {
+        db: target.db,
+        version: migration.version.as_str(),
+        name: &migration.name,
+        kind: match migration.kind {
+            Kind::Versioned => RowKind::Versioned,
+            Kind::Repeatable => RowKind::Repeatable,
+        },
+        checksum: &migration.checksum,
+        applied_by: target.applied_by,
+        down_script: migration.down.as_deref(),
+        state,
+        applied_at: None,
+    }
+}
+
+/// The server's error, located in the migration file: the piece that failed
+/// (or the whole script) plus the server's character position.
+fn statement_error(
+    db: &str,
+    migration: &Migration,
+    piece: Option<&Piece>,
+    e: &tokio_postgres::Error,
+) -> MigrateError {
+    let Some(db_error) = e.as_db_error() else {
+        return MigrateError::Sql {
+            db: db.to_owned(),
+            context: format!("`{}` failed", migration.path.display()),
+            message: crate::connect::chain(e),
+        };
+    };
+    let position = match db_error.position() {
+        Some(ErrorPosition::Original(p)) => Some(*p as usize),
+        _ => None,
+    };
+    let line_in_up = match (piece, position) {
+        (Some(piece), Some(p)) => piece.line_of_position(p),
+        (Some(piece), None) => piece.start_line,
+        (None, Some(p)) => line_of_char(&migration.up, p),
+        (None, None) => 1,
+    };
+    MigrateError::Statement {
+        db: db.to_owned(),
+        path: migration.path.clone(),
+        line: migration.up_line + line_in_up - 1,
+        message: db_error.message().to_owned(),
+        detail: db_error.detail().map(str::to_owned),
+        hint: db_error.hint().map(str::to_owned),
+        code: db_error.code().code().to_owned(),
+    }
+}
+
+/// 1-based line of the 1-based character position `position` in `text`.
+fn line_of_char(text: &str, position: usize) -> usize {
+    1 + text
+        .chars()
+        .take(position.saturating_sub(1))
+        .filter(|c| *c == '\n')
+        .count()
+}
+
+/// Who holds the advisory lock of `db`, for the timeout message.
+async fn lock_holder(client: &Client, db: &str) -> String {
+    let key = history::lock_key(db);
+    let sql = format!(
+        "SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'), coalesce(a.client_addr::text, 'local socket'), a.xact_start::text
+           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+            AND l.classid::int8 = {} AND l.objid::int8 = {}",
+        (key >> 32) & 0xffff_ffff,
+        key & 0xffff_ffff,
+    );
+    match client.simple_query(&sql).await {
+        Ok(messages) => messages
+            .into_iter()
+            .find_map(|m| match m {
+                SimpleQueryMessage::Row(r) => Some(format!(
+                    "server pid {} ({}, from {}, transaction started {})",
+                    r.get(0).unwrap_or("?"),
+                    r.get(1).unwrap_or("?"),
+                    r.get(2).unwrap_or("?"),
+                    r.get(3).unwrap_or("?")
+                )),
+                _ => None,
+            })
+            .unwrap_or_else(|| "another pgfleet migrate (it let go just now)".to_owned()),
+        Err(_) => "another pgfleet migrate".to_owned(),
+    }
+}
+
+/// For messages: the file relative to the workspace when possible.
+pub fn shown(path: &Path, root: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_map_to_lines() {
+        let text = "CREATE TABLE a (id int);\n\nCREATE TABLE é (x nope);\n";
+        assert_eq!(line_of_char(text, 1), 1);
+        assert_eq!(line_of_char(text, 27), 3);
+    }
+}

@@ -1,0 +1,163 @@
+//! Format detection (SPEC "Format detection"): which tool wrote a migrations folder,
+//! decided from file names and the markers in the first few KiB of each file, in SPEC's
+//! order. Tools pgfleet cannot read yet are named so the user is not left guessing.
+
+use std::fs;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use super::{
+    Format, FormatError, dbmate, file_name, flyway, golang_migrate, io_error, lines, list, native,
+    node_pg_migrate, prisma,
+};
+
+/// How much of each file detection reads: markers sit at the top of migration files.
+const HEAD_BYTES: u64 = 8 * 1024;
+
+/// Detects the format from the folder's contents, in SPEC's order. An empty folder is
+/// Native with zero migrations.
+pub fn detect(dir: &Path) -> Result<Format, FormatError> {
+    let listing = list(dir)?;
+    let unsupported = |format, evidence: PathBuf| FormatError::Unsupported {
+        dir: dir.to_owned(),
+        format,
+        evidence,
+    };
+
+    let sqitch = dir.join("sqitch.plan");
+    if sqitch.is_file() {
+        return Err(unsupported("sqitch", sqitch));
+    }
+    let journal = dir.join("meta").join("_journal.json");
+    if journal.is_file() {
+        return Err(unsupported("drizzle", journal));
+    }
+    // Atlas's `atlas.sum` beside golang-migrate pairs is only a checksum file of that
+    // folder (SPEC); beside single versioned files it marks an Atlas directory.
+    let atlas = dir.join("atlas.sum");
+    if atlas.is_file()
+        && listing.files.iter().any(|p| {
+            file_name(p).is_some_and(|n| {
+                golang_migrate::parse_name(n).is_none() && native::parse_name(n).is_some()
+            })
+        })
+    {
+        return Err(unsupported("atlas", atlas));
+    }
+
+    let mut heads = Vec::new();
+    for path in &listing.files {
+        if path.extension().is_some_and(|e| e == "sql") {
+            heads.push((path.clone(), read_head(path)?));
+        }
+    }
+    if let Some((path, _)) = heads.iter().find(|(_, head)| is_liquibase(head)) {
+        return Err(unsupported("liquibase", path.clone()));
+    }
+    if let Some((path, _)) = heads.iter().find(|(_, head)| is_goose(head)) {
+        return Err(unsupported("goose", path.clone()));
+    }
+
+    // The formats pgfleet reads: one example file per format, so mixed folders can be
+    // reported with evidence instead of being half read.
+    let mut found: Vec<(Format, PathBuf)> = Vec::new();
+    let mut note = |format: Format, path: PathBuf| {
+        if !found.iter().any(|(f, _)| *f == format) {
+            found.push((format, path));
+        }
+    };
+    for sub in &listing.dirs {
+        if let Some(script) = prisma::migration_script(sub) {
+            let snapshot = sub.join("snapshot.json");
+            if snapshot.is_file() {
+                return Err(unsupported("drizzle", snapshot));
+            }
+            note(Format::Prisma, script);
+        }
+    }
+    for (path, head) in &heads {
+        let name = file_name(path).unwrap_or_default();
+        if let Some(format) = classify(name, head) {
+            note(format, path.clone());
+        }
+    }
+    found.sort_by_key(|(f, _)| DETECTION_ORDER.iter().position(|o| o == f));
+
+    match found.len() {
+        0 => {
+            let sql: Vec<PathBuf> = heads.into_iter().map(|(p, _)| p).collect();
+            let any_native = sql
+                .iter()
+                .any(|p| file_name(p).is_some_and(|n| native::parse_name(n).is_some()));
+            if sql.is_empty() || any_native {
+                Ok(Format::Native)
+            } else {
+                Err(FormatError::Unrecognised {
+                    dir: dir.to_owned(),
+                    files: sql,
+                })
+            }
+        }
+        1 => Ok(found[0].0),
+        _ => Err(FormatError::Ambiguous {
+            dir: dir.to_owned(),
+            found,
+        }),
+    }
+}
+
+/// SPEC's detection order for the formats pgfleet reads (native is the fallback).
+const DETECTION_ORDER: [Format; 5] = [
+    Format::Prisma,
+    Format::Flyway,
+    Format::Dbmate,
+    Format::NodePgMigrate,
+    Format::GolangMigrate,
+];
+
+/// The format one `.sql` file points to, by name first, then by its markers.
+fn classify(name: &str, head: &str) -> Option<Format> {
+    if flyway::parse_name(name).is_some() {
+        return Some(Format::Flyway);
+    }
+    if lines(head).any(|l| dbmate::marker(l.content, "up").is_some()) {
+        return Some(Format::Dbmate);
+    }
+    if lines(head).any(|l| node_pg_migrate::is_marker(l.content, "up")) {
+        return Some(Format::NodePgMigrate);
+    }
+    if golang_migrate::parse_name(name).is_some() {
+        return Some(Format::GolangMigrate);
+    }
+    None
+}
+
+/// Liquibase formatted SQL starts with `--liquibase formatted sql` (spaces and case vary).
+fn is_liquibase(head: &str) -> bool {
+    let first = lines(head).next().map_or("", |l| l.content.trim());
+    first.strip_prefix("--").is_some_and(|rest| {
+        rest.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("liquibase formatted")
+    })
+}
+
+/// goose annotations: `-- +goose Up`, `-- +goose StatementBegin`, ...
+fn is_goose(head: &str) -> bool {
+    lines(head).any(|l| {
+        l.content
+            .trim_start()
+            .strip_prefix("--")
+            .is_some_and(|rest| rest.trim_start().starts_with("+goose"))
+    })
+}
+
+/// The first [`HEAD_BYTES`] of a file, lossily decoded: enough to see its markers.
+fn read_head(path: &Path) -> Result<String, FormatError> {
+    let mut buf = Vec::new();
+    fs::File::open(path)
+        .and_then(|f| f.take(HEAD_BYTES).read_to_end(&mut buf))
+        .map_err(io_error(path))?;
+    let text = String::from_utf8_lossy(&buf);
+    Ok(text.trim_start_matches('\u{feff}').to_owned())
+}

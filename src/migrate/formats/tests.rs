@@ -1,0 +1,990 @@
+//! Tests across formats: detection order, reading the fixtures under `tests/fixtures/`,
+//! every error variant, and `new_migration` followed by `read`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+/// Files to write into a test folder: (relative path, contents).
+type Files = &'static [(&'static str, &'static str)];
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures")).join(rel)
+}
+
+/// Writes `files` (relative path, contents) into a fresh temporary folder.
+fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (rel, contents) in files {
+        let path = dir.path().join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
+    }
+    dir
+}
+
+fn versions(folder: &Folder) -> Vec<&str> {
+    folder
+        .migrations
+        .iter()
+        .map(|m| m.version.as_str())
+        .collect()
+}
+
+fn names(folder: &Folder) -> Vec<&str> {
+    folder.migrations.iter().map(|m| m.name.as_str()).collect()
+}
+
+fn file_names(paths: &[PathBuf]) -> Vec<&str> {
+    paths.iter().map(|p| file_name(p).unwrap()).collect()
+}
+
+#[test]
+fn format_names_round_trip() {
+    for format in Format::ALL {
+        assert_eq!(Format::from_name(format.name()), Some(format));
+        assert_eq!(format.to_string(), format.name());
+    }
+    assert_eq!(Format::from_name("golang_migrate"), None);
+    assert_eq!(Format::GolangMigrate.name(), "golang-migrate");
+    assert_eq!(Format::NodePgMigrate.name(), "node-pg-migrate");
+    assert_eq!(Format::Native.history_table(), None);
+    assert_eq!(Format::Prisma.history_table(), Some("_prisma_migrations"));
+    assert_eq!(
+        Format::Flyway.history_table(),
+        Some("flyway_schema_history")
+    );
+    assert_eq!(Format::Sqlx.history_table(), Some("_sqlx_migrations"));
+}
+
+#[test]
+fn detects_fixtures() {
+    let cases = [
+        ("native/basic", Format::Native),
+        ("native/unmatched", Format::Native),
+        ("prisma/basic", Format::Prisma),
+        ("dbmate/basic", Format::Dbmate),
+        ("dbmate/no_transaction", Format::Dbmate),
+        // sqlx's single files read as native and its pairs as golang-migrate (SPEC).
+        ("sqlx/basic", Format::Native),
+        ("sqlx/reversible", Format::GolangMigrate),
+        ("golang-migrate/basic", Format::GolangMigrate),
+        ("flyway/basic", Format::Flyway),
+        ("flyway/repeatable", Format::Flyway),
+        ("node-pg-migrate/basic", Format::NodePgMigrate),
+    ];
+    for (rel, want) in cases {
+        assert_eq!(detect(&fixture(rel)).unwrap(), want, "fixture {rel}");
+    }
+}
+
+#[test]
+fn detection_order() {
+    const DBMATE: &str = "-- migrate:up\nSELECT 1;\n";
+    const NPGM: &str = "-- Up Migration\nSELECT 1;\n";
+    // (files, detected format or the unsupported tool's name)
+    let cases: &[(Files, Result<Format, &str>)] = &[
+        (&[], Ok(Format::Native)),
+        (&[("README.md", "hi")], Ok(Format::Native)),
+        (&[("1_a.sql", "SELECT 1;")], Ok(Format::Native)),
+        (&[(".hidden.sql", "x")], Ok(Format::Native)),
+        (&[("sqitch.plan", ""), ("V1__a.sql", "")], Err("sqitch")),
+        (
+            &[("meta/_journal.json", "{}"), ("sqitch.plan", "")],
+            Err("sqitch"),
+        ),
+        (
+            &[("meta/_journal.json", "{}"), ("0000_a.sql", "")],
+            Err("drizzle"),
+        ),
+        (
+            &[
+                ("20240101000000_a/migration.sql", ""),
+                ("20240101000000_a/snapshot.json", "{}"),
+            ],
+            Err("drizzle"),
+        ),
+        (
+            &[("atlas.sum", "h1:x"), ("20240101000000_a.sql", "")],
+            Err("atlas"),
+        ),
+        (
+            &[
+                ("atlas.sum", "h1:x"),
+                ("1_a.up.sql", ""),
+                ("1_a.down.sql", ""),
+            ],
+            Ok(Format::GolangMigrate),
+        ),
+        (
+            &[(
+                "changelog.sql",
+                "--liquibase formatted sql\n--changeset a:1\n",
+            )],
+            Err("liquibase"),
+        ),
+        (
+            &[("1_a.sql", "\u{feff}-- Liquibase Formatted SQL\r\n")],
+            Err("liquibase"),
+        ),
+        (&[("1_a.sql", "-- +goose Up\nSELECT 1;\n")], Err("goose")),
+        (
+            &[
+                ("1_a.sql", "-- +goose Up\n"),
+                ("2_b.sql", "--liquibase formatted sql\n"),
+            ],
+            Err("liquibase"),
+        ),
+        (
+            &[("20240101000000_a/migration.sql", "")],
+            Ok(Format::Prisma),
+        ),
+        (
+            &[
+                ("20240101000000_a/migration.sql", ""),
+                ("migration_lock.toml", ""),
+            ],
+            Ok(Format::Prisma),
+        ),
+        // A folder that is not `<version>_<name>` is no Prisma migration.
+        (&[("init/migration.sql", "")], Ok(Format::Native)),
+        (&[("V1__a.sql", "")], Ok(Format::Flyway)),
+        (&[("R__views.sql", "")], Ok(Format::Flyway)),
+        (
+            &[("V1__a.sql", ""), ("0001_b.sql", "SELECT 1;")],
+            Ok(Format::Flyway),
+        ),
+        (&[("1_a.sql", DBMATE)], Ok(Format::Dbmate)),
+        (
+            &[("1_a.sql", DBMATE), ("2_b.sql", "SELECT 1;")],
+            Ok(Format::Dbmate),
+        ),
+        (&[("1_a.sql", NPGM)], Ok(Format::NodePgMigrate)),
+        // One file that names both markers is dbmate's (checked first), not ambiguous.
+        (
+            &[("1_a.sql", "-- migrate:up\n-- Up Migration\n")],
+            Ok(Format::Dbmate),
+        ),
+        (&[("1_a.up.sql", "")], Ok(Format::GolangMigrate)),
+        (&[("1_a.down.sql", "")], Ok(Format::GolangMigrate)),
+    ];
+    for (files, want) in cases {
+        let dir = folder(files);
+        let got = detect(dir.path()).map_err(|e| match e {
+            FormatError::Unsupported { format, .. } => format,
+            other => panic!("files {files:?}: {other}"),
+        });
+        assert_eq!(got, *want, "files {files:?}");
+    }
+}
+
+#[test]
+fn crlf_and_bom_markers_are_seen() {
+    let dir = folder(&[(
+        "1_a.sql",
+        "\u{feff}-- migrate:up\r\nSELECT 1;\r\n-- migrate:down\r\nSELECT 2;\r\n",
+    )]);
+    assert_eq!(detect(dir.path()).unwrap(), Format::Dbmate);
+    let read = read(dir.path(), Format::Dbmate).unwrap();
+    let m = &read.migrations[0];
+    assert_eq!(m.up, "SELECT 1;\r\n");
+    assert_eq!(m.up_line, 2);
+    assert_eq!(m.down.as_deref(), Some("SELECT 2;\r\n"));
+    // The checksum covers the BOM: it is of the bytes as read.
+    let bytes = fs::read(dir.path().join("1_a.sql")).unwrap();
+    assert_eq!(m.checksum, hex::encode(Sha256::digest(&bytes)));
+}
+
+#[test]
+fn mixed_formats_are_ambiguous() {
+    let dir = fixture("detect/ambiguous");
+    let err = detect(&dir).unwrap_err();
+    let FormatError::Ambiguous { found, .. } = &err else {
+        panic!("{err:?}");
+    };
+    let formats: Vec<Format> = found.iter().map(|(f, _)| *f).collect();
+    assert_eq!(formats, [Format::Dbmate, Format::NodePgMigrate]);
+    assert_eq!(
+        file_names(&found.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>()),
+        ["20240120000000_create_a.sql", "20240120000100_create_b.sql"]
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "migrations folder `{d}` mixes formats: dbmate (`{d}/20240120000000_create_a.sql`), node-pg-migrate (`{d}/20240120000100_create_b.sql`); set format = \"...\" for this database (one of \"dbmate\", \"node-pg-migrate\")",
+            d = dir.display()
+        )
+    );
+    assert!(matches!(
+        load(&dir, None),
+        Err(FormatError::Ambiguous { .. })
+    ));
+    // With a format set, the folder reads; the other format's file fails loudly.
+    assert!(matches!(
+        load(&dir, Some(Format::Dbmate)),
+        Err(FormatError::MissingMarker { .. })
+    ));
+
+    let cases: &[Files] = &[
+        &[("V1__a.sql", ""), ("20240101000000_b/migration.sql", "")],
+        &[("V1__a.sql", ""), ("2_b.up.sql", "")],
+        &[("1_a.sql", "-- Up Migration\n"), ("2_b.up.sql", "")],
+    ];
+    for files in cases {
+        let dir = folder(files);
+        assert!(
+            matches!(detect(dir.path()), Err(FormatError::Ambiguous { .. })),
+            "files {files:?}"
+        );
+    }
+}
+
+#[test]
+fn goose_is_unsupported() {
+    let dir = fixture("detect/goose");
+    let err = detect(&dir).unwrap_err();
+    assert!(
+        matches!(&err, FormatError::Unsupported { format: "goose", evidence, .. }
+            if file_name(evidence) == Some("20240125000000_create_pets.sql")),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "migrations folder `{d}` holds goose migrations (found `{d}/20240125000000_create_pets.sql`); pgfleet cannot read goose migrations yet: run goose itself with `runner = \"...\"` for this database",
+            d = dir.display()
+        )
+    );
+}
+
+#[test]
+fn unrecognised_sql_files() {
+    let dir = folder(&[
+        ("create_users.sql", "CREATE TABLE u ();"),
+        ("README.md", ""),
+    ]);
+    let err = detect(dir.path()).unwrap_err();
+    let FormatError::Unrecognised { files, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(file_names(files), ["create_users.sql"]);
+    assert!(err.to_string().contains("create_users.sql"), "{err}");
+    // Read with a format that none of the files fit: the same error, not zero migrations.
+    assert!(matches!(
+        read(dir.path(), Format::Flyway),
+        Err(FormatError::Unrecognised { .. })
+    ));
+}
+
+/// What one fixture folder must read as.
+struct Expect {
+    rel: &'static str,
+    format: Format,
+    versions: &'static [&'static str],
+    names: &'static [&'static str],
+    downs: &'static [bool],
+    disabled: &'static [bool],
+    unmatched: &'static [&'static str],
+}
+
+const BASIC_NAMES: &[&str] = &[
+    "create_customers_and_invoices",
+    "index_invoices",
+    "customer_total_function",
+];
+
+#[test]
+fn reads_fixtures() {
+    let cases = [
+        Expect {
+            rel: "native/basic",
+            format: Format::Native,
+            versions: &["0001", "0002", "0003"],
+            names: BASIC_NAMES,
+            downs: &[true, false, false],
+            disabled: &[false, false, false],
+            unmatched: &[],
+        },
+        Expect {
+            rel: "native/unmatched",
+            format: Format::Native,
+            versions: &["0001", "0002"],
+            names: &["create_notes", "index_notes"],
+            downs: &[false, false],
+            disabled: &[false, false],
+            unmatched: &["README.md", "notes.sql"],
+        },
+        Expect {
+            rel: "prisma/basic",
+            format: Format::Prisma,
+            versions: &["20240105120000", "20240105120100", "20240105120200"],
+            names: BASIC_NAMES,
+            downs: &[false, false, false],
+            disabled: &[false, false, false],
+            unmatched: &[],
+        },
+        Expect {
+            rel: "dbmate/basic",
+            format: Format::Dbmate,
+            versions: &["20240110090000", "20240110090100", "20240110090200"],
+            names: BASIC_NAMES,
+            downs: &[true, false, true],
+            disabled: &[false, false, false],
+            unmatched: &[],
+        },
+        Expect {
+            rel: "dbmate/no_transaction",
+            format: Format::Dbmate,
+            versions: &["20240111090000", "20240111090100"],
+            names: &["create_events", "index_events_concurrently"],
+            downs: &[true, true],
+            disabled: &[false, true],
+            unmatched: &[],
+        },
+        Expect {
+            rel: "sqlx/basic",
+            format: Format::Sqlx,
+            versions: &["20240115080000", "20240115080100", "20240115080200"],
+            names: BASIC_NAMES,
+            downs: &[false, false, false],
+            disabled: &[false, false, false],
+            unmatched: &[],
+        },
+        Expect {
+            rel: "sqlx/reversible",
+            format: Format::Sqlx,
+            versions: &["20240116080000", "20240116080100"],
+            names: &["create_tags", "index_tag_slug"],
+            downs: &[true, true],
+            disabled: &[false, true],
+            unmatched: &[],
+        },
+        Expect {
+            rel: "sqlx/reversible",
+            format: Format::GolangMigrate,
+            versions: &["20240116080000", "20240116080100"],
+            names: &["create_tags", "index_tag_slug"],
+            downs: &[true, true],
+            disabled: &[false, true],
+            unmatched: &[],
+        },
+        Expect {
+            rel: "golang-migrate/basic",
+            format: Format::GolangMigrate,
+            versions: &["000001", "000002", "000003"],
+            names: BASIC_NAMES,
+            downs: &[true, false, true],
+            disabled: &[false, false, false],
+            unmatched: &[],
+        },
+        Expect {
+            rel: "flyway/basic",
+            format: Format::Flyway,
+            versions: &["1", "2", "3"],
+            names: BASIC_NAMES,
+            downs: &[true, false, false],
+            disabled: &[false, false, false],
+            unmatched: &[],
+        },
+        Expect {
+            rel: "flyway/repeatable",
+            format: Format::Flyway,
+            versions: &["1", "1.1", "2", "R__views"],
+            names: &[
+                "create_products",
+                "add_product_price",
+                "create_orders",
+                "views",
+            ],
+            downs: &[false, false, true, false],
+            disabled: &[false, false, false, false],
+            unmatched: &[],
+        },
+        Expect {
+            rel: "node-pg-migrate/basic",
+            format: Format::NodePgMigrate,
+            versions: &["1704873600000", "1704873660000", "1704873720000"],
+            names: BASIC_NAMES,
+            downs: &[true, true, false],
+            disabled: &[false, false, false],
+            unmatched: &[],
+        },
+    ];
+    for case in cases {
+        let dir = fixture(case.rel);
+        let got = read(&dir, case.format).unwrap_or_else(|e| panic!("{}: {e}", case.rel));
+        let rel = case.rel;
+        assert_eq!(got.format, case.format, "{rel}");
+        assert_eq!(versions(&got), case.versions, "{rel}");
+        assert_eq!(names(&got), case.names, "{rel}");
+        let downs: Vec<bool> = got.migrations.iter().map(|m| m.down.is_some()).collect();
+        assert_eq!(downs, case.downs, "{rel}");
+        let disabled: Vec<bool> = got
+            .migrations
+            .iter()
+            .map(|m| m.transaction == Transaction::Disabled)
+            .collect();
+        assert_eq!(disabled, case.disabled, "{rel}");
+        assert_eq!(file_names(&got.unmatched), case.unmatched, "{rel}");
+        for m in &got.migrations {
+            assert!(m.path.is_file(), "{rel}: {}", m.path.display());
+            let bytes = fs::read(&m.path).unwrap();
+            assert_eq!(m.checksum, hex::encode(Sha256::digest(&bytes)), "{rel}");
+            assert_eq!(m.checksum.len(), 64);
+            assert!(
+                !m.up.trim().is_empty(),
+                "{rel}: empty up in {}",
+                m.path.display()
+            );
+            // `up_line` points at the first line of `up` in the file.
+            let text = String::from_utf8(bytes).unwrap();
+            let at = text
+                .lines()
+                .skip(m.up_line - 1)
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(
+                at.starts_with(m.up.lines().next().unwrap_or_default()),
+                "{rel}: up_line {} of {}",
+                m.up_line,
+                m.path.display()
+            );
+            let kind = if m.version.is_repeatable() {
+                Kind::Repeatable
+            } else {
+                Kind::Versioned
+            };
+            assert_eq!(m.kind, kind, "{rel}");
+        }
+        // load() with detection agrees wherever detection picks this format.
+        if detect(&dir).ok() == Some(case.format) {
+            assert_eq!(versions(&load(&dir, None).unwrap()), case.versions, "{rel}");
+        }
+    }
+}
+
+#[test]
+fn fixture_contents() {
+    let native = read(&fixture("native/basic"), Format::Native).unwrap();
+    let first = &native.migrations[0];
+    assert!(
+        first
+            .up
+            .starts_with("-- Customers and their invoices.\nCREATE TABLE native_customer")
+    );
+    assert_eq!(
+        first.down.as_deref(),
+        Some("DROP TABLE native_invoice;\nDROP TABLE native_customer;\n")
+    );
+    assert!(native.migrations[2].up.contains("$$;"));
+
+    let dbmate = read(&fixture("dbmate/basic"), Format::Dbmate).unwrap();
+    assert_eq!(dbmate.migrations[0].up_line, 2);
+    assert!(
+        dbmate.migrations[0]
+            .up
+            .starts_with("CREATE TABLE dbmate_customer")
+    );
+    assert!(!dbmate.migrations[0].up.contains("migrate:"));
+
+    let prisma = read(&fixture("prisma/basic"), Format::Prisma).unwrap();
+    assert!(
+        prisma.migrations[0]
+            .path
+            .ends_with("20240105120000_create_customers_and_invoices/migration.sql")
+    );
+
+    let flyway = read(&fixture("flyway/repeatable"), Format::Flyway).unwrap();
+    let last = flyway.migrations.last().unwrap();
+    assert_eq!(last.kind, Kind::Repeatable);
+    assert_eq!(
+        flyway.migrations[2].down.as_deref(),
+        Some(
+            "-- The repeatable view reads this table.\nDROP VIEW IF EXISTS flyway_rep_order_total;\nDROP TABLE flyway_rep_order;\n"
+        )
+    );
+}
+
+#[test]
+fn unmatched_files_per_format() {
+    // (format, files, expected migration versions, expected unmatched names)
+    let cases: &[(Format, Files, &[&str], &[&str])] = &[
+        (
+            Format::Native,
+            &[
+                ("1_a.sql", "x"),
+                ("notes.txt", ""),
+                ("sub/2_b.sql", "x"),
+                (".DS_Store", ""),
+            ],
+            &["1"],
+            &["notes.txt", "sub"],
+        ),
+        (
+            Format::Prisma,
+            &[
+                ("migration_lock.toml", ""),
+                ("20240101000000_a/migration.sql", "x"),
+                ("20240101000000_a/README.md", ""),
+                ("20240102000000_b/other.sql", "x"),
+                ("init/migration.sql", "x"),
+                ("schema.prisma", ""),
+            ],
+            &["20240101000000"],
+            &["README.md", "20240102000000_b", "init", "schema.prisma"],
+        ),
+        (
+            Format::GolangMigrate,
+            &[("1_a.up.sql", "x"), ("2_b.sql", "x"), ("atlas.sum", "")],
+            &["1"],
+            &["2_b.sql"],
+        ),
+        (
+            Format::Sqlx,
+            &[("1_a.up.sql", "x"), ("2_b.sql", "x"), ("b.sql", "x")],
+            &["1", "2"],
+            &["b.sql"],
+        ),
+        (
+            Format::Flyway,
+            &[
+                ("V1__a.sql", "x"),
+                ("V1__a.sql.conf", "executeInTransaction=false\n"),
+                ("V9__gone.sql.conf", ""),
+                ("1_b.sql", "x"),
+            ],
+            &["1"],
+            &["1_b.sql", "V9__gone.sql.conf"],
+        ),
+    ];
+    for (format, files, want_versions, want_unmatched) in cases {
+        let dir = folder(files);
+        let got = read(dir.path(), *format).unwrap_or_else(|e| panic!("{format}: {e}"));
+        assert_eq!(versions(&got), *want_versions, "{format}");
+        assert_eq!(file_names(&got.unmatched), *want_unmatched, "{format}");
+    }
+    let flyway = read(
+        folder(&[
+            ("V1__a.sql", "x"),
+            ("V1__a.sql.conf", "executeInTransaction=false\n"),
+        ])
+        .path(),
+        Format::Flyway,
+    )
+    .unwrap();
+    assert_eq!(flyway.migrations[0].transaction, Transaction::Disabled);
+}
+
+#[test]
+fn version_order_is_numeric_not_textual() {
+    let dir = folder(&[
+        ("V1_10__c.sql", "x"),
+        ("V1_9__b.sql", "x"),
+        ("V10__d.sql", "x"),
+        ("V2__x.sql", "x"),
+        ("R__b.sql", "x"),
+        ("R__a.sql", "x"),
+    ]);
+    let got = read(dir.path(), Format::Flyway).unwrap();
+    assert_eq!(versions(&got), ["1.9", "1.10", "2", "10", "R__a", "R__b"]);
+    let dir = folder(&[("10_b.sql", "x"), ("9_a.sql", "x")]);
+    assert_eq!(
+        versions(&read(dir.path(), Format::Native).unwrap()),
+        ["9", "10"]
+    );
+}
+
+#[test]
+fn duplicate_versions() {
+    let cases: &[(Format, Files, &str, &str)] = &[
+        (
+            Format::Native,
+            &[("1_a.sql", "x"), ("001_b.sql", "x")],
+            "001_b.sql",
+            "1_a.sql",
+        ),
+        (
+            Format::Flyway,
+            &[("V1__a.sql", "x"), ("V1.0__b.sql", "x")],
+            "V1.0__b.sql",
+            "V1__a.sql",
+        ),
+        (
+            Format::Flyway,
+            &[("U1__a.sql", "x"), ("U1_0__b.sql", "x"), ("V1__a.sql", "x")],
+            "U1_0__b.sql",
+            "U1__a.sql",
+        ),
+        (
+            Format::Sqlx,
+            &[("1_a.sql", "x"), ("1_b.up.sql", "x")],
+            "1_a.sql",
+            "1_b.up.sql",
+        ),
+        (
+            Format::GolangMigrate,
+            &[
+                ("1_a.up.sql", "x"),
+                ("1_a.down.sql", "x"),
+                ("01_b.down.sql", "x"),
+                ("01_b.up.sql", "x"),
+            ],
+            "01_b.down.sql",
+            "1_a.down.sql",
+        ),
+        (
+            Format::Prisma,
+            &[("1_a/migration.sql", "x"), ("01_b/migration.sql", "x")],
+            "migration.sql",
+            "migration.sql",
+        ),
+    ];
+    for (format, files, first, second) in cases {
+        let dir = folder(files);
+        let err = read(dir.path(), *format).unwrap_err();
+        let FormatError::DuplicateVersion {
+            first: a,
+            second: b,
+            ..
+        } = &err
+        else {
+            panic!("{format}: {err:?}");
+        };
+        assert_eq!(
+            (file_name(a).unwrap(), file_name(b).unwrap()),
+            (*first, *second),
+            "{format}"
+        );
+    }
+    let dir = folder(&[("1_a.sql", "x"), ("001_b.sql", "x")]);
+    let err = read(dir.path(), Format::Native).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "version 1 is used twice, by `{d}/001_b.sql` and `{d}/1_a.sql`; give one of them a new version",
+            d = dir.path().display()
+        )
+    );
+}
+
+#[test]
+fn orphans_and_missing_markers() {
+    let cases: &[(Format, Files, &str)] = &[
+        (
+            Format::GolangMigrate,
+            &[("1_a.up.sql", "x"), ("2_b.down.sql", "x")],
+            "2_b.down.sql",
+        ),
+        (
+            Format::Sqlx,
+            &[("2_b.down.sql", "x"), ("3_c.sql", "x")],
+            "2_b.down.sql",
+        ),
+        (
+            Format::Flyway,
+            &[("V1__a.sql", "x"), ("U2__b.sql", "x")],
+            "U2__b.sql",
+        ),
+    ];
+    for (format, files, orphan) in cases {
+        let dir = folder(files);
+        let err = read(dir.path(), *format).unwrap_err();
+        assert!(
+            matches!(&err, FormatError::Orphan { path, .. } if file_name(path) == Some(*orphan)),
+            "{format}: {err:?}"
+        );
+    }
+    let dir = folder(&[("1_a.down.sql", "x")]);
+    assert_eq!(
+        read(dir.path(), Format::GolangMigrate)
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "`{}/1_a.down.sql` is a down script with no `.up.sql` of the same version; add the up script or delete this file",
+            dir.path().display()
+        )
+    );
+
+    let cases: &[(Format, &str)] = &[
+        (Format::Dbmate, "-- migrate:up"),
+        (Format::NodePgMigrate, "-- Up Migration"),
+    ];
+    for (format, want) in cases {
+        let dir = folder(&[("1_a.sql", "CREATE TABLE a ();\n")]);
+        let err = read(dir.path(), *format).unwrap_err();
+        assert!(
+            matches!(&err, FormatError::MissingMarker { marker, .. } if marker == want),
+            "{format}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn io_and_encoding_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope");
+    let err = read(&missing, Format::Native).unwrap_err();
+    assert!(
+        matches!(&err, FormatError::Io { path, .. } if *path == missing),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with(&format!("cannot read or write `{}`: ", missing.display()))
+    );
+    assert!(matches!(detect(&missing), Err(FormatError::Io { .. })));
+
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("1_a.sql"), b"SELECT '\xff';").unwrap();
+    let err = read(dir.path(), Format::Native).unwrap_err();
+    assert!(
+        matches!(&err, FormatError::NotUtf8 { path } if path.ends_with("1_a.sql")),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`{}/1_a.sql` is not UTF-8 text; save it as UTF-8",
+            dir.path().display()
+        )
+    );
+}
+
+fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .to_utc()
+}
+
+#[test]
+fn new_migration_per_format() {
+    let now = at("2024-05-06T07:08:09.123Z");
+    // (format, existing files, name, files written, up text contains, has down)
+    let cases: &[(Format, Files, &str, &[&str])] = &[
+        (
+            Format::Native,
+            &[],
+            "create users",
+            &["20240506070809_create_users.sql"],
+        ),
+        (
+            Format::Prisma,
+            &[],
+            "init",
+            &["20240506070809_init/migration.sql"],
+        ),
+        (
+            Format::Dbmate,
+            &[],
+            "add-index",
+            &["20240506070809_add-index.sql"],
+        ),
+        (Format::Sqlx, &[], "a", &["20240506070809_a.sql"]),
+        (
+            Format::Sqlx,
+            &[("20240101000000_x.up.sql", "x")],
+            "b",
+            &["20240506070809_b.up.sql", "20240506070809_b.down.sql"],
+        ),
+        (
+            Format::GolangMigrate,
+            &[],
+            "a",
+            &["000001_a.up.sql", "000001_a.down.sql"],
+        ),
+        (
+            Format::GolangMigrate,
+            &[("0007_x.up.sql", "x"), ("0007_x.down.sql", "x")],
+            "b",
+            &["0008_b.up.sql", "0008_b.down.sql"],
+        ),
+        (
+            Format::GolangMigrate,
+            &[("20240101000000_x.up.sql", "x")],
+            "b",
+            &["20240506070809_b.up.sql", "20240506070809_b.down.sql"],
+        ),
+        (Format::Flyway, &[], "a", &["V1__a.sql"]),
+        (
+            Format::Flyway,
+            &[
+                ("V1__a.sql", "x"),
+                ("V1_1__b.sql", "x"),
+                ("V2__c.sql", "x"),
+                ("R__v.sql", "x"),
+            ],
+            "d",
+            &["V3__d.sql"],
+        ),
+        (Format::Flyway, &[("V1.5__a.sql", "x")], "b", &["V2__b.sql"]),
+        (
+            Format::NodePgMigrate,
+            &[],
+            "a",
+            &["20240506070809123_a.sql"],
+        ),
+        // The clock is behind the newest migration: newest + 1.
+        (
+            Format::Native,
+            &[("20990101000000_future.sql", "x")],
+            "a",
+            &["20990101000001_a.sql"],
+        ),
+        (
+            Format::Dbmate,
+            &[("20240506070809_same.sql", "-- migrate:up\n")],
+            "a",
+            &["20240506070810_a.sql"],
+        ),
+        (
+            Format::NodePgMigrate,
+            &[("20990101000000000_future.sql", "-- Up Migration\n")],
+            "a",
+            &["20990101000000001_a.sql"],
+        ),
+    ];
+    for (format, files, name, want) in cases {
+        let dir = folder(files);
+        let written = new_migration(dir.path(), *format, name, now)
+            .unwrap_or_else(|e| panic!("{format}: {e}"));
+        let rel: Vec<String> = written
+            .iter()
+            .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+            .collect();
+        assert_eq!(rel, *want, "{format} {files:?}");
+        for path in &written {
+            assert!(path.is_file(), "{format}: {}", path.display());
+        }
+        // Reading the folder back finds the new migration, newest of all.
+        let folder = read(dir.path(), *format).unwrap_or_else(|e| panic!("{format}: {e}"));
+        let newest = folder
+            .migrations
+            .iter()
+            .filter(|m| m.kind == Kind::Versioned)
+            .max_by(|a, b| a.version.cmp(&b.version))
+            .unwrap();
+        assert_eq!(newest.path, written[0], "{format}");
+        assert_eq!(newest.name, name.replace(' ', "_"), "{format}");
+        assert_eq!(
+            newest.down, None,
+            "{format}: a template's down is only a comment"
+        );
+        assert!(
+            folder.unmatched.is_empty(),
+            "{format}: {:?}",
+            folder.unmatched
+        );
+    }
+}
+
+#[test]
+fn new_migration_markers_and_detection() {
+    let now = at("2024-05-06T07:08:09Z");
+    let cases = [
+        (Format::Native, "-- pgfleet:down", Format::Native),
+        (
+            Format::Prisma,
+            "-- This is an empty migration.",
+            Format::Prisma,
+        ),
+        (Format::Dbmate, "-- migrate:up", Format::Dbmate),
+        (
+            Format::NodePgMigrate,
+            "-- Up Migration",
+            Format::NodePgMigrate,
+        ),
+        (Format::GolangMigrate, "--", Format::GolangMigrate),
+        (Format::Flyway, "--", Format::Flyway),
+        (Format::Sqlx, "-- Add migration script here", Format::Native),
+    ];
+    for (format, marker, detected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("migrations");
+        let written = new_migration(&target, format, "first", now).unwrap();
+        let text = fs::read_to_string(&written[0]).unwrap();
+        assert!(text.contains(marker), "{format}: {text}");
+        assert_eq!(detect(&target).unwrap(), detected, "{format}");
+        let second = new_migration(&target, format, "second", now).unwrap();
+        assert_ne!(second[0], written[0], "{format}");
+        let folder = read(&target, format).unwrap();
+        assert_eq!(names(&folder), ["first", "second"], "{format}");
+    }
+    let dir = folder(&[(
+        "1_a.sql",
+        "-- migrate:up\n-- migrate:down transaction:false\n",
+    )]);
+    let read = read(dir.path(), Format::Dbmate).unwrap();
+    assert_eq!(read.migrations[0].transaction, Transaction::Auto);
+}
+
+#[test]
+fn new_migration_names() {
+    let now = at("2024-05-06T07:08:09Z");
+    let bad = ["", "   ", "a/b", "a.b", "ü", "a;b", "../x", "a\tb"];
+    for name in bad {
+        let dir = tempfile::tempdir().unwrap();
+        let err = new_migration(dir.path(), Format::Native, name, now).unwrap_err();
+        assert!(
+            matches!(&err, FormatError::BadName { name: n } if n == name),
+            "{name:?}: {err:?}"
+        );
+        assert!(
+            fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "{name:?}: wrote a file"
+        );
+    }
+    let err = new_migration(Path::new("/nonexistent"), Format::Native, "a/b", now).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "migration name `a/b` may only hold letters, digits, `_` and `-` (spaces become `_`)"
+    );
+    let good = [("add users", "add_users"), ("Add-Users_2", "Add-Users_2")];
+    for (name, want) in good {
+        assert_eq!(clean_name(name).unwrap(), want);
+    }
+}
+
+#[test]
+fn new_migration_refuses_a_broken_folder() {
+    let now = at("2024-05-06T07:08:09Z");
+    let dir = folder(&[("1_a.sql", "SELECT 1;\n")]);
+    assert!(matches!(
+        new_migration(dir.path(), Format::Dbmate, "b", now),
+        Err(FormatError::MissingMarker { .. })
+    ));
+}
+
+#[test]
+fn blank_sql() {
+    let cases = [
+        ("", true),
+        ("  \n\t\r\n", true),
+        ("-- only a comment\n", true),
+        ("/* block */\n-- and line", true),
+        ("/* nested /* deeper */ still */", true),
+        ("/* unterminated", true),
+        ("SELECT 1;", false),
+        ("-- c\nDROP TABLE a;", false),
+        ("/* c */ x", false),
+    ];
+    for (sql, want) in cases {
+        assert_eq!(is_blank_sql(sql), want, "{sql:?}");
+    }
+}
+
+#[test]
+fn line_iteration() {
+    let got: Vec<(usize, usize, usize, &str)> = lines("a\r\nbb\n\nc")
+        .map(|l| (l.number, l.start, l.end, l.content))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, 0, 3, "a"),
+            (2, 3, 6, "bb"),
+            (3, 6, 7, ""),
+            (4, 7, 8, "c")
+        ]
+    );
+}

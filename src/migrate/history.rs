@@ -1,0 +1,299 @@
+//! `pgfleet.history`: one row per applied migration of each logical
+//! database, in its physical database (SPEC pins the columns).
+//!
+//! Beyond SPEC's columns we keep `state` (`applied`, `running` for a
+//! no-transaction migration under way, `failed` for one that stopped part-way)
+//! and `error`, and a `pgfleet.repairs` log of every `repair`.
+//!
+//! Reads never create anything: a database without the table simply has no
+//! history (STYLE §12: read-only commands never write).
+
+use chrono::{DateTime, Utc};
+use tokio_postgres::Client;
+use tokio_postgres::types::Type;
+
+use crate::connect::quote_literal;
+use crate::error::{Error, Result};
+
+/// Creates the schema and tables if missing. Runs under a transaction-scoped
+/// advisory lock so concurrent first runs do not race on `CREATE ... IF NOT
+/// EXISTS` (which is not safe against itself).
+pub const ENSURE: &str = "
+BEGIN;
+SELECT pg_advisory_xact_lock(7283467155128349311);
+CREATE SCHEMA IF NOT EXISTS pgfleet;
+CREATE TABLE IF NOT EXISTS pgfleet.history (
+    db           text        NOT NULL,
+    version      text        NOT NULL,
+    name         text        NOT NULL,
+    kind         text        NOT NULL CHECK (kind IN ('versioned', 'repeatable', 'baseline')),
+    checksum     text        NOT NULL,
+    applied_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    execution_ms bigint      NOT NULL DEFAULT 0,
+    applied_by   text        NOT NULL,
+    down_script  text,
+    state        text        NOT NULL DEFAULT 'applied' CHECK (state IN ('applied', 'running', 'failed')),
+    error        text,
+    PRIMARY KEY (db, version)
+);
+CREATE TABLE IF NOT EXISTS pgfleet.repairs (
+    id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    db           text        NOT NULL,
+    version      text        NOT NULL,
+    action       text        NOT NULL,
+    old_checksum text,
+    new_checksum text,
+    repaired_by  text        NOT NULL,
+    repaired_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMIT;
+";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowKind {
+    Versioned,
+    Repeatable,
+    Baseline,
+}
+
+impl RowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowKind::Versioned => "versioned",
+            RowKind::Repeatable => "repeatable",
+            RowKind::Baseline => "baseline",
+        }
+    }
+
+    fn parse(s: &str) -> RowKind {
+        match s {
+            "repeatable" => RowKind::Repeatable,
+            "baseline" => RowKind::Baseline,
+            _ => RowKind::Versioned,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowState {
+    Applied,
+    Running,
+    Failed,
+}
+
+impl RowState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowState::Applied => "applied",
+            RowState::Running => "running",
+            RowState::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> RowState {
+        match s {
+            "running" => RowState::Running,
+            "failed" => RowState::Failed,
+            _ => RowState::Applied,
+        }
+    }
+}
+
+/// One row of `pgfleet.history`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub version: String,
+    pub name: String,
+    pub kind: RowKind,
+    pub checksum: String,
+    pub applied_at: DateTime<Utc>,
+    pub execution_ms: i64,
+    pub applied_by: String,
+    pub down_script: Option<String>,
+    pub state: RowState,
+    pub error: Option<String>,
+}
+
+/// Whether `pgfleet.history` exists in the connected database.
+pub async fn exists(client: &Client) -> Result<bool> {
+    let rows = client
+        .query_typed("SELECT to_regclass('pgfleet.history') IS NOT NULL", &[])
+        .await
+        .map_err(Error::sql("cannot look for pgfleet.history"))?;
+    Ok(rows.first().is_some_and(|r| r.get::<_, bool>(0)))
+}
+
+/// The rows of logical database `db`; none when the table does not exist.
+pub async fn read(client: &Client, db: &str) -> Result<Vec<Row>> {
+    if !exists(client).await? {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query_typed(
+            "SELECT version, name, kind, checksum, applied_at, execution_ms, applied_by, down_script, state, error
+               FROM pgfleet.history WHERE db = $1",
+            &[(&db, Type::TEXT)],
+        )
+        .await
+        .map_err(Error::sql(format!("cannot read the history of `{db}`")))?;
+    Ok(rows
+        .iter()
+        .map(|r| Row {
+            version: r.get(0),
+            name: r.get(1),
+            kind: RowKind::parse(r.get(2)),
+            checksum: r.get(3),
+            applied_at: r.get(4),
+            execution_ms: r.get(5),
+            applied_by: r.get(6),
+            down_script: r.get(7),
+            state: RowState::parse(r.get(8)),
+            error: r.get(9),
+        })
+        .collect())
+}
+
+/// Values of a new history row.
+#[derive(Debug, Clone)]
+pub struct NewRow<'a> {
+    pub db: &'a str,
+    pub version: &'a str,
+    pub name: &'a str,
+    pub kind: RowKind,
+    pub checksum: &'a str,
+    pub applied_by: &'a str,
+    pub down_script: Option<&'a str>,
+    pub state: RowState,
+    /// When it was applied; `None` is now (the server's clock).
+    pub applied_at: Option<DateTime<Utc>>,
+}
+
+impl NewRow<'_> {
+    /// An upsert with every value quoted, to travel in the same simple
+    /// query as the migration it records (one round trip, and PgBouncer-safe).
+    /// `execution_ms` is measured by the server: the time since this Query
+    /// message arrived, i.e. how long the migration's statements took.
+    pub fn upsert_sql(&self) -> String {
+        format!(
+            "{} ON CONFLICT (db, version) DO UPDATE SET
+                 name = EXCLUDED.name, kind = EXCLUDED.kind, checksum = EXCLUDED.checksum,
+                 applied_at = EXCLUDED.applied_at, execution_ms = EXCLUDED.execution_ms,
+                 applied_by = EXCLUDED.applied_by, down_script = EXCLUDED.down_script,
+                 state = EXCLUDED.state, error = NULL",
+            self.insert_sql()
+        )
+    }
+
+    /// An insert that leaves an existing row alone.
+    pub fn insert_if_absent_sql(&self) -> String {
+        format!("{} ON CONFLICT (db, version) DO NOTHING", self.insert_sql())
+    }
+
+    fn insert_sql(&self) -> String {
+        let applied_at = self.applied_at.map_or_else(
+            || "clock_timestamp()".to_owned(),
+            |t| format!("{}::timestamptz", quote_literal(&t.to_rfc3339())),
+        );
+        format!(
+            "INSERT INTO pgfleet.history (db, version, name, kind, checksum, applied_at, execution_ms, applied_by, down_script, state)
+             VALUES ({}, {}, {}, {}, {}, {applied_at},
+                     (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::bigint,
+                     {}, {}, {})",
+            quote_literal(self.db),
+            quote_literal(self.version),
+            quote_literal(self.name),
+            quote_literal(self.kind.as_str()),
+            quote_literal(self.checksum),
+            quote_literal(self.applied_by),
+            self.down_script.map_or_else(|| "NULL".to_owned(), quote_literal),
+            quote_literal(self.state.as_str()),
+        )
+    }
+}
+
+/// Marks a `running` row applied (or failed, with the error), after a
+/// no-transaction migration ends.
+pub async fn finish(
+    client: &Client,
+    db: &str,
+    version: &str,
+    outcome: std::result::Result<i64, &str>,
+) -> Result<()> {
+    let (state, ms, error) = match outcome {
+        Ok(ms) => ("applied", ms, None),
+        Err(message) => ("failed", 0, Some(message)),
+    };
+    client
+        .execute_typed(
+            "UPDATE pgfleet.history SET state = $3, execution_ms = $4, error = $5, applied_at = clock_timestamp()
+              WHERE db = $1 AND version = $2",
+            &[
+                (&db, Type::TEXT),
+                (&version, Type::TEXT),
+                (&state, Type::TEXT),
+                (&ms, Type::INT8),
+                (&error, Type::TEXT),
+            ],
+        )
+        .await
+        .map_err(Error::sql(format!("cannot record the end of `{version}` of `{db}`")))?;
+    Ok(())
+}
+
+/// Who is running pgfleet, for `applied_by` and `repaired_by`:
+/// `user@host`.
+pub fn whoami() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| format!("uid {}", nix::unistd::getuid()));
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{user}@{host}")
+}
+
+/// A stable advisory-lock key for logical database `db`: the first eight
+/// bytes of SHA-256 of `pgfleet:<db>`.
+pub fn lock_key(db: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("pgfleet:{db}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_quotes_every_value() {
+        let row = NewRow {
+            db: "a'b",
+            version: "1",
+            name: "x",
+            kind: RowKind::Versioned,
+            checksum: "00",
+            applied_by: "me@host",
+            down_script: Some("DROP TABLE t; -- it's \\ gone"),
+            state: RowState::Applied,
+            applied_at: None,
+        };
+        let sql = row.upsert_sql();
+        assert!(
+            sql.contains("VALUES ('a''b', '1', 'x', 'versioned', '00'"),
+            "{sql}"
+        );
+        assert!(sql.contains("E'DROP TABLE t; -- it''s \\\\ gone'"), "{sql}");
+    }
+
+    #[test]
+    fn lock_keys_are_stable_and_distinct() {
+        assert_eq!(lock_key("shared"), lock_key("shared"));
+        assert_ne!(lock_key("shared"), lock_key("billing"));
+    }
+}

@@ -1,0 +1,223 @@
+//! Migrations: reading every format's files, the history table, pure
+//! planning, applying with exactly-once locking, and fleet runs in
+//! dependency order.
+//!
+//! - [`formats`]: detection and one reader per format
+//! - [`script`]: a psql-compatible statement splitter
+//! - [`history`]: the `pgfleet.history` table
+//! - [`adopt`]: reading Prisma's, dbmate's, sqlx's, golang-migrate's and Flyway's own tables
+//! - [`plan`]: files + history -> states and steps (pure)
+//! - [`apply`]: running a plan on one database
+//! - [`run`]: whole-fleet `migrate`, `status`, `rollback`, `baseline`, `repair`
+
+pub mod adopt;
+pub mod apply;
+pub mod formats;
+pub mod history;
+pub mod ops;
+pub mod plan;
+pub mod run;
+pub mod script;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use formats::{Folder, FormatError};
+use plan::PlanError;
+use script::ScriptError;
+
+use crate::manifest::{Database, Manifest};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error("`{db}`: {source}")]
+    Format {
+        db: String,
+        #[source]
+        source: FormatError,
+    },
+
+    #[error("`{db}`: version `{version}` is in two folders: `{}` and `{}`", first.display(), second.display())]
+    DuplicateAcrossFolders {
+        db: String,
+        version: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+
+    #[error("{}", script_message(path, *line_offset, source))]
+    Script {
+        path: PathBuf,
+        line_offset: usize,
+        source: ScriptError,
+    },
+
+    #[error("`{db}`: {}:{line}: {message}{}", path.display(), detail.as_deref().map(|d| format!("\n  detail: {d}")).unwrap_or_default())]
+    Statement {
+        db: String,
+        path: PathBuf,
+        line: usize,
+        message: String,
+        detail: Option<String>,
+        hint: Option<String>,
+        code: String,
+    },
+
+    #[error("`{db}`: another migration run held the lock for {}s: {holder}", after.as_secs())]
+    LockTimeout {
+        db: String,
+        after: Duration,
+        holder: String,
+    },
+
+    #[error(
+        "{source}\n  the migration ran outside a transaction and stopped part-way: it is recorded as failed and blocks `{db}`"
+    )]
+    FailedPartWay {
+        db: String,
+        source: Box<MigrateError>,
+    },
+
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+
+    #[error("`{db}`: {context}: {message}")]
+    Sql {
+        db: String,
+        context: String,
+        message: String,
+    },
+
+    #[error("`{db}`: runner `{command}` {outcome}")]
+    Runner {
+        db: String,
+        command: String,
+        outcome: String,
+    },
+
+    #[error(
+        "`{db}`: migration `{version}` ({name}) has no down script, so it cannot be rolled back"
+    )]
+    NoDown {
+        db: String,
+        version: String,
+        name: String,
+    },
+
+    #[error("`{db}`: {message}")]
+    Usage { db: String, message: String },
+
+    #[error(transparent)]
+    Other(Box<crate::Error>),
+}
+
+fn script_message(path: &std::path::Path, line_offset: usize, source: &ScriptError) -> String {
+    match source {
+        ScriptError::MetaCommand { line, command } => format!(
+            "{}:{}: psql meta-command `{command}` cannot run through pgfleet",
+            path.display(),
+            line + line_offset
+        ),
+        ScriptError::Unterminated { line, what } => {
+            format!(
+                "{}:{}: unterminated {what}",
+                path.display(),
+                line + line_offset
+            )
+        }
+    }
+}
+
+impl MigrateError {
+    #[allow(clippy::needless_pass_by_value)] // used as `map_err(|e| MigrateError::sql(..., e))`
+    pub(crate) fn sql(db: &str, context: &str, e: tokio_postgres::Error) -> MigrateError {
+        MigrateError::Sql {
+            db: db.to_owned(),
+            context: context.to_owned(),
+            message: crate::error::describe_sql_error(&e),
+        }
+    }
+
+    /// Exit code: 2 for folders that cannot be read as migrations (fix the
+    /// manifest or the files), 1 for everything that failed while running.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            MigrateError::Format { .. } | MigrateError::DuplicateAcrossFolders { .. } => {
+                crate::error::exit::USAGE
+            }
+            MigrateError::Other(e) => e.exit_code(),
+            _ => crate::error::exit::FAILED,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            // Format errors say what to do in their message.
+            MigrateError::DuplicateAcrossFolders { .. } => {
+                Some("give one of them another version: versions are unique across a database's folders".into())
+            }
+            MigrateError::Script { source: ScriptError::MetaCommand { .. }, .. } => {
+                Some("write it as SQL; psql meta-commands only work in psql".into())
+            }
+            MigrateError::Statement { hint, .. } => hint.clone(),
+            MigrateError::LockTimeout { .. } => {
+                Some("wait for it to finish, or raise `--lock-timeout`".into())
+            }
+            MigrateError::FailedPartWay { db, .. } => Some(format!(
+                "undo what it did if needed, then `pgfleet repair {db}` and migrate again"
+            )),
+            MigrateError::Plan(e) => Some(e.hint()),
+            MigrateError::NoDown { .. } => {
+                Some("write the down script in the file and roll back by hand, or roll back fewer migrations".into())
+            }
+            MigrateError::Other(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+impl From<crate::Error> for MigrateError {
+    fn from(e: crate::Error) -> MigrateError {
+        MigrateError::Other(Box::new(e))
+    }
+}
+
+impl From<crate::connect::ConnectError> for MigrateError {
+    fn from(e: crate::connect::ConnectError) -> MigrateError {
+        MigrateError::Other(Box::new(e.into()))
+    }
+}
+
+/// Reads every migrations folder of `db`, in the manifest's order, and
+/// checks that versions are unique across them.
+pub fn load_folders(manifest: &Manifest, db: &Database) -> Result<Vec<Folder>, MigrateError> {
+    let mut folders = Vec::with_capacity(db.migrations.len());
+    for source in &db.migrations {
+        let format = source
+            .format
+            .as_deref()
+            .or(db.format.as_deref())
+            .and_then(formats::Format::from_name);
+        let folder =
+            formats::load(&source.path, format).map_err(|source| MigrateError::Format {
+                db: db.name.clone(),
+                source,
+            })?;
+        folders.push(folder);
+    }
+    let mut seen: std::collections::BTreeMap<String, PathBuf> = std::collections::BTreeMap::new();
+    for folder in &folders {
+        for m in &folder.migrations {
+            if let Some(first) = seen.insert(m.version.to_string(), m.path.clone()) {
+                return Err(MigrateError::DuplicateAcrossFolders {
+                    db: db.name.clone(),
+                    version: m.version.to_string(),
+                    first,
+                    second: m.path.clone(),
+                });
+            }
+        }
+    }
+    let _ = manifest;
+    Ok(folders)
+}

@@ -1,0 +1,412 @@
+//! `migrate` over a fleet: every selected database in dependency order,
+//! independent ones in parallel up to `--jobs`. The first failure stops new
+//! work; databases already running finish; the report says which are done,
+//! failed or not started. History makes a re-run continue where this stopped.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use super::apply::{self, Applied, Target};
+use super::formats::Folder;
+use super::plan::{self, PlanOptions};
+use super::{MigrateError, adopt, history, load_folders};
+use crate::fleet::Fleet;
+use crate::topology::Placement;
+use crate::wiring;
+
+#[derive(Debug, Clone)]
+pub struct MigrateOptions {
+    /// Databases migrated at once.
+    pub jobs: usize,
+    /// `--to VERSION`, for single-database runs.
+    pub target: Option<String>,
+    pub allow_out_of_order: bool,
+    /// Plan and print; change nothing.
+    pub dry_run: bool,
+    /// How long to wait for another runner's lock.
+    pub lock_timeout: Duration,
+}
+
+impl Default for MigrateOptions {
+    fn default() -> Self {
+        MigrateOptions {
+            jobs: std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            target: None,
+            allow_out_of_order: false,
+            dry_run: false,
+            lock_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Migrations were applied.
+    Migrated,
+    /// Nothing was pending.
+    UpToDate,
+    /// `--dry-run`: `planned` lists what would run.
+    Planned,
+    /// A `runner` command ran and exited 0.
+    Ran,
+    Failed,
+    /// Not started because an earlier database failed.
+    NotStarted,
+}
+
+/// A migration `--dry-run` would apply.
+#[derive(Debug, Clone, Serialize)]
+pub struct Planned {
+    pub version: String,
+    pub name: String,
+    pub file: std::path::PathBuf,
+    #[serde(skip)]
+    pub sql: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DbReport {
+    pub database: String,
+    pub outcome: Outcome,
+    pub applied: Vec<Applied>,
+    /// Versions recorded from another tool's history table.
+    pub adopted: Vec<String>,
+    pub planned: Vec<Planned>,
+    /// Files in migration folders that match no pattern.
+    pub unmatched: Vec<std::path::PathBuf>,
+    pub error: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl DbReport {
+    fn new(database: &str, outcome: Outcome) -> DbReport {
+        DbReport {
+            database: database.to_owned(),
+            outcome,
+            applied: Vec::new(),
+            adopted: Vec::new(),
+            planned: Vec::new(),
+            unmatched: Vec::new(),
+            error: None,
+            hint: None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct FleetReport {
+    pub env: String,
+    pub databases: Vec<DbReport>,
+}
+
+impl FleetReport {
+    pub fn failed(&self) -> bool {
+        self.databases.iter().any(|d| d.outcome == Outcome::Failed)
+    }
+}
+
+/// What a fleet run tells its caller as it goes.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Started {
+        database: String,
+    },
+    Applied {
+        database: String,
+        applied: Applied,
+    },
+    Finished {
+        database: String,
+        outcome: Outcome,
+        applied: usize,
+    },
+}
+
+pub type Progress = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// Migrates `selected` (in dependency order). Folders are read first, so a
+/// folder that is not migrations stops the run before anything changes.
+pub async fn migrate(
+    fleet: Arc<Fleet>,
+    selected: &[&Placement],
+    options: &MigrateOptions,
+    progress: Progress,
+) -> Result<FleetReport, MigrateError> {
+    let mut work = Vec::with_capacity(selected.len());
+    for placement in selected {
+        let db = &fleet.manifest.databases[&placement.database];
+        work.push(((*placement).clone(), load_folders(&fleet.manifest, db)?));
+    }
+    let names: BTreeSet<String> = work.iter().map(|(p, _)| p.database.clone()).collect();
+    let options = Arc::new(options.clone());
+    let mut waiting: Vec<(Placement, Vec<Folder>)> = work;
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut reports: BTreeMap<String, DbReport> = BTreeMap::new();
+    let mut running: JoinSet<DbReport> = JoinSet::new();
+    let mut task_names: BTreeMap<tokio::task::Id, String> = BTreeMap::new();
+    let mut stop = false;
+    loop {
+        if !stop {
+            let mut i = 0;
+            while i < waiting.len() && running.len() < options.jobs.max(1) {
+                let deps = &fleet.manifest.databases[&waiting[i].0.database].depends_on;
+                if deps.iter().all(|d| !names.contains(d) || done.contains(d)) {
+                    let (placement, folders) = waiting.remove(i);
+                    let name = placement.database.clone();
+                    let (fleet, options, progress) =
+                        (fleet.clone(), options.clone(), progress.clone());
+                    let handle = running.spawn(async move {
+                        migrate_one(&fleet, &placement, &folders, &options, &progress).await
+                    });
+                    task_names.insert(handle.id(), name);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        let Some(joined) = running.join_next_with_id().await else {
+            break;
+        };
+        let report = match joined {
+            Ok((_, report)) => report,
+            Err(panic) => {
+                let name = task_names.get(&panic.id()).cloned().unwrap_or_default();
+                let mut r = DbReport::new(&name, Outcome::Failed);
+                r.error = Some(format!("internal error in pgfleet: {panic}"));
+                r
+            }
+        };
+        if report.outcome == Outcome::Failed {
+            stop = true;
+        } else {
+            done.insert(report.database.clone());
+        }
+        reports.insert(report.database.clone(), report);
+    }
+    for (placement, _) in waiting {
+        reports.insert(
+            placement.database.clone(),
+            DbReport::new(&placement.database, Outcome::NotStarted),
+        );
+    }
+    let databases = selected
+        .iter()
+        .filter_map(|p| reports.remove(&p.database))
+        .collect();
+    Ok(FleetReport {
+        env: fleet.topology.env.clone(),
+        databases,
+    })
+}
+
+async fn migrate_one(
+    fleet: &Fleet,
+    placement: &Placement,
+    folders: &[Folder],
+    options: &MigrateOptions,
+    progress: &Progress,
+) -> DbReport {
+    let database = placement.database.clone();
+    progress(Event::Started {
+        database: database.clone(),
+    });
+    let runner = fleet.manifest.databases[&database].runner.clone();
+    let result = match &runner {
+        Some(command) if !options.dry_run => run_runner(fleet, placement, command)
+            .await
+            .map(|()| DbReport::new(&database, Outcome::Ran)),
+        Some(_) => Ok(DbReport::new(&database, Outcome::Planned)),
+        None => migrate_files(fleet, placement, folders, options, progress).await,
+    };
+    let mut report = result.unwrap_or_else(|(applied, e)| {
+        let mut r = DbReport::new(&database, Outcome::Failed);
+        r.applied = applied;
+        r.hint = e.hint();
+        r.error = Some(e.to_string());
+        r
+    });
+    report.unmatched = folders
+        .iter()
+        .flat_map(|f| f.unmatched.iter().cloned())
+        .collect();
+    progress(Event::Finished {
+        database,
+        outcome: report.outcome,
+        applied: report.applied.len(),
+    });
+    report
+}
+
+type Failure = (Vec<Applied>, MigrateError);
+
+async fn migrate_files(
+    fleet: &Fleet,
+    placement: &Placement,
+    folders: &[Folder],
+    options: &MigrateOptions,
+    progress: &Progress,
+) -> Result<DbReport, Failure> {
+    let fail = |e: MigrateError| (Vec::new(), e);
+    let db = placement.database.as_str();
+    let mut info = fleet.conninfo(placement).map_err(|e| fail(e.into()))?;
+    info.application_name = Some(format!("pgfleet migrate (pid {})", std::process::id()));
+    let client = info.connect().await.map_err(|e| fail(e.into()))?;
+    if !options.dry_run {
+        client
+            .batch_execute(history::ENSURE)
+            .await
+            .map_err(|e| fail(MigrateError::sql(db, "cannot create pgfleet.history", e)))?;
+    }
+    let mut rows = history::read(&client, db)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let adopted = adopt::peer_rows(&client, folders, &rows, &placement.owned_schemas)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    if !adopted.is_empty() && !options.dry_run {
+        record_adopted(&client, db, &adopted).await.map_err(fail)?;
+    }
+    let adopted_versions = adopted.iter().map(|r| r.version.clone()).collect();
+    rows.extend(adopted);
+    let assessment = plan::assess(folders, &rows);
+    let plan = plan::plan(
+        db,
+        &assessment,
+        &PlanOptions {
+            target: options.target.as_deref(),
+            allow_out_of_order: options.allow_out_of_order,
+        },
+    )
+    .map_err(|e| fail(e.into()))?;
+
+    let mut report = DbReport::new(db, Outcome::UpToDate);
+    report.adopted = adopted_versions;
+    if options.dry_run {
+        report.outcome = Outcome::Planned;
+        report.planned = plan
+            .steps
+            .iter()
+            .map(|m| Planned {
+                version: m.version.to_string(),
+                name: m.name.clone(),
+                file: m.path.clone(),
+                sql: m.up.clone(),
+            })
+            .collect();
+        return Ok(report);
+    }
+    if plan.steps.is_empty() {
+        return Ok(report);
+    }
+    let server_version = server_version(&client).await.map_err(fail)?;
+    let applied_by = history::whoami();
+    let target = Target {
+        db,
+        search_path: placement.search_path.as_deref(),
+        lock_timeout: options.lock_timeout,
+        server_version,
+        applied_by: &applied_by,
+    };
+    let on_applied = |a: &Applied| {
+        progress(Event::Applied {
+            database: db.to_owned(),
+            applied: a.clone(),
+        });
+    };
+    report.applied = apply::apply(&client, &target, &plan, &on_applied).await?;
+    report.outcome = Outcome::Migrated;
+    Ok(report)
+}
+
+/// Writes adopted rows under the database's lock; rows another runner
+/// wrote meanwhile are left as they are.
+async fn record_adopted(
+    client: &tokio_postgres::Client,
+    db: &str,
+    rows: &[history::Row],
+) -> Result<(), MigrateError> {
+    let mut sql = format!(
+        "BEGIN; SELECT pg_advisory_xact_lock({});\n",
+        history::lock_key(db)
+    );
+    for row in rows {
+        let insert = history::NewRow {
+            db,
+            version: &row.version,
+            name: &row.name,
+            kind: row.kind,
+            checksum: &row.checksum,
+            applied_by: &row.applied_by,
+            down_script: row.down_script.as_deref(),
+            state: row.state,
+            applied_at: Some(row.applied_at),
+        }
+        .insert_if_absent_sql();
+        sql.push_str(&insert);
+        sql.push_str(";\n");
+    }
+    sql.push_str("COMMIT");
+    client
+        .batch_execute(&sql)
+        .await
+        .map_err(|e| MigrateError::sql(db, "cannot record adopted migrations", e))
+}
+
+pub(crate) async fn server_version(client: &tokio_postgres::Client) -> Result<u32, MigrateError> {
+    let rows = client
+        .simple_query("SHOW server_version_num")
+        .await
+        .map_err(|e| MigrateError::sql("?", "cannot read the server version", e))?;
+    Ok(rows
+        .into_iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).and_then(|v| v.parse().ok()),
+            _ => None,
+        })
+        .unwrap_or(0))
+}
+
+/// Runs a database's `runner` through `sh -c` in its `cwd`, with the same
+/// environment `exec` gives. Its stdout goes to our stderr, so `--json`
+/// output stays one document.
+async fn run_runner(fleet: &Fleet, placement: &Placement, command: &str) -> Result<(), Failure> {
+    let fail = |e: MigrateError| (Vec::new(), e);
+    let db = &fleet.manifest.databases[&placement.database];
+    let vars = wiring::service_env(fleet, placement).map_err(|e| fail(e.into()))?;
+    let stderr = std::io::stderr();
+    let stdout_to_stderr = std::os::fd::AsFd::as_fd(&stderr)
+        .try_clone_to_owned()
+        .map_or_else(
+            |_| std::process::Stdio::inherit(),
+            std::process::Stdio::from,
+        );
+    let status = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(&db.cwd)
+        .envs(vars)
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout_to_stderr)
+        .status()
+        .await;
+    let runner_error = |outcome: String| {
+        fail(MigrateError::Runner {
+            db: placement.database.clone(),
+            command: command.to_owned(),
+            outcome,
+        })
+    };
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(runner_error(match s.code() {
+            Some(code) => format!("exited with status {code}"),
+            None => "was killed by a signal".to_owned(),
+        })),
+        Err(e) => Err(runner_error(format!("could not start: {e}"))),
+    }
+}
