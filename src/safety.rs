@@ -52,9 +52,7 @@ pub enum Refusal {
         env: String,
         reason: Protection,
     },
-    #[error(
-        "`{operation}` in protected env `{env}` needs confirmation, and there is no terminal to ask on"
-    )]
+    #[error("`{operation}` in env `{env}` needs confirmation, and there is no terminal to ask on")]
     Unconfirmed { operation: Destructive, env: String },
     #[error("`{operation}` cancelled")]
     Declined { operation: Destructive },

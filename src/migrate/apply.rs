@@ -12,8 +12,9 @@
 //! `running` row (committed under the lock), run one by one, then mark the
 //! row `applied`, or `failed`, which blocks the database until `repair`.
 //!
-//! Round trips per transactional migration: two simple queries (begin + lock
-//! + check; script + history row + commit). Values are quoted, never pasted.
+//! Round trips per transactional migration: three (begin + lock + check;
+//! the script's statements, pipelined; history row + commit), where psql
+//! takes one per statement. Values are quoted, never pasted.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -183,24 +184,38 @@ async fn apply_in_transaction(
     let result = if has_copy {
         run_pieces(client, pieces).await
     } else {
-        // The whole script, its history row and COMMIT in one Query: a
-        // statement's error position is then an offset into `up` itself.
-        let sql = format!("{}\n;\n{insert};\nCOMMIT", migration.up);
-        client.batch_execute(&sql).await.map_err(|e| (e, None))
+        run_pipelined(client, pieces).await
     };
-    match result {
-        Ok(()) if has_copy => {
-            client
-                .batch_execute(&format!("{insert};\nCOMMIT"))
-                .await
-                .map_err(|e| MigrateError::sql(target.db, "cannot record the migration", e))?;
-            Ok(false)
-        }
-        Ok(()) => Ok(false),
-        Err((e, piece)) => {
-            let _ = client.batch_execute("ROLLBACK").await;
-            Err(statement_error(target.db, migration, piece, &e))
-        }
+    if let Err((e, piece)) = result {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(statement_error(target.db, migration, piece, &e));
+    }
+    client
+        .batch_execute(&format!("{insert};\nCOMMIT"))
+        .await
+        .map_err(|e| MigrateError::sql(target.db, "cannot record the migration", e))?;
+    Ok(false)
+}
+
+/// Sends every statement at once (tokio-postgres pipelines requests polled
+/// together) and waits for all answers: one round trip for the whole
+/// script, yet each statement is its own Query, so a failure names its
+/// statement. Inside the transaction, statements after a failure only fail
+/// with "transaction is aborted" and change nothing; the first error is the
+/// real one.
+async fn run_pipelined<'p>(
+    client: &Client,
+    pieces: &'p [Piece],
+) -> Result<(), (tokio_postgres::Error, &'p Piece)> {
+    let results =
+        futures_util::future::join_all(pieces.iter().map(|p| client.batch_execute(&p.sql))).await;
+    match results
+        .into_iter()
+        .zip(pieces)
+        .find_map(|(r, p)| r.err().map(|e| (e, p)))
+    {
+        Some(failure) => Err(failure),
+        None => Ok(()),
     }
 }
 
@@ -292,26 +307,26 @@ async fn commit(client: &Client, target: &Target<'_>) -> Result<(), MigrateError
 async fn run_pieces<'p>(
     client: &Client,
     pieces: &'p [Piece],
-) -> Result<(), (tokio_postgres::Error, Option<&'p Piece>)> {
+) -> Result<(), (tokio_postgres::Error, &'p Piece)> {
     use futures_util::SinkExt;
     for piece in pieces {
         match &piece.kind {
             PieceKind::Statement => client
                 .batch_execute(&piece.sql)
                 .await
-                .map_err(|e| (e, Some(piece)))?,
+                .map_err(|e| (e, piece))?,
             PieceKind::CopyFromStdin { data } => {
                 let sink = client
                     .copy_in::<_, bytes::Bytes>(
                         piece.sql.trim_end_matches([';', ' ', '\n', '\r', '\t']),
                     )
                     .await;
-                let sink = sink.map_err(|e| (e, Some(piece)))?;
+                let sink = sink.map_err(|e| (e, piece))?;
                 let mut sink = std::pin::pin!(sink);
                 sink.send(bytes::Bytes::copy_from_slice(data.as_bytes()))
                     .await
-                    .map_err(|e| (e, Some(piece)))?;
-                sink.as_mut().finish().await.map_err(|e| (e, Some(piece)))?;
+                    .map_err(|e| (e, piece))?;
+                sink.as_mut().finish().await.map_err(|e| (e, piece))?;
             }
         }
     }
@@ -340,7 +355,7 @@ fn new_row<'a>(target: &'a Target<'_>, migration: &'a Migration, state: RowState
 fn statement_error(
     db: &str,
     migration: &Migration,
-    piece: Option<&Piece>,
+    piece: &Piece,
     e: &tokio_postgres::Error,
 ) -> MigrateError {
     let Some(db_error) = e.as_db_error() else {
@@ -354,12 +369,7 @@ fn statement_error(
         Some(ErrorPosition::Original(p)) => Some(*p as usize),
         _ => None,
     };
-    let line_in_up = match (piece, position) {
-        (Some(piece), Some(p)) => piece.line_of_position(p),
-        (Some(piece), None) => piece.start_line,
-        (None, Some(p)) => line_of_char(&migration.up, p),
-        (None, None) => 1,
-    };
+    let line_in_up = position.map_or(piece.start_line, |p| piece.line_of_position(p));
     MigrateError::Statement {
         db: db.to_owned(),
         path: migration.path.clone(),
@@ -369,15 +379,6 @@ fn statement_error(
         hint: db_error.hint().map(str::to_owned),
         code: db_error.code().code().to_owned(),
     }
-}
-
-/// 1-based line of the 1-based character position `position` in `text`.
-fn line_of_char(text: &str, position: usize) -> usize {
-    1 + text
-        .chars()
-        .take(position.saturating_sub(1))
-        .filter(|c| *c == '\n')
-        .count()
 }
 
 /// Who holds the advisory lock of `db`, for the timeout message.
@@ -415,16 +416,4 @@ pub fn shown(path: &Path, root: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_map_to_lines() {
-        let text = "CREATE TABLE a (id int);\n\nCREATE TABLE é (x nope);\n";
-        assert_eq!(line_of_char(text, 1), 1);
-        assert_eq!(line_of_char(text, 27), 3);
-    }
 }

@@ -5,6 +5,10 @@
 //! share one embedded cluster (started by pgfleet's own server code, see
 //! [`support::cluster`]) and each makes its own databases.
 
+// Tests build manifests by appending formatted text; clarity beats an
+// allocation here.
+#![allow(clippy::format_push_string)]
+
 mod support;
 
 mod cli;
@@ -13,5 +17,8 @@ mod create_drop;
 mod exec_env;
 mod graph;
 mod manifest_errors;
+mod migrate;
+mod migrate_checks;
+mod migrate_fleet;
 mod server;
 mod up;

@@ -2,22 +2,7 @@
 
 use std::path::Path;
 
-use crate::support::{TestDbs, Workspace, query};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != ".pgfleet" {
-                copy_dir(&entry.path(), &target);
-            }
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+use crate::support::{TestDbs, Workspace, copy_dir, query};
 
 #[test]
 fn up_on_the_example_workspace_creates_the_fleet_and_is_then_a_no_op() {

@@ -5,10 +5,12 @@
 
 mod cluster;
 mod command;
+mod pgbouncer;
 mod tls;
 mod workspace;
 
 pub use cluster::{TestDbs, cluster, query, query_one};
 pub use command::Pgfleet;
+pub use pgbouncer::PgBouncer;
 pub use tls::make_test_certs;
-pub use workspace::Workspace;
+pub use workspace::{Workspace, copy_dir, fixture};

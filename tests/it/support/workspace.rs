@@ -72,3 +72,34 @@ impl Drop for Workspace {
         }
     }
 }
+
+/// Copies a folder tree (leaving out `.pgfleet`).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != ".pgfleet" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A fixture folder under `tests/fixtures`.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+impl Workspace {
+    /// Copies fixture `rel` into the workspace at `to`.
+    pub fn fixture(&self, rel: &str, to: &str) -> &Workspace {
+        copy_dir(&fixture(rel), &self.join(to));
+        self
+    }
+}
