@@ -264,3 +264,195 @@ pub fn plan<'a>(
         .collect();
     Ok(Plan { steps })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use chrono::Utc;
+
+    use super::*;
+    use crate::migrate::formats::{Format, Transaction, Version};
+
+    fn migration(version: &str, checksum: &str) -> Migration {
+        Migration {
+            version: Version::parse_integer(version).unwrap(),
+            name: format!("m{version}"),
+            kind: Kind::Versioned,
+            path: PathBuf::from(format!("db/{version}_m.sql")),
+            up: String::new(),
+            up_line: 1,
+            down: None,
+            transaction: Transaction::Auto,
+            checksum: checksum.to_owned(),
+        }
+    }
+
+    fn row(version: &str, checksum: &str, state: RowState) -> Row {
+        Row {
+            version: version.to_owned(),
+            name: format!("m{version}"),
+            kind: RowKind::Versioned,
+            checksum: checksum.to_owned(),
+            applied_at: Utc::now(),
+            execution_ms: 1,
+            applied_by: "t".into(),
+            down_script: None,
+            state,
+            error: None,
+        }
+    }
+
+    fn folder(migrations: Vec<Migration>) -> Vec<Folder> {
+        vec![Folder {
+            format: Format::Native,
+            migrations,
+            unmatched: Vec::new(),
+        }]
+    }
+
+    /// What is planned: pending versions, or the error's first words.
+    type Want = Result<Vec<&'static str>, &'static str>;
+    /// (what, files as (version, checksum), rows as (version, checksum, state), options, want)
+    type Case = (
+        &'static str,
+        Vec<(&'static str, &'static str)>,
+        Vec<(&'static str, &'static str, RowState)>,
+        PlanOptions<'static>,
+        Want,
+    );
+
+    #[test]
+    fn plans_and_refusals() {
+        use RowState::{Applied, Failed, Running};
+        let cases: Vec<Case> = vec![
+            (
+                "nothing applied",
+                vec![("1", "a"), ("2", "b")],
+                vec![],
+                PlanOptions::default(),
+                Ok(vec!["1", "2"]),
+            ),
+            (
+                "all applied",
+                vec![("1", "a")],
+                vec![("1", "a", Applied)],
+                PlanOptions::default(),
+                Ok(vec![]),
+            ),
+            (
+                "edited",
+                vec![("1", "x")],
+                vec![("1", "a", Applied)],
+                PlanOptions::default(),
+                Err("`db`: migration `1` was applied, then its file"),
+            ),
+            (
+                "gone",
+                vec![],
+                vec![("1", "a", Applied)],
+                PlanOptions::default(),
+                Err("`db`: migration `1` (m1) was applied, but its file is gone"),
+            ),
+            (
+                "out of order",
+                vec![("1", "a"), ("2", "b")],
+                vec![("2", "b", Applied)],
+                PlanOptions::default(),
+                Err("`db`: `db/1_m.sql` is older than `2`"),
+            ),
+            (
+                "out of order allowed",
+                vec![("1", "a"), ("2", "b")],
+                vec![("2", "b", Applied)],
+                PlanOptions {
+                    allow_out_of_order: true,
+                    ..PlanOptions::default()
+                },
+                Ok(vec!["1"]),
+            ),
+            (
+                "failed blocks",
+                vec![("1", "a"), ("2", "b")],
+                vec![("1", "a", Failed)],
+                PlanOptions::default(),
+                Err("`db`: migration `1` failed part-way"),
+            ),
+            (
+                "running is resumed",
+                vec![("1", "a")],
+                vec![("1", "a", Running)],
+                PlanOptions::default(),
+                Ok(vec!["1"]),
+            ),
+            (
+                "target",
+                vec![("1", "a"), ("2", "b"), ("3", "c")],
+                vec![],
+                PlanOptions {
+                    target: Some("2"),
+                    ..PlanOptions::default()
+                },
+                Ok(vec!["1", "2"]),
+            ),
+            (
+                "unknown target",
+                vec![("1", "a")],
+                vec![],
+                PlanOptions {
+                    target: Some("9"),
+                    ..PlanOptions::default()
+                },
+                Err("`db`: no migration has version `9`"),
+            ),
+        ];
+        for (what, files, rows, options, want) in cases {
+            let folders = folder(files.iter().map(|(v, c)| migration(v, c)).collect());
+            let history: Vec<Row> = rows.iter().map(|(v, c, s)| row(v, c, *s)).collect();
+            let assessment = assess(&folders, &history);
+            let got = plan("db", &assessment, &options)
+                .map(|p| {
+                    p.steps
+                        .iter()
+                        .map(|m| m.version.to_string())
+                        .collect::<Vec<_>>()
+                })
+                .map_err(|e| e.to_string());
+            match (got, want) {
+                (Ok(got), Ok(want)) => assert_eq!(got, want, "{what}"),
+                (Err(got), Err(want)) => assert!(got.starts_with(want), "{what}: {got}"),
+                (got, want) => panic!("{what}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn states_for_status() {
+        let folders = folder(vec![
+            migration("1", "a"),
+            migration("2", "b"),
+            migration("3", "c"),
+        ]);
+        let history = vec![
+            row("1", "a", RowState::Applied),
+            row("2", "changed", RowState::Applied),
+            row("9", "z", RowState::Applied),
+        ];
+        let a = assess(&folders, &history);
+        let states: Vec<(String, State)> = a
+            .entries
+            .iter()
+            .map(|e| (e.version.clone(), e.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("1".to_owned(), State::Applied),
+                ("2".to_owned(), State::Mismatched),
+                ("3".to_owned(), State::Pending),
+                ("9".to_owned(), State::MissingFile),
+            ]
+        );
+        assert!(a.entries[0].applied_at().is_some() && a.entries[2].applied_at().is_none());
+    }
+}
