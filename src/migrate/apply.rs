@@ -105,36 +105,38 @@ async fn apply_one(
     })
 }
 
-/// `BEGIN`, the lock, and the migration's current history row, in one
-/// round trip. Returns the row's state and checksum, if there is a row.
-async fn begin_locked(
-    client: &Client,
-    target: &Target<'_>,
-    migration: &Migration,
-) -> Result<Option<(String, String, String)>, MigrateError> {
+/// `BEGIN`, the lock, and the migration's current history row. The common
+/// case (nobody else migrating) is one round trip: `pg_try_advisory_xact_lock`
+/// then the read. Only when another runner holds the lock does a second
+/// query wait for it, bounded by `lock_timeout`. The read is always a later
+/// statement than the lock, so its snapshot sees what the previous holder
+/// committed.
+async fn begin_locked(client: &Client, target: &Target<'_>, migration: &Migration) -> Result<Option<HistoryRow>, MigrateError> {
     let key = history::lock_key(target.db);
-    let search_path = target
-        .search_path
-        .map(|p| format!("SET LOCAL search_path = {p};"))
-        .unwrap_or_default();
-    let sql = format!(
-        "BEGIN; SET LOCAL lock_timeout = '{}ms'; SELECT pg_advisory_xact_lock({key}); SET LOCAL lock_timeout = DEFAULT; {search_path}
-         SELECT state, checksum, applied_by FROM pgfleet.history WHERE db = {} AND version = {}",
-        target.lock_timeout.as_millis(),
+    let search_path = target.search_path.map(|p| format!("SET LOCAL search_path = {p};")).unwrap_or_default();
+    let read = format!(
+        "SELECT state, checksum, applied_by FROM pgfleet.history WHERE db = {} AND version = {}",
         quote_literal(target.db),
         quote_literal(migration.version.as_str()),
     );
-    match client.simple_query(&sql).await {
-        // The lock's own SELECT returns a one-column row; the history row
-        // has three columns.
-        Ok(messages) => Ok(messages.into_iter().find_map(|m| match m {
-            SimpleQueryMessage::Row(row) if row.len() == 3 => Some((
-                row.get(0).unwrap_or_default().to_owned(),
-                row.get(1).unwrap_or_default().to_owned(),
-                row.get(2).unwrap_or_default().to_owned(),
-            )),
-            _ => None,
-        })),
+    let fast = format!("BEGIN; {search_path} SELECT pg_try_advisory_xact_lock({key}); {read}");
+    let messages = match client.simple_query(&fast).await {
+        Ok(messages) => messages,
+        Err(e) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(MigrateError::sql(target.db, "cannot take the migration lock", e));
+        }
+    };
+    let locked = messages.iter().any(|m| matches!(m, SimpleQueryMessage::Row(r) if r.len() == 1 && r.get(0) == Some("t")));
+    if locked {
+        return Ok(history_row(messages));
+    }
+    let wait = format!(
+        "SET LOCAL lock_timeout = '{}ms'; SELECT pg_advisory_xact_lock({key}); SET LOCAL lock_timeout = DEFAULT; {read}",
+        target.lock_timeout.as_millis(),
+    );
+    match client.simple_query(&wait).await {
+        Ok(messages) => Ok(history_row(messages)),
         Err(e) => {
             let _ = client.batch_execute("ROLLBACK").await;
             if e.code().is_some_and(|c| c.code() == LOCK_NOT_AVAILABLE) {
@@ -144,17 +146,29 @@ async fn begin_locked(
                     holder: lock_holder(client, target.db).await,
                 });
             }
-            Err(MigrateError::sql(
-                target.db,
-                "cannot take the migration lock",
-                e,
-            ))
+            Err(MigrateError::sql(target.db, "cannot take the migration lock", e))
         }
     }
 }
 
+/// `state`, `checksum`, `applied_by` of a history row.
+type HistoryRow = (String, String, String);
+
+/// The history row among a query's results: the lock's own SELECT returns a
+/// one-column row; the history row has three columns.
+fn history_row(messages: Vec<SimpleQueryMessage>) -> Option<HistoryRow> {
+    messages.into_iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) if row.len() == 3 => Some((
+            row.get(0).unwrap_or_default().to_owned(),
+            row.get(1).unwrap_or_default().to_owned(),
+            row.get(2).unwrap_or_default().to_owned(),
+        )),
+        _ => None,
+    })
+}
+
 /// Whether a history row means "nothing to do" for this migration.
-fn already_done(row: Option<&(String, String, String)>, migration: &Migration) -> bool {
+fn already_done(row: Option<&HistoryRow>, migration: &Migration) -> bool {
     match row {
         Some((state, checksum, _)) if state == "applied" => {
             migration.kind == Kind::Versioned || *checksum == migration.checksum
@@ -177,7 +191,10 @@ async fn apply_in_transaction(
             .map_err(|e| MigrateError::sql(target.db, "cannot commit", e))?;
         return Ok(true);
     }
-    let insert = new_row(target, migration, RowState::Applied).upsert_sql();
+    // A row here is a repeatable's older run: replace it. Otherwise a plain
+    // insert, cheaper to plan than an upsert.
+    let record = new_row(target, migration, RowState::Applied);
+    let insert = if row.is_some() { record.upsert_sql() } else { record.insert_sql() };
     let has_copy = pieces
         .iter()
         .any(|p| matches!(p.kind, PieceKind::CopyFromStdin { .. }));

@@ -191,7 +191,8 @@ impl NewRow<'_> {
         format!("{} ON CONFLICT (db, version) DO NOTHING", self.insert_sql())
     }
 
-    fn insert_sql(&self) -> String {
+    /// A plain insert, for a migration with no row yet.
+    pub fn insert_sql(&self) -> String {
         let applied_at = self.applied_at.map_or_else(
             || "clock_timestamp()".to_owned(),
             |t| format!("{}::timestamptz", quote_literal(&t.to_rfc3339())),
