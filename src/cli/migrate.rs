@@ -3,7 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::io::IsTerminal;
+
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 use pgfleet::Error;
 use pgfleet::fleet::Fleet;
 use pgfleet::migrate::run::{self, Event, FleetReport, MigrateOptions, Outcome, Progress};
@@ -103,30 +106,57 @@ pub async fn migrate(
     }
     let out = out.clone();
     let verbose = out.verbose;
+    // A bar on a terminal; plain lines otherwise.
+    let bar = (std::io::stderr().is_terminal() && !out.quiet && !out.json).then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {pos}/{len} migrations  {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    let events_bar = bar.clone();
     let progress: Progress = Arc::new(move |event| {
         let line = match event {
-            Event::Applied { database, applied } if verbose > 0 => format!(
-                "{database}: {} {} {}_{} ({} ms){}",
-                if applied.skipped {
-                    "found applied by another run:"
-                } else {
-                    "applied"
-                },
-                applied
-                    .file
-                    .file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                applied.version,
-                applied.name,
-                applied.execution_ms,
-                if applied.no_transaction {
-                    ", outside a transaction"
-                } else {
-                    ""
+            Event::Planned { database, steps } => {
+                if let Some(bar) = &events_bar {
+                    bar.inc_length(steps as u64);
+                    bar.set_message(database);
                 }
-            ),
-            Event::Started { .. } | Event::Applied { .. } => return,
+                return;
+            }
+            Event::Applied { database, applied } => {
+                if let Some(bar) = &events_bar {
+                    bar.inc(1);
+                    bar.set_message(format!("{database}: {}_{}", applied.version, applied.name));
+                }
+                if verbose == 0 {
+                    return;
+                }
+                format!(
+                    "{database}: {} {} {}_{} ({} ms){}",
+                    if applied.skipped {
+                        "found applied by another run:"
+                    } else {
+                        "applied"
+                    },
+                    applied
+                        .file
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    applied.version,
+                    applied.name,
+                    applied.execution_ms,
+                    if applied.no_transaction {
+                        ", outside a transaction"
+                    } else {
+                        ""
+                    }
+                )
+            }
+            Event::Started { .. } => return,
             Event::Finished {
                 database,
                 outcome,
@@ -139,9 +169,16 @@ pub async fn migrate(
                 Outcome::UpToDate | Outcome::Planned | Outcome::NotStarted => return,
             },
         };
-        out.note(line);
+        match &events_bar {
+            Some(bar) => bar.println(line),
+            None => out.note(line),
+        }
     });
-    Ok(run::migrate(fleet.clone(), &selected, &args.options(), progress).await?)
+    let report = run::migrate(fleet.clone(), &selected, &args.options(), progress).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(report?)
 }
 
 /// The summary (or, with `--dry-run`, the plan), then the errors.

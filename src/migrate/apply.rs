@@ -12,9 +12,9 @@
 //! `running` row (committed under the lock), run one by one, then mark the
 //! row `applied`, or `failed`, which blocks the database until `repair`.
 //!
-//! Round trips per transactional migration: three (begin + lock + check;
-//! the script's statements, pipelined; history row + commit), where psql
-//! takes one per statement. Values are quoted, never pasted.
+//! Round trips per transactional migration: two (begin + try-lock + check;
+//! then the script's statements, history row and commit, pipelined), where
+//! psql takes one per statement. Values are quoted, never pasted.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -111,9 +111,16 @@ async fn apply_one(
 /// query wait for it, bounded by `lock_timeout`. The read is always a later
 /// statement than the lock, so its snapshot sees what the previous holder
 /// committed.
-async fn begin_locked(client: &Client, target: &Target<'_>, migration: &Migration) -> Result<Option<HistoryRow>, MigrateError> {
+async fn begin_locked(
+    client: &Client,
+    target: &Target<'_>,
+    migration: &Migration,
+) -> Result<Option<HistoryRow>, MigrateError> {
     let key = history::lock_key(target.db);
-    let search_path = target.search_path.map(|p| format!("SET LOCAL search_path = {p};")).unwrap_or_default();
+    let search_path = target
+        .search_path
+        .map(|p| format!("SET LOCAL search_path = {p};"))
+        .unwrap_or_default();
     let read = format!(
         "SELECT state, checksum, applied_by FROM pgfleet.history WHERE db = {} AND version = {}",
         quote_literal(target.db),
@@ -124,10 +131,16 @@ async fn begin_locked(client: &Client, target: &Target<'_>, migration: &Migratio
         Ok(messages) => messages,
         Err(e) => {
             let _ = client.batch_execute("ROLLBACK").await;
-            return Err(MigrateError::sql(target.db, "cannot take the migration lock", e));
+            return Err(MigrateError::sql(
+                target.db,
+                "cannot take the migration lock",
+                e,
+            ));
         }
     };
-    let locked = messages.iter().any(|m| matches!(m, SimpleQueryMessage::Row(r) if r.len() == 1 && r.get(0) == Some("t")));
+    let locked = messages
+        .iter()
+        .any(|m| matches!(m, SimpleQueryMessage::Row(r) if r.len() == 1 && r.get(0) == Some("t")));
     if locked {
         return Ok(history_row(messages));
     }
@@ -146,7 +159,11 @@ async fn begin_locked(client: &Client, target: &Target<'_>, migration: &Migratio
                     holder: lock_holder(client, target.db).await,
                 });
             }
-            Err(MigrateError::sql(target.db, "cannot take the migration lock", e))
+            Err(MigrateError::sql(
+                target.db,
+                "cannot take the migration lock",
+                e,
+            ))
         }
     }
 }
@@ -194,23 +211,37 @@ async fn apply_in_transaction(
     // A row here is a repeatable's older run: replace it. Otherwise a plain
     // insert, cheaper to plan than an upsert.
     let record = new_row(target, migration, RowState::Applied);
-    let insert = if row.is_some() { record.upsert_sql() } else { record.insert_sql() };
+    let insert = if row.is_some() {
+        record.upsert_sql()
+    } else {
+        record.insert_sql()
+    };
+    let commit = format!("{insert};\nCOMMIT");
     let has_copy = pieces
         .iter()
         .any(|p| matches!(p.kind, PieceKind::CopyFromStdin { .. }));
-    let result = if has_copy {
-        run_pieces(client, pieces).await
-    } else {
-        run_pipelined(client, pieces).await
-    };
-    if let Err((e, piece)) = result {
+    if has_copy {
+        if let Err((e, piece)) = run_pieces(client, pieces).await {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(statement_error(target.db, migration, piece, &e));
+        }
+        client
+            .batch_execute(&commit)
+            .await
+            .map_err(|e| MigrateError::sql(target.db, "cannot record the migration", e))?;
+        return Ok(false);
+    }
+    // Statements, history row and COMMIT in one pipelined round trip. After a
+    // failed statement the rest fail with "transaction is aborted" and
+    // change nothing.
+    let (statements, recorded) =
+        futures_util::future::join(run_pipelined(client, pieces), client.batch_execute(&commit))
+            .await;
+    if let Err((e, piece)) = statements {
         let _ = client.batch_execute("ROLLBACK").await;
         return Err(statement_error(target.db, migration, piece, &e));
     }
-    client
-        .batch_execute(&format!("{insert};\nCOMMIT"))
-        .await
-        .map_err(|e| MigrateError::sql(target.db, "cannot record the migration", e))?;
+    recorded.map_err(|e| MigrateError::sql(target.db, "cannot record the migration", e))?;
     Ok(false)
 }
 

@@ -130,6 +130,11 @@ pub async fn read(client: &Client, db: &str) -> Result<Vec<Row>> {
     if !exists(client).await? {
         return Ok(Vec::new());
     }
+    read_existing(client, db).await
+}
+
+/// The rows of logical database `db` from a table known to exist.
+pub async fn read_existing(client: &Client, db: &str) -> Result<Vec<Row>> {
     let rows = client
         .query_typed(
             "SELECT version, name, kind, checksum, applied_at, execution_ms, applied_by, down_script, state, error

@@ -116,6 +116,11 @@ pub enum Event {
     Started {
         database: String,
     },
+    /// The database's plan is known: `steps` migrations will run.
+    Planned {
+        database: String,
+        steps: usize,
+    },
     Applied {
         database: String,
         applied: Applied,
@@ -256,18 +261,26 @@ async fn migrate_files(
     let mut info = fleet.conninfo(placement).map_err(|e| fail(e.into()))?;
     info.application_name = Some(format!("pgfleet migrate (pid {})", std::process::id()));
     let client = info.connect().await.map_err(|e| fail(e.into()))?;
-    if !options.dry_run {
+    let has_history = history::exists(&client).await.map_err(|e| fail(e.into()))?;
+    let mut rows = if has_history {
+        history::read_existing(&client, db)
+            .await
+            .map_err(|e| fail(e.into()))?
+    } else {
+        Vec::new()
+    };
+    let adopted = adopt::peer_rows(&client, folders, &rows, &placement.owned_schemas)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    // The history table is made only when there is something to record, so
+    // a no-op run is read-only (and fast).
+    let pending = folders.iter().flat_map(|f| &f.migrations).count() > rows.len() + adopted.len();
+    if !has_history && !options.dry_run && (pending || !adopted.is_empty()) {
         client
             .batch_execute(history::ENSURE)
             .await
             .map_err(|e| fail(MigrateError::sql(db, "cannot create pgfleet.history", e)))?;
     }
-    let mut rows = history::read(&client, db)
-        .await
-        .map_err(|e| fail(e.into()))?;
-    let adopted = adopt::peer_rows(&client, folders, &rows, &placement.owned_schemas)
-        .await
-        .map_err(|e| fail(e.into()))?;
     if !adopted.is_empty() && !options.dry_run {
         record_adopted(&client, db, &adopted).await.map_err(fail)?;
     }
@@ -303,6 +316,10 @@ async fn migrate_files(
     if plan.steps.is_empty() {
         return Ok(report);
     }
+    progress(Event::Planned {
+        database: db.to_owned(),
+        steps: plan.steps.len(),
+    });
     let server_version = server_version(&client).await.map_err(fail)?;
     let applied_by = history::whoami();
     let target = Target {
