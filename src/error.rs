@@ -30,6 +30,9 @@ pub enum Error {
     Refused(#[from] Refusal),
 
     #[error(transparent)]
+    Backup(#[from] crate::backup::BackupError),
+
+    #[error(transparent)]
     Migrate(Box<crate::migrate::MigrateError>),
 
     /// A statement the server refused.
@@ -81,6 +84,7 @@ impl Error {
             Error::Connect(e) => e.hint(),
             Error::Server(e) => e.hint(),
             Error::Refused(e) => Some(e.hint()),
+            Error::Backup(e) => e.hint(),
             Error::Migrate(e) => e.hint(),
             Error::Sql { source, .. } => source
                 .as_db_error()

@@ -11,6 +11,7 @@
 //! - [`connect`]: libpq-compatible connection strings, TLS, redaction
 //! - [`server`]: the embedded PostgreSQL pgfleet runs itself
 //! - [`provision`]: `create` and `drop`
+//! - [`backup`]: `backup` and `restore` with checksummed manifests
 //! - [`migrate`]: migration formats, history, planning, applying, fleet runs
 //! - [`wiring`]: the environment `exec` and `env` hand to services
 //! - [`graph`]: text, DOT and Mermaid pictures of a fleet
@@ -19,6 +20,7 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+pub mod backup;
 pub mod connect;
 pub mod error;
 pub mod fleet;

@@ -1,6 +1,7 @@
 //! The command line: argument parsing, dispatch, and rendering. Every
 //! behaviour lives in the library; these files turn its values into text.
 
+mod backup;
 mod baseline;
 mod create;
 mod drop;
@@ -89,6 +90,8 @@ pub enum Command {
     New(new::NewArgs),
     Baseline(baseline::BaselineArgs),
     Repair(repair::RepairArgs),
+    Backup(backup::BackupArgs),
+    Restore(backup::RestoreArgs),
     Env(env::EnvArgs),
     Exec(exec::ExecArgs),
     Graph(graph::GraphArgs),
@@ -108,6 +111,8 @@ pub async fn run(cli: Cli) -> u8 {
         Command::New(args) => new::run(&cli.global, &out, args),
         Command::Baseline(args) => baseline::run(&cli.global, &out, args).await,
         Command::Repair(args) => repair::run(&cli.global, &out, args).await,
+        Command::Backup(args) => backup::run_backup(&cli.global, &out, args).await,
+        Command::Restore(args) => backup::run_restore(&cli.global, &out, args).await,
         Command::Env(args) => env::run(&cli.global, &out, args),
         Command::Exec(args) => exec::run(&cli.global, args),
         Command::Graph(args) => graph::run(&cli.global, &out, args),

@@ -56,6 +56,28 @@ pub fn find_binaries_with(env: &dyn Fn(&str) -> Option<String>) -> Result<Binari
         });
     }
 
+    let candidates = candidate_dirs(env);
+    let mut searched: Vec<PathBuf> = Vec::new();
+    for dir in candidates {
+        if searched.contains(&dir) {
+            continue;
+        }
+        if has_all(&dir) {
+            tracing::debug!(bindir = %dir.display(), "found PostgreSQL binaries");
+            return probe(&dir);
+        }
+        searched.push(dir);
+    }
+    Err(ServerError::BinariesNotFound {
+        searched,
+        from_env: None,
+    })
+}
+
+/// Where PostgreSQL binaries may be, in the order searched (without
+/// `PGFLEET_PG_BIN`): `pg_config --bindir`, each `PATH` entry, then the usual
+/// install folders, newest major first.
+fn candidate_dirs(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
     let path_var = env("PATH");
     let mut candidates: Vec<PathBuf> = Vec::new();
     if let Some(dir) = pg_config_bindir(path_var.as_deref()) {
@@ -81,21 +103,59 @@ pub fn find_binaries_with(env: &dyn Fn(&str) -> Option<String>) -> Result<Binari
         "",
         "bin",
     ));
+    candidates
+}
 
-    let mut searched: Vec<PathBuf> = Vec::new();
+/// A client tool such as `pg_dump`, and the version it reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tool {
+    pub path: PathBuf,
+    pub version: String,
+    pub major: u32,
+}
+
+/// Finds client tool `name` (e.g. `pg_dump`) whose major version is at least
+/// `min_major` (a dump tool must be as new as the server it reads), in the
+/// same places as the server binaries; `PGFLEET_PG_BIN`, when set, is the
+/// only place looked at.
+pub fn find_tool(name: &str, min_major: u32) -> Result<Tool, ServerError> {
+    let env = |key: &str| std::env::var(key).ok();
+    let candidates = match env("PGFLEET_PG_BIN").filter(|v| !v.is_empty()) {
+        Some(dir) => vec![PathBuf::from(dir)],
+        None => candidate_dirs(&env),
+    };
+    let mut found: Vec<Tool> = Vec::new();
     for dir in candidates {
-        if searched.contains(&dir) {
+        let path = dir.join(name);
+        if !path.is_file() || found.iter().any(|t| t.path == path) {
             continue;
         }
-        if has_all(&dir) {
-            tracing::debug!(bindir = %dir.display(), "found PostgreSQL binaries");
-            return probe(&dir);
+        let Ok(out) = Command::new(&path)
+            .arg("--version")
+            .stdin(std::process::Stdio::null())
+            .output()
+        else {
+            continue;
+        };
+        if let Some((version, major)) = parse_version(&String::from_utf8_lossy(&out.stdout)) {
+            if major >= min_major {
+                return Ok(Tool {
+                    path,
+                    version,
+                    major,
+                });
+            }
+            found.push(Tool {
+                path,
+                version,
+                major,
+            });
         }
-        searched.push(dir);
     }
-    Err(ServerError::BinariesNotFound {
-        searched,
-        from_env: None,
+    Err(ServerError::ToolNotFound {
+        tool: name.to_owned(),
+        needed_major: min_major,
+        too_old: found.into_iter().map(|t| (t.path, t.version)).collect(),
     })
 }
 

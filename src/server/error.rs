@@ -19,6 +19,14 @@ pub enum ServerError {
         from_env: Option<PathBuf>,
     },
 
+    /// No `pg_dump` (or other client tool) at least as new as the server.
+    #[error("{}", tool_message(tool, *needed_major, too_old))]
+    ToolNotFound {
+        tool: String,
+        needed_major: u32,
+        too_old: Vec<(PathBuf, String)>,
+    },
+
     /// `postgres --version` failed or printed something we could not read.
     #[error("could not read the PostgreSQL version from `{} --version`: {output}", binary.display())]
     VersionUnknown { binary: PathBuf, output: String },
@@ -137,6 +145,10 @@ impl ServerError {
                  or set PGFLEET_PG_BIN to the folder holding `pg_ctl`"
                     .into(),
             ),
+            Self::ToolNotFound { needed_major, .. } => Some(format!(
+                "install the PostgreSQL {needed_major} client tools (e.g. `apt-get install postgresql-client-{needed_major}`), \
+                 or set PGFLEET_PG_BIN to their folder"
+            )),
             Self::VersionUnknown { .. } => {
                 Some("set PGFLEET_PG_BIN to a folder with working PostgreSQL binaries".into())
             }
@@ -194,4 +206,18 @@ impl ServerError {
 pub(crate) fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ServerError {
     let path = path.into();
     move |source| ServerError::Io { path, source }
+}
+
+fn tool_message(tool: &str, needed_major: u32, too_old: &[(PathBuf, String)]) -> String {
+    if too_old.is_empty() {
+        return format!("`{tool}` not found (the server is PostgreSQL {needed_major})");
+    }
+    let seen: Vec<String> = too_old
+        .iter()
+        .map(|(p, v)| format!("`{}` is {v}", p.display()))
+        .collect();
+    format!(
+        "no `{tool}` of PostgreSQL {needed_major} or newer: {}, older than the server",
+        seen.join(", ")
+    )
 }

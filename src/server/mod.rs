@@ -15,7 +15,7 @@ pub mod error;
 mod files;
 pub mod user;
 
-pub use binaries::{Binaries, find_binaries, find_binaries_with};
+pub use binaries::{Binaries, Tool, find_binaries, find_binaries_with, find_tool};
 pub use cluster::{EmbeddedServer, ServerStatus, StartOutcome, StopOutcome};
 pub use error::ServerError;
 pub use user::ServerUser;

@@ -16,6 +16,14 @@ fn every_command_has_help_with_examples() {
         vec!["env"],
         vec!["exec"],
         vec!["graph"],
+        vec!["migrate"],
+        vec!["status"],
+        vec!["rollback"],
+        vec!["new"],
+        vec!["baseline"],
+        vec!["repair"],
+        vec!["backup"],
+        vec!["restore"],
     ] {
         let out = Pgfleet::new().args(&command).args(["--help"]).success();
         out.stdout_contains("Examples:")

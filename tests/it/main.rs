@@ -11,6 +11,7 @@
 
 mod support;
 
+mod backup;
 mod cli;
 mod connect;
 mod create_drop;

@@ -1,0 +1,163 @@
+//! `backup` and `restore`: same schema and rows after a wipe, checksums,
+//! refusals, and restoring into another env.
+
+use crate::support::{TestDbs, Workspace, fixture, query, query_one};
+
+/// What a database holds: every column of the owned tables and a hash of
+/// every table's rows.
+fn fingerprint(url: &str) -> Vec<Vec<Option<String>>> {
+    let mut rows = query(
+        url,
+        "SELECT table_schema || '.' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable
+           FROM information_schema.columns WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
+          ORDER BY 1",
+    );
+    rows.extend(query(
+        url,
+        "SELECT indexdef FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog') ORDER BY 1",
+    ));
+    let tables = query(
+        url,
+        "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+    );
+    for t in tables {
+        let name = t[0].clone().unwrap();
+        rows.extend(query(url, &format!("SELECT '{name}', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {name} t")));
+    }
+    rows
+}
+
+fn fleet(test: &str) -> (TestDbs, Workspace) {
+    let dbs = TestDbs::new(test);
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.shop]\nmigrations = \"{}\"\n[databases.events]\nmigrations = \"{}\"\n\
+         [envs.copy]\nserver = \"pg\"\ndatabase = \"{}_copy_{{name}}\"\n[envs.prod]\nserver = \"pg\"\nprotected = true\n[workspace]\ndefault_env = \"test\"\n",
+        dbs.manifest_head(),
+        fixture("native/basic").display(),
+        fixture("dbmate/no_transaction").display(),
+        dbs.prefix
+    ));
+    ws.pgfleet().args(["up"]).success();
+    let shop = dbs.url(&dbs.name("shop"));
+    query(
+        &shop,
+        "INSERT INTO native_customer (name, email) SELECT 'c' || g, 'c' || g || '@x' FROM generate_series(1, 500) g",
+    );
+    let events = dbs.url(&dbs.name("events"));
+    query(
+        &events,
+        "INSERT INTO dbmate_notx_event (kind, payload) SELECT 'k' || (g % 7), jsonb_build_object('n', g) FROM generate_series(1, 300) g",
+    );
+    (dbs, ws)
+}
+
+#[test]
+fn backup_wipe_restore_gives_the_same_schema_rows_and_history() {
+    let (dbs, ws) = fleet("backup_roundtrip");
+    let shop = dbs.url(&dbs.name("shop"));
+    let events = dbs.url(&dbs.name("events"));
+    let before = (fingerprint(&shop), fingerprint(&events));
+    let out = ws
+        .pgfleet()
+        .args(["backup", "--out", "b", "--jobs", "2", "--json"])
+        .success();
+    let manifest: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let entry = manifest["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["database"] == "shop")
+        .unwrap();
+    assert_eq!(entry["database"], "shop");
+    assert_eq!(entry["migration_head"], "0003");
+    assert_eq!(entry["files"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert!(ws.join("b/manifest.json").is_file() && ws.join("b/shop.dump").is_file());
+
+    ws.pgfleet().args(["drop"]).success();
+    assert!(dbs.existing().is_empty());
+    let out = ws.pgfleet().args(["restore", "b"]).success();
+    out.stdout_contains(&format!(
+        "shop: restored into `{}` (3 history rows, head 0003)",
+        dbs.name("shop")
+    ));
+    assert_eq!((fingerprint(&shop), fingerprint(&events)), before);
+    ws.pgfleet().args(["status", "--check"]).success();
+    // The history came back too: nothing to migrate.
+    ws.pgfleet()
+        .args(["migrate"])
+        .success()
+        .stdout_contains("up to date");
+}
+
+#[test]
+fn restore_refuses_tampered_files_and_non_empty_targets() {
+    let (dbs, ws) = fleet("backup_refusals");
+    ws.pgfleet().args(["backup", "--out", "b"]).success();
+    let again = ws.pgfleet().args(["backup", "--out", "b"]).expect_code(1);
+    again.stderr_contains("already holds a backup");
+
+    let out = ws.pgfleet().args(["restore", "b"]).expect_code(1);
+    out.stderr_contains(&format!(
+        "`events`: `{}` already holds 2 table(s)",
+        dbs.name("events")
+    ))
+    .stderr_contains("pass `--clean`");
+
+    let shop = dbs.url(&dbs.name("shop"));
+    query(
+        &shop,
+        "DELETE FROM native_invoice; DELETE FROM native_customer WHERE id > 10",
+    );
+    ws.pgfleet()
+        .args(["restore", "b", "shop", "--clean"])
+        .success();
+    assert_eq!(
+        query_one(&shop, "SELECT count(*) FROM native_customer").as_deref(),
+        Some("500")
+    );
+
+    let mut bytes = std::fs::read(ws.join("b/shop.dump")).unwrap();
+    let last = bytes.len() - 10;
+    bytes[last] ^= 0xff;
+    std::fs::write(ws.join("b/shop.dump"), bytes).unwrap();
+    query(&shop, "DELETE FROM native_customer WHERE id > 10");
+    let out = ws
+        .pgfleet()
+        .args(["restore", "b", "--clean"])
+        .expect_code(1);
+    out.stderr_contains("shop.dump` does not match the backup's manifest");
+    // Nothing was restored: the change made after the backup is still there.
+    assert_eq!(
+        query_one(&shop, "SELECT count(*) FROM native_customer").as_deref(),
+        Some("10")
+    );
+}
+
+#[test]
+fn a_backup_restores_into_another_env() {
+    let (dbs, ws) = fleet("backup_other_env");
+    ws.pgfleet()
+        .args(["backup", "--out", "b", "shop"])
+        .success();
+    ws.pgfleet().args(["-e", "copy", "restore", "b"]).success();
+    let copy = dbs.url(&format!("{}_copy_shop", dbs.prefix));
+    assert_eq!(
+        query_one(&copy, "SELECT count(*) FROM native_customer").as_deref(),
+        Some("500")
+    );
+    assert_eq!(
+        query_one(
+            &copy,
+            "SELECT count(*) FROM pgfleet.history WHERE db = 'shop'"
+        )
+        .as_deref(),
+        Some("3")
+    );
+    let out = ws
+        .pgfleet()
+        .args(["-e", "prod", "restore", "b"])
+        .expect_code(4);
+    out.stderr_contains("`restore` refused: env `prod` is protected");
+    let out = ws.pgfleet().args(["restore", "b", "nope"]).expect_code(2);
+    out.stderr_contains("unknown database `nope`");
+}
