@@ -30,6 +30,9 @@ pub enum Error {
     Refused(#[from] Refusal),
 
     #[error(transparent)]
+    EnvFile(#[from] crate::envfile::EnvFileError),
+
+    #[error(transparent)]
     Migrate(Box<crate::migrate::MigrateError>),
 
     /// A statement the server refused.
@@ -70,6 +73,7 @@ impl Error {
             Error::Manifest(_) | Error::UnknownDatabase { .. } | Error::Usage(_) => exit::USAGE,
             Error::Refused(_) => exit::REFUSED,
             Error::Migrate(e) => e.exit_code(),
+            Error::EnvFile(e) => e.exit_code(),
             _ => exit::FAILED,
         }
     }
@@ -82,6 +86,7 @@ impl Error {
             Error::Server(e) => e.hint(),
             Error::Refused(e) => Some(e.hint()),
             Error::Migrate(e) => e.hint(),
+            Error::EnvFile(e) => e.hint(),
             Error::Sql { source, .. } => source
                 .as_db_error()
                 .and_then(|d| d.hint())

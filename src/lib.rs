@@ -13,6 +13,7 @@
 //! - [`provision`]: `create` and `drop`
 //! - [`migrate`]: migration formats, history, planning, applying, fleet runs
 //! - [`wiring`]: the environment `exec` and `env` hand to services
+//! - [`envfile`]: `env --write`, keeping the services' `.env` files up to date
 //! - [`graph`]: text, DOT and Mermaid pictures of a fleet
 //! - [`safety`]: protected envs
 //! - [`error`]: the crate's error and its exit codes
@@ -20,6 +21,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 pub mod connect;
+pub mod envfile;
 pub mod error;
 pub mod fleet;
 pub mod graph;
