@@ -149,10 +149,15 @@ pub fn write(fleet: &Fleet, names: &[String]) -> Result<Vec<FileReport>> {
     for service in select(&fleet.manifest, names)? {
         let mut wanted = Vec::with_capacity(service.vars.len());
         for (var, database) in &service.vars {
-            let placement = fleet
-                .topology
-                .placement(database)
-                .expect("the manifest checked every service's databases");
+            // The manifest checked every service's databases; this only
+            // guards against a topology built some other way.
+            let placement = fleet.topology.placement(database).ok_or_else(|| {
+                crate::Error::UnknownDatabase {
+                    name: database.clone(),
+                    suggestion: None,
+                    known: fleet.manifest.order.clone(),
+                }
+            })?;
             let info = fleet.conninfo(placement)?;
             wanted.push((var.clone(), styled_url(&info, placement, service.url_style)));
         }

@@ -229,12 +229,21 @@ mod tests {
             .collect()
     }
 
+    /// (name, old text, wanted pairs, new text, what became of each key)
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a str,
+        &'a [KeyChange],
+    );
+
     const URL: &str = "postgresql://u@h:5432/app";
 
     #[test]
     fn updates_in_place_and_keeps_every_other_byte() {
         use KeyChange::{Added, Unchanged, Updated as Upd};
-        let cases: &[(&str, &str, &[(&str, &str)], &str, &[KeyChange])] = &[
+        let cases: &[Case] = &[
             (
                 "update in place",
                 "A=1\nDATABASE_URL=old\nB=2\n",

@@ -240,11 +240,11 @@ fn env_write_errors_name_the_line_or_the_folder() {
         .stderr_contains("hint: did you mean `env_file`?");
 
     // A missing folder is named, and nothing is written for any service.
-    let ws = Workspace::with_manifest(&format!(
+    let ws = Workspace::with_manifest(
         "[servers.pg]\nurl = \"postgresql://u@127.0.0.1:1/postgres\"\n[databases.billing]\n\
-         [services.api]\nenv_file = \"api/.env\"\nvars = {{ URL = \"billing\" }}\n\
-         [services.a0]\nenv_file = \"a0.env\"\nvars = {{ URL = \"billing\" }}\n"
-    ));
+         [services.api]\nenv_file = \"api/.env\"\nvars = { URL = \"billing\" }\n\
+         [services.a0]\nenv_file = \"a0.env\"\nvars = { URL = \"billing\" }\n",
+    );
     let out = ws.pgfleet().args(["env", "--write"]).expect_code(2);
     out.stderr_contains(&format!(
         "error: the folder `{}` for service `api`'s `env_file` does not exist\n",
