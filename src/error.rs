@@ -33,6 +33,9 @@ pub enum Error {
     Backup(#[from] crate::backup::BackupError),
 
     #[error(transparent)]
+    EnvFile(#[from] crate::envfile::EnvFileError),
+
+    #[error(transparent)]
     Migrate(Box<crate::migrate::MigrateError>),
 
     /// A statement the server refused.
@@ -73,6 +76,7 @@ impl Error {
             Error::Manifest(_) | Error::UnknownDatabase { .. } | Error::Usage(_) => exit::USAGE,
             Error::Refused(_) => exit::REFUSED,
             Error::Migrate(e) => e.exit_code(),
+            Error::EnvFile(e) => e.exit_code(),
             _ => exit::FAILED,
         }
     }
@@ -86,6 +90,7 @@ impl Error {
             Error::Refused(e) => Some(e.hint()),
             Error::Backup(e) => e.hint(),
             Error::Migrate(e) => e.hint(),
+            Error::EnvFile(e) => e.hint(),
             Error::Sql { source, .. } => source
                 .as_db_error()
                 .and_then(|d| d.hint())

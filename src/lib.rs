@@ -14,6 +14,7 @@
 //! - [`backup`]: `backup` and `restore` with checksummed manifests
 //! - [`migrate`]: migration formats, history, planning, applying, fleet runs
 //! - [`wiring`]: the environment `exec` and `env` hand to services
+//! - [`envfile`]: `env --write`, keeping the services' `.env` files up to date
 //! - [`graph`]: text, DOT and Mermaid pictures of a fleet
 //! - [`safety`]: protected envs
 //! - [`error`]: the crate's error and its exit codes
@@ -22,6 +23,7 @@
 
 pub mod backup;
 pub mod connect;
+pub mod envfile;
 pub mod error;
 pub mod fleet;
 pub mod graph;

@@ -1,36 +1,61 @@
-//! `pgfleet env`: connection settings for services, as `KEY=value` lines.
+//! `pgfleet env`: connection settings for services, as `KEY=value` lines, or
+//! written into the services' `.env` files with `--write`.
 
 use clap::Args;
 use pgfleet::Error;
+use pgfleet::envfile::{self, FileReport};
+use pgfleet::fleet::Fleet;
 use pgfleet::wiring::{assignment, service_env, url_variable};
 
 use super::{Global, Output};
 
-/// Print connection URLs for the env (these hold real passwords: that is their job)
+/// Print connection URLs for the env, or write them into the services' .env files
+/// (these hold real passwords: that is their job)
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   pgfleet env                    BILLING_DATABASE_URL=... for every logical database
   pgfleet env billing            DATABASE_URL, PGHOST, PGPORT, PGUSER, PGDATABASE for `billing`
   eval \"$(pgfleet env billing)\"  load them into a shell (then `export` what you need)
-  pgfleet -e single env --json   the same as a JSON object")]
+  pgfleet -e single env --json   the same as a JSON object
+  pgfleet env --write            update every [services.NAME] env_file with this env's URLs
+  pgfleet env --write api        only the `api` service's file
+  pgfleet -e single env --write --json  what was added, updated or unchanged, per file
+
+--write changes only the variables listed in [services.NAME.vars]; every other line
+stays as it is. It prints variable names, never values.")]
 pub struct EnvArgs {
-    /// One logical database: print every variable `exec` would set for it
-    pub database: Option<String>,
+    /// One logical database: print every variable `exec` would set for it.
+    /// With --write: the services whose files to write [default: all]
+    #[arg(value_name = "DB|SERVICE")]
+    pub names: Vec<String>,
+    /// Write the URLs into the .env files of the manifest's [services]
+    #[arg(long)]
+    pub write: bool,
 }
 
 pub fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Error> {
     let fleet = global.open()?;
-    let vars: Vec<(String, String)> = match &args.database {
-        Some(name) => {
-            let selected = fleet.select(std::slice::from_ref(name), false)?;
-            service_env(&fleet, selected[0])?
-        }
-        None => fleet
+    if args.write {
+        let reports = envfile::write(&fleet, &args.names)?;
+        render_reports(&fleet, out, &reports);
+        return Ok(0);
+    }
+    let vars: Vec<(String, String)> = match args.names.as_slice() {
+        [] => fleet
             .topology
             .placements
             .iter()
             .map(|p| Ok((url_variable(&p.database), fleet.conninfo(p)?.to_url())))
             .collect::<Result<_, Error>>()?,
+        [name] => {
+            let selected = fleet.select(std::slice::from_ref(name), false)?;
+            service_env(&fleet, selected[0])?
+        }
+        _ => {
+            return Err(Error::Usage(
+                "`pgfleet env` takes one database; with `--write` it takes service names".into(),
+            ));
+        }
     };
     if out.json {
         let map: serde_json::Map<String, serde_json::Value> = vars
@@ -43,4 +68,48 @@ pub fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Error> {
         out.text(text);
     }
     Ok(0)
+}
+
+/// Per file: its status, then each variable's. Names only: values hold
+/// passwords.
+fn render_reports(fleet: &Fleet, out: &Output, reports: &[FileReport]) {
+    let shown = |r: &FileReport| {
+        r.path
+            .strip_prefix(&fleet.manifest.root)
+            .unwrap_or(&r.path)
+            .display()
+            .to_string()
+    };
+    if out.json {
+        let files: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|r| {
+                let keys: serde_json::Map<String, serde_json::Value> = r
+                    .keys
+                    .iter()
+                    .map(|(k, c)| (k.clone(), c.as_str().into()))
+                    .collect();
+                serde_json::json!({
+                    "service": r.service,
+                    "path": shown(r),
+                    "status": r.status.as_str(),
+                    "keys": keys,
+                })
+            })
+            .collect();
+        out.json(&serde_json::json!({ "env": fleet.topology.env, "files": files }));
+        return;
+    }
+    for r in reports {
+        out.line(format!(
+            "{} ({}): {}",
+            shown(r),
+            r.service,
+            r.status.as_str()
+        ));
+        let width = r.keys.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (key, change) in &r.keys {
+            out.line(format!("  {key:<width$}  {}", change.as_str()));
+        }
+    }
 }

@@ -24,6 +24,7 @@ use std::time::Duration;
 pub use error::ConnectError;
 pub(crate) use error::chain;
 pub use quote::{quote_ident, quote_literal};
+pub(crate) use url::enc as url_encode;
 
 /// What the password is replaced with wherever connection info is shown.
 pub(crate) const MASK: &str = "****";

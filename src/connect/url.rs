@@ -17,7 +17,8 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-fn enc(s: &str) -> String {
+/// Percent-encodes one URL component (user, password, host, database, a query value).
+pub(crate) fn enc(s: &str) -> String {
     utf8_percent_encode(s, COMPONENT).to_string()
 }
 

@@ -64,7 +64,8 @@ pub fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<St
     Ok(out)
 }
 
-fn is_var_name(name: &str) -> bool {
+/// `[A-Za-z_][A-Za-z0-9_]*`: a name a shell and every dotenv reader accept.
+pub(crate) fn is_var_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

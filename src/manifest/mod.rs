@@ -9,6 +9,7 @@
 mod error;
 mod interpolate;
 pub mod raw;
+mod services;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 pub use error::{Location, ManifestError, suggest};
 pub use interpolate::{ExpandError, expand};
 use raw::{RawDatabase, RawManifest, RawMigrationEntry, RawMigrations, Text};
+pub use services::{Service, UrlStyle};
 
 /// The manifest's file name.
 pub const FILE_NAME: &str = "pgfleet.toml";
@@ -49,6 +51,8 @@ pub struct Manifest {
     pub servers: BTreeMap<String, Server>,
     pub databases: BTreeMap<String, Database>,
     pub envs: BTreeMap<String, Env>,
+    /// `[services.NAME]`: the `.env` files `env --write` keeps.
+    pub services: BTreeMap<String, Service>,
     /// Every logical database, each after everything it depends on; ties in
     /// name order.
     pub order: Vec<String>,
@@ -168,6 +172,7 @@ pub fn load_with(path: &Path, env: BTreeMap<String, String>) -> Result<Manifest,
         servers: BTreeMap::new(),
         databases: BTreeMap::new(),
         envs: BTreeMap::new(),
+        services: BTreeMap::new(),
         order: Vec::new(),
         source,
         vars: env,
@@ -194,6 +199,7 @@ impl Manifest {
             servers: BTreeMap::new(),
             databases: BTreeMap::new(),
             envs: BTreeMap::new(),
+            services: BTreeMap::new(),
             order: Vec::new(),
             source: text.to_owned(),
             vars: env
@@ -323,6 +329,10 @@ impl Manifest {
                     self.envs.keys(),
                 ));
             }
+        }
+        for (name, service) in raw.services {
+            let service = self.check_service(&name, service)?;
+            self.services.insert(name.into_inner(), service);
         }
         Ok(())
     }

@@ -23,6 +23,8 @@ pub struct RawManifest {
     pub databases: BTreeMap<Text, RawDatabase>,
     #[serde(default)]
     pub envs: BTreeMap<Text, RawEnv>,
+    #[serde(default)]
+    pub services: BTreeMap<Text, RawService>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,4 +107,16 @@ pub struct RawOverride {
     pub server: Option<Text>,
     pub database: Option<Text>,
     pub schema: Option<Text>,
+}
+
+/// `[services.NAME]`: a service's `.env` file and the variables `env --write`
+/// keeps in it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    pub env_file: Option<Text>,
+    pub url_style: Option<Text>,
+    /// Variable name -> logical database.
+    #[serde(default)]
+    pub vars: BTreeMap<Text, Text>,
 }

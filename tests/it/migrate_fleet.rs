@@ -181,15 +181,29 @@ fn independent_databases_run_in_parallel() {
     }
     let ws = Workspace::with_manifest(&manifest);
     for name in ["a", "b", "c"] {
-        ws.write(&format!("{name}/0001_sleep.sql"), "SELECT pg_sleep(1);\n");
+        // Each records when it started, then holds its transaction for 2 s.
+        ws.write(
+            &format!("{name}/0001_sleep.sql"),
+            "CREATE TABLE started AS SELECT clock_timestamp() AS at;\nSELECT pg_sleep(2);\n",
+        );
     }
-    let started = std::time::Instant::now();
     ws.pgfleet().args(["up", "--jobs", "3"]).success();
-    // Three one-second migrations side by side, not one after another.
+    let starts: Vec<f64> = ["a", "b", "c"]
+        .iter()
+        .map(|n| {
+            let url = dbs.url(&dbs.name(n));
+            query_one(&url, "SELECT extract(epoch FROM at) FROM started")
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    let spread = starts.iter().copied().fold(f64::MIN, f64::max)
+        - starts.iter().copied().fold(f64::MAX, f64::min);
+    // One after another, each would start 2 s after the previous one.
     assert!(
-        started.elapsed() < std::time::Duration::from_millis(2800),
-        "{:?}",
-        started.elapsed()
+        spread < 1.5,
+        "the three migrations started {spread:.2} s apart: not in parallel"
     );
 }
 
