@@ -32,6 +32,9 @@ pub enum Error {
     #[error(transparent)]
     Migrate(Box<crate::migrate::MigrateError>),
 
+    #[error(transparent)]
+    Data(Box<crate::data::DataError>),
+
     /// A statement the server refused.
     #[error("{context}: {}", describe_sql_error(source))]
     Sql {
@@ -70,6 +73,7 @@ impl Error {
             Error::Manifest(_) | Error::UnknownDatabase { .. } | Error::Usage(_) => exit::USAGE,
             Error::Refused(_) => exit::REFUSED,
             Error::Migrate(e) => e.exit_code(),
+            Error::Data(e) => e.exit_code(),
             _ => exit::FAILED,
         }
     }
@@ -82,6 +86,7 @@ impl Error {
             Error::Server(e) => e.hint(),
             Error::Refused(e) => Some(e.hint()),
             Error::Migrate(e) => e.hint(),
+            Error::Data(e) => e.hint(),
             Error::Sql { source, .. } => source
                 .as_db_error()
                 .and_then(|d| d.hint())
@@ -122,6 +127,15 @@ impl From<crate::migrate::MigrateError> for Error {
         match e {
             crate::migrate::MigrateError::Other(inner) => *inner,
             other => Error::Migrate(Box::new(other)),
+        }
+    }
+}
+
+impl From<crate::data::DataError> for Error {
+    fn from(e: crate::data::DataError) -> Error {
+        match e {
+            crate::data::DataError::Other(inner) => *inner,
+            other => Error::Data(Box::new(other)),
         }
     }
 }

@@ -12,6 +12,7 @@
 //! - [`server`]: the embedded PostgreSQL pgfleet runs itself
 //! - [`provision`]: `create` and `drop`
 //! - [`migrate`]: migration formats, history, planning, applying, fleet runs
+//! - [`data`]: `seed` and `clean`
 //! - [`wiring`]: the environment `exec` and `env` hand to services
 //! - [`graph`]: text, DOT and Mermaid pictures of a fleet
 //! - [`safety`]: protected envs
@@ -20,6 +21,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 pub mod connect;
+pub mod data;
 pub mod error;
 pub mod fleet;
 pub mod graph;
