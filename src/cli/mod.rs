@@ -2,6 +2,7 @@
 //! behaviour lives in the library; these files turn its values into text.
 
 mod baseline;
+mod clean;
 mod create;
 mod drop;
 mod env;
@@ -11,7 +12,9 @@ mod migrate;
 mod new;
 mod output;
 mod repair;
+mod reset;
 mod rollback;
+mod seed;
 mod server;
 mod status;
 mod up;
@@ -89,6 +92,9 @@ pub enum Command {
     New(new::NewArgs),
     Baseline(baseline::BaselineArgs),
     Repair(repair::RepairArgs),
+    Seed(seed::SeedArgs),
+    Clean(clean::CleanArgs),
+    Reset(reset::ResetArgs),
     Env(env::EnvArgs),
     Exec(exec::ExecArgs),
     Graph(graph::GraphArgs),
@@ -108,6 +114,9 @@ pub async fn run(cli: Cli) -> u8 {
         Command::New(args) => new::run(&cli.global, &out, args),
         Command::Baseline(args) => baseline::run(&cli.global, &out, args).await,
         Command::Repair(args) => repair::run(&cli.global, &out, args).await,
+        Command::Seed(args) => seed::run(&cli.global, &out, args).await,
+        Command::Clean(args) => clean::run(&cli.global, &out, args).await,
+        Command::Reset(args) => reset::run(&cli.global, &out, args).await,
         Command::Env(args) => env::run(&cli.global, &out, args),
         Command::Exec(args) => exec::run(&cli.global, args),
         Command::Graph(args) => graph::run(&cli.global, &out, args),
