@@ -14,6 +14,7 @@ mod support;
 mod cli;
 mod connect;
 mod create_drop;
+mod data;
 mod exec_env;
 mod graph;
 mod manifest_errors;
