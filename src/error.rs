@@ -38,6 +38,9 @@ pub enum Error {
     #[error(transparent)]
     Migrate(Box<crate::migrate::MigrateError>),
 
+    #[error(transparent)]
+    Data(Box<crate::data::DataError>),
+
     /// A statement the server refused.
     #[error("{context}: {}", describe_sql_error(source))]
     Sql {
@@ -77,6 +80,7 @@ impl Error {
             Error::Refused(_) => exit::REFUSED,
             Error::Migrate(e) => e.exit_code(),
             Error::EnvFile(e) => e.exit_code(),
+            Error::Data(e) => e.exit_code(),
             _ => exit::FAILED,
         }
     }
@@ -91,6 +95,7 @@ impl Error {
             Error::Backup(e) => e.hint(),
             Error::Migrate(e) => e.hint(),
             Error::EnvFile(e) => e.hint(),
+            Error::Data(e) => e.hint(),
             Error::Sql { source, .. } => source
                 .as_db_error()
                 .and_then(|d| d.hint())
@@ -131,6 +136,15 @@ impl From<crate::migrate::MigrateError> for Error {
         match e {
             crate::migrate::MigrateError::Other(inner) => *inner,
             other => Error::Migrate(Box::new(other)),
+        }
+    }
+}
+
+impl From<crate::data::DataError> for Error {
+    fn from(e: crate::data::DataError) -> Error {
+        match e {
+            crate::data::DataError::Other(inner) => *inner,
+            other => Error::Data(Box::new(other)),
         }
     }
 }

@@ -13,6 +13,7 @@
 //! - [`provision`]: `create` and `drop`
 //! - [`backup`]: `backup` and `restore` with checksummed manifests
 //! - [`migrate`]: migration formats, history, planning, applying, fleet runs
+//! - [`data`]: `seed` and `clean`
 //! - [`wiring`]: the environment `exec` and `env` hand to services
 //! - [`envfile`]: `env --write`, keeping the services' `.env` files up to date
 //! - [`graph`]: text, DOT and Mermaid pictures of a fleet
@@ -23,6 +24,7 @@
 
 pub mod backup;
 pub mod connect;
+pub mod data;
 pub mod envfile;
 pub mod error;
 pub mod fleet;

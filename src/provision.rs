@@ -36,6 +36,28 @@ pub struct Created {
     pub created_extensions: Vec<String>,
 }
 
+impl CreateReport {
+    /// The logical databases this run created: their physical database was
+    /// created (whichever of its logical databases the report says it of),
+    /// or any of their owned schemas was. `up` seeds exactly these.
+    pub fn fresh(&self) -> BTreeSet<&str> {
+        let new_physical: BTreeSet<(&str, &str)> = self
+            .databases
+            .iter()
+            .filter(|c| c.created_database)
+            .map(|c| (c.server.as_str(), c.physical_database.as_str()))
+            .collect();
+        self.databases
+            .iter()
+            .filter(|c| {
+                !c.created_schemas.is_empty()
+                    || new_physical.contains(&(c.server.as_str(), c.physical_database.as_str()))
+            })
+            .map(|c| c.database.as_str())
+            .collect()
+    }
+}
+
 impl Created {
     pub fn changed(&self) -> bool {
         self.created_database

@@ -4,6 +4,8 @@
 //! These two hand the real password on, since that is their job (SPEC,
 //! Safety); nothing else here logs or prints.
 
+use std::path::Path;
+
 use crate::connect::{ConnInfo, Host, quote_ident};
 use crate::error::Result;
 use crate::fleet::Fleet;
@@ -13,6 +15,41 @@ use crate::topology::Placement;
 pub fn service_env(fleet: &Fleet, placement: &Placement) -> Result<Vec<(String, String)>> {
     let info = fleet.conninfo(placement)?;
     Ok(vars_for(&info, placement))
+}
+
+/// Runs a manifest command (`runner`, `seed_command`) through `sh -c` in
+/// `cwd` with `vars` added to our environment. Its stdout goes to our
+/// stderr, so `--json` output stays one document. `Err` says how it ended:
+/// "exited with status 3", "was killed by a signal", "could not start: ...".
+pub async fn run_shell(
+    cwd: &Path,
+    vars: Vec<(String, String)>,
+    command: &str,
+) -> Result<(), String> {
+    let stderr = std::io::stderr();
+    let stdout_to_stderr = std::os::fd::AsFd::as_fd(&stderr)
+        .try_clone_to_owned()
+        .map_or_else(
+            |_| std::process::Stdio::inherit(),
+            std::process::Stdio::from,
+        );
+    let status = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(cwd)
+        .envs(vars)
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout_to_stderr)
+        .status()
+        .await;
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(match s.code() {
+            Some(code) => format!("exited with status {code}"),
+            None => "was killed by a signal".to_owned(),
+        }),
+        Err(e) => Err(format!("could not start: {e}")),
+    }
 }
 
 fn vars_for(info: &ConnInfo, placement: &Placement) -> Vec<(String, String)> {

@@ -3,6 +3,7 @@
 
 mod backup;
 mod baseline;
+mod clean;
 mod create;
 mod drop;
 mod env;
@@ -12,7 +13,9 @@ mod migrate;
 mod new;
 mod output;
 mod repair;
+mod reset;
 mod rollback;
+mod seed;
 mod server;
 mod status;
 mod up;
@@ -92,6 +95,9 @@ pub enum Command {
     Repair(repair::RepairArgs),
     Backup(backup::BackupArgs),
     Restore(backup::RestoreArgs),
+    Seed(seed::SeedArgs),
+    Clean(clean::CleanArgs),
+    Reset(reset::ResetArgs),
     Env(env::EnvArgs),
     Exec(exec::ExecArgs),
     Graph(graph::GraphArgs),
@@ -113,6 +119,9 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Repair(args) => repair::run(&cli.global, &out, args).await,
         Command::Backup(args) => backup::run_backup(&cli.global, &out, args).await,
         Command::Restore(args) => backup::run_restore(&cli.global, &out, args).await,
+        Command::Seed(args) => seed::run(&cli.global, &out, args).await,
+        Command::Clean(args) => clean::run(&cli.global, &out, args).await,
+        Command::Reset(args) => reset::run(&cli.global, &out, args).await,
         Command::Env(args) => env::run(&cli.global, &out, args),
         Command::Exec(args) => exec::run(&cli.global, args),
         Command::Graph(args) => graph::run(&cli.global, &out, args),

@@ -4,14 +4,18 @@ use std::sync::Arc;
 
 use clap::Args;
 use pgfleet::Error;
-use pgfleet::provision;
+use pgfleet::data::seed::{self, SeedReport};
+use pgfleet::fleet::Fleet;
+use pgfleet::migrate::run::{FleetReport, Outcome};
+use pgfleet::provision::{self, CreateReport};
+use pgfleet::safety::{self, Destructive};
 use pgfleet::server::StartOutcome;
 use pgfleet::topology::Endpoint;
 
 use super::migrate::RunArgs;
 use super::{Global, Output};
 
-/// Start the env's embedded servers, create its databases and migrate them
+/// Start the env's embedded servers, create its databases, migrate them and seed the new ones
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   pgfleet up                 the whole fleet of the default env
@@ -19,6 +23,7 @@ use super::{Global, Output};
   pgfleet up billing --only  `billing` alone
   pgfleet -e single up       the same fleet, one schema per database
 
+Only databases this run created are seeded (never in a protected env).
 Running it again changes nothing and takes well under a second.")]
 pub struct UpArgs {
     /// Logical databases to bring up, with what they depend on [default: all]
@@ -62,9 +67,15 @@ pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Err
         }
     }
     let migrated = super::migrate::migrate(&fleet, out, &args.databases, &args.run).await?;
+    let (seeded, seeds_skipped) = if args.run.dry_run {
+        (None, Vec::new())
+    } else {
+        seed_fresh(&fleet, out, &created, &migrated).await
+    };
     if out.json {
         out.json(&serde_json::json!({
             "env": fleet.topology.env, "servers": servers, "create": created, "migrate": migrated,
+            "seed": seeded, "seeds_skipped": seeds_skipped,
         }));
     } else {
         let untouched = created.databases.iter().all(|c| !c.changed())
@@ -82,5 +93,64 @@ pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Err
             super::migrate::render(out, &fleet, &migrated);
         }
     }
-    Ok(u8::from(migrated.failed()))
+    match &seeded {
+        Some(report) if out.json => {
+            for db in &report.databases {
+                if let Some(error) = &db.error {
+                    out.error_text(error, db.hint.as_deref());
+                }
+            }
+        }
+        Some(report) => super::seed::render(out, &fleet, report),
+        None => {}
+    }
+    let seed_failed = seeded.as_ref().is_some_and(SeedReport::failed);
+    Ok(u8::from(migrated.failed() || seed_failed))
+}
+
+/// Seeds the databases this run created and migrated, that have seeds. In a
+/// protected env it seeds nothing and says so; the names it skipped come
+/// back with the report.
+async fn seed_fresh(
+    fleet: &Fleet,
+    out: &super::Output,
+    created: &CreateReport,
+    migrated: &FleetReport,
+) -> (Option<SeedReport>, Vec<String>) {
+    let fresh = created.fresh();
+    let migrated_ok = |name: &str| {
+        migrated.databases.iter().any(|d| {
+            d.database == name
+                && matches!(
+                    d.outcome,
+                    Outcome::Migrated | Outcome::UpToDate | Outcome::Ran
+                )
+        })
+    };
+    let wanted: Vec<_> = fleet
+        .topology
+        .placements
+        .iter()
+        .filter(|p| {
+            fresh.contains(p.database.as_str())
+                && migrated_ok(&p.database)
+                && seed::has_seeds(fleet, &p.database)
+        })
+        .collect();
+    if wanted.is_empty() {
+        return (None, Vec::new());
+    }
+    if let Err(refusal) = safety::check(&fleet.topology, Destructive::Seed, false) {
+        let names: Vec<String> = wanted.iter().map(|p| p.database.clone()).collect();
+        out.warn(&format!(
+            "seeds skipped for {}: {refusal}",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        return (None, names);
+    }
+    (Some(seed::seed(fleet, &wanted).await), Vec::new())
 }

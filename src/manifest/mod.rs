@@ -88,7 +88,10 @@ pub struct Database {
     /// An external migration command, run through `sh -c`; `${VAR}` is left
     /// to the shell.
     pub runner: Option<String>,
-    /// Where `runner` runs; the workspace unless set.
+    /// A command that seeds the database, run through `sh -c` after the
+    /// `seeds` files, like `runner`.
+    pub seed_command: Option<String>,
+    /// Where `runner` and `seed_command` run; the workspace unless set.
     pub cwd: PathBuf,
 }
 
@@ -470,6 +473,7 @@ impl Manifest {
             depends_on,
             references,
             runner: db.runner.map(Spanned::into_inner),
+            seed_command: db.seed_command.map(Spanned::into_inner),
             cwd,
         })
     }

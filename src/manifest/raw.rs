@@ -58,6 +58,7 @@ pub struct RawDatabase {
     #[serde(default)]
     pub references: Vec<RawReference>,
     pub runner: Option<Text>,
+    pub seed_command: Option<Text>,
     pub cwd: Option<Text>,
 }
 

@@ -351,8 +351,9 @@ async fn commit(client: &Client, target: &Target<'_>) -> Result<(), MigrateError
         .map_err(|e| MigrateError::sql(target.db, "cannot commit", e))
 }
 
-/// Runs pieces one by one; COPY data goes through `copy_in`.
-async fn run_pieces<'p>(
+/// Runs pieces one by one; COPY data goes through `copy_in`. Seeds use it
+/// too.
+pub(crate) async fn run_pieces<'p>(
     client: &Client,
     pieces: &'p [Piece],
 ) -> Result<(), (tokio_postgres::Error, &'p Piece)> {
@@ -398,18 +399,30 @@ fn new_row<'a>(target: &'a Target<'_>, migration: &'a Migration, state: RowState
     }
 }
 
-/// The server's error, located in the migration file: the piece that failed
-/// (or the whole script) plus the server's character position.
+/// The server's error, located in the migration file.
 fn statement_error(
     db: &str,
     migration: &Migration,
     piece: &Piece,
     e: &tokio_postgres::Error,
 ) -> MigrateError {
+    locate_error(db, &migration.path, migration.up_line, piece, e)
+}
+
+/// The server's error, located in a script file (a migration's up script,
+/// a seed file): the piece that failed plus the server's character position.
+/// `first_line` is the file line where the split script starts.
+pub(crate) fn locate_error(
+    db: &str,
+    path: &Path,
+    first_line: usize,
+    piece: &Piece,
+    e: &tokio_postgres::Error,
+) -> MigrateError {
     let Some(db_error) = e.as_db_error() else {
         return MigrateError::Sql {
             db: db.to_owned(),
-            context: format!("`{}` failed", migration.path.display()),
+            context: format!("`{}` failed", path.display()),
             message: crate::connect::chain(e),
         };
     };
@@ -420,8 +433,8 @@ fn statement_error(
     let line_in_up = position.map_or(piece.start_line, |p| piece.line_of_position(p));
     MigrateError::Statement {
         db: db.to_owned(),
-        path: migration.path.clone(),
-        line: migration.up_line + line_in_up - 1,
+        path: path.to_path_buf(),
+        line: first_line + line_in_up - 1,
         message: db_error.message().to_owned(),
         detail: db_error.detail().map(str::to_owned),
         hint: db_error.hint().map(str::to_owned),

@@ -389,41 +389,18 @@ pub(crate) async fn server_version(client: &tokio_postgres::Client) -> Result<u3
 }
 
 /// Runs a database's `runner` through `sh -c` in its `cwd`, with the same
-/// environment `exec` gives. Its stdout goes to our stderr, so `--json`
-/// output stays one document.
+/// environment `exec` gives ([`wiring::run_shell`]).
 async fn run_runner(fleet: &Fleet, placement: &Placement, command: &str) -> Result<(), Failure> {
     let fail = |e: MigrateError| (Vec::new(), e);
     let db = &fleet.manifest.databases[&placement.database];
     let vars = wiring::service_env(fleet, placement).map_err(|e| fail(e.into()))?;
-    let stderr = std::io::stderr();
-    let stdout_to_stderr = std::os::fd::AsFd::as_fd(&stderr)
-        .try_clone_to_owned()
-        .map_or_else(
-            |_| std::process::Stdio::inherit(),
-            std::process::Stdio::from,
-        );
-    let status = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .current_dir(&db.cwd)
-        .envs(vars)
-        .stdin(std::process::Stdio::null())
-        .stdout(stdout_to_stderr)
-        .status()
-        .await;
-    let runner_error = |outcome: String| {
-        fail(MigrateError::Runner {
-            db: placement.database.clone(),
-            command: command.to_owned(),
-            outcome,
+    wiring::run_shell(&db.cwd, vars, command)
+        .await
+        .map_err(|outcome| {
+            fail(MigrateError::Runner {
+                db: placement.database.clone(),
+                command: command.to_owned(),
+                outcome,
+            })
         })
-    };
-    match status {
-        Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(runner_error(match s.code() {
-            Some(code) => format!("exited with status {code}"),
-            None => "was killed by a signal".to_owned(),
-        })),
-        Err(e) => Err(runner_error(format!("could not start: {e}"))),
-    }
 }

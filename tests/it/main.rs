@@ -15,6 +15,7 @@ mod backup;
 mod cli;
 mod connect;
 mod create_drop;
+mod data;
 mod env_write;
 mod exec_env;
 mod graph;
