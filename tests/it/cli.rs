@@ -16,6 +16,8 @@ fn every_command_has_help_with_examples() {
         vec!["env"],
         vec!["exec"],
         vec!["graph"],
+        vec!["schema"],
+        vec!["schema", "dump"],
     ] {
         let out = Pgfleet::new().args(&command).args(["--help"]).success();
         out.stdout_contains("Examples:")
