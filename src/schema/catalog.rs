@@ -278,7 +278,10 @@ async fn read_relations(
         ownership_columns("c.oid", "pg_class", "c.relacl", "c.relowner", 'r'),
         not_member("pg_class", "c.oid")
     );
-    for row in q.rows("tables and views", &relations, &[skip_tables]).await? {
+    for row in q
+        .rows("tables and views", &relations, &[skip_tables])
+        .await?
+    {
         let key: String = row.get(0);
         let kind: String = row.get(1);
         let ownership = ownership(&row, 9);

@@ -97,7 +97,11 @@ pub fn render(model: &SchemaModel) -> String {
         b.flag(1, "unlogged", t.unlogged);
         b.optional(1, "partition by", t.partition_key.as_deref());
         match &t.partition_bound {
-            Some(bound) => b.line(1, "partition of", &format!("{} {bound}", t.parents.join(", "))),
+            Some(bound) => b.line(
+                1,
+                "partition of",
+                &format!("{} {bound}", t.parents.join(", ")),
+            ),
             None => {
                 for parent in &t.parents {
                     b.line(1, "inherits", parent);

@@ -172,14 +172,14 @@ fn dump_names_every_kind_of_object() {
         "  constraint invoices_customer_id_fkey foreign key FOREIGN KEY (customer_id) REFERENCES public.customers(id)\n",
         "  constraint invoices_net_check check CHECK (net >= 0::numeric)\n",
         "  constraint invoices_pkey primary key PRIMARY KEY (id)\n",
-        "  index invoices_open_idx USING btree (customer_id) WHERE paid_at IS NULL\n",
+        "  index invoices_open_idx USING btree (customer_id) WHERE (paid_at IS NULL)\n",
         "  trigger invoices_touch CREATE TRIGGER invoices_touch BEFORE UPDATE OF status ON public.invoices FOR EACH ROW WHEN ((new.status = 'paid'::public.status)) EXECUTE FUNCTION public.touch()\n",
         "view public.open_invoices\n  comment 'Unpaid'\n",
         "materialized view public.customer_totals\n",
         "   FROM public.invoices\n",
         "function public.touch()\n  comment 'Stamps paid_at'\n",
         " LANGUAGE plpgsql\n",
-        "procedure public.settle(p_id integer)\n",
+        "procedure public.settle(IN p_id integer)\n",
         &format!("  acl {role}=X/postgres\n"),
     ] {
         assert!(text.contains(want), "the dump lacks {want:?}:\n{text}");
