@@ -17,6 +17,7 @@
 //! - [`wiring`]: the environment `exec` and `env` hand to services
 //! - [`envfile`]: `env --write`, keeping the services' `.env` files up to date
 //! - [`graph`]: text, DOT and Mermaid pictures of a fleet
+//! - [`schema`]: the catalog of what a database owns, as a model and as `schema dump` text
 //! - [`safety`]: protected envs
 //! - [`error`]: the crate's error and its exit codes
 
@@ -33,6 +34,7 @@ pub mod manifest;
 pub mod migrate;
 pub mod provision;
 pub mod safety;
+pub mod schema;
 pub mod server;
 pub mod topology;
 pub mod wiring;

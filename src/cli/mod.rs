@@ -15,6 +15,7 @@ mod output;
 mod repair;
 mod reset;
 mod rollback;
+mod schema;
 mod seed;
 mod server;
 mod status;
@@ -42,6 +43,7 @@ Examples:
   pgfleet migrate --dry-run -v    what migrate would run
   pgfleet -e single up            the same, with the `single` env's placements
   pgfleet graph --format mermaid  draw the fleet
+  pgfleet schema dump billing     the sorted, diffable schema of `billing`
   pgfleet exec shared -- psql     open psql on the `shared` database
   pgfleet server stop             stop the embedded servers
 
@@ -101,6 +103,8 @@ pub enum Command {
     Env(env::EnvArgs),
     Exec(exec::ExecArgs),
     Graph(graph::GraphArgs),
+    #[command(subcommand)]
+    Schema(schema::SchemaCommand),
 }
 
 /// Runs the command and returns the process exit code.
@@ -125,6 +129,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Env(args) => env::run(&cli.global, &out, args),
         Command::Exec(args) => exec::run(&cli.global, args),
         Command::Graph(args) => graph::run(&cli.global, &out, args),
+        Command::Schema(command) => schema::run(&cli.global, &out, command).await,
     };
     match result {
         Ok(code) => code,

@@ -27,6 +27,8 @@ fn every_command_has_help_with_examples() {
         vec!["repair"],
         vec!["backup"],
         vec!["restore"],
+        vec!["schema"],
+        vec!["schema", "dump"],
     ] {
         let out = Pgfleet::new().args(&command).args(["--help"]).success();
         out.stdout_contains("Examples:")

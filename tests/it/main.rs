@@ -23,5 +23,6 @@ mod manifest_errors;
 mod migrate;
 mod migrate_checks;
 mod migrate_fleet;
+mod schema;
 mod server;
 mod up;
