@@ -57,6 +57,8 @@ fn backup_wipe_restore_gives_the_same_schema_rows_and_history() {
     let shop = dbs.url(&dbs.name("shop"));
     let events = dbs.url(&dbs.name("events"));
     let before = (fingerprint(&shop), fingerprint(&events));
+    let dump = |db: &str| ws.pgfleet().args(["schema", "dump", db]).success().stdout;
+    let dumps_before = (dump("shop"), dump("events"));
     let out = ws
         .pgfleet()
         .args(["backup", "--out", "b", "--jobs", "2", "--json"])
@@ -81,6 +83,7 @@ fn backup_wipe_restore_gives_the_same_schema_rows_and_history() {
         dbs.name("shop")
     ));
     assert_eq!((fingerprint(&shop), fingerprint(&events)), before);
+    assert_eq!((dump("shop"), dump("events")), dumps_before);
     ws.pgfleet().args(["status", "--check"]).success();
     // The history came back too: nothing to migrate.
     ws.pgfleet()
