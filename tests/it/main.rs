@@ -24,5 +24,6 @@ mod migrate;
 mod migrate_checks;
 mod migrate_fleet;
 mod schema;
+mod secrets;
 mod server;
 mod up;
