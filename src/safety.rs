@@ -62,7 +62,8 @@ impl Refusal {
     pub fn hint(&self) -> String {
         match self {
             Refusal::Protected { .. } => {
-                "pass `--allow-protected` if you really mean it (you will be asked to confirm)"
+                "pass `--allow-protected` if you really mean it (you will be asked to confirm unless \
+                 `--yes`), and `--backup-first` to back up what it touches before it runs"
                     .into()
             }
             Refusal::Unconfirmed { .. } => "pass `--yes` to confirm".into(),

@@ -48,6 +48,9 @@ pub struct RestoreArgs {
     /// Allow this in a protected env (you are still asked to confirm unless --yes)
     #[arg(long)]
     pub allow_protected: bool,
+    /// Back up the databases this touches first, into `.pgfleet/backups/`
+    #[arg(long)]
+    pub backup_first: bool,
     /// Databases restored at once [default: number of cores]
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -94,6 +97,8 @@ pub async fn run_restore(global: &Global, out: &Output, args: &RestoreArgs) -> R
         args.allow_protected,
     )?;
     let manifest = backup::verify(&args.dir)?;
+    let targets = fleet.select(&args.databases, false)?;
+    super::drop::backup_first(out, &fleet, &targets, args.backup_first).await?;
     let options = RestoreOptions {
         clean: args.clean,
         jobs: args.jobs.unwrap_or_else(default_jobs),

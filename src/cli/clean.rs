@@ -24,6 +24,9 @@ pub struct CleanArgs {
     /// Allow this in a protected env (you are still asked to confirm unless --yes)
     #[arg(long)]
     pub allow_protected: bool,
+    /// Back up the databases this touches first, into `.pgfleet/backups/`
+    #[arg(long)]
+    pub backup_first: bool,
 }
 
 pub async fn run(global: &Global, out: &Output, args: &CleanArgs) -> Result<u8, Error> {
@@ -36,6 +39,7 @@ pub async fn run(global: &Global, out: &Output, args: &CleanArgs) -> Result<u8, 
         args.allow_protected,
     )?;
     let selected = fleet.select(&args.databases, false)?;
+    super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
     let report = clean::clean(&fleet, &selected).await;
     if out.json {
         out.json(&report);

@@ -2,8 +2,10 @@
 
 use clap::Args;
 use pgfleet::Error;
+use pgfleet::fleet::Fleet;
 use pgfleet::provision::{self, Dropped};
 use pgfleet::safety::{self, Destructive, Refusal, Verdict};
+use pgfleet::topology::Placement;
 
 use super::{Global, Output};
 
@@ -19,6 +21,9 @@ pub struct DropArgs {
     /// Allow this in a protected env (you are still asked to confirm unless --yes)
     #[arg(long)]
     pub allow_protected: bool,
+    /// Back up the databases this touches first, into `.pgfleet/backups/`
+    #[arg(long)]
+    pub backup_first: bool,
 }
 
 pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, Error> {
@@ -31,6 +36,7 @@ pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, E
         args.allow_protected,
     )?;
     let selected = fleet.select(&args.databases, false)?;
+    super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
     let report = provision::drop(&fleet, &selected).await?;
     if out.json {
         out.json(&report);
@@ -97,4 +103,31 @@ pub fn confirm(
             .into()),
         },
     }
+}
+
+/// `--backup-first`: backs up `selected` into
+/// `.pgfleet/backups/<env>-<UTC time>/` before a destructive command runs.
+pub async fn backup_first(
+    out: &Output,
+    fleet: &Fleet,
+    selected: &[&Placement],
+    wanted: bool,
+) -> Result<(), Error> {
+    if !wanted || selected.is_empty() {
+        return Ok(());
+    }
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let dir = fleet
+        .manifest
+        .root
+        .join(".pgfleet/backups")
+        .join(format!("{}-{stamp}", fleet.topology.env));
+    let jobs = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    pgfleet::backup::backup(fleet, selected, &dir, jobs, &|_| {}).await?;
+    out.note(format!(
+        "backed up {} database(s) into `{}` first",
+        selected.len(),
+        dir.display()
+    ));
+    Ok(())
 }

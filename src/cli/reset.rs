@@ -26,6 +26,9 @@ pub struct ResetArgs {
     /// Allow this in a protected env (you are still asked to confirm unless --yes)
     #[arg(long)]
     pub allow_protected: bool,
+    /// Back up the databases this touches first, into `.pgfleet/backups/`
+    #[arg(long)]
+    pub backup_first: bool,
 }
 
 pub async fn run(global: &Global, out: &Output, args: &ResetArgs) -> Result<u8, Error> {
@@ -38,6 +41,7 @@ pub async fn run(global: &Global, out: &Output, args: &ResetArgs) -> Result<u8, 
         args.allow_protected,
     )?;
     let selected = fleet.select(&args.databases, false)?;
+    super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
     let dropped = provision::drop(&fleet, &selected).await?;
     let created = provision::create(&fleet, &selected).await?;
     let quiet: Progress = Arc::new(|_| {});

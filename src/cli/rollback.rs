@@ -27,6 +27,9 @@ pub struct RollbackArgs {
     /// Allow this in a protected env (you are still asked to confirm unless --yes)
     #[arg(long)]
     pub allow_protected: bool,
+    /// Back up the databases this touches first, into `.pgfleet/backups/`
+    #[arg(long)]
+    pub backup_first: bool,
 }
 
 pub async fn run(global: &Global, out: &Output, args: &RollbackArgs) -> Result<u8, Error> {
@@ -39,6 +42,7 @@ pub async fn run(global: &Global, out: &Output, args: &RollbackArgs) -> Result<u
         args.allow_protected,
     )?;
     let placement = fleet.select(std::slice::from_ref(&args.database), false)?[0];
+    super::drop::backup_first(out, &fleet, &[placement], args.backup_first).await?;
     let to = match &args.to {
         Some(v) => RollbackTo::Version(v.clone()),
         None => RollbackTo::Count(args.count.unwrap_or(1)),

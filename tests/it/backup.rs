@@ -164,3 +164,38 @@ fn a_backup_restores_into_another_env() {
     let out = ws.pgfleet().args(["restore", "b", "nope"]).expect_code(2);
     out.stderr_contains("unknown database `nope`");
 }
+
+#[test]
+fn backup_first_saves_a_protected_database_before_dropping_it() {
+    let (dbs, ws) = fleet("backup_first");
+    let out = ws
+        .pgfleet()
+        .args(["-e", "prod", "drop", "shop"])
+        .expect_code(4);
+    out.stderr_contains("`--backup-first`");
+    ws.pgfleet()
+        .args(["drop", "shop", "--backup-first", "--yes"])
+        .success()
+        .stderr_contains("backed up 1 database(s) into `");
+    let backups: Vec<_> = std::fs::read_dir(ws.join(".pgfleet/backups"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(backups.len(), 1);
+    let name = backups[0].file_name().to_string_lossy().into_owned();
+    assert!(name.starts_with("test-"), "{name}");
+    assert!(backups[0].path().join("manifest.json").is_file());
+    assert!(!dbs.existing().contains(&dbs.name("shop")));
+    // And it restores.
+    ws.pgfleet()
+        .args(["restore".as_ref(), backups[0].path().as_os_str()])
+        .success();
+    assert_eq!(
+        query_one(
+            &dbs.url(&dbs.name("shop")),
+            "SELECT count(*) FROM native_customer"
+        )
+        .as_deref(),
+        Some("500")
+    );
+}
