@@ -41,21 +41,18 @@ fn builder(
 
 /// TLS without certificate verification (`allow`, `prefer`, `require`).
 pub(crate) fn no_verify() -> Result<ClientConfig, ConnectError> {
-    let provider = provider();
-    let verifier = NoVerify {
-        algorithms: provider.signature_verification_algorithms,
-    };
-    Ok(builder(provider)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth())
+    with_verifier(None)
 }
 
 /// Chain verified against `roots`, host name not checked (`verify-ca`).
 pub(crate) fn verify_ca(roots: RootCertStore) -> Result<ClientConfig, ConnectError> {
+    with_verifier(Some(Arc::new(roots)))
+}
+
+fn with_verifier(roots: Option<Arc<RootCertStore>>) -> Result<ClientConfig, ConnectError> {
     let provider = provider();
-    let verifier = ChainOnly {
-        roots: Arc::new(roots),
+    let verifier = LibpqVerifier {
+        roots,
         algorithms: provider.signature_verification_algorithms,
     };
     Ok(builder(provider)?
@@ -102,53 +99,16 @@ pub(crate) fn load_roots(path: &Path) -> Result<RootCertStore, ConnectError> {
     Ok(roots)
 }
 
+/// libpq's weaker modes: with `roots`, the chain is verified but not the host
+/// name (`verify-ca`); without, the certificate is not verified at all
+/// (`prefer`, `require`). Either way the handshake signatures are checked.
 #[derive(Debug)]
-struct NoVerify {
+struct LibpqVerifier {
+    roots: Option<Arc<RootCertStore>>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for NoVerify {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
-#[derive(Debug)]
-struct ChainOnly {
-    roots: Arc<RootCertStore>,
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for LibpqVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -157,17 +117,19 @@ impl ServerCertVerifier for ChainOnly {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        // The same chain check WebPkiServerVerifier runs, minus its final
-        // `verify_server_name` step: that is the whole difference between verify-ca and
-        // verify-full.
-        let cert = ParsedCertificate::try_from(end_entity)?;
-        verify_server_cert_signed_by_trust_anchor(
-            &cert,
-            &self.roots,
-            intermediates,
-            now,
-            self.algorithms.all,
-        )?;
+        if let Some(roots) = &self.roots {
+            // The same chain check WebPkiServerVerifier runs, minus its final
+            // `verify_server_name` step: that is the whole difference between
+            // verify-ca and verify-full.
+            let cert = ParsedCertificate::try_from(end_entity)?;
+            verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                roots,
+                intermediates,
+                now,
+                self.algorithms.all,
+            )?;
+        }
         Ok(ServerCertVerified::assertion())
     }
 

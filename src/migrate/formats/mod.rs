@@ -497,6 +497,28 @@ fn is_blank_sql(sql: &str) -> bool {
     true
 }
 
+/// Reads a folder of single `<version>_<name>.sql` files (native, dbmate,
+/// node-pg-migrate), each parsed by `parse`; other files are unmatched.
+fn read_single_files(
+    dir: &Path,
+    format: Format,
+    parse: impl Fn(PathBuf, Version, String, Source) -> Result<Migration, FormatError>,
+) -> Result<Folder, FormatError> {
+    let listing = list(dir)?;
+    let mut migrations = Vec::new();
+    let mut unmatched = listing.dirs;
+    for path in listing.files {
+        let Some((version, name)) = file_name(&path).and_then(native::parse_name) else {
+            unmatched.push(path);
+            continue;
+        };
+        let name = name.to_owned();
+        let source = read_source(&path)?;
+        migrations.push(parse(path, version, name, source)?);
+    }
+    finish(dir, format, migrations, unmatched)
+}
+
 /// Sorts, rejects duplicate versions and refuses a folder whose `.sql` files all failed
 /// to match (zero migrations would silently do nothing).
 fn finish(

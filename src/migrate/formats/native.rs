@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    FormatError, Kind, Migration, Source, Transaction, Version, down_script, file_name, finish,
-    lines, list, next_timestamp, read_source, split_sections, split_version_name,
+    FormatError, Kind, Migration, Source, Transaction, Version, down_script, lines, next_timestamp,
+    split_sections, split_version_name,
 };
 
 pub(super) const DOWN_MARKER: &str = "-- pgfleet:down";
@@ -21,19 +21,9 @@ pub(super) fn parse_name(file: &str) -> Option<(Version, &str)> {
 }
 
 pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
-    let listing = list(dir)?;
-    let mut migrations = Vec::new();
-    let mut unmatched = listing.dirs;
-    for path in listing.files {
-        let Some((version, name)) = file_name(&path).and_then(parse_name) else {
-            unmatched.push(path);
-            continue;
-        };
-        let name = name.to_owned();
-        let source = read_source(&path)?;
-        migrations.push(parse(path, version, name, source));
-    }
-    finish(dir, super::Format::Native, migrations, unmatched)
+    super::read_single_files(dir, super::Format::Native, |path, version, name, source| {
+        Ok(parse(path, version, name, source))
+    })
 }
 
 fn parse(path: PathBuf, version: Version, name: String, source: Source) -> Migration {

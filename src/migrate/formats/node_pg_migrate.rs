@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    FormatError, Kind, Migration, Source, Transaction, Version, down_script, file_name, finish,
-    list, next_timestamp, read_source, split_sections,
+    FormatError, Kind, Migration, Source, Transaction, Version, down_script, next_timestamp,
+    split_sections,
 };
 
 pub(super) const UP_MARKER: &str = "-- Up Migration";
@@ -52,19 +52,7 @@ fn transaction(text: &str) -> Transaction {
 }
 
 pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
-    let listing = list(dir)?;
-    let mut migrations = Vec::new();
-    let mut unmatched = listing.dirs;
-    for path in listing.files {
-        let Some((version, name)) = file_name(&path).and_then(super::native::parse_name) else {
-            unmatched.push(path);
-            continue;
-        };
-        let name = name.to_owned();
-        let source = read_source(&path)?;
-        migrations.push(parse(path, version, name, source)?);
-    }
-    finish(dir, super::Format::NodePgMigrate, migrations, unmatched)
+    super::read_single_files(dir, super::Format::NodePgMigrate, parse)
 }
 
 fn parse(
