@@ -26,3 +26,4 @@ mod migrate_fleet;
 mod schema;
 mod server;
 mod up;
+mod verify;
