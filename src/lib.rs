@@ -18,6 +18,7 @@
 //! - [`envfile`]: `env --write`, keeping the services' `.env` files up to date
 //! - [`graph`]: text, DOT and Mermaid pictures of a fleet
 //! - [`schema`]: the catalog of what a database owns, as a model and as `schema dump` text
+//! - [`verify`]: `verify`, checking each database against the manifest
 //! - [`safety`]: protected envs
 //! - [`error`]: the crate's error and its exit codes
 
@@ -37,6 +38,7 @@ pub mod safety;
 pub mod schema;
 pub mod server;
 pub mod topology;
+pub mod verify;
 pub mod wiring;
 
 pub use error::{Error, Result};

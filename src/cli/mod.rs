@@ -20,6 +20,7 @@ mod seed;
 mod server;
 mod status;
 mod up;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -40,6 +41,7 @@ const EXAMPLES: &str = "\
 Examples:
   pgfleet up                      start the embedded server, create and migrate every database
   pgfleet status                  what is applied and pending, per database
+  pgfleet verify                  check databases, extensions, history and references
   pgfleet migrate --dry-run -v    what migrate would run
   pgfleet -e single up            the same, with the `single` env's placements
   pgfleet graph --format mermaid  draw the fleet
@@ -102,6 +104,7 @@ pub enum Command {
     Reset(reset::ResetArgs),
     Env(env::EnvArgs),
     Exec(exec::ExecArgs),
+    Verify(verify::VerifyArgs),
     Graph(graph::GraphArgs),
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
@@ -128,6 +131,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Reset(args) => reset::run(&cli.global, &out, args).await,
         Command::Env(args) => env::run(&cli.global, &out, args),
         Command::Exec(args) => exec::run(&cli.global, args),
+        Command::Verify(args) => verify::run(&cli.global, &out, args).await,
         Command::Graph(args) => graph::run(&cli.global, &out, args),
         Command::Schema(command) => schema::run(&cli.global, &out, command).await,
     };

@@ -21,6 +21,7 @@ fn every_command_has_help_with_examples() {
         vec!["graph"],
         vec!["migrate"],
         vec!["status"],
+        vec!["verify"],
         vec!["rollback"],
         vec!["new"],
         vec!["baseline"],

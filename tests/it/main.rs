@@ -27,3 +27,4 @@ mod schema;
 mod secrets;
 mod server;
 mod up;
+mod verify;

@@ -1,0 +1,59 @@
+//! `pgfleet verify`: each database against the manifest, and the
+//! cross-database references between them.
+
+use clap::Args;
+use pgfleet::Error;
+use pgfleet::verify::{self, Outcome};
+
+use super::{Global, Output};
+
+/// Check servers, databases, schemas, extensions, history and references (read-only)
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  pgfleet verify                 every check of every database, as a table
+  pgfleet verify app             `app` and the references it declares
+  pgfleet verify --json          one JSON document: {env, failed, unreachable, checks}
+Exit codes: 0 every check passed (pending migrations are a warning), 3 a check failed,
+1 a server could not be reached (the other checks still run and are shown).")]
+pub struct VerifyArgs {
+    /// Logical databases to verify [default: all]
+    pub databases: Vec<String>,
+}
+
+pub async fn run(global: &Global, out: &Output, args: &VerifyArgs) -> Result<u8, Error> {
+    let fleet = global.open()?;
+    let selected = fleet.select(&args.databases, false)?;
+    let report = verify::verify(&fleet, &selected).await;
+    if out.json {
+        out.json(&report);
+    } else {
+        let rows: Vec<[String; 4]> = report
+            .checks
+            .iter()
+            .map(|c| {
+                let result = match c.result {
+                    Outcome::Ok => "ok",
+                    Outcome::Warning => "warning",
+                    Outcome::Failed => "FAILED",
+                };
+                [
+                    c.database.clone(),
+                    c.check.clone(),
+                    result.to_owned(),
+                    c.detail.clone(),
+                ]
+            })
+            .collect();
+        out.table(&["database", "check", "result", "detail"], &rows);
+        if report.failed > 0 {
+            out.note(format!("{} check(s) failed", report.failed));
+        }
+    }
+    Ok(if report.unreachable {
+        1
+    } else if report.failed > 0 {
+        3
+    } else {
+        0
+    })
+}
