@@ -159,3 +159,26 @@ fn shadow_server_must_be_declared() {
         .expect_code(2)
         .stderr_contains("unknown server `nope` in `envs.test.shadow_server`");
 }
+
+#[test]
+fn shadows_are_built_on_the_shadow_server() {
+    let dbs = TestDbs::new("drift_on_shadow_server");
+    // A second name for the same cluster: the shadow placement must use it.
+    let ws = Workspace::with_manifest(&format!(
+        "{}shadow_server = \"scratch\"\n[servers.scratch]\nurl = \"{}\"\n[databases.dsrv]\nmigrations = \"dsrv\"\n",
+        dbs.manifest_head(),
+        cluster().url
+    ));
+    ws.write("dsrv/0001_invoices.sql", MIGRATION);
+    ws.pgfleet().args(["up"]).success();
+    ws.pgfleet()
+        .args(["drift"])
+        .success()
+        .stdout_contains("dsrv: no drift");
+    query(&dbs.url(&dbs.name("dsrv")), "DROP INDEX invoices_user_idx");
+    ws.pgfleet()
+        .args(["drift"])
+        .expect_code(3)
+        .stdout_contains("index public.invoices_user_idx: removed");
+    assert_eq!(shadows("dsrv_"), Vec::<String>::new());
+}
