@@ -66,6 +66,14 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// `drift`: the migrations failed in the shadow database.
+    #[error("migrations of `{database}` fail in a shadow database: {message}")]
+    Shadow {
+        database: String,
+        message: String,
+        hint: Option<String>,
+    },
+
     #[error("{0}")]
     Usage(String),
 }
@@ -110,6 +118,7 @@ impl Error {
             Error::NotRunning { .. } => {
                 Some("start it with `pgfleet server start` (or `pgfleet up`)".into())
             }
+            Error::Shadow { hint, .. } => hint.clone(),
             Error::Spawn { .. } | Error::Usage(_) => None,
         }
     }

@@ -103,6 +103,20 @@ impl Fleet {
         }
     }
 
+    /// `placement` moved to the physical database `physical` on the env's
+    /// `shadow_server` (else its own server): where `drift` rebuilds it.
+    pub fn shadow_placement(&self, placement: &Placement, physical: &str) -> Placement {
+        Placement {
+            server: self
+                .topology
+                .shadow_server
+                .clone()
+                .unwrap_or_else(|| placement.server.clone()),
+            physical: physical.to_owned(),
+            ..placement.clone()
+        }
+    }
+
     /// How to reach the physical database of `placement`.
     pub fn conninfo(&self, placement: &Placement) -> Result<ConnInfo> {
         Ok(self

@@ -17,6 +17,7 @@
 //! - [`wiring`]: the environment `exec` and `env` hand to services
 //! - [`envfile`]: `env --write`, keeping the services' `.env` files up to date
 //! - [`graph`]: text, DOT and Mermaid pictures of a fleet
+//! - [`drift`]: the live schema against what the migrations build in a shadow database
 //! - [`schema`]: the catalog of what a database owns, as a model and as `schema dump` text
 //! - [`verify`]: `verify`, checking each database against the manifest
 //! - [`safety`]: protected envs
@@ -27,6 +28,7 @@
 pub mod backup;
 pub mod connect;
 pub mod data;
+pub mod drift;
 pub mod envfile;
 pub mod error;
 pub mod fleet;

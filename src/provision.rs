@@ -308,7 +308,7 @@ async fn exists(client: &Client, sql: &str, name: &str) -> Result<bool> {
     Ok(!rows.is_empty())
 }
 
-async fn server_version(client: &Client) -> Result<u32> {
+pub(crate) async fn server_version(client: &Client) -> Result<u32> {
     let rows = client
         .query_typed("SELECT current_setting('server_version_num')::int4", &[])
         .await

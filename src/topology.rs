@@ -23,6 +23,9 @@ pub struct Topology {
     pub servers: BTreeMap<String, Endpoint>,
     /// Every logical database, in dependency order.
     pub placements: Vec<Placement>,
+    /// `shadow_server` of the env: where `drift` builds shadow databases
+    /// (also in `servers`); `None`: each database's own server.
+    pub shadow_server: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,10 +146,15 @@ pub fn resolve(manifest: &Manifest, env: &str) -> Result<Topology, ManifestError
         });
     }
 
+    let shadow_server = declared
+        .and_then(|e| e.shadow_server.as_ref())
+        .map(|s| manifest.expand(&format!("envs.{env}.shadow_server"), s))
+        .transpose()?;
     let mut servers = BTreeMap::new();
     for name in placements
         .iter()
         .map(|p| p.server.clone())
+        .chain(shadow_server.clone())
         .collect::<BTreeSet<_>>()
     {
         let server = &manifest.servers[&name];
@@ -189,6 +197,7 @@ pub fn resolve(manifest: &Manifest, env: &str) -> Result<Topology, ManifestError
         protected,
         servers,
         placements,
+        shadow_server,
     })
 }
 

@@ -5,6 +5,7 @@ mod backup;
 mod baseline;
 mod clean;
 mod create;
+mod drift;
 mod drop;
 mod env;
 mod exec;
@@ -46,6 +47,7 @@ Examples:
   pgfleet -e single up            the same, with the `single` env's placements
   pgfleet graph --format mermaid  draw the fleet
   pgfleet schema dump billing     the sorted, diffable schema of `billing`
+  pgfleet drift                   does each live schema match its migrations?
   pgfleet exec shared -- psql     open psql on the `shared` database
   pgfleet server stop             stop the embedded servers
 
@@ -108,6 +110,7 @@ pub enum Command {
     Graph(graph::GraphArgs),
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
+    Drift(drift::DriftArgs),
 }
 
 /// Runs the command and returns the process exit code.
@@ -134,6 +137,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Verify(args) => verify::run(&cli.global, &out, args).await,
         Command::Graph(args) => graph::run(&cli.global, &out, args),
         Command::Schema(command) => schema::run(&cli.global, &out, command).await,
+        Command::Drift(args) => drift::run(&cli.global, &out, args).await,
     };
     match result {
         Ok(code) => code,

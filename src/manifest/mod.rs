@@ -122,6 +122,8 @@ pub struct Env {
     /// `protected = true/false` as written; `None` lets the servers decide.
     pub protected: Option<bool>,
     pub server: Option<Text>,
+    /// Where `drift` builds shadow databases; default each database's own server.
+    pub shadow_server: Option<Text>,
     pub database: Option<Text>,
     pub schema: Option<Text>,
     pub overrides: BTreeMap<String, Override>,
@@ -536,6 +538,7 @@ impl Manifest {
             }
         };
         check_server(&env.server, &key("server"))?;
+        check_server(&env.shadow_server, &key("shadow_server"))?;
         let mut overrides = BTreeMap::new();
         for (db, o) in env.databases {
             if !self.databases.contains_key(db.get_ref()) {
@@ -563,6 +566,7 @@ impl Manifest {
             name: name.to_owned(),
             protected: env.protected.map(Spanned::into_inner),
             server: env.server,
+            shadow_server: env.shadow_server,
             database: env.database,
             schema: env.schema,
             overrides,

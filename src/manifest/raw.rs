@@ -95,6 +95,8 @@ pub struct RawReference {
 #[serde(deny_unknown_fields)]
 pub struct RawEnv {
     pub server: Option<Text>,
+    /// The server `drift` builds its shadow databases on.
+    pub shadow_server: Option<Text>,
     pub database: Option<Text>,
     pub schema: Option<Text>,
     pub protected: Option<Spanned<bool>>,

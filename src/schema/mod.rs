@@ -4,8 +4,10 @@
 //! - [`model`]: the model, one struct per object kind, keyed by name
 //! - [`catalog`]: reads the model from a live database
 //! - [`dump`]: renders it as sorted, diffable text
+//! - [`diff`]: compares two models object by object, for `drift`
 
 pub mod catalog;
+pub mod diff;
 pub mod dump;
 pub mod model;
 

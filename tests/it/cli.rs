@@ -30,6 +30,7 @@ fn every_command_has_help_with_examples() {
         vec!["restore"],
         vec!["schema"],
         vec!["schema", "dump"],
+        vec!["drift"],
     ] {
         let out = Pgfleet::new().args(&command).args(["--help"]).success();
         out.stdout_contains("Examples:")

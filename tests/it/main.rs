@@ -16,6 +16,7 @@ mod cli;
 mod connect;
 mod create_drop;
 mod data;
+mod drift;
 mod env_write;
 mod exec_env;
 mod graph;
