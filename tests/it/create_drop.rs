@@ -157,3 +157,17 @@ fn a_server_off_loopback_protects_its_env() {
     let graph = ws.pgfleet().args(["graph", "-e", "open"]).success();
     assert!(!graph.stdout.contains("(protected)"), "{}", graph.stdout);
 }
+
+#[test]
+fn a_remote_env_with_an_unresolvable_host_is_refused_at_once() {
+    // `.invalid` never resolves (RFC 2606): a DNS lookup or a connection
+    // attempt would fail with exit 1 after a while; the refusal comes first.
+    let ws = Workspace::with_manifest(
+        "[servers.managed]\nurl = \"postgresql://app:pw@db.prod.invalid:5432/postgres\"\n[databases.app]\n[envs.prod]\n",
+    );
+    for command in ["drop", "clean", "reset", "seed"] {
+        let out = ws.pgfleet().args([command]).expect_code(4);
+        out.stderr_contains("server `managed` is not on loopback");
+        assert!(out.elapsed < std::time::Duration::from_secs(1), "{command} took {:?}", out.elapsed);
+    }
+}
