@@ -168,6 +168,10 @@ fn a_remote_env_with_an_unresolvable_host_is_refused_at_once() {
     for command in ["drop", "clean", "reset", "seed"] {
         let out = ws.pgfleet().args([command]).expect_code(4);
         out.stderr_contains("server `managed` is not on loopback");
-        assert!(out.elapsed < std::time::Duration::from_secs(1), "{command} took {:?}", out.elapsed);
+        assert!(
+            out.elapsed < std::time::Duration::from_secs(1),
+            "{command} took {:?}",
+            out.elapsed
+        );
     }
 }
