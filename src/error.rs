@@ -74,6 +74,14 @@ pub enum Error {
         hint: Option<String>,
     },
 
+    /// `man --out DIR`: a file the command writes could not be written.
+    #[error("cannot write `{}`: {source}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("{0}")]
     Usage(String),
 }
@@ -119,7 +127,7 @@ impl Error {
                 Some("start it with `pgfleet server start` (or `pgfleet up`)".into())
             }
             Error::Shadow { hint, .. } => hint.clone(),
-            Error::Spawn { .. } | Error::Usage(_) => None,
+            Error::Spawn { .. } | Error::Write { .. } | Error::Usage(_) => None,
         }
     }
 

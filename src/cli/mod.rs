@@ -4,12 +4,15 @@
 mod backup;
 mod baseline;
 mod clean;
+mod complete;
+mod completions;
 mod create;
 mod drift;
 mod drop;
 mod env;
 mod exec;
 mod graph;
+mod man;
 mod migrate;
 mod new;
 mod output;
@@ -50,6 +53,8 @@ Examples:
   pgfleet drift                   does each live schema match its migrations?
   pgfleet exec shared -- psql     open psql on the `shared` database
   pgfleet server stop             stop the embedded servers
+  pgfleet completions bash        a completion script; database and env names come from the manifest
+  pgfleet man                     the man page
 
 Exit codes: 0 success, 1 an operation failed, 2 usage or manifest error,
 3 a check found something, 4 refused by a safety rule.";
@@ -111,6 +116,11 @@ pub enum Command {
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
     Drift(drift::DriftArgs),
+    Completions(completions::CompletionsArgs),
+    Man(man::ManArgs),
+    /// The names completion scripts offer (databases, envs, services)
+    #[command(name = "__complete", hide = true)]
+    Complete(complete::CompleteArgs),
 }
 
 /// Runs the command and returns the process exit code.
@@ -138,6 +148,9 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Graph(args) => graph::run(&cli.global, &out, args),
         Command::Schema(command) => schema::run(&cli.global, &out, command).await,
         Command::Drift(args) => drift::run(&cli.global, &out, args).await,
+        Command::Completions(args) => completions::run(&out, args),
+        Command::Man(args) => man::run(&out, args),
+        Command::Complete(args) => complete::run(&cli.global, &out, args),
     };
     match result {
         Ok(code) => code,
