@@ -204,7 +204,9 @@ pub async fn backup(
 async fn backup_one(fleet: &Fleet, placement: &Placement, out: &Path) -> Result<BackupEntry> {
     let db = &placement.database;
     let client = fleet.conninfo(placement)?.connect().await?;
-    let (server_version, server_major) = server_version(&client).await?;
+    let version = crate::connect::server_version(&client)
+        .await
+        .map_err(Error::sql("cannot read the server version"))?;
     let mut schemas = Vec::new();
     for schema in &placement.owned_schemas {
         let rows = client
@@ -234,7 +236,7 @@ async fn backup_one(fleet: &Fleet, placement: &Placement, out: &Path) -> Result<
         .max_by(|a, b| (a.version.len(), &a.version).cmp(&(b.version.len(), &b.version)))
         .map(|r| r.version.clone());
 
-    let pg_dump = find_tool("pg_dump", server_major)?;
+    let pg_dump = find_tool("pg_dump", version.major())?;
     let dump_name = format!("{db}.dump");
     let dump = out.join(&dump_name);
     let mut command = tokio::process::Command::new(&pg_dump.path);
@@ -253,7 +255,7 @@ async fn backup_one(fleet: &Fleet, placement: &Placement, out: &Path) -> Result<
         database: db.clone(),
         physical_database: placement.physical.clone(),
         schemas,
-        server_version,
+        server_version: version.text,
         pg_dump_version: pg_dump.version.clone(),
         migration_head: head,
         files: vec![
@@ -347,19 +349,6 @@ fn hash_file(path: &Path) -> Result<(String, u64)> {
         size += n as u64;
     }
     Ok((hex::encode(hasher.finalize()), size))
-}
-
-async fn server_version(client: &tokio_postgres::Client) -> Result<(String, u32)> {
-    let rows = client
-        .query_typed(
-            "SELECT current_setting('server_version'), current_setting('server_version_num')::int4",
-            &[],
-        )
-        .await
-        .map_err(Error::sql("cannot read the server version"))?;
-    let version: String = rows[0].get(0);
-    let num: i32 = rows[0].get(1);
-    Ok((version, u32::try_from(num / 10000).unwrap_or(0)))
 }
 
 /// Reads a backup's manifest and checks every file against it: size and
@@ -519,7 +508,8 @@ async fn restore_one(
                 quote_ident(schema)
             );
         }
-        if history::exists(&client).await? {
+        // Rows of this database imply the table; no rows, nothing to delete.
+        if has_history_rows {
             let _ = writeln!(
                 sql,
                 "DELETE FROM pgfleet.history WHERE db = {};",
@@ -535,7 +525,10 @@ async fn restore_one(
         provision::create(fleet, &[placement]).await?;
     }
 
-    let (_, server_major) = server_version(&client).await?;
+    let server_major = crate::connect::server_version(&client)
+        .await
+        .map_err(Error::sql("cannot read the server version"))?
+        .major();
     let dump = dir.join(format!("{db}.dump"));
     let pg_restore = find_tool("pg_restore", server_major)?;
     // The owned schemas exist already (created above, with the manifest's

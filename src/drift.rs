@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::connect::quote_ident;
 use crate::error::{Error, Result};
 use crate::fleet::Fleet;
 use crate::migrate::run::{self, MigrateOptions, Outcome};
@@ -168,16 +167,7 @@ async fn build_and_read(fleet: &Arc<Fleet>, shadow: &Placement) -> Result<schema
 /// half-way, and whatever sessions the migrations left behind.
 async fn drop_shadow(fleet: &Fleet, shadow: &Placement) -> Result<()> {
     let admin = fleet.server_conninfo(&shadow.server)?.connect().await?;
-    let force = provision::server_version(&admin).await? >= 130_000;
-    let sql = format!(
-        "DROP DATABASE IF EXISTS {}{}",
-        quote_ident(&shadow.physical),
-        if force { " WITH (FORCE)" } else { "" }
-    );
-    admin.batch_execute(&sql).await.map_err(Error::sql(format!(
-        "cannot drop the shadow database `{}` on `{}`",
-        shadow.physical, shadow.server
-    )))
+    provision::drop_database(&admin, &shadow.server, &shadow.physical).await
 }
 
 /// `pgfleet_shadow_<db>_<pid>_<random>`, the database name cut so the

@@ -238,7 +238,6 @@ pub async fn drop(fleet: &Fleet, placements: &[&Placement]) -> Result<DropReport
     }
     for (server, physicals) in whole {
         let admin = fleet.server_conninfo(server)?.connect().await?;
-        let force = server_version(&admin).await? >= 130_000;
         for physical in physicals {
             let existed = exists(
                 &admin,
@@ -247,15 +246,7 @@ pub async fn drop(fleet: &Fleet, placements: &[&Placement]) -> Result<DropReport
             )
             .await?;
             if existed {
-                // FORCE (PostgreSQL 13+) ends other sessions, as `dropdb --force`.
-                let sql = format!(
-                    "DROP DATABASE IF EXISTS {}{}",
-                    quote_ident(physical),
-                    if force { " WITH (FORCE)" } else { "" }
-                );
-                admin.batch_execute(&sql).await.map_err(Error::sql(format!(
-                    "cannot drop database `{physical}` on `{server}`"
-                )))?;
+                drop_database(&admin, server, physical).await?;
             }
             report.dropped.push(Dropped::Database {
                 server: server.to_owned(),
@@ -265,6 +256,28 @@ pub async fn drop(fleet: &Fleet, placements: &[&Placement]) -> Result<DropReport
         }
     }
     Ok(report)
+}
+
+/// `DROP DATABASE IF EXISTS`, with `FORCE` (PostgreSQL 13+) so other
+/// sessions are ended, as `dropdb --force` does.
+pub(crate) async fn drop_database(admin: &Client, server: &str, physical: &str) -> Result<()> {
+    let version = crate::connect::server_version(admin)
+        .await
+        .map_err(Error::sql("cannot read the server version"))?;
+    let force = if version.num >= 130_000 {
+        " WITH (FORCE)"
+    } else {
+        ""
+    };
+    admin
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {}{force}",
+            quote_ident(physical)
+        ))
+        .await
+        .map_err(Error::sql(format!(
+            "cannot drop database `{physical}` on `{server}`"
+        )))
 }
 
 /// Creates `physical` unless it exists; true when this call created it.
@@ -306,15 +319,6 @@ async fn exists(client: &Client, sql: &str, name: &str) -> Result<bool> {
         .await
         .map_err(Error::sql(format!("cannot look up `{name}`")))?;
     Ok(!rows.is_empty())
-}
-
-pub(crate) async fn server_version(client: &Client) -> Result<u32> {
-    let rows = client
-        .query_typed("SELECT current_setting('server_version_num')::int4", &[])
-        .await
-        .map_err(Error::sql("cannot read the server version"))?;
-    let version: i32 = rows.first().map_or(0, |r| r.get(0));
-    Ok(u32::try_from(version).unwrap_or(0))
 }
 
 /// Physical databases grouped by server, each once, in placement order.

@@ -162,9 +162,10 @@ async fn verify_database(fleet: &Fleet, placement: &Placement, checks: &mut Vec<
         ));
         return true;
     };
-    let version = server_version(&client)
-        .await
-        .unwrap_or_else(|e| format!("version unknown: {}", describe_sql_error(&e)));
+    let version = crate::connect::server_version(&client).await.map_or_else(
+        |e| format!("version unknown: {}", describe_sql_error(&e)),
+        |v| format!("PostgreSQL {}", v.text),
+    );
     checks.push(Check::new(
         db,
         "server",
@@ -289,23 +290,15 @@ async fn migrations_check(fleet: &Fleet, placement: &Placement) -> Check {
     Check::new(db, "migrations", Outcome::Ok, summary)
 }
 
-async fn server_version(client: &Client) -> Result<String, tokio_postgres::Error> {
-    let rows = client.simple_query("SHOW server_version").await?;
-    Ok(rows
-        .iter()
-        .find_map(|m| match m {
-            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
-            _ => None,
-        })
-        .map_or_else(String::new, |v| format!("PostgreSQL {v}")))
-}
-
 /// The server version through the maintenance database (when the placement's
 /// own database is missing).
 async fn server_version_of(fleet: &Fleet, server: &str) -> String {
     let answer = match fleet.server_conninfo(server) {
         Ok(info) => match info.connect().await {
-            Ok(client) => server_version(&client).await.ok(),
+            Ok(client) => crate::connect::server_version(&client)
+                .await
+                .ok()
+                .map(|v| format!("PostgreSQL {}", v.text)),
             Err(_) => None,
         },
         Err(_) => None,

@@ -391,3 +391,42 @@ mod tests {
         assert_eq!(empty.password(), None);
     }
 }
+
+/// What the server says it is: `server_version` as text (`15.20 (Debian ...)`)
+/// and `server_version_num` (`150020`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerVersion {
+    pub text: String,
+    pub num: u32,
+}
+
+impl ServerVersion {
+    /// The major version, e.g. 15.
+    pub fn major(&self) -> u32 {
+        self.num / 10000
+    }
+}
+
+/// Asks the server its version (one simple query: PgBouncer-safe).
+pub async fn server_version(
+    client: &tokio_postgres::Client,
+) -> Result<ServerVersion, tokio_postgres::Error> {
+    let messages = client
+        .simple_query(
+            "SELECT current_setting('server_version'), current_setting('server_version_num')",
+        )
+        .await?;
+    Ok(messages
+        .iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(ServerVersion {
+                text: r.get(0).unwrap_or_default().to_owned(),
+                num: r.get(1).and_then(|v| v.parse().ok()).unwrap_or(0),
+            }),
+            _ => None,
+        })
+        .unwrap_or(ServerVersion {
+            text: String::new(),
+            num: 0,
+        }))
+}

@@ -10,7 +10,6 @@ use tokio_postgres::Client;
 use super::formats::{self, Folder, Kind, Version};
 use super::history::{self, Row, RowKind, RowState};
 use super::plan::{self, State};
-use super::run::server_version;
 use super::{MigrateError, adopt, load_folders, script};
 use crate::connect::quote_literal;
 use crate::fleet::Fleet;
@@ -250,7 +249,10 @@ pub async fn rollback(
             name: row.name.clone(),
         });
     }
-    let server_version = server_version(&client).await?;
+    let server_version = crate::connect::server_version(&client)
+        .await
+        .map_err(|e| MigrateError::sql(db, "cannot read the server version", e))?
+        .num;
     let search_path = placement
         .search_path
         .as_deref()

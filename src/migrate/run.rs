@@ -320,7 +320,10 @@ async fn migrate_files(
         database: db.to_owned(),
         steps: plan.steps.len(),
     });
-    let server_version = server_version(&client).await.map_err(fail)?;
+    let server_version = crate::connect::server_version(&client)
+        .await
+        .map_err(|e| fail(MigrateError::sql(db, "cannot read the server version", e)))?
+        .num;
     let applied_by = history::whoami();
     let target = Target {
         db,
@@ -372,20 +375,6 @@ async fn record_adopted(
         .batch_execute(&sql)
         .await
         .map_err(|e| MigrateError::sql(db, "cannot record adopted migrations", e))
-}
-
-pub(crate) async fn server_version(client: &tokio_postgres::Client) -> Result<u32, MigrateError> {
-    let rows = client
-        .simple_query("SHOW server_version_num")
-        .await
-        .map_err(|e| MigrateError::sql("?", "cannot read the server version", e))?;
-    Ok(rows
-        .into_iter()
-        .find_map(|m| match m {
-            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).and_then(|v| v.parse().ok()),
-            _ => None,
-        })
-        .unwrap_or(0))
 }
 
 /// Runs a database's `runner` through `sh -c` in its `cwd`, with the same
