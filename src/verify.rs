@@ -226,15 +226,14 @@ async fn verify_database(fleet: &Fleet, placement: &Placement, checks: &mut Vec<
             Err(e) => checks.push(failed(kind, describe_sql_error(&e))),
         }
     }
-    drop(client);
-    checks.push(migrations_check(fleet, placement).await);
+    checks.push(migrations_check(fleet, placement, &client).await);
     true
 }
 
-async fn migrations_check(fleet: &Fleet, placement: &Placement) -> Check {
+async fn migrations_check(fleet: &Fleet, placement: &Placement, client: &Client) -> Check {
     let db = placement.database.as_str();
-    let status = match ops::status(fleet, &[placement]).await {
-        Ok(mut report) => report.databases.remove(0),
+    let status = match ops::status_on(fleet, placement, client).await {
+        Ok(status) => status,
         Err(e) => return Check::new(db, "migrations", Outcome::Failed, describe(&e.into())),
     };
     let (Some(applied), Some(pending)) = (status.applied, status.pending) else {

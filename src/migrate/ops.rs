@@ -79,7 +79,8 @@ pub async fn status(fleet: &Fleet, selected: &[&Placement]) -> Result<StatusRepo
     }
     let mut databases = Vec::with_capacity(selected.len());
     for (placement, folders) in selected.iter().zip(&loaded) {
-        databases.push(db_status(fleet, placement, folders).await?);
+        let client = connect(fleet, placement).await?;
+        databases.push(db_status(fleet, placement, folders, client.as_ref()).await?);
     }
     Ok(StatusReport {
         env: fleet.topology.env.clone(),
@@ -87,10 +88,26 @@ pub async fn status(fleet: &Fleet, selected: &[&Placement]) -> Result<StatusRepo
     })
 }
 
+/// The status of one database over a connection the caller already holds
+/// (`verify` checks history on the connection it opened for its other checks).
+pub async fn status_on(
+    fleet: &Fleet,
+    placement: &Placement,
+    client: &Client,
+) -> Result<DbStatus, MigrateError> {
+    let folders = load_folders(
+        &fleet.manifest,
+        &fleet.manifest.databases[&placement.database],
+    )?;
+    db_status(fleet, placement, &folders, Some(client)).await
+}
+
+/// `client` is `None` when the physical database does not exist.
 async fn db_status(
     fleet: &Fleet,
     placement: &Placement,
     folders: &[Folder],
+    client: Option<&Client>,
 ) -> Result<DbStatus, MigrateError> {
     let db = &fleet.manifest.databases[&placement.database];
     let mut status = DbStatus {
@@ -108,16 +125,15 @@ async fn db_status(
         exists: true,
         migrations: Vec::new(),
     };
-    let client = connect(fleet, placement).await?;
     status.exists = client.is_some();
     if db.runner.is_some() {
         return Ok(status);
     }
-    let mut rows = match &client {
+    let mut rows = match client {
         Some(c) => history::read(c, &placement.database).await?,
         None => Vec::new(),
     };
-    if let Some(c) = &client {
+    if let Some(c) = client {
         let adopted = adopt::peer_rows(c, folders, &rows, &placement.owned_schemas).await?;
         rows.extend(adopted);
     }
