@@ -73,13 +73,7 @@ pub fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Error> {
 /// Per file: its status, then each variable's. Names only: values hold
 /// passwords.
 fn render_reports(fleet: &Fleet, out: &Output, reports: &[FileReport]) {
-    let shown = |r: &FileReport| {
-        r.path
-            .strip_prefix(&fleet.manifest.root)
-            .unwrap_or(&r.path)
-            .display()
-            .to_string()
-    };
+    let shown = |r: &FileReport| fleet.manifest.shown(&r.path);
     if out.json {
         let files: Vec<serde_json::Value> = reports
             .iter()

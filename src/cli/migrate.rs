@@ -187,7 +187,7 @@ pub fn render(out: &Output, fleet: &Fleet, report: &FleetReport) {
         for path in &db.unmatched {
             out.warn(&format!(
                 "`{}` matches no migration pattern of its folder; it is not applied",
-                shown(fleet, path)
+                fleet.manifest.shown(path)
             ));
         }
     }
@@ -216,7 +216,7 @@ pub fn render(out: &Output, fleet: &Fleet, report: &FleetReport) {
                 None => {
                     out.line(format!("{head}: {} pending", db.planned.len()));
                     for step in &db.planned {
-                        out.line(format!("  {}", shown(fleet, &step.file)));
+                        out.line(format!("  {}", fleet.manifest.shown(&step.file)));
                         if out.verbose > 0 {
                             for line in step.sql.lines() {
                                 out.line(format!("    | {line}"));
@@ -253,11 +253,4 @@ pub fn render(out: &Output, fleet: &Fleet, report: &FleetReport) {
             out.error_text(error, db.hint.as_deref());
         }
     }
-}
-
-fn shown(fleet: &Fleet, path: &std::path::Path) -> String {
-    path.strip_prefix(&fleet.manifest.root)
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }

@@ -26,12 +26,7 @@ pub fn run(global: &Global, out: &Output, args: &NewArgs) -> Result<u8, Error> {
         out.json(&serde_json::json!({"database": args.database, "files": paths}));
     } else {
         for path in paths {
-            out.text(format!(
-                "{}\n",
-                path.strip_prefix(&fleet.manifest.root)
-                    .unwrap_or(&path)
-                    .display()
-            ));
+            out.text(format!("{}\n", fleet.manifest.shown(&path)));
         }
     }
     Ok(0)

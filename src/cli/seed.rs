@@ -84,9 +84,7 @@ fn warn_ignored(out: &Output, fleet: &Fleet, report: &SeedReport) {
         for path in &db.ignored {
             out.warn(&format!(
                 "`{}` in the seeds folder of `{}` is not a `*.sql` file; it is not run",
-                path.strip_prefix(&fleet.manifest.root)
-                    .unwrap_or(path)
-                    .display(),
+                fleet.manifest.shown(path),
                 db.database
             ));
         }

@@ -216,6 +216,14 @@ impl Manifest {
         Ok(manifest)
     }
 
+    /// `path` as messages show it: relative to the workspace when inside it.
+    pub fn shown(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+
     /// Where `offset` in the manifest is, as file:line:column.
     pub fn locate(&self, offset: usize) -> Location {
         Location::at(self.path.clone(), &self.source, offset)

@@ -470,11 +470,3 @@ async fn lock_holder(client: &Client, db: &str) -> String {
         Err(_) => "another pgfleet migrate".to_owned(),
     }
 }
-
-/// For messages: the file relative to the workspace when possible.
-pub fn shown(path: &Path, root: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .display()
-        .to_string()
-}

@@ -4,7 +4,7 @@
 
 use std::process::Child;
 
-use crate::support::{PgBouncer, Pgfleet, TestDbs, Workspace, cluster, fixture, query, query_one};
+use crate::support::{PgBouncer, TestDbs, Workspace, cluster, fixture, query, query_one};
 
 /// `n` migrations; each but the first logs its version once into `log`, so a
 /// migration applied twice shows as a duplicate. One runs outside a
@@ -342,5 +342,4 @@ fn rollback_runs_recorded_down_scripts_even_after_the_file_is_gone() {
         .args(["rollback", "app"])
         .expect_code(4)
         .stderr_contains("`rollback` refused");
-    let _ = Pgfleet::new();
 }
