@@ -199,3 +199,28 @@ fn backup_first_saves_a_protected_database_before_dropping_it() {
         Some("500")
     );
 }
+
+#[test]
+fn a_pg_dump_older_than_the_server_is_refused_by_name() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dbs, ws) = fleet("backup_old_dump");
+    // A `pg_dump` that says it is 9.6, in the only folder PGFLEET_PG_BIN allows.
+    ws.write(
+        "oldbin/pg_dump",
+        "#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n",
+    );
+    std::fs::set_permissions(
+        ws.join("oldbin/pg_dump"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let out = ws
+        .pgfleet()
+        .env("PGFLEET_PG_BIN", ws.join("oldbin"))
+        .args(["backup", "--out", "b"])
+        .expect_code(1);
+    out.stderr_contains("no `pg_dump` of PostgreSQL 15 or newer: `")
+        .stderr_contains("oldbin/pg_dump` is 9.6.24, older than the server")
+        .stderr_contains("hint: install the PostgreSQL 15 client tools");
+    assert!(!ws.join("b/manifest.json").exists());
+}

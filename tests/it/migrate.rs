@@ -412,3 +412,36 @@ fn up_runs_runner_databases_with_their_connection() {
     out.stderr_contains("`reports`: runner `")
         .stderr_contains("exited with status 9");
 }
+
+#[test]
+fn migrate_to_stops_at_the_named_version() {
+    let dbs = TestDbs::new("migrate_to");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"{}\"\n",
+        dbs.manifest_head(),
+        fixture("native/basic").display()
+    ));
+    ws.pgfleet().args(["create"]).success();
+    ws.pgfleet()
+        .args(["migrate", "app", "--to", "0002"])
+        .success()
+        .stdout_contains("app       migrated  2");
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT string_agg(version, ',' ORDER BY version) FROM pgfleet.history"
+        )
+        .as_deref(),
+        Some("0001,0002")
+    );
+    ws.pgfleet()
+        .args(["migrate", "app", "--to", "0009"])
+        .expect_code(1)
+        .stderr_contains("no migration has version `0009`");
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM pgfleet.history").as_deref(),
+        Some("3")
+    );
+}
