@@ -126,7 +126,8 @@ async fn begin_locked(
         quote_literal(target.db),
         quote_literal(migration.version.as_str()),
     );
-    let fast = format!("BEGIN; {search_path} SELECT pg_try_advisory_xact_lock({key}); {read}");
+    let fast =
+        format!("BEGIN; {search_path} SELECT pg_try_advisory_xact_lock({key}) AS locked; {read}");
     let messages = match client.simple_query(&fast).await {
         Ok(messages) => messages,
         Err(e) => {
@@ -140,7 +141,7 @@ async fn begin_locked(
     };
     let locked = messages
         .iter()
-        .any(|m| matches!(m, SimpleQueryMessage::Row(r) if r.len() == 1 && r.get(0) == Some("t")));
+        .any(|m| matches!(m, SimpleQueryMessage::Row(r) if column(r) == Some("locked") && r.get(0) == Some("t")));
     if locked {
         return Ok(history_row(messages));
     }
@@ -171,17 +172,25 @@ async fn begin_locked(
 /// `state`, `checksum`, `applied_by` of a history row.
 type HistoryRow = (String, String, String);
 
-/// The history row among a query's results: the lock's own SELECT returns a
-/// one-column row; the history row has three columns.
+/// The history row among a query's results (the lock's own SELECT answers
+/// too, in a column named `locked`).
 fn history_row(messages: Vec<SimpleQueryMessage>) -> Option<HistoryRow> {
     messages.into_iter().find_map(|m| match m {
-        SimpleQueryMessage::Row(row) if row.len() == 3 => Some((
+        SimpleQueryMessage::Row(row) if column(&row) == Some("state") => Some((
             row.get(0).unwrap_or_default().to_owned(),
             row.get(1).unwrap_or_default().to_owned(),
             row.get(2).unwrap_or_default().to_owned(),
         )),
         _ => None,
     })
+}
+
+/// The name of a row's first column: which SELECT of a multi-statement
+/// query the row answers.
+fn column(row: &tokio_postgres::SimpleQueryRow) -> Option<&str> {
+    row.columns()
+        .first()
+        .map(tokio_postgres::SimpleColumn::name)
 }
 
 /// Whether a history row means "nothing to do" for this migration.
