@@ -36,6 +36,9 @@ pub enum Error {
     EnvFile(#[from] crate::envfile::EnvFileError),
 
     #[error(transparent)]
+    Init(#[from] crate::init::InitError),
+
+    #[error(transparent)]
     Migrate(Box<crate::migrate::MigrateError>),
 
     #[error(transparent)]
@@ -94,6 +97,7 @@ impl Error {
         match self {
             Error::Manifest(_) | Error::UnknownDatabase { .. } | Error::Usage(_) => exit::USAGE,
             Error::Refused(_) => exit::REFUSED,
+            Error::Init(e) => e.exit_code(),
             Error::Migrate(e) => e.exit_code(),
             Error::EnvFile(e) => e.exit_code(),
             Error::Data(e) => e.exit_code(),
@@ -109,6 +113,7 @@ impl Error {
             Error::Server(e) => e.hint(),
             Error::Refused(e) => Some(e.hint()),
             Error::Backup(e) => e.hint(),
+            Error::Init(e) => e.hint(),
             Error::Migrate(e) => e.hint(),
             Error::EnvFile(e) => e.hint(),
             Error::Data(e) => e.hint(),

@@ -16,6 +16,7 @@
 //! - [`data`]: `seed` and `clean`
 //! - [`wiring`]: the environment `exec` and `env` hand to services
 //! - [`envfile`]: `env --write`, keeping the services' `.env` files up to date
+//! - [`init`]: `init`, a first manifest from what a repository already holds
 //! - [`graph`]: text, DOT and Mermaid pictures of a fleet
 //! - [`drift`]: the live schema against what the migrations build in a shadow database
 //! - [`schema`]: the catalog of what a database owns, as a model and as `schema dump` text
@@ -33,6 +34,7 @@ pub mod envfile;
 pub mod error;
 pub mod fleet;
 pub mod graph;
+pub mod init;
 pub mod manifest;
 pub mod migrate;
 pub mod provision;

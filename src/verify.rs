@@ -17,6 +17,11 @@
 //! Pending migrations are a warning, not a failure: `status --check` is the
 //! gate for "not migrated yet"; verify fails on history that disagrees with
 //! the files (changed, missing or failed migrations).
+//!
+//! [`verify_offline`] (`verify --offline`) checks the workspace alone, with no
+//! connection.
+
+mod offline;
 
 use std::collections::BTreeSet;
 use std::pin::Pin;
@@ -31,6 +36,8 @@ use crate::fleet::Fleet;
 use crate::manifest::{ColumnPath, Reference};
 use crate::migrate::ops;
 use crate::topology::Placement;
+
+pub use offline::verify_offline;
 
 /// SQLSTATE 3D000: the database does not exist.
 const INVALID_CATALOG_NAME: &str = "3D000";

@@ -12,6 +12,7 @@ mod drop;
 mod env;
 mod exec;
 mod graph;
+mod init;
 mod man;
 mod migrate;
 mod new;
@@ -43,6 +44,7 @@ embedded PostgreSQL it runs itself for local work, or servers you name by URL.";
 
 const EXAMPLES: &str = "\
 Examples:
+  pgfleet init                    write a pgfleet.toml from the migration folders found here
   pgfleet up                      start the embedded server, create and migrate every database
   pgfleet status                  what is applied and pending, per database
   pgfleet verify                  check databases, extensions, history and references
@@ -93,6 +95,7 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Init(init::InitArgs),
     Up(up::UpArgs),
     #[command(subcommand)]
     Server(server::ServerCommand),
@@ -127,6 +130,7 @@ pub enum Command {
 pub async fn run(cli: Cli) -> u8 {
     let out = Output::new(&cli.global);
     let result = match &cli.command {
+        Command::Init(args) => init::run(&cli.global, &out, args),
         Command::Up(args) => up::run(&cli.global, &out, args).await,
         Command::Server(command) => server::run(&cli.global, &out, command).await,
         Command::Create(args) => create::run(&cli.global, &out, args).await,

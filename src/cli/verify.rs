@@ -3,6 +3,8 @@
 
 use clap::Args;
 use pgfleet::Error;
+use pgfleet::fleet::OpenOptions;
+use pgfleet::manifest::suggest;
 use pgfleet::verify::{self, Outcome};
 
 use super::{Global, Output};
@@ -13,17 +15,51 @@ use super::{Global, Output};
   pgfleet verify                 every check of every database, as a table
   pgfleet verify app             `app` and the references it declares
   pgfleet verify --json          one JSON document: {env, failed, unreachable, checks}
+  pgfleet verify --offline       the manifest alone, no connection: every env's placements,
+                                 every migrations folder read and split, seeds, dependencies
 Exit codes: 0 every check passed (pending migrations are a warning), 3 a check failed,
 1 a server could not be reached (the other checks still run and are shown).")]
 pub struct VerifyArgs {
     /// Logical databases to verify [default: all]
     pub databases: Vec<String>,
+    /// Check the workspace only (manifest, placements of every env, migration folders,
+    /// dependencies) without connecting; with --env, only that env's placements
+    #[arg(long)]
+    pub offline: bool,
 }
 
 pub async fn run(global: &Global, out: &Output, args: &VerifyArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
-    let selected = fleet.select(&args.databases, false)?;
-    let report = verify::verify(&fleet, &selected).await;
+    let report = if args.offline {
+        let manifest = pgfleet::fleet::open_manifest(&OpenOptions {
+            workspace: global.workspace.as_deref(),
+            env: global.env.as_deref(),
+        })?;
+        for name in &args.databases {
+            if !manifest.databases.contains_key(name) {
+                return Err(Error::UnknownDatabase {
+                    name: name.clone(),
+                    suggestion: suggest(name, manifest.order.iter().map(String::as_str)),
+                    known: manifest.order.clone(),
+                });
+            }
+        }
+        let mut report = verify::verify_offline(&manifest, global.env.as_deref());
+        if !args.databases.is_empty() {
+            report
+                .checks
+                .retain(|c| c.database == "-" || args.databases.contains(&c.database));
+            report.failed = report
+                .checks
+                .iter()
+                .filter(|c| c.result == Outcome::Failed)
+                .count();
+        }
+        report
+    } else {
+        let fleet = global.open()?;
+        let selected = fleet.select(&args.databases, false)?;
+        verify::verify(&fleet, &selected).await
+    };
     if out.json {
         out.json(&report);
     } else {

@@ -1,0 +1,688 @@
+//! `pgfleet init`: a first `pgfleet.toml` for a repository that already has
+//! migration folders, `.env` files and compose files.
+//!
+//! [`scan`] walks the repository, [`urls`] reads connection URLs out of the
+//! files it found, [`plan`](plan()) turns both into databases, servers and envs,
+//! and `render` writes the commented manifest. Before the file is put in
+//! place it is loaded and every env resolved, exactly as the other commands
+//! will: `init` never leaves a manifest that does not load.
+//!
+//! Guesses are marked `# guessed:` in the file and listed in the report;
+//! what could not be used is in the report with the reason.
+
+mod render;
+pub mod scan;
+pub mod urls;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::connect::{ConnInfo, Env as ConnEnv};
+use crate::manifest::{self, FILE_NAME};
+use crate::migrate::formats::Format;
+pub use scan::Skipped;
+use urls::{Password, UrlFound};
+
+/// Folder names that say what a folder holds rather than whose it is: the
+/// database is named after the nearest folder above them
+/// (`apps/billing/db/migrations` -> `billing`).
+const GENERIC_DIRS: &[&str] = &[
+    "migrations",
+    "migration",
+    "migrate",
+    "db",
+    "database",
+    "databases",
+    "prisma",
+    "sql",
+    "schema",
+    "src",
+    "main",
+    "resources",
+    "alembic",
+    "supabase",
+    "versions",
+    "data",
+];
+
+/// The embedded server `init` declares for `envs.dev`.
+pub const EMBEDDED_SERVER: &str = "local";
+/// The env `pgfleet up` uses after `init`.
+pub const DEV_ENV: &str = "dev";
+
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    /// Replace an existing `pgfleet.toml` (kept as `pgfleet.toml.bak`).
+    pub force: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("`{}` already exists; `pgfleet init` does not overwrite a manifest", .path.display())]
+    Exists { path: PathBuf },
+    #[error("`{}` is not a folder", .path.display())]
+    NotAFolder { path: PathBuf },
+    #[error("cannot write `{}`: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the manifest `pgfleet init` wrote does not load ({message}); nothing was written")]
+    SelfCheck { message: String },
+}
+
+impl InitError {
+    pub fn exit_code(&self) -> u8 {
+        use crate::error::exit;
+        match self {
+            InitError::Exists { .. } => exit::REFUSED,
+            InitError::NotAFolder { .. } => exit::USAGE,
+            InitError::Write { .. } | InitError::SelfCheck { .. } => exit::FAILED,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            InitError::Exists { .. } => Some(
+                "pass `--force` to replace it (the old one is kept as `pgfleet.toml.bak`), or edit it by hand".into(),
+            ),
+            InitError::SelfCheck { .. } => Some(
+                "this is a bug in `pgfleet init`: please report it with the layout of the repository".into(),
+            ),
+            InitError::NotAFolder { .. } | InitError::Write { .. } => None,
+        }
+    }
+}
+
+/// What `init` wrote and found.
+#[derive(Debug, Serialize)]
+pub struct InitReport {
+    pub manifest: PathBuf,
+    /// The previous manifest, when `--force` replaced one.
+    pub backup: Option<PathBuf>,
+    pub databases: Vec<DatabaseFound>,
+    pub servers: Vec<ServerFound>,
+    pub envs: Vec<String>,
+    /// URLs found that no database could be matched to, and why.
+    pub unplaced: Vec<Unplaced>,
+    /// Folders that looked like migrations and were left out, and why.
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabaseFound {
+    pub name: String,
+    /// The service folder it is named after (relative; `.` = the workspace).
+    pub service: String,
+    pub migrations: Vec<FolderReport>,
+    pub runner: Option<String>,
+    pub cwd: Option<PathBuf>,
+    pub guesses: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FolderReport {
+    pub path: PathBuf,
+    pub format: String,
+    pub migrations: usize,
+    #[serde(skip)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerFound {
+    pub name: String,
+    pub env: String,
+    /// The URL as written in the manifest: the password is a `${VAR}`.
+    pub url: String,
+    /// The variable holding the password, when the URL had one.
+    pub password_var: Option<String>,
+    /// Where it was found (`VAR in file:line`).
+    pub from: Vec<String>,
+    #[serde(skip)]
+    pub dropped: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unplaced {
+    /// `VAR in file:line`
+    pub what: String,
+    pub reason: String,
+}
+
+/// One env built from URLs: its servers, its default server and per-database
+/// placements.
+#[derive(Debug, Clone)]
+pub struct EnvPlan {
+    pub name: String,
+    pub server: String,
+    /// database -> (server, physical database or None for `{name}`, why).
+    pub placements: BTreeMap<String, (String, Option<String>, String)>,
+}
+
+/// Everything the manifest will hold.
+#[derive(Debug)]
+pub struct Plan {
+    pub workspace_name: String,
+    pub env_files: Vec<String>,
+    pub databases: Vec<DatabaseFound>,
+    pub servers: Vec<ServerFound>,
+    pub envs: Vec<EnvPlan>,
+    pub unplaced: Vec<Unplaced>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Scans `root`, writes `root/pgfleet.toml`, and says what it did.
+pub fn init(root: &Path, options: &InitOptions) -> Result<InitReport, InitError> {
+    if !root.is_dir() {
+        return Err(InitError::NotAFolder {
+            path: root.to_path_buf(),
+        });
+    }
+    let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    let target = root.join(FILE_NAME);
+    if target.exists() && !options.force {
+        return Err(InitError::Exists { path: target });
+    }
+    let plan = plan(&root);
+    let text = render::render(&plan);
+    let tmp = root.join(format!(".{FILE_NAME}.init-{}", std::process::id()));
+    let write = |path: &Path, text: &str| {
+        std::fs::write(path, text).map_err(|source| InitError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    write(&tmp, &text)?;
+    if let Err(message) = self_check(&tmp, &text) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(InitError::SelfCheck { message });
+    }
+    let mut backup = None;
+    if target.exists() {
+        let bak = root.join(format!("{FILE_NAME}.bak"));
+        if let Err(source) = std::fs::copy(&target, &bak) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(InitError::Write { path: bak, source });
+        }
+        backup = Some(bak);
+    }
+    std::fs::rename(&tmp, &target).map_err(|source| {
+        let _ = std::fs::remove_file(&tmp);
+        InitError::Write {
+            path: target.clone(),
+            source,
+        }
+    })?;
+    Ok(InitReport {
+        manifest: target,
+        backup,
+        envs: std::iter::once(DEV_ENV.to_owned())
+            .chain(plan.envs.iter().map(|e| e.name.clone()))
+            .collect(),
+        databases: plan.databases,
+        servers: plan.servers,
+        unplaced: plan.unplaced,
+        skipped: plan.skipped,
+    })
+}
+
+/// Loads the written file as every command would, with a stand-in value for
+/// each `${VAR}` it references, and resolves every env.
+fn self_check(path: &Path, text: &str) -> Result<(), String> {
+    let vars: BTreeMap<String, String> = referenced_vars(text)
+        .into_iter()
+        .map(|v| {
+            let value = if v.contains("PORT") { "5432" } else { "x" };
+            (v, value.to_owned())
+        })
+        .collect();
+    let manifest = manifest::load_with(path, vars).map_err(|e| e.to_string())?;
+    for env in manifest.envs.keys() {
+        crate::topology::resolve(&manifest, env).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The names in every `${NAME}` / `${NAME:-default}` of `text`.
+fn referenced_vars(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        rest = &rest[i + 2..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            out.insert(name);
+        }
+    }
+    out
+}
+
+/// A name pgfleet accepts everywhere: lowercase letters, digits and `_`,
+/// starting with a letter.
+pub fn sanitize(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let mut out = out.trim_matches('_').to_owned();
+    if out.is_empty() {
+        out = "app".into();
+    }
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert_str(0, "db_");
+    }
+    out.truncate(40);
+    out
+}
+
+/// `name`, or `name_2`, `name_3`... whichever is not taken yet; marks it taken.
+fn unique(name: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut candidate = name.to_owned();
+    let mut n = 2;
+    while taken.contains(&candidate) {
+        candidate = format!("{name}_{n}");
+        n += 1;
+    }
+    taken.insert(candidate.clone());
+    candidate
+}
+
+/// The service folder of a migration folder, and the name it gives: the
+/// nearest folder that is not in [`GENERIC_DIRS`].
+fn service_of(rel: &Path, root_name: &str) -> (PathBuf, String) {
+    let parts: Vec<&std::ffi::OsStr> = rel.iter().collect();
+    for i in (0..parts.len()).rev() {
+        let part = parts[i].to_string_lossy();
+        if !GENERIC_DIRS.contains(&part.to_ascii_lowercase().as_str()) {
+            let dir: PathBuf = parts[..=i].iter().collect();
+            return (dir, sanitize(&part));
+        }
+    }
+    (PathBuf::new(), sanitize(root_name))
+}
+
+/// Builds the plan: the scan, the URLs, and how they fit together.
+pub fn plan(root: &Path) -> Plan {
+    let root_name = root
+        .file_name()
+        .map_or_else(|| "app".into(), |n| n.to_string_lossy().into_owned());
+    let found = scan::scan(root);
+
+    // Migration folders grouped by service: one logical database each.
+    let mut by_service: BTreeMap<PathBuf, (String, Vec<scan::FolderFound>)> = BTreeMap::new();
+    for folder in found.folders {
+        let (dir, name) = service_of(&folder.path, &root_name);
+        by_service
+            .entry(dir)
+            .or_insert((name, Vec::new()))
+            .1
+            .push(folder);
+    }
+    let mut taken = BTreeSet::new();
+    let mut databases: Vec<(PathBuf, DatabaseFound)> = Vec::new();
+    for (dir, (name, mut folders)) in by_service {
+        folders.sort_by_key(|f| (f.format != Format::Prisma, f.path.clone()));
+        let name = unique(&name, &mut taken);
+        let mut guesses = vec![format!(
+            "named after the service folder `{}`",
+            scan::shown(&dir)
+        )];
+        if folders.len() > 1 {
+            guesses.push(format!(
+                "these {} folders sit in `{}` and are taken to migrate one database, applied in this order; split them into databases of their own if they do not",
+                folders.len(),
+                scan::shown(&dir)
+            ));
+        }
+        databases.push((
+            dir.clone(),
+            DatabaseFound {
+                name,
+                service: scan::shown(&dir),
+                migrations: folders
+                    .into_iter()
+                    .map(|f| FolderReport {
+                        path: f.path,
+                        format: f.format.name().to_owned(),
+                        migrations: f.migrations,
+                        note: f.note,
+                    })
+                    .collect(),
+                runner: None,
+                cwd: None,
+                guesses,
+            },
+        ));
+    }
+    for alembic in found.alembic {
+        let (dir, name) = service_of(&alembic.cwd, &root_name);
+        let name = unique(&name, &mut taken);
+        let mut guesses = vec![
+            format!("named after the service folder `{}`", scan::shown(&dir)),
+            "an Alembic project: pgfleet runs alembic with DATABASE_URL set and does not read its history".into(),
+        ];
+        guesses.extend(alembic.notes);
+        databases.push((
+            dir,
+            DatabaseFound {
+                name,
+                service: scan::shown(&alembic.cwd),
+                migrations: Vec::new(),
+                runner: Some(alembic.command),
+                cwd: Some(alembic.cwd),
+                guesses,
+            },
+        ));
+    }
+    databases.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+
+    let (urls, problems) = urls::find(root, &found.url_files);
+    let mut unplaced: Vec<Unplaced> = problems
+        .into_iter()
+        .map(|(file, reason)| Unplaced {
+            what: file.display().to_string(),
+            reason,
+        })
+        .collect();
+
+    let mut server_names: BTreeSet<String> = BTreeSet::from([EMBEDDED_SERVER.to_owned()]);
+    let mut env_names: BTreeSet<String> = BTreeSet::from([DEV_ENV.to_owned()]);
+    let mut by_env: BTreeMap<String, Vec<UrlFound>> = BTreeMap::new();
+    for url in urls {
+        let upper = url.var.to_ascii_uppercase();
+        if upper.contains("TEST") || upper.contains("SHADOW") {
+            unplaced.push(Unplaced {
+                what: url.origin(),
+                reason: "a test or shadow database, not a placement".into(),
+            });
+            continue;
+        }
+        if let Err(reason) = check_url(&url) {
+            unplaced.push(Unplaced {
+                what: url.origin(),
+                reason,
+            });
+            continue;
+        }
+        by_env.entry(url.env.clone()).or_default().push(url);
+    }
+
+    let mut servers = Vec::new();
+    let mut envs = Vec::new();
+    for (env, mut list) in by_env {
+        list.sort_by(|a, b| (a.priority, &a.file, a.line).cmp(&(b.priority, &b.file, b.line)));
+        let env_name = unique(&env, &mut env_names);
+        // Servers: URLs that differ only in their database are one server.
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, url) in list.iter().enumerate() {
+            let key = url.url.server_url(Some("\u{0}"));
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((key, vec![i])),
+            }
+        }
+        let several = groups.len() > 1;
+        // Several servers in one env are told apart by host, or by user
+        // when they share a host.
+        let hosts: BTreeSet<&str> = groups
+            .iter()
+            .map(|(_, m)| list[m[0]].url.hostport.as_str())
+            .collect();
+        let by_host = hosts.len() == groups.len();
+        let mut server_of_url = vec![String::new(); list.len()];
+        let mut env_servers: Vec<ServerFound> = Vec::new();
+        for (_, members) in &groups {
+            let first = &list[members[0]];
+            let base = if several {
+                let host = first.url.hostport.split(':').next().unwrap_or("");
+                let tell = match (&first.url.user, by_host) {
+                    (Some(user), false) => user.as_str(),
+                    _ => host,
+                };
+                format!("{env_name}_{}", sanitize(tell))
+            } else {
+                env_name.clone()
+            };
+            let name = unique(&base, &mut server_names);
+            let password_var = match &first.url.password {
+                Password::None => None,
+                Password::Var(v) => Some(v.clone()),
+                Password::Literal => {
+                    Some(format!("PGFLEET_{}_PASSWORD", name.to_ascii_uppercase()))
+                }
+            };
+            for &m in members {
+                server_of_url[m].clone_from(&name);
+            }
+            env_servers.push(ServerFound {
+                url: first.url.server_url(password_var.as_deref()),
+                name,
+                env: env_name.clone(),
+                password_var,
+                from: members.iter().map(|&m| list[m].origin()).collect(),
+                dropped: members
+                    .iter()
+                    .flat_map(|&m| list[m].url.dropped.iter().cloned())
+                    .collect(),
+            });
+        }
+        // Placements.
+        let mut placements: BTreeMap<String, (String, Option<String>, String)> = BTreeMap::new();
+        let mut physical_owner: BTreeMap<(String, String), String> = BTreeMap::new();
+        for (i, url) in list.iter().enumerate() {
+            let Some((db, why)) = match_database(url, &databases) else {
+                unplaced.push(Unplaced {
+                    what: url.origin(),
+                    reason: format!(
+                        "no database found for it (its folder, service name, variable name and database name match none); the server is `{}` in env `{env_name}`",
+                        server_of_url[i]
+                    ),
+                });
+                continue;
+            };
+            if let Some((_, _, earlier)) = placements.get(&db) {
+                unplaced.push(Unplaced {
+                    what: url.origin(),
+                    reason: format!(
+                        "database `{db}` is already placed in env `{env_name}` ({earlier})"
+                    ),
+                });
+                continue;
+            }
+            let server = server_of_url[i].clone();
+            if let Some(physical) = &url.url.dbname {
+                if let Some(other) = physical_owner.get(&(server.clone(), physical.clone())) {
+                    unplaced.push(Unplaced {
+                        what: url.origin(),
+                        reason: format!(
+                            "it names database `{physical}` on `{server}`, already the place of `{other}`; two logical databases in one physical database need schemas of their own: set `schema` under [envs.{env_name}.databases.{db}]"
+                        ),
+                    });
+                    continue;
+                }
+                physical_owner.insert((server.clone(), physical.clone()), db.clone());
+            }
+            placements.insert(
+                db,
+                (
+                    server,
+                    url.url.dbname.clone(),
+                    format!("{} ({why})", url.origin()),
+                ),
+            );
+        }
+        // The env's own server: the one most placements use.
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for (server, _, _) in placements.values() {
+            *counts.entry(server.as_str()).or_default() += 1;
+        }
+        let mut server = env_servers[0].name.clone();
+        let mut best = 0;
+        for s in &env_servers {
+            let n = counts.get(s.name.as_str()).copied().unwrap_or(0);
+            if n > best {
+                best = n;
+                server.clone_from(&s.name);
+            }
+        }
+        servers.extend(env_servers);
+        envs.push(EnvPlan {
+            name: env_name,
+            server,
+            placements,
+        });
+    }
+
+    let env_files = if root.join(".env").is_file() {
+        vec![".env".to_owned()]
+    } else {
+        Vec::new()
+    };
+    Plan {
+        workspace_name: root_name,
+        env_files,
+        databases: databases.into_iter().map(|(_, d)| d).collect(),
+        servers,
+        envs,
+        unplaced,
+        skipped: found.skipped,
+    }
+}
+
+/// Whether the URL pgfleet would write for this server parses.
+fn check_url(url: &UrlFound) -> Result<(), String> {
+    let text = url.url.server_url(match url.url.password {
+        Password::None => None,
+        _ => Some("PW"),
+    });
+    let expanded = manifest::expand(&text, &|name: &str| {
+        Some(if name.contains("PORT") { "5432" } else { "x" }.to_owned())
+    })
+    .map_err(|_| "its `${...}` references cannot be read".to_owned())?;
+    let env = ConnEnv {
+        var: &|_| None,
+        home: None,
+    };
+    ConnInfo::parse_with(&expanded, &env)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// The database a URL belongs to, and why: the service folder it sits in
+/// (or that its compose service builds), its service name, its variable's
+/// prefix (`BILLING_DATABASE_URL`), its database name, or being the only one.
+fn match_database(
+    url: &UrlFound,
+    databases: &[(PathBuf, DatabaseFound)],
+) -> Option<(String, String)> {
+    if let Some(owner) = url.owner.as_ref().filter(|o| !o.as_os_str().is_empty()) {
+        let hits: Vec<&(PathBuf, DatabaseFound)> = databases
+            .iter()
+            .filter(|(dir, _)| {
+                !dir.as_os_str().is_empty() && (dir.starts_with(owner) || owner.starts_with(dir))
+            })
+            .collect();
+        let exact: Vec<&(PathBuf, DatabaseFound)> = hits
+            .iter()
+            .copied()
+            .filter(|(dir, _)| dir == owner)
+            .collect();
+        let pick = match (exact.as_slice(), hits.as_slice()) {
+            ([one], _) | ([], [one]) => Some(&one.1),
+            _ => None,
+        };
+        if let Some(db) = pick {
+            return Some((
+                db.name.clone(),
+                format!("it belongs to `{}`", owner.display()),
+            ));
+        }
+    }
+    let by_name = |candidate: &str| {
+        let candidate = sanitize(candidate);
+        databases
+            .iter()
+            .find(|(_, d)| d.name == candidate)
+            .map(|(_, d)| d.name.clone())
+    };
+    if let Some(db) = url.hint.as_deref().and_then(by_name) {
+        return Some((db, "service name".into()));
+    }
+    let upper = url.var.to_ascii_uppercase();
+    for suffix in [
+        "_DATABASE_URL",
+        "_DB_URL",
+        "_POSTGRES_URL",
+        "_PG_URL",
+        "_URL",
+    ] {
+        if let Some(prefix) = upper.strip_suffix(suffix) {
+            if let Some(db) = by_name(prefix) {
+                return Some((db, "variable name".into()));
+            }
+        }
+    }
+    if let Some(physical) = &url.url.dbname {
+        let mut stem = sanitize(physical);
+        for suffix in ["_db", "_dev", "_development", "_local"] {
+            if let Some(s) = stem.strip_suffix(suffix) {
+                stem = s.to_owned();
+            }
+        }
+        if let Some(db) = by_name(&stem) {
+            return Some((db, "database name".into()));
+        }
+    }
+    let at_root = url.owner.as_ref().is_none_or(|o| o.as_os_str().is_empty());
+    if let [(_, only)] = databases {
+        if at_root {
+            return Some((only.name.clone(), "the only database".into()));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_the_service_folder() {
+        let cases = [
+            ("apps/bff/prisma/migrations", "apps/bff", "bff"),
+            (
+                "services/Billing-API/db/migrations",
+                "services/Billing-API",
+                "billing_api",
+            ),
+            ("orders/src/main/resources/db/migration", "orders", "orders"),
+            ("migrations", "", "shop"),
+            ("2024/sql", "2024", "db_2024"),
+        ];
+        for (path, dir, name) in cases {
+            let (d, n) = service_of(Path::new(path), "shop");
+            assert_eq!((d.to_str().unwrap(), n.as_str()), (dir, name), "{path}");
+        }
+        let mut taken = BTreeSet::new();
+        assert_eq!(unique("web", &mut taken), "web");
+        assert_eq!(unique("web", &mut taken), "web_2");
+    }
+
+    #[test]
+    fn finds_referenced_variables() {
+        let vars = referenced_vars("url = \"postgresql://u:${A_PW}@h:${PORT:-5}/postgres\" $$x ${");
+        assert_eq!(vars.into_iter().collect::<Vec<_>>(), ["A_PW", "PORT"]);
+    }
+}

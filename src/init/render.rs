@@ -1,0 +1,155 @@
+//! The text of the manifest `init` writes: every section explained in a
+//! comment, every guess marked `# guessed:`, no password anywhere.
+
+use std::fmt::Write as _;
+
+use super::{DEV_ENV, EMBEDDED_SERVER, Plan, scan};
+
+/// A TOML basic string.
+fn q(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+pub fn render(plan: &Plan) -> String {
+    let mut t = String::new();
+    t.push_str(
+        "# pgfleet.toml: the PostgreSQL side of this repository, written by `pgfleet init`.\n\
+         # Lines marked `# guessed:` are guesses from the files found: check them.\n\
+         # Next: `pgfleet verify --offline` (checks this file), then `pgfleet up` (starts an\n\
+         # embedded PostgreSQL under .pgfleet/, creates and migrates every database).\n\
+         # Every key is described in the pgfleet README and docs/getting-started.md.\n\n",
+    );
+    t.push_str("[workspace]\n");
+    let _ = writeln!(t, "default_env = {}", q(DEV_ENV));
+    if !plan.env_files.is_empty() {
+        let files: Vec<String> = plan.env_files.iter().map(|f| q(f)).collect();
+        let _ = writeln!(
+            t,
+            "# guessed: ${{VAR}}s below are read from these dotenv files too (the real environment wins)\nenv_files = [{}]",
+            files.join(", ")
+        );
+    }
+    t.push('\n');
+
+    let _ = writeln!(
+        t,
+        "# The PostgreSQL pgfleet runs itself, under .pgfleet/{EMBEDDED_SERVER}/ (initdb on first use).\n[servers.{EMBEDDED_SERVER}]\nembedded = true\n"
+    );
+    for server in &plan.servers {
+        for from in &server.from {
+            let _ = writeln!(t, "# guessed: from {from}");
+        }
+        if let Some(var) = &server.password_var {
+            let _ = writeln!(
+                t,
+                "# The password is not copied here: pgfleet reads it from `{var}` (environment or env_files)."
+            );
+        }
+        if !server.dropped.is_empty() {
+            let dropped: Vec<String> = server.dropped.iter().map(|d| format!("`{d}`")).collect();
+            let _ = writeln!(
+                t,
+                "# Left out of the URL (not connection settings pgfleet reads): {}",
+                dropped.join(", ")
+            );
+        }
+        let _ = writeln!(t, "[servers.{}]\nurl = {}\n", server.name, q(&server.url));
+    }
+
+    if plan.databases.is_empty() {
+        t.push_str(
+            "# No migration folder was recognised. Declare each logical database like this:\n\
+             # [databases.app]\n\
+             # migrations = \"db/migrations\"\n\n",
+        );
+    }
+    for db in &plan.databases {
+        for guess in &db.guesses {
+            let _ = writeln!(t, "# guessed: {guess}");
+        }
+        let _ = writeln!(t, "[databases.{}]", db.name);
+        match db.migrations.as_slice() {
+            [] => {}
+            [one] => {
+                let _ = writeln!(
+                    t,
+                    "migrations = {}   # {}, {} migration(s){}",
+                    q(&one.path.display().to_string()),
+                    one.format,
+                    one.migrations,
+                    one.note
+                        .as_ref()
+                        .map(|n| format!("; {n}"))
+                        .unwrap_or_default()
+                );
+            }
+            many => {
+                t.push_str("migrations = [\n");
+                for f in many {
+                    let _ = writeln!(
+                        t,
+                        "  {},   # {}, {} migration(s){}",
+                        q(&f.path.display().to_string()),
+                        f.format,
+                        f.migrations,
+                        f.note
+                            .as_ref()
+                            .map(|n| format!("; {n}"))
+                            .unwrap_or_default()
+                    );
+                }
+                t.push_str("]\n");
+            }
+        }
+        if let Some(runner) = &db.runner {
+            let _ = writeln!(t, "runner = {}", q(runner));
+        }
+        if let Some(cwd) = &db.cwd {
+            let _ = writeln!(t, "cwd = {}", q(&scan::shown(cwd)));
+        }
+        t.push_str("# depends_on = []   # the databases this one must be migrated after\n\n");
+    }
+
+    let _ = writeln!(
+        t,
+        "# Local work: every database in its own physical database on the embedded server.\n[envs.{DEV_ENV}]\nserver = {}\ndatabase = \"{{name}}\"\n",
+        q(EMBEDDED_SERVER)
+    );
+    for env in &plan.envs {
+        let _ = writeln!(
+            t,
+            "# guessed: the places the repository's own files give (see the servers above). An env\n\
+             # whose servers are not on this machine is protected: nothing destructive runs there.\n\
+             [envs.{}]\nserver = {}\ndatabase = \"{{name}}\"   # guessed: for databases no URL names\n",
+            env.name,
+            q(&env.server)
+        );
+        for (db, (server, physical, why)) in &env.placements {
+            let _ = writeln!(t, "# guessed: {why}\n[envs.{}.databases.{db}]", env.name);
+            if *server != env.server {
+                let _ = writeln!(t, "server = {}", q(server));
+            }
+            if let Some(physical) = physical {
+                let _ = writeln!(t, "database = {}", q(physical));
+            }
+            t.push('\n');
+        }
+    }
+    while t.ends_with("\n\n") {
+        t.pop();
+    }
+    t
+}

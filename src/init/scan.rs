@@ -1,0 +1,325 @@
+//! Walking the repository for what `init` can use: migration folders (with
+//! their detected format), Alembic projects, and the files that may hold
+//! connection URLs (`.env*`, `docker-compose*.yml`, `dapr.yaml`).
+//!
+//! The walk is the `ignore` crate's (ripgrep's walker): `.gitignore`,
+//! `.ignore` and `.git/info/exclude` are honoured even outside a git checkout,
+//! hidden folders are skipped, and so are the folders in [`SKIPPED_DIRS`],
+//! which hold other people's code or build output. `.env` files are looked
+//! for by name in every folder the walk enters, because they are usually
+//! git-ignored and still hold the URLs a team uses.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::migrate::formats::{self, Format};
+
+/// Folders never entered, whatever `.gitignore` says.
+pub const SKIPPED_DIRS: &[&str] = &[
+    "node_modules",
+    "target",
+    ".venv",
+    "venv",
+    ".git",
+    ".pgfleet",
+    "__pycache__",
+    "vendor",
+];
+
+/// Folder names that hold migrations when they hold SQL (`db/migrations`,
+/// `prisma/migrations`, Flyway's `db/migration`, `sql/`, `migrate/`).
+pub const CANDIDATE_NAMES: &[&str] = &["migrations", "migration", "sql", "migrate"];
+
+/// A migration folder `init` can put in the manifest.
+#[derive(Debug, Clone)]
+pub struct FolderFound {
+    /// Relative to the workspace.
+    pub path: PathBuf,
+    pub format: Format,
+    pub migrations: usize,
+    /// What made the format certain or guessed, for the manifest comment.
+    pub note: Option<String>,
+}
+
+/// An Alembic project: run by `runner` in `cwd`.
+#[derive(Debug, Clone)]
+pub struct AlembicFound {
+    /// The folder holding `alembic.ini` (relative), where `alembic` runs.
+    pub cwd: PathBuf,
+    /// The command (`alembic upgrade head`, or through uv / poetry).
+    pub command: String,
+    /// Guesses to mark in the manifest.
+    pub notes: Vec<String>,
+}
+
+/// A folder that looked like migrations and was left out, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// A file that may hold connection URLs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UrlFile {
+    /// `.env`, `.env.example`, `.env.local`, ...
+    DotEnv(PathBuf),
+    /// `docker-compose*.yml`, `compose*.yaml`
+    Compose(PathBuf),
+    /// `dapr.yaml` (multi-app run file)
+    Dapr(PathBuf),
+}
+
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub folders: Vec<FolderFound>,
+    pub alembic: Vec<AlembicFound>,
+    pub skipped: Vec<Skipped>,
+    pub url_files: Vec<UrlFile>,
+}
+
+/// Walks `root` and collects everything `init` uses. Unreadable entries are
+/// skipped with a reason, never an error.
+pub fn scan(root: &Path) -> Scan {
+    let mut scan = Scan::default();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .parents(false)
+        .git_global(false)
+        .require_git(false)
+        .sort_by_file_name(std::cmp::Ord::cmp)
+        .filter_entry(|e| {
+            !(e.file_type().is_some_and(|t| t.is_dir())
+                && e.depth() > 0
+                && SKIPPED_DIRS.iter().any(|s| e.file_name() == *s))
+        })
+        .build();
+    // Folders taken as a whole (a migration folder, an Alembic script folder):
+    // what is below them is theirs.
+    let mut taken: Vec<PathBuf> = Vec::new();
+    let mut alembic_scripts: Vec<PathBuf> = Vec::new();
+    for entry in walker.flatten() {
+        if !entry.file_type().is_some_and(|t| t.is_dir()) {
+            continue;
+        }
+        let dir = entry.path();
+        if taken.iter().any(|t| dir.starts_with(t)) {
+            continue;
+        }
+        let rel = dir.strip_prefix(root).unwrap_or(dir).to_path_buf();
+        let names = list_names(dir);
+        for name in &names {
+            if let Some(file) = url_file(dir, name) {
+                scan.url_files.push(file);
+            }
+        }
+        if names.contains("alembic.ini") {
+            scan.alembic.push(alembic(root, dir, &rel));
+        }
+        if names.contains("env.py") && dir.join("versions").is_dir() {
+            alembic_scripts.push(rel.clone());
+            taken.push(dir.to_path_buf());
+            continue;
+        }
+        let candidate_name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| CANDIDATE_NAMES.contains(&n));
+        if candidate_name || names.contains("migration_lock.toml") {
+            if let Some(outcome) = migration_folder(root, dir, &rel, &names) {
+                taken.push(dir.to_path_buf());
+                match outcome {
+                    Ok(found) => scan.folders.push(found),
+                    Err(reason) => scan.skipped.push(Skipped { path: rel, reason }),
+                }
+            }
+        }
+    }
+    // An Alembic script folder with no `alembic.ini` at or above it (inside
+    // the workspace) still migrates a database: run alembic from its parent.
+    for script in alembic_scripts {
+        let covered = scan
+            .alembic
+            .iter()
+            .any(|a| script.starts_with(&a.cwd) || a.cwd.as_os_str().is_empty());
+        if !covered {
+            let cwd = script.parent().map(Path::to_path_buf).unwrap_or_default();
+            let mut found = alembic(root, &root.join(&cwd), &cwd);
+            found.notes.push(format!(
+                "`{}` holds an Alembic env.py and versions/ but no alembic.ini was found; alembic needs one in `{}`",
+                script.display(),
+                shown(&cwd)
+            ));
+            scan.alembic.push(found);
+        }
+    }
+    scan
+}
+
+/// `.` for the workspace itself, else the relative path.
+pub fn shown(rel: &Path) -> String {
+    if rel.as_os_str().is_empty() {
+        ".".into()
+    } else {
+        rel.display().to_string()
+    }
+}
+
+fn list_names(dir: &Path) -> BTreeSet<String> {
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect()
+}
+
+fn url_file(dir: &Path, name: &str) -> Option<UrlFile> {
+    let path = dir.join(name);
+    if !path.is_file() {
+        return None;
+    }
+    let lower = name.to_ascii_lowercase();
+    let yaml = Path::new(&lower)
+        .extension()
+        .is_some_and(|e| e == "yml" || e == "yaml");
+    if name == ".env" || name.starts_with(".env.") {
+        Some(UrlFile::DotEnv(path))
+    } else if yaml && (lower.starts_with("docker-compose") || lower.starts_with("compose")) {
+        Some(UrlFile::Compose(path))
+    } else if lower == "dapr.yaml" || lower == "dapr.yml" {
+        Some(UrlFile::Dapr(path))
+    } else {
+        None
+    }
+}
+
+/// A candidate folder: `None` when it holds nothing migration-like (a `sql/`
+/// of loose scripts with no versions is not a candidate), `Err` with the
+/// reason it is left out.
+fn migration_folder(
+    root: &Path,
+    dir: &Path,
+    rel: &Path,
+    names: &BTreeSet<String>,
+) -> Option<Result<FolderFound, String>> {
+    let sql_files = names
+        .iter()
+        .filter(|n| {
+            Path::new(n)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("sql"))
+        })
+        .count();
+    let prisma_dirs = names
+        .iter()
+        .filter(|n| dir.join(n).join("migration.sql").is_file())
+        .count();
+    let is_migrations = dir.file_name().is_some_and(|n| n == "migrations");
+    let mut note = None;
+    if names.contains("migration_lock.toml") {
+        match prisma_provider(&dir.join("migration_lock.toml")) {
+            Some(provider) if provider == "postgresql" || provider == "postgres" => {
+                note = Some(format!("migration_lock.toml: provider = \"{provider}\""));
+            }
+            Some(provider) => {
+                return Some(Err(format!(
+                    "Prisma migrations for provider `{provider}` (migration_lock.toml), not PostgreSQL"
+                )));
+            }
+            None => note = Some("migration_lock.toml names no provider; assumed PostgreSQL".into()),
+        }
+    }
+    if sql_files == 0 && prisma_dirs == 0 {
+        if !is_migrations {
+            return None;
+        }
+        let visible: Vec<String> = names
+            .iter()
+            .filter(|n| !n.starts_with('.'))
+            .take(3)
+            .map(|n| format!("`{n}`"))
+            .collect();
+        if visible.is_empty() {
+            return Some(Err("empty folder".to_owned()));
+        }
+        return Some(Err(format!(
+            "no SQL migrations (holds {}); run its tool with `runner = \"...\"`",
+            visible.join(", ")
+        )));
+    }
+    let format = match formats::detect(dir) {
+        Ok(format) => format,
+        Err(e) => return Some(Err(relative_message(root, &e.to_string()))),
+    };
+    match formats::read(dir, format) {
+        Ok(folder) if folder.migrations.is_empty() && !is_migrations => None,
+        Ok(folder) => Some(Ok(FolderFound {
+            path: rel.to_path_buf(),
+            format,
+            migrations: folder.migrations.len(),
+            note,
+        })),
+        Err(e) => Some(Err(relative_message(root, &e.to_string()))),
+    }
+}
+
+/// Messages from the format readers name absolute paths; the summary shows
+/// them relative to the workspace.
+fn relative_message(root: &Path, message: &str) -> String {
+    let prefix = format!("{}/", root.display());
+    message.replace(&prefix, "")
+}
+
+/// `provider = "..."` from Prisma's `migration_lock.toml`.
+fn prisma_provider(path: &Path) -> Option<String> {
+    let text = fs::read_to_string(path).ok()?;
+    let value: toml::Table = toml::from_str(&text).ok()?;
+    value.get("provider")?.as_str().map(str::to_owned)
+}
+
+/// The Alembic project whose `alembic.ini` is in `dir`.
+fn alembic(root: &Path, dir: &Path, rel: &Path) -> AlembicFound {
+    let mut notes = Vec::new();
+    let wrapper = dir
+        .ancestors()
+        .take_while(|d| d.starts_with(root))
+        .find_map(|d| {
+            if d.join("uv.lock").is_file() {
+                Some("uv run ")
+            } else if d.join("poetry.lock").is_file() {
+                Some("poetry run ")
+            } else {
+                None
+            }
+        })
+        .unwrap_or("");
+    let command = format!("{wrapper}alembic upgrade head");
+    let script = fs::read_to_string(dir.join("alembic.ini"))
+        .ok()
+        .and_then(|ini| {
+            ini.lines().find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == "script_location").then(|| v.trim().replace("%(here)s/", ""))
+            })
+        })
+        .unwrap_or_else(|| "alembic".into());
+    let env_py = dir.join(&script).join("env.py");
+    match fs::read_to_string(&env_py) {
+        Ok(text) if text.contains("DATABASE_URL") => {}
+        Ok(_) => notes.push(format!(
+            "`{}` does not read DATABASE_URL; pgfleet sets it for the runner: make env.py use os.environ[\"DATABASE_URL\"]",
+            shown(&rel.join(&script).join("env.py"))
+        )),
+        Err(_) if env_py.parent().is_some_and(|p| !p.is_dir()) => notes.push(format!(
+            "script_location `{script}` from alembic.ini is not a folder here"
+        )),
+        Err(_) => {}
+    }
+    AlembicFound {
+        cwd: rel.to_path_buf(),
+        command,
+        notes,
+    }
+}

@@ -1,0 +1,290 @@
+//! `pgfleet init` on fixture repositories shaped like real monorepos
+//! (tests/fixtures/init/): the manifest it writes names what matters, holds
+//! no password, passes `verify --offline`, and `pgfleet up` works on it
+//! right away against a real embedded server (stopped by `Workspace`'s drop,
+//! even when an assertion fails).
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::support::{Workspace, query_one};
+
+/// The port of the workspace's embedded server, from `server status --json`.
+fn embedded_url(ws: &Workspace, database: &str) -> String {
+    let status = ws.pgfleet().args(["server", "status", "--json"]).success();
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let port = status[0]["port"].as_u64().expect("a running server");
+    format!("postgresql://postgres@127.0.0.1:{port}/{database}")
+}
+
+fn manifest(ws: &Workspace) -> String {
+    std::fs::read_to_string(ws.join("pgfleet.toml")).unwrap()
+}
+
+#[test]
+fn prisma_app_plus_raw_sql_then_up() {
+    let ws = Workspace::new();
+    ws.fixture("init/prisma-plus-sql", ".");
+    // Written here, not kept in the fixture: the project ignores `.env`, and
+    // these folders must exist only to be skipped.
+    ws.write(
+        ".env",
+        "DATABASE_URL=\"postgresql://shop:env-secret-1@localhost:5432/shop_dev?schema=public\"\n",
+    )
+    .write(
+        "apps/web/.env",
+        "DATABASE_URL=postgresql://web:web-secret-2@localhost:5432/web?schema=public&connection_limit=5\n",
+    )
+    .write("node_modules/some-lib/migrations/0001_x.sql", "CREATE TABLE x ();\n")
+    .write("build/migrations/0001_x.sql", "CREATE TABLE x ();\n");
+
+    let out = ws.pgfleet().args(["init"]).success();
+    out.stdout_contains("wrote pgfleet.toml\n")
+        .stdout_contains("  analytics: packages/analytics/sql (native, 2)\n")
+        .stdout_contains(
+            "  web: apps/web/prisma/migrations (prisma, 2), apps/web/db/migrations (native, 1)\n",
+        )
+        .stdout_contains("could not place:\n  `DATABASE_URL` in .env:1: no database found for it")
+        .stdout_contains(
+            "skipped:\n  apps/legacy/prisma/migrations: Prisma migrations for provider `mysql` (migration_lock.toml), not PostgreSQL\n",
+        );
+    for secret in [
+        "env-secret-1",
+        "web-secret-2",
+        "compose-secret-3",
+        "compose-secret-4",
+    ] {
+        out.never_shows(secret);
+    }
+    let text = manifest(&ws);
+    for secret in [
+        "env-secret-1",
+        "web-secret-2",
+        "compose-secret-3",
+        "compose-secret-4",
+    ] {
+        assert!(!text.contains(secret), "{secret} in\n{text}");
+    }
+    for want in [
+        "[databases.web]\nmigrations = [\n  \"apps/web/prisma/migrations\",   # prisma, 2 migration(s); migration_lock.toml: provider = \"postgresql\"\n  \"apps/web/db/migrations\",   # native, 1 migration(s)\n]\n",
+        "[databases.analytics]\nmigrations = \"packages/analytics/sql\"   # native, 2 migration(s)\n",
+        "# guessed: named after the service folder `apps/web`\n",
+        "[envs.dev]\nserver = \"local\"\ndatabase = \"{name}\"\n",
+        // compose's own `${WEB_DB_PASSWORD}` is kept; literal passwords become variables.
+        "url = \"postgresql://web:${WEB_DB_PASSWORD}@db:5432/postgres\"\n",
+        "url = \"postgresql://analytics:${PGFLEET_COMPOSE_ANALYTICS_PASSWORD}@db:5432/postgres\"\n",
+        "url = \"postgresql://web:${PGFLEET_DOTENV_WEB_PASSWORD}@localhost:5432/postgres\"\n",
+        "[envs.dotenv.databases.web]\ndatabase = \"web\"\n",
+        "[envs.compose.databases.analytics]\n",
+        "# Left out of the URL (not connection settings pgfleet reads): `connection_limit`, `schema`\n",
+    ] {
+        assert!(text.contains(want), "missing\n{want}\nin\n{text}");
+    }
+    for absent in ["node_modules", "build/", "legacy"] {
+        assert!(!text.contains(absent), "{absent} in\n{text}");
+    }
+
+    let check = ws.pgfleet().args(["verify", "--offline"]).success();
+    check
+        .stdout_contains("web        migrations    ok       2 prisma + 1 native")
+        .stdout_contains("env dev       ok       2 placement(s) on local");
+
+    ws.pgfleet().args(["up"]).success();
+    let web = embedded_url(&ws, "web");
+    // Prisma's folder first, then the raw SQL view built on its tables.
+    assert_eq!(
+        query_one(&web, "SELECT count(*) FROM order_totals").as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        query_one(
+            &embedded_url(&ws, "analytics"),
+            "SELECT count(*) FROM events"
+        )
+        .as_deref(),
+        Some("0")
+    );
+    ws.pgfleet().args(["server", "stop"]).success();
+}
+
+#[test]
+fn nine_alembic_services_become_runners_then_up() {
+    let ws = Workspace::new();
+    ws.fixture("init/nine-alembic", ".");
+    // A stand-in for alembic (the real one is not needed): it proves pgfleet
+    // ran it in the service folder with DATABASE_URL set, by making a table
+    // named after that folder.
+    let bin = ws.join("fake-bin");
+    ws.write(
+        "fake-bin/alembic",
+        "#!/bin/sh\nset -e\n[ \"$1 $2\" = \"upgrade head\" ] || { echo \"fake alembic: $*\" >&2; exit 2; }\n\
+         svc=$(basename \"$PWD\")\n\
+         psql \"$DATABASE_URL\" -X -q -v ON_ERROR_STOP=1 -c \"CREATE TABLE IF NOT EXISTS ${svc}_items (id int)\"\n",
+    );
+    std::fs::set_permissions(bin.join("alembic"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    let out = ws.pgfleet().args(["init"]).success();
+    out.stdout_contains(
+        "found 9 database(s):\n  auth: runner `alembic upgrade head` in services/auth\n",
+    );
+    out.never_shows("compose-secret-6");
+    let text = manifest(&ws);
+    assert!(!text.contains("compose-secret-6"), "{text}");
+    for want in [
+        "[databases.billing]\nrunner = \"alembic upgrade head\"\ncwd = \"services/billing\"\n",
+        "# guessed: `services/search/alembic/env.py` does not read DATABASE_URL;",
+        "url = \"postgresql://app:${POSTGRES_PASSWORD}@postgres:5432/postgres\"\n",
+        "[envs.compose.databases.orders]\ndatabase = \"orders\"\n",
+    ] {
+        assert!(text.contains(want), "missing\n{want}\nin\n{text}");
+    }
+    assert_eq!(text.matches("runner = \"alembic upgrade head\"").count(), 9);
+
+    ws.pgfleet().args(["verify", "--offline"]).success();
+    ws.pgfleet().env("PATH", &path).args(["up"]).success();
+    for svc in [
+        "auth",
+        "billing",
+        "catalog",
+        "inventory",
+        "notifications",
+        "orders",
+        "payments",
+        "search",
+        "shipping",
+    ] {
+        let sql = format!("SELECT count(*) FROM {svc}_items");
+        assert_eq!(
+            query_one(&embedded_url(&ws, svc), &sql).as_deref(),
+            Some("0"),
+            "{svc}"
+        );
+    }
+    ws.pgfleet().args(["server", "stop"]).success();
+}
+
+#[test]
+fn pnpm_workspace_with_node_pg_migrate_per_app_then_up() {
+    let ws = Workspace::new();
+    ws.fixture("init/pnpm-node-pg-migrate", ".");
+    ws.write(
+        "apps/api/node_modules/node-pg-migrate/migrations/1600000000000_x.sql",
+        "-- Up Migration\nCREATE TABLE x ();\n",
+    )
+    .write(
+        "tmp/migrations/0001_scratch.sql",
+        "CREATE TABLE scratch ();\n",
+    );
+
+    let out = ws.pgfleet().args(["init"]).success();
+    out.stdout_contains("  api: apps/api/migrations (node-pg-migrate, 2)\n")
+        .stdout_contains("  worker: apps/worker/migrations (node-pg-migrate, 1)\n")
+        .never_shows("dapr-secret-5");
+    let text = manifest(&ws);
+    for want in [
+        "[databases.admin]\nmigrations = \"apps/admin/migrations\"   # node-pg-migrate, 1 migration(s)\n",
+        "url = \"postgresql://api:${PGFLEET_DAPR_API_PASSWORD}@localhost:5432/postgres\"\n",
+        "url = \"postgresql://worker@localhost:5432/postgres\"\n",
+        "[envs.dapr.databases.worker]\nserver = \"dapr_worker\"\ndatabase = \"worker_db\"\n",
+    ] {
+        assert!(text.contains(want), "missing\n{want}\nin\n{text}");
+    }
+    for absent in ["dapr-secret-5", "node_modules", "tmp/", "scratch"] {
+        assert!(!text.contains(absent), "{absent} in\n{text}");
+    }
+    ws.pgfleet().args(["verify", "--offline"]).success();
+    ws.pgfleet().args(["up"]).success();
+    assert_eq!(
+        query_one(&embedded_url(&ws, "api"), "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'users'").as_deref(),
+        Some("id,email,name")
+    );
+    assert_eq!(
+        query_one(
+            &embedded_url(&ws, "worker"),
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'jobs_run_at'"
+        )
+        .as_deref(),
+        Some("1")
+    );
+    ws.pgfleet().args(["server", "stop"]).success();
+}
+
+#[test]
+fn refuses_to_overwrite_a_manifest_without_force() {
+    let ws = Workspace::with_manifest("# mine\n[databases.app]\n");
+    ws.write("db/migrations/0001_init.sql", "CREATE TABLE t (id int);\n");
+    ws.pgfleet()
+        .args(["init"])
+        .expect_code(4)
+        .stderr_contains("already exists; `pgfleet init` does not overwrite a manifest")
+        .stderr_contains("hint: pass `--force` to replace it");
+    assert_eq!(manifest(&ws), "# mine\n[databases.app]\n");
+
+    ws.pgfleet()
+        .args(["init", "--force"])
+        .success()
+        .stdout_contains("wrote pgfleet.toml (the previous one is in pgfleet.toml.bak)");
+    assert_eq!(
+        std::fs::read_to_string(ws.join("pgfleet.toml.bak")).unwrap(),
+        "# mine\n[databases.app]\n"
+    );
+    // A root-level `db/migrations` is named after the workspace folder.
+    let text = manifest(&ws);
+    let name = ws
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_lowercase()
+        .replace('-', "_");
+    assert!(
+        text.contains(&format!(
+            "[databases.{name}]\nmigrations = \"db/migrations\""
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn env_passwords_become_variables_and_verify_offline_checks_without_a_server() {
+    let ws = Workspace::new();
+    ws.write("services/billing/migrations/0001_init.sql", "CREATE TABLE invoices (id int);\n")
+        .write(
+            "services/billing/.env",
+            "export BILLING_DATABASE_URL='postgresql://billing:hunter2-secret@db.internal:5432/billing_prod?sslmode=require'\n",
+        )
+        .write("services/empty/migrations/.keep", "");
+    let out = ws.pgfleet().args(["init", "--json"]).success();
+    out.never_shows("hunter2-secret");
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["databases"][0]["name"], "billing");
+    assert_eq!(report["skipped"][0]["path"], "services/empty/migrations");
+    assert_eq!(report["skipped"][0]["reason"], "empty folder");
+    let text = manifest(&ws);
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(
+        text.contains("url = \"postgresql://billing:${PGFLEET_DOTENV_PASSWORD}@db.internal:5432/postgres?sslmode=require\"\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[envs.dotenv.databases.billing]\ndatabase = \"billing_prod\"\n"),
+        "{text}"
+    );
+
+    // Offline: the env with the unset password is a warning, not a failure;
+    // a broken migration is a failure (exit 3), named with file and line.
+    let out = ws.pgfleet().args(["verify", "--offline"]).success();
+    out.stdout_contains("env dotenv    warning  cannot be used from here yet: variable `PGFLEET_DOTENV_PASSWORD` has no value");
+    ws.write(
+        "services/billing/migrations/0002_bad.sql",
+        "SELECT 1;\nSELECT 'oops;\n",
+    );
+    ws.pgfleet()
+        .args(["verify", "--offline"])
+        .expect_code(3)
+        .stdout_contains("services/billing/migrations/0002_bad.sql:2: unterminated quoted string");
+}
