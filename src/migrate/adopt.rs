@@ -1,6 +1,6 @@
-//! Adoption: a database that Prisma, dbmate, sqlx, golang-migrate or Flyway
-//! already migrated has the migrations their own history tables list treated
-//! as applied, and recorded in `pgfleet.history` by the next `migrate`.
+//! Adoption: a database that Prisma, dbmate, sqlx, golang-migrate, Flyway or
+//! node-pg-migrate already migrated has the migrations their own history
+//! tables list treated as applied, and recorded in `pgfleet.history` by the next `migrate`.
 //! Those tables are only read, never written (SPEC, Footprint).
 
 use chrono::{DateTime, Utc};
@@ -85,8 +85,11 @@ enum Listed {
 
 fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Kind) -> bool {
     match (format, kind) {
-        // Prisma lists the folder name, `<timestamp>_<name>`.
-        (Format::Prisma, _) => listed == format!("{}_{name}", version.as_str()),
+        // Prisma lists the folder name, node-pg-migrate the file name without
+        // `.sql`: both `<version>_<name>`.
+        (Format::Prisma | Format::NodePgMigrate, _) => {
+            listed == format!("{}_{name}", version.as_str())
+        }
         // Flyway lists repeatables by description, `_` written as a space.
         (Format::Flyway, Kind::Repeatable) => {
             listed == format!("R__{}", name.replace('_', " ")) || listed == format!("R__{name}")
@@ -117,6 +120,8 @@ async fn read_listed(client: &Client, format: Format, table: &str) -> Result<Lis
         Format::Prisma => format!(
             "SELECT migration_name, finished_at::text FROM {table} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL"
         ),
+        // node-pg-migrate's `pgmigrations (id, name, run_on)`.
+        Format::NodePgMigrate => format!("SELECT name, run_on::text FROM {table}"),
         Format::Sqlx => {
             format!("SELECT version::text, installed_on::text FROM {table} WHERE success")
         }

@@ -6,7 +6,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::{Workspace, query_one};
+use crate::support::{TestDbs, Workspace, fixture, query, query_one};
 
 /// The port of the workspace's embedded server, from `server status --json`.
 fn embedded_url(ws: &Workspace, database: &str) -> String {
@@ -287,4 +287,48 @@ fn env_passwords_become_variables_and_verify_offline_checks_without_a_server() {
         .args(["verify", "--offline"])
         .expect_code(3)
         .stdout_contains("services/billing/migrations/0002_bad.sql:2: unterminated quoted string");
+}
+
+/// Moving from node-pg-migrate: a database it already migrated has its
+/// `pgmigrations` rows (`name` = file name without `.sql`, `run_on`)
+/// adopted, not re-run, and the table is only read.
+#[test]
+fn a_node_pg_migrate_database_is_adopted_from_pgmigrations() {
+    let dbs = TestDbs::new("init_adopt_npgm");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.npgm]\nmigrations = \"{}\"\n",
+        dbs.manifest_head(),
+        fixture("node-pg-migrate/basic").display()
+    ));
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("npgm"));
+    let first = std::fs::read_to_string(fixture(
+        "node-pg-migrate/basic/1704873600000_create_customers_and_invoices.sql",
+    ))
+    .unwrap();
+    query(&url, first.split("-- Down Migration").next().unwrap());
+    query(
+        &url,
+        "CREATE TABLE pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+         INSERT INTO pgmigrations (name, run_on) VALUES ('1704873600000_create_customers_and_invoices', '2024-01-10 08:00:00');",
+    );
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(db["adopted"].as_array().unwrap().len(), 1, "{db}");
+    assert_eq!(db["applied"].as_array().unwrap().len(), 2, "{db}");
+    assert_eq!(
+        query(
+            &url,
+            "SELECT applied_by, applied_at::date::text FROM pgfleet.history ORDER BY version LIMIT 1"
+        ),
+        [[
+            Some("adopted from pgmigrations".into()),
+            Some("2024-01-10".into())
+        ]]
+    );
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM pgmigrations").as_deref(),
+        Some("1")
+    );
 }
