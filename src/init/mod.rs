@@ -681,6 +681,70 @@ mod tests {
     }
 
     #[test]
+    fn urls_are_matched_by_variable_and_database_name_and_explained_when_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            ("services/billing/migrations/0001_init.sql", "SELECT 1;\n"),
+            ("services/orders/migrations/0001_init.sql", "SELECT 1;\n"),
+            ("services/search/migrations/0001_init.sql", "SELECT 1;\n"),
+            (
+                ".env",
+                "BILLING_DATABASE_URL=postgres://app:pw1@localhost:5432/billing_main\n\
+                 ORDERS_DB=postgres://app:pw1@localhost:5432/orders_dev\n\
+                 SEARCH_URL=postgres://app:pw1@localhost:5432/orders_dev\n\
+                 TEST_DATABASE_URL=postgres://app:pw1@localhost:5432/test\n\
+                 OTHER_URL=postgres://app:pw1@localhost:5432/elsewhere\n",
+            ),
+            ("compose.yaml", "services: [unclosed\n"),
+        ];
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let plan = plan(dir.path());
+        let env = &plan.envs[0];
+        assert_eq!(env.name, "dotenv");
+        let placed: Vec<(&str, Option<&str>)> = env
+            .placements
+            .iter()
+            .map(|(db, (_, physical, _))| (db.as_str(), physical.as_deref()))
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                ("billing", Some("billing_main")),
+                ("orders", Some("orders_dev"))
+            ]
+        );
+        let unplaced: Vec<String> = plan
+            .unplaced
+            .iter()
+            .map(|u| format!("{}: {}", u.what, u.reason))
+            .collect();
+        assert_eq!(unplaced.len(), 4, "{unplaced:#?}");
+        assert!(
+            unplaced[0].starts_with("compose.yaml: not valid YAML"),
+            "{unplaced:#?}"
+        );
+        assert!(
+            unplaced[1].starts_with("`TEST_DATABASE_URL` in .env:4: a test or shadow database"),
+            "{unplaced:#?}"
+        );
+        assert!(
+            unplaced[2].starts_with(
+                "`SEARCH_URL` in .env:3: it names database `orders_dev` on `dotenv`, already the place of `orders`"
+            ),
+            "{unplaced:#?}"
+        );
+        assert!(
+            unplaced[3].starts_with("`OTHER_URL` in .env:5: no database found for it"),
+            "{unplaced:#?}"
+        );
+        assert!(!format!("{plan:?}").contains("pw1"));
+    }
+
+    #[test]
     fn finds_referenced_variables() {
         let vars = referenced_vars("url = \"postgresql://u:${A_PW}@h:${PORT:-5}/postgres\" $$x ${");
         assert_eq!(vars.into_iter().collect::<Vec<_>>(), ["A_PW", "PORT"]);

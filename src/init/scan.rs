@@ -85,7 +85,6 @@ pub fn scan(root: &Path) -> Scan {
     let mut scan = Scan::default();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(true)
-        .parents(false)
         .git_global(false)
         .require_git(false)
         .sort_by_file_name(std::cmp::Ord::cmp)
@@ -115,7 +114,7 @@ pub fn scan(root: &Path) -> Scan {
             }
         }
         if names.contains("alembic.ini") {
-            scan.alembic.push(alembic(root, dir, &rel));
+            scan.alembic.push(alembic(root, dir, &rel, None));
         }
         if names.contains("env.py") && dir.join("versions").is_dir() {
             alembic_scripts.push(rel.clone());
@@ -145,7 +144,8 @@ pub fn scan(root: &Path) -> Scan {
             .any(|a| script.starts_with(&a.cwd) || a.cwd.as_os_str().is_empty());
         if !covered {
             let cwd = script.parent().map(Path::to_path_buf).unwrap_or_default();
-            let mut found = alembic(root, &root.join(&cwd), &cwd);
+            let folder = script.file_name().map(|n| n.to_string_lossy().into_owned());
+            let mut found = alembic(root, &root.join(&cwd), &cwd, folder);
             found.notes.push(format!(
                 "`{}` holds an Alembic env.py and versions/ but no alembic.ini was found; alembic needs one in `{}`",
                 script.display(),
@@ -251,6 +251,9 @@ fn migration_folder(
     }
     let format = match formats::detect(dir) {
         Ok(format) => format,
+        // A `sql/` of loose scripts named like no migration is not a
+        // migration folder; a `migrations/` folder like that is worth a word.
+        Err(formats::FormatError::Unrecognised { .. }) if !is_migrations => return None,
         Err(e) => return Some(Err(relative_message(root, &e.to_string()))),
     };
     match formats::read(dir, format) {
@@ -279,8 +282,9 @@ fn prisma_provider(path: &Path) -> Option<String> {
     value.get("provider")?.as_str().map(str::to_owned)
 }
 
-/// The Alembic project whose `alembic.ini` is in `dir`.
-fn alembic(root: &Path, dir: &Path, rel: &Path) -> AlembicFound {
+/// The Alembic project run from `dir`: its script folder is `script` when
+/// given, else `script_location` from `alembic.ini` (default `alembic`).
+fn alembic(root: &Path, dir: &Path, rel: &Path, script: Option<String>) -> AlembicFound {
     let mut notes = Vec::new();
     let wrapper = dir
         .ancestors()
@@ -296,13 +300,16 @@ fn alembic(root: &Path, dir: &Path, rel: &Path) -> AlembicFound {
         })
         .unwrap_or("");
     let command = format!("{wrapper}alembic upgrade head");
-    let script = fs::read_to_string(dir.join("alembic.ini"))
-        .ok()
-        .and_then(|ini| {
-            ini.lines().find_map(|l| {
-                let (k, v) = l.split_once('=')?;
-                (k.trim() == "script_location").then(|| v.trim().replace("%(here)s/", ""))
-            })
+    let script = script
+        .or_else(|| {
+            fs::read_to_string(dir.join("alembic.ini"))
+                .ok()
+                .and_then(|ini| {
+                    ini.lines().find_map(|l| {
+                        let (k, v) = l.split_once('=')?;
+                        (k.trim() == "script_location").then(|| v.trim().replace("%(here)s/", ""))
+                    })
+                })
         })
         .unwrap_or_else(|| "alembic".into());
     let env_py = dir.join(&script).join("env.py");
@@ -321,5 +328,121 @@ fn alembic(root: &Path, dir: &Path, rel: &Path) -> AlembicFound {
         cwd: rel.to_path_buf(),
         command,
         notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    fn found(scan: &Scan) -> Vec<(String, &'static str)> {
+        scan.folders
+            .iter()
+            .map(|f| (f.path.display().to_string(), f.format.name()))
+            .collect()
+    }
+
+    #[test]
+    fn candidates_skips_and_reasons() {
+        let dir = tree(&[
+            (".gitignore", "generated/\n"),
+            ("a/db/migrations/0001_init.sql", "CREATE TABLE t ();\n"),
+            ("b/migration/V1__init.sql", "CREATE TABLE t ();\n"),
+            (
+                "c/sql/20240101_init.sql",
+                "-- migrate:up\nCREATE TABLE t ();\n",
+            ),
+            // A `sql/` of loose scripts is not a candidate at all.
+            ("d/sql/report.sql", "SELECT 1;\n"),
+            // JavaScript migrations: skipped with the reason.
+            (
+                "e/migrations/1700000000000_init.js",
+                "exports.up = () => {};\n",
+            ),
+            ("f/migrations/0001.sql.txt", ""),
+            ("generated/migrations/0001_x.sql", "SELECT 1;\n"),
+            ("node_modules/x/migrations/0001_x.sql", "SELECT 1;\n"),
+            ("vendor/x/migrations/0001_x.sql", "SELECT 1;\n"),
+            (".hidden/migrations/0001_x.sql", "SELECT 1;\n"),
+            // Below a migration folder nothing is scanned again.
+            ("a/db/migrations/old/migrations/0001_x.sql", "SELECT 1;\n"),
+            ("g/alembic.ini", "[alembic]\nscript_location = alembic\n"),
+            (
+                "g/alembic/env.py",
+                "import os\nos.environ[\"DATABASE_URL\"]\n",
+            ),
+            ("g/alembic/versions/0001.py", ""),
+            // Flask-Migrate keeps Alembic in `migrations/`: not SQL.
+            ("h/migrations/env.py", ""),
+            ("h/migrations/versions/0001.py", ""),
+            ("i/.env.example", "DATABASE_URL=postgres://u@localhost/i\n"),
+            ("docker-compose.override.yml", "services: {}\n"),
+        ]);
+        let scan = scan(dir.path());
+        assert_eq!(
+            found(&scan),
+            [
+                ("a/db/migrations".to_owned(), "native"),
+                ("b/migration".to_owned(), "flyway"),
+                ("c/sql".to_owned(), "dbmate"),
+            ]
+        );
+        let skipped: Vec<(String, &str)> = scan
+            .skipped
+            .iter()
+            .map(|s| (s.path.display().to_string(), s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                (
+                    "e/migrations".to_owned(),
+                    "no SQL migrations (holds `1700000000000_init.js`); run its tool with `runner = \"...\"`"
+                ),
+                (
+                    "f/migrations".to_owned(),
+                    "no SQL migrations (holds `0001.sql.txt`); run its tool with `runner = \"...\"`"
+                ),
+            ]
+        );
+        let alembic: Vec<(String, &str)> = scan
+            .alembic
+            .iter()
+            .map(|a| (a.cwd.display().to_string(), a.command.as_str()))
+            .collect();
+        assert_eq!(
+            alembic,
+            [
+                ("g".to_owned(), "alembic upgrade head"),
+                ("h".to_owned(), "alembic upgrade head"),
+            ]
+        );
+        assert!(
+            scan.alembic[0].notes.is_empty(),
+            "{:?}",
+            scan.alembic[0].notes
+        );
+        assert!(
+            scan.alembic[1].notes[1].contains("no alembic.ini was found"),
+            "{:?}",
+            scan.alembic[1].notes
+        );
+        assert_eq!(
+            scan.url_files,
+            [
+                UrlFile::Compose(dir.path().join("docker-compose.override.yml")),
+                UrlFile::DotEnv(dir.path().join("i/.env.example")),
+            ]
+        );
     }
 }
