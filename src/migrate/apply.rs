@@ -122,7 +122,7 @@ async fn begin_locked(
         .map(|p| format!("SET LOCAL search_path = {p};"))
         .unwrap_or_default();
     let read = format!(
-        "SELECT state, checksum, applied_by FROM pgfleet.history WHERE db = {} AND version = {}",
+        "SELECT state, checksum, applied_by, error FROM pgfleet.history WHERE db = {} AND version = {}",
         quote_literal(target.db),
         quote_literal(migration.version.as_str()),
     );
@@ -169,8 +169,8 @@ async fn begin_locked(
     }
 }
 
-/// `state`, `checksum`, `applied_by` of a history row.
-type HistoryRow = (String, String, String);
+/// `state`, `checksum`, `applied_by`, `error` of a history row.
+type HistoryRow = (String, String, String, Option<String>);
 
 /// The history row among a query's results (the lock's own SELECT answers
 /// too, in a column named `locked`).
@@ -180,6 +180,7 @@ fn history_row(messages: Vec<SimpleQueryMessage>) -> Option<HistoryRow> {
             row.get(0).unwrap_or_default().to_owned(),
             row.get(1).unwrap_or_default().to_owned(),
             row.get(2).unwrap_or_default().to_owned(),
+            row.get(3).map(str::to_owned),
         )),
         _ => None,
     })
@@ -196,7 +197,7 @@ fn column(row: &tokio_postgres::SimpleQueryRow) -> Option<&str> {
 /// Whether a history row means "nothing to do" for this migration.
 fn already_done(row: Option<&HistoryRow>, migration: &Migration) -> bool {
     match row {
-        Some((state, checksum, _)) if state == "applied" => {
+        Some((state, checksum, _, _)) if state == "applied" => {
             migration.kind == Kind::Versioned || *checksum == migration.checksum
         }
         _ => false,
@@ -290,10 +291,22 @@ async fn apply_outside_transaction(
             return Ok(true);
         }
         match row {
-            Some((state, _, by)) if state == "running" => {
-                // Another runner claimed it and is running it now: wait for
-                // it to finish (or for the lock timeout, naming who).
+            Some((state, _, by, note)) if state == "running" => {
+                // Another runner claimed it. If its session is gone (killed
+                // part-way), it will never finish: report it failed, which
+                // `repair` resolves. Else wait for it to finish (or for the
+                // lock timeout, naming who).
+                let alive = history::claim_alive(client, note.as_deref()).await;
                 commit(client, target).await?;
+                if alive.map_err(|e| MigrateError::Other(Box::new(e)))? == Some(false) {
+                    return Err(MigrateError::Plan(super::plan::PlanError::Failed {
+                        db: target.db.to_owned(),
+                        version: migration.version.to_string(),
+                        error: Some(history::interrupted_message(
+                            note.as_deref().unwrap_or_default(),
+                        )),
+                    }));
+                }
                 if Instant::now() >= deadline {
                     return Err(MigrateError::LockTimeout {
                         db: target.db.to_owned(),
@@ -306,7 +319,7 @@ async fn apply_outside_transaction(
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            Some((state, _, _)) if state == "failed" => {
+            Some((state, _, _, _)) if state == "failed" => {
                 commit(client, target).await?;
                 return Err(MigrateError::Plan(super::plan::PlanError::Failed {
                     db: target.db.to_owned(),
@@ -316,8 +329,9 @@ async fn apply_outside_transaction(
             }
             _ => {
                 let claim = new_row(target, migration, RowState::Running).upsert_sql();
+                let note = history::claim_note_sql(target.db, migration.version.as_str());
                 client
-                    .batch_execute(&format!("{claim};\nCOMMIT"))
+                    .batch_execute(&format!("{claim};\n{note};\nCOMMIT"))
                     .await
                     .map_err(|e| MigrateError::sql(target.db, "cannot claim the migration", e))?;
                 break;
