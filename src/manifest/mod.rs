@@ -193,7 +193,26 @@ impl Manifest {
         text: &str,
         env: &[(&str, &str)],
     ) -> Result<Manifest, ManifestError> {
-        let dir = std::env::temp_dir();
+        Manifest::from_text(text, std::env::temp_dir(), env)
+    }
+
+    /// Parses and checks `text` as a manifest in a workspace that does not
+    /// exist, then renders the error and its hint as the CLI would: the
+    /// manifest fuzz target (`fuzz/`). Must never panic.
+    #[doc(hidden)]
+    pub fn fuzz_parse(text: &str) -> Option<String> {
+        let root = PathBuf::from("/nonexistent/pgfleet-fuzz");
+        match Manifest::from_text(text, root, &[("SET", "value")]) {
+            Ok(manifest) => Some(format!("{}", manifest.databases.len())),
+            Err(e) => Some(format!("{e} {:?}", e.hint())),
+        }
+    }
+
+    fn from_text(
+        text: &str,
+        dir: PathBuf,
+        env: &[(&str, &str)],
+    ) -> Result<Manifest, ManifestError> {
         let raw: RawManifest =
             toml::from_str(text).map_err(|e| toml_error(Path::new(FILE_NAME), text, &e))?;
         let mut manifest = Manifest {

@@ -64,9 +64,18 @@ pub async fn apply(
     plan: &Plan<'_>,
     on_applied: &(dyn Fn(&Applied) + Sync),
 ) -> Result<Vec<Applied>, (Vec<Applied>, MigrateError)> {
-    let mut done = Vec::with_capacity(plan.steps.len());
+    // Every script is split and checked before the first one runs, so a
+    // broken file later in the plan stops the run before it changes anything.
+    let mut scripts = Vec::with_capacity(plan.steps.len());
     for migration in &plan.steps {
-        match apply_one(client, target, migration).await {
+        match prepare(target, migration) {
+            Ok(script) => scripts.push(script),
+            Err(e) => return Err((Vec::new(), e)),
+        }
+    }
+    let mut done = Vec::with_capacity(plan.steps.len());
+    for (migration, script) in plan.steps.iter().zip(&scripts) {
+        match apply_one(client, target, migration, script).await {
             Ok(applied) => {
                 on_applied(&applied);
                 done.push(applied);
@@ -77,23 +86,51 @@ pub async fn apply(
     Ok(done)
 }
 
+/// A migration's statements, checked, and how they run.
+struct Script {
+    pieces: Vec<Piece>,
+    no_transaction: bool,
+    /// The pieces to run when in a transaction (a `BEGIN; ... COMMIT;`
+    /// wrapper left out).
+    inner: std::ops::Range<usize>,
+}
+
+fn prepare(target: &Target<'_>, migration: &Migration) -> Result<Script, MigrateError> {
+    let located = |source| MigrateError::Script {
+        path: migration.path.clone(),
+        line_offset: migration.up_line.saturating_sub(1),
+        source,
+    };
+    let pieces = script::split(&migration.up).map_err(located)?;
+    let no_transaction = migration.transaction == Transaction::Disabled
+        || script::needs_no_transaction(&pieces, target.server_version);
+    let inner = if no_transaction {
+        0..pieces.len()
+    } else {
+        let inner = script::in_transaction(&pieces).map_err(located)?;
+        let start = usize::from(inner.len() < pieces.len());
+        start..start + inner.len()
+    };
+    Ok(Script {
+        pieces,
+        no_transaction,
+        inner,
+    })
+}
+
 async fn apply_one(
     client: &Client,
     target: &Target<'_>,
     migration: &Migration,
+    script: &Script,
 ) -> Result<Applied, MigrateError> {
-    let pieces = script::split(&migration.up).map_err(|e| MigrateError::Script {
-        path: migration.path.clone(),
-        line_offset: migration.up_line.saturating_sub(1),
-        source: e,
-    })?;
-    let no_transaction = migration.transaction == Transaction::Disabled
-        || script::needs_no_transaction(&pieces, target.server_version);
+    let no_transaction = script.no_transaction;
+    let pieces = &script.pieces[script.inner.clone()];
     let started = Instant::now();
     let skipped = if no_transaction {
-        apply_outside_transaction(client, target, migration, &pieces).await?
+        apply_outside_transaction(client, target, migration, pieces).await?
     } else {
-        apply_in_transaction(client, target, migration, &pieces).await?
+        apply_in_transaction(client, target, migration, pieces).await?
     };
     Ok(Applied {
         version: migration.version.to_string(),

@@ -125,6 +125,16 @@ fn script_message(path: &std::path::Path, line_offset: usize, source: &ScriptErr
                 line + line_offset
             )
         }
+        ScriptError::NulByte { line } => format!(
+            "{}:{}: a NUL byte, which PostgreSQL cannot take in SQL text",
+            path.display(),
+            line + line_offset
+        ),
+        ScriptError::TransactionControl { line, statement } => format!(
+            "{}:{}: `{statement}` would end the transaction the migration runs in",
+            path.display(),
+            line + line_offset
+        ),
     }
 }
 
@@ -158,6 +168,12 @@ impl MigrateError {
             }
             MigrateError::Script { source: ScriptError::MetaCommand { .. }, .. } => {
                 Some("write it as SQL; psql meta-commands only work in psql".into())
+            }
+            MigrateError::Script { source: ScriptError::NulByte { .. }, .. } => {
+                Some("remove it (a file saved as UTF-16 looks like this: save it as UTF-8)".into())
+            }
+            MigrateError::Script { source: ScriptError::TransactionControl { .. }, .. } => {
+                Some("each migration already runs in one transaction: remove it, split the file in two, or mark the file to run outside a transaction".into())
             }
             MigrateError::Statement { hint, .. } => hint.clone(),
             MigrateError::LockTimeout { .. } => {

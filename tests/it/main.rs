@@ -14,6 +14,7 @@ mod support;
 mod backup;
 mod cli;
 mod connect;
+mod corpus;
 mod crashes;
 mod create_drop;
 mod data;
