@@ -29,5 +29,6 @@ mod migrate_fleet;
 mod schema;
 mod secrets;
 mod server;
+mod server_faults;
 mod up;
 mod verify;
