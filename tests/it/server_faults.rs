@@ -58,7 +58,7 @@ fn a_server_stopped_mid_run_fails_clearly_and_a_rerun_completes() {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline
             && query_one(&url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '^t[0-9]+$'")
-                .is_none_or(|n| n.parse::<u32>().unwrap_or(0) < 5 + 5 * trial as u32)
+                .is_none_or(|n| n.parse::<usize>().unwrap_or(0) < 5 + 5 * trial)
         {
             std::thread::sleep(Duration::from_millis(20));
         }
