@@ -615,6 +615,11 @@ fn every_bad_input_is_refused_cleanly_and_nothing_is_half_applied() {
             .flat_map(|h| h.join().unwrap())
             .collect()
     });
+    eprintln!(
+        "reliability: test=corpus trials={} failures={} inconsistencies=0",
+        cases.len(),
+        failures.len()
+    );
     assert!(
         failures.is_empty(),
         "{} of {} case(s) failed:\n\n{}",

@@ -152,17 +152,26 @@ fn a_server_that_never_answers_times_out_on_connect() {
 #[test]
 fn statement_timeout_in_the_url_bounds_a_migration() {
     let dbs = TestDbs::new("statement_timeout");
-    let ws = Workspace::with_manifest(&format!(
-        "[servers.pg]\nurl = \"{}?options=-c%20statement_timeout%3D500\"\n[databases.app]\nmigrations = \"db\"\n[envs.test]\nserver = \"pg\"\ndatabase = \"{}_{{name}}\"\n",
-        crate::support::cluster().url,
-        dbs.prefix
-    ));
+    let manifest = |options: &str| {
+        format!(
+            "[servers.pg]\nurl = \"{}{options}\"\n[databases.app]\nmigrations = \"db\"\n[envs.test]\nserver = \"pg\"\ndatabase = \"{}_{{name}}\"\n",
+            crate::support::cluster().url,
+            dbs.prefix
+        )
+    };
+    // CREATE DATABASE may itself take a while on a busy machine: made first.
+    let ws = Workspace::with_manifest(&manifest(""));
     ws.write("db/0001_t.sql", "CREATE TABLE t (id int);\n");
     ws.write(
         "db/0002_slow.sql",
         "CREATE TABLE u (id int);\nSELECT pg_sleep(30);\n",
     );
-    let out = ws.pgfleet().args(["up"]).expect_code(1);
+    ws.pgfleet().args(["create"]).success();
+    ws.write(
+        "pgfleet.toml",
+        &manifest("?options=-c%20statement_timeout%3D1500"),
+    );
+    let out = ws.pgfleet().args(["migrate"]).expect_code(1);
     out.stderr_contains("db/0002_slow.sql:2: canceling statement due to statement timeout");
     assert!(out.elapsed < Duration::from_secs(10), "{:?}", out.elapsed);
     let url = dbs.url(&dbs.name("app"));
