@@ -483,7 +483,8 @@ pub(crate) fn locate_error(
         return MigrateError::Sql {
             db: db.to_owned(),
             context: format!("`{}` failed", path.display()),
-            message: crate::connect::chain(e),
+            message: crate::error::describe_sql_error(e),
+            lost: crate::error::is_connection_lost(e),
         };
     };
     let position = match db_error.position() {
