@@ -193,7 +193,26 @@ impl Manifest {
         text: &str,
         env: &[(&str, &str)],
     ) -> Result<Manifest, ManifestError> {
-        let dir = std::env::temp_dir();
+        Manifest::from_text(text, std::env::temp_dir(), env)
+    }
+
+    /// Parses and checks `text` as a manifest in a workspace that does not
+    /// exist, then renders the error and its hint as the CLI would: the
+    /// manifest fuzz target (`fuzz/`). Must never panic.
+    #[doc(hidden)]
+    pub fn fuzz_parse(text: &str) -> Option<String> {
+        let root = PathBuf::from("/nonexistent/pgfleet-fuzz");
+        match Manifest::from_text(text, root, &[("SET", "value")]) {
+            Ok(manifest) => Some(format!("{}", manifest.databases.len())),
+            Err(e) => Some(format!("{e} {:?}", e.hint())),
+        }
+    }
+
+    fn from_text(
+        text: &str,
+        dir: PathBuf,
+        env: &[(&str, &str)],
+    ) -> Result<Manifest, ManifestError> {
         let raw: RawManifest =
             toml::from_str(text).map_err(|e| toml_error(Path::new(FILE_NAME), text, &e))?;
         let mut manifest = Manifest {
@@ -745,6 +764,34 @@ fn toml_error(path: &Path, source: &str, e: &toml::de::Error) -> ManifestError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every file of `fuzz/corpus/{target}` (the seeds, and any input a fuzzer
+    /// once crashed on, kept there as a regression case).
+    fn fuzz_corpus(target: &str) -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/corpus")
+            .join(target);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        assert!(!files.is_empty(), "{}", dir.display());
+        files
+            .into_iter()
+            .filter_map(|p| {
+                let text = String::from_utf8(std::fs::read(&p).unwrap()).ok()?;
+                Some((p.display().to_string(), text))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fuzz_corpus_replays() {
+        for (path, text) in fuzz_corpus("manifest") {
+            assert!(Manifest::fuzz_parse(&text).is_some(), "{path}");
+        }
+    }
 
     fn load(text: &str) -> Result<Manifest, ManifestError> {
         Manifest::from_str_for_test(text, &[("SET", "value")])

@@ -64,9 +64,18 @@ pub async fn apply(
     plan: &Plan<'_>,
     on_applied: &(dyn Fn(&Applied) + Sync),
 ) -> Result<Vec<Applied>, (Vec<Applied>, MigrateError)> {
-    let mut done = Vec::with_capacity(plan.steps.len());
+    // Every script is split and checked before the first one runs, so a
+    // broken file later in the plan stops the run before it changes anything.
+    let mut scripts = Vec::with_capacity(plan.steps.len());
     for migration in &plan.steps {
-        match apply_one(client, target, migration).await {
+        match prepare(target, migration) {
+            Ok(script) => scripts.push(script),
+            Err(e) => return Err((Vec::new(), e)),
+        }
+    }
+    let mut done = Vec::with_capacity(plan.steps.len());
+    for (migration, script) in plan.steps.iter().zip(&scripts) {
+        match apply_one(client, target, migration, script).await {
             Ok(applied) => {
                 on_applied(&applied);
                 done.push(applied);
@@ -77,23 +86,51 @@ pub async fn apply(
     Ok(done)
 }
 
+/// A migration's statements, checked, and how they run.
+struct Script {
+    pieces: Vec<Piece>,
+    no_transaction: bool,
+    /// The pieces to run when in a transaction (a `BEGIN; ... COMMIT;`
+    /// wrapper left out).
+    inner: std::ops::Range<usize>,
+}
+
+fn prepare(target: &Target<'_>, migration: &Migration) -> Result<Script, MigrateError> {
+    let located = |source| MigrateError::Script {
+        path: migration.path.clone(),
+        line_offset: migration.up_line.saturating_sub(1),
+        source,
+    };
+    let pieces = script::split(&migration.up).map_err(located)?;
+    let no_transaction = migration.transaction == Transaction::Disabled
+        || script::needs_no_transaction(&pieces, target.server_version);
+    let inner = if no_transaction {
+        0..pieces.len()
+    } else {
+        let inner = script::in_transaction(&pieces).map_err(located)?;
+        let start = usize::from(inner.len() < pieces.len());
+        start..start + inner.len()
+    };
+    Ok(Script {
+        pieces,
+        no_transaction,
+        inner,
+    })
+}
+
 async fn apply_one(
     client: &Client,
     target: &Target<'_>,
     migration: &Migration,
+    script: &Script,
 ) -> Result<Applied, MigrateError> {
-    let pieces = script::split(&migration.up).map_err(|e| MigrateError::Script {
-        path: migration.path.clone(),
-        line_offset: migration.up_line.saturating_sub(1),
-        source: e,
-    })?;
-    let no_transaction = migration.transaction == Transaction::Disabled
-        || script::needs_no_transaction(&pieces, target.server_version);
+    let no_transaction = script.no_transaction;
+    let pieces = &script.pieces[script.inner.clone()];
     let started = Instant::now();
     let skipped = if no_transaction {
-        apply_outside_transaction(client, target, migration, &pieces).await?
+        apply_outside_transaction(client, target, migration, pieces).await?
     } else {
-        apply_in_transaction(client, target, migration, &pieces).await?
+        apply_in_transaction(client, target, migration, pieces).await?
     };
     Ok(Applied {
         version: migration.version.to_string(),
@@ -122,7 +159,7 @@ async fn begin_locked(
         .map(|p| format!("SET LOCAL search_path = {p};"))
         .unwrap_or_default();
     let read = format!(
-        "SELECT state, checksum, applied_by FROM pgfleet.history WHERE db = {} AND version = {}",
+        "SELECT state, checksum, applied_by, error FROM pgfleet.history WHERE db = {} AND version = {}",
         quote_literal(target.db),
         quote_literal(migration.version.as_str()),
     );
@@ -169,8 +206,8 @@ async fn begin_locked(
     }
 }
 
-/// `state`, `checksum`, `applied_by` of a history row.
-type HistoryRow = (String, String, String);
+/// `state`, `checksum`, `applied_by`, `error` of a history row.
+type HistoryRow = (String, String, String, Option<String>);
 
 /// The history row among a query's results (the lock's own SELECT answers
 /// too, in a column named `locked`).
@@ -180,6 +217,7 @@ fn history_row(messages: Vec<SimpleQueryMessage>) -> Option<HistoryRow> {
             row.get(0).unwrap_or_default().to_owned(),
             row.get(1).unwrap_or_default().to_owned(),
             row.get(2).unwrap_or_default().to_owned(),
+            row.get(3).map(str::to_owned),
         )),
         _ => None,
     })
@@ -196,7 +234,7 @@ fn column(row: &tokio_postgres::SimpleQueryRow) -> Option<&str> {
 /// Whether a history row means "nothing to do" for this migration.
 fn already_done(row: Option<&HistoryRow>, migration: &Migration) -> bool {
     match row {
-        Some((state, checksum, _)) if state == "applied" => {
+        Some((state, checksum, _, _)) if state == "applied" => {
             migration.kind == Kind::Versioned || *checksum == migration.checksum
         }
         _ => false,
@@ -290,10 +328,22 @@ async fn apply_outside_transaction(
             return Ok(true);
         }
         match row {
-            Some((state, _, by)) if state == "running" => {
-                // Another runner claimed it and is running it now: wait for
-                // it to finish (or for the lock timeout, naming who).
+            Some((state, _, by, note)) if state == "running" => {
+                // Another runner claimed it. If its session is gone (killed
+                // part-way), it will never finish: report it failed, which
+                // `repair` resolves. Else wait for it to finish (or for the
+                // lock timeout, naming who).
+                let alive = history::claim_alive(client, note.as_deref()).await;
                 commit(client, target).await?;
+                if alive.map_err(|e| MigrateError::Other(Box::new(e)))? == Some(false) {
+                    return Err(MigrateError::Plan(super::plan::PlanError::Failed {
+                        db: target.db.to_owned(),
+                        version: migration.version.to_string(),
+                        error: Some(history::interrupted_message(
+                            note.as_deref().unwrap_or_default(),
+                        )),
+                    }));
+                }
                 if Instant::now() >= deadline {
                     return Err(MigrateError::LockTimeout {
                         db: target.db.to_owned(),
@@ -306,7 +356,7 @@ async fn apply_outside_transaction(
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            Some((state, _, _)) if state == "failed" => {
+            Some((state, _, _, _)) if state == "failed" => {
                 commit(client, target).await?;
                 return Err(MigrateError::Plan(super::plan::PlanError::Failed {
                     db: target.db.to_owned(),
@@ -316,8 +366,9 @@ async fn apply_outside_transaction(
             }
             _ => {
                 let claim = new_row(target, migration, RowState::Running).upsert_sql();
+                let note = history::claim_note_sql(target.db, migration.version.as_str());
                 client
-                    .batch_execute(&format!("{claim};\nCOMMIT"))
+                    .batch_execute(&format!("{claim};\n{note};\nCOMMIT"))
                     .await
                     .map_err(|e| MigrateError::sql(target.db, "cannot claim the migration", e))?;
                 break;
@@ -432,7 +483,8 @@ pub(crate) fn locate_error(
         return MigrateError::Sql {
             db: db.to_owned(),
             context: format!("`{}` failed", path.display()),
-            message: crate::connect::chain(e),
+            message: crate::error::describe_sql_error(e),
+            lost: crate::error::is_connection_lost(e),
         };
     };
     let position = match db_error.position() {

@@ -86,6 +86,8 @@ pub enum MigrateError {
         db: String,
         context: String,
         message: String,
+        /// The server went away (stopped, restarted, connection lost).
+        lost: bool,
     },
 
     #[error("`{db}`: runner `{command}` {outcome}")]
@@ -125,8 +127,21 @@ fn script_message(path: &std::path::Path, line_offset: usize, source: &ScriptErr
                 line + line_offset
             )
         }
+        ScriptError::NulByte { line } => format!(
+            "{}:{}: a NUL byte, which PostgreSQL cannot take in SQL text",
+            path.display(),
+            line + line_offset
+        ),
+        ScriptError::TransactionControl { line, statement } => format!(
+            "{}:{}: `{statement}` would end the transaction the migration runs in",
+            path.display(),
+            line + line_offset
+        ),
     }
 }
+
+/// What to do after the server went away part-way through a run.
+const SERVER_LOST_HINT: &str = "check that the server is up, then migrate again: every migration that committed is recorded, and one cut off outside a transaction shows as failed";
 
 impl MigrateError {
     #[allow(clippy::needless_pass_by_value)] // used as `map_err(|e| MigrateError::sql(..., e))`
@@ -135,6 +150,7 @@ impl MigrateError {
             db: db.to_owned(),
             context: context.to_owned(),
             message: crate::error::describe_sql_error(&e),
+            lost: crate::error::is_connection_lost(&e),
         }
     }
 
@@ -158,6 +174,16 @@ impl MigrateError {
             }
             MigrateError::Script { source: ScriptError::MetaCommand { .. }, .. } => {
                 Some("write it as SQL; psql meta-commands only work in psql".into())
+            }
+            MigrateError::Script { source: ScriptError::NulByte { .. }, .. } => {
+                Some("remove it (a file saved as UTF-16 looks like this: save it as UTF-8)".into())
+            }
+            MigrateError::Script { source: ScriptError::TransactionControl { .. }, .. } => {
+                Some("each migration already runs in one transaction: remove it, split the file in two, or mark the file to run outside a transaction".into())
+            }
+            MigrateError::Sql { lost: true, .. } => Some(SERVER_LOST_HINT.into()),
+            MigrateError::Statement { code, .. } if code.starts_with("57P") => {
+                Some(SERVER_LOST_HINT.into())
             }
             MigrateError::Statement { hint, .. } => hint.clone(),
             MigrateError::LockTimeout { .. } => {

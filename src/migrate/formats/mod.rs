@@ -356,6 +356,40 @@ fn file_name(path: &Path) -> Option<&str> {
     path.file_name().and_then(|n| n.to_str())
 }
 
+/// Every format's file-name parser on two names, for the fuzz target
+/// (`fuzz/`): must never panic, versions must compare consistently, and a
+/// version's text must parse back to an equal version.
+#[doc(hidden)]
+pub fn fuzz_file_names(a: &str, b: &str) {
+    let versions = |file: &str| -> Vec<Version> {
+        let stem = file.strip_suffix(".sql").unwrap_or(file);
+        [
+            native::parse_name(file).map(|(v, _)| v),
+            golang_migrate::parse_name(file).map(|(v, _, _)| v),
+            flyway::parse_name(file).map(|(_, v, _)| v),
+            split_version_name(stem).map(|(v, _)| v),
+            Version::parse_integer(stem),
+            Version::parse_dotted(stem),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    };
+    let (left, right) = (versions(a), versions(b));
+    for x in &left {
+        assert_eq!(x.cmp(x), std::cmp::Ordering::Equal, "{x} != itself");
+        let text = x.to_string();
+        if let Some(again) = Version::parse_integer(&text).or_else(|| Version::parse_dotted(&text))
+        {
+            assert_eq!(&again, x, "`{text}` parses back to another version");
+        }
+        for y in &right {
+            assert_eq!(x.cmp(y), y.cmp(x).reverse(), "{x} vs {y}");
+            assert_eq!(x == y, x.cmp(y) == std::cmp::Ordering::Equal, "{x} vs {y}");
+        }
+    }
+}
+
 /// `<digits>_<name>` -> (version, name); the name must not be empty.
 fn split_version_name(stem: &str) -> Option<(Version, &str)> {
     let (digits, name) = stem.split_once('_')?;
