@@ -20,6 +20,7 @@ mod drift;
 mod env_write;
 mod exec_env;
 mod graph;
+mod import;
 mod manifest_errors;
 mod migrate;
 mod migrate_checks;
