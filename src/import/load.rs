@@ -32,6 +32,9 @@ pub struct TableLoad {
     pub source: String,
     pub without_rowid: bool,
     pub columns: Vec<(String, Kind)>,
+    /// Whether each target column is NOT NULL (a NULL is refused here, with
+    /// its rowid, rather than by the server mid-COPY).
+    pub not_null: Vec<bool>,
     /// The target column names, in the same order.
     pub target_columns: Vec<String>,
     /// `schema.table`, quoted.
@@ -167,7 +170,12 @@ fn read(table: &TableLoad, tx: &mpsc::Sender<Msg>) -> Result<(), ImportError> {
         let start = buf.len();
         for (k, (column, kind)) in table.columns.iter().enumerate() {
             let value = row.get_ref(k + 1).map_err(source_error)?;
-            if let Err(reason) = convert::encode(kind, value, table.zone, &mut buf) {
+            let converted = if table.not_null[k] && value == ValueRef::Null {
+                Err("is not allowed: the target column is NOT NULL".to_owned())
+            } else {
+                convert::encode(kind, value, table.zone, &mut buf)
+            };
+            if let Err(reason) = converted {
                 let row_id = match row.get_ref(0).map_err(source_error)? {
                     ValueRef::Integer(id) => format!("rowid {id}"),
                     _ => format!("row {}", sent.rows),

@@ -138,7 +138,8 @@ impl ImportError {
                 "fix the value in the SQLite file, or change the target column's type; nothing was imported".into()
             }
             ImportError::Other(e) => return e.hint(),
-            ImportError::TimeZone(_) | ImportError::Sql { .. } => return None,
+            ImportError::Sql { .. } => "the transaction was rolled back; nothing was imported".into(),
+            ImportError::TimeZone(_) => return None,
         })
     }
 }
@@ -344,8 +345,9 @@ fn sql(context: &str) -> impl FnOnce(tokio_postgres::Error) -> ImportError {
 struct Pair<'a> {
     source: &'a source::SourceTable,
     target: TargetTable,
-    /// (source column, target column, kind), generated target columns left out.
-    columns: Vec<(String, String, Kind)>,
+    /// (source column, target column, kind, NOT NULL), generated target
+    /// columns left out.
+    columns: Vec<(String, String, Kind, bool)>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -444,7 +446,7 @@ async fn run(
                     type_name: tc.shown_type.clone(),
                 });
             };
-            columns.push((c.name.clone(), tc.name.clone(), kind));
+            columns.push((c.name.clone(), tc.name.clone(), kind, tc.not_null));
         }
         if !options.create_tables {
             let has_rows = client
@@ -537,9 +539,10 @@ async fn run(
             columns: pair
                 .columns
                 .iter()
-                .map(|(s, _, k)| (s.clone(), k.clone()))
+                .map(|(s, _, k, _)| (s.clone(), k.clone()))
                 .collect(),
-            target_columns: pair.columns.iter().map(|(_, t, _)| t.clone()).collect(),
+            not_null: pair.columns.iter().map(|c| c.3).collect(),
+            target_columns: pair.columns.iter().map(|c| c.1.clone()).collect(),
             target_sql: pair.target.sql(),
             zone,
         };
@@ -565,7 +568,7 @@ async fn run(
         let columns: Vec<(String, Kind)> = pair
             .columns
             .iter()
-            .map(|(_, t, k)| (t.clone(), k.clone()))
+            .map(|(_, t, k, _)| (t.clone(), k.clone()))
             .collect();
         let row = client
             .query_typed(&target::checksum_sql(&pair.target, &columns), &[])
@@ -596,7 +599,7 @@ async fn run(
     }
     progress(Event::Step("sequences".into()));
     for pair in &pairs {
-        for (_, column, kind) in &pair.columns {
+        for (_, column, kind, _) in &pair.columns {
             if !matches!(kind, Kind::Int2 | Kind::Int4 | Kind::Int8) {
                 continue;
             }

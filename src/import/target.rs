@@ -35,6 +35,7 @@ pub struct TargetColumn {
     /// `None` when import cannot convert to this type.
     pub kind: Option<Kind>,
     pub generated: bool,
+    pub not_null: bool,
 }
 
 /// The tables of `schemas` (ordinary and partitioned).
@@ -83,7 +84,8 @@ pub async fn columns(
                     CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END,
                     a.attgenerated <> '',
                     CASE WHEN bt.typtype = 'e' THEN ARRAY(SELECT e.enumlabel::text FROM pg_enum e
-                                                           WHERE e.enumtypid = bt.oid ORDER BY e.enumsortorder) END
+                                                           WHERE e.enumtypid = bt.oid ORDER BY e.enumsortorder) END,
+                    a.attnotnull
                FROM pg_attribute a
                JOIN pg_type t ON t.oid = a.atttypid
                JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
@@ -102,6 +104,7 @@ pub async fn columns(
                 shown_type: r.get(1),
                 kind: Kind::from_pg(&base, r.get(3), labels),
                 generated: r.get(4),
+                not_null: r.get(6),
             }
         })
         .collect())

@@ -182,6 +182,18 @@ fn a_value_that_does_not_fit_stops_the_import_and_leaves_nothing() {
         .stderr_contains(
             "error: table `t`, rowid 42, column `n`: 3000000000 does not fit integer (int4)",
         );
+    // SQLite lets a NULL into a primary key that is not `INTEGER PRIMARY KEY`.
+    sqlite(
+        &ws,
+        "null.db",
+        "CREATE TABLE parent (id INT PRIMARY KEY); INSERT INTO parent VALUES (NULL);",
+    );
+    ws.pgfleet()
+        .args(["import", "sqlite", "null.db", "--into", "app"])
+        .expect_code(1)
+        .stderr_contains(
+            "error: table `parent`, rowid 1, column `id`: NULL is not allowed: the target column is NOT NULL",
+        );
     // Nothing left behind, the parent table loaded before the failure included.
     assert_eq!(
         rows(
