@@ -23,7 +23,7 @@ pub mod load;
 pub mod source;
 pub mod target;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -469,10 +469,13 @@ async fn run(
         });
     }
 
-    // Load order: parents first by the target's foreign keys. Foreign keys
-    // among the tables left in a cycle (and their children) are deferred when
-    // deferrable, else dropped here and added back after the load, which
-    // checks every row; both happen inside the transaction.
+    // Load order: parents first by the target's foreign keys (tables left in
+    // a cycle, and those hanging off one, last). Every validated foreign key
+    // of an imported table is dropped here and added back after the load,
+    // with its name, definition and comment: adding a foreign key checks all
+    // rows in one join, where a key left in place checks them one by one, and
+    // a cycle then needs nothing special. `NOT VALID` keys stay (re-adding
+    // them would validate them) and are deferred when deferrable.
     let oids: Vec<u32> = pairs.iter().map(|p| p.target.oid).collect();
     let fks = target::foreign_keys(client, &oids)
         .await
@@ -484,41 +487,46 @@ async fn run(
     let names: Vec<String> = name_of.values().cloned().collect();
     let edges: Vec<(String, String)> = fks
         .iter()
-        .map(|f| (name_of[&f.child].clone(), name_of[&f.parent].clone()))
+        .filter_map(|f| {
+            Some((
+                name_of.get(&f.child)?.clone(),
+                name_of.get(&f.parent)?.clone(),
+            ))
+        })
         .collect();
     let (mut order, cyclic) = target::order(&names, &edges);
     if !cyclic.is_empty() {
-        let cyclic_set: BTreeSet<&String> = cyclic.iter().collect();
         client
             .batch_execute("SET CONSTRAINTS ALL DEFERRED")
             .await
             .map_err(sql("cannot defer constraints"))?;
-        for fk in &fks {
-            if fk.deferrable
-                || !cyclic_set.contains(&name_of[&fk.child])
-                || !cyclic_set.contains(&name_of[&fk.parent])
-            {
-                continue;
-            }
-            let child = pairs
-                .iter()
-                .find(|p| p.target.oid == fk.child)
-                .map(|p| p.target.sql())
-                .unwrap_or_default();
-            client
-                .batch_execute(&format!(
-                    "ALTER TABLE {child} DROP CONSTRAINT {}",
-                    quote_ident(&fk.name)
-                ))
-                .await
-                .map_err(sql("cannot set aside a foreign key of a cycle"))?;
+        order.extend(cyclic);
+    }
+    for fk in fks.iter().filter(|f| f.validated) {
+        let child = pairs
+            .iter()
+            .find(|p| p.target.oid == fk.child)
+            .map(|p| p.target.sql())
+            .unwrap_or_default();
+        client
+            .batch_execute(&format!(
+                "ALTER TABLE {child} DROP CONSTRAINT {}",
+                quote_ident(&fk.name)
+            ))
+            .await
+            .map_err(sql("cannot set a foreign key aside for the load"))?;
+        foreign_keys.push(format!(
+            "ALTER TABLE {child} ADD CONSTRAINT {} {}",
+            quote_ident(&fk.name),
+            fk.definition
+        ));
+        if let Some(comment) = &fk.comment {
             foreign_keys.push(format!(
-                "ALTER TABLE {child} ADD CONSTRAINT {} {}",
+                "COMMENT ON CONSTRAINT {} ON {child} IS {}",
                 quote_ident(&fk.name),
-                fk.definition
+                crate::connect::quote_literal(comment)
             ));
         }
-        order.extend(cyclic);
     }
 
     // Load.

@@ -110,14 +110,16 @@ pub async fn columns(
         .collect())
 }
 
-/// A foreign key between two of the imported tables.
+/// A foreign key of an imported table.
 #[derive(Debug, Clone)]
 pub struct TargetForeignKey {
     pub name: String,
     pub child: u32,
     pub parent: u32,
     pub deferrable: bool,
+    pub validated: bool,
     pub definition: String,
+    pub comment: Option<String>,
 }
 
 pub async fn foreign_keys(
@@ -126,9 +128,10 @@ pub async fn foreign_keys(
 ) -> Result<Vec<TargetForeignKey>, tokio_postgres::Error> {
     let rows = client
         .query_typed(
-            "SELECT conname::text, conrelid, confrelid, condeferrable, pg_get_constraintdef(oid)
+            "SELECT conname::text, conrelid, confrelid, condeferrable, convalidated,
+                    pg_get_constraintdef(oid), obj_description(oid, 'pg_constraint')
                FROM pg_constraint
-              WHERE contype = 'f' AND conrelid = ANY($1) AND confrelid = ANY($1)
+              WHERE contype = 'f' AND conrelid = ANY($1)
               ORDER BY conname",
             &[(&oids, Type::OID_ARRAY)],
         )
@@ -140,7 +143,9 @@ pub async fn foreign_keys(
             child: r.get(1),
             parent: r.get(2),
             deferrable: r.get(3),
-            definition: r.get(4),
+            validated: r.get(4),
+            definition: r.get(5),
+            comment: r.get(6),
         })
         .collect())
 }

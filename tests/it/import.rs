@@ -339,7 +339,8 @@ fn a_foreign_key_cycle_between_existing_tables_loads_and_keeps_its_constraints()
         "CREATE TABLE a (id integer PRIMARY KEY, b_id integer);
          CREATE TABLE b (id integer PRIMARY KEY, a_id integer REFERENCES a);
          ALTER TABLE a ADD CONSTRAINT a_b FOREIGN KEY (b_id) REFERENCES b;
-         CREATE TABLE c (id integer PRIMARY KEY, a_id integer REFERENCES a);\n",
+         CREATE TABLE c (id integer PRIMARY KEY, a_id integer REFERENCES a);
+         COMMENT ON CONSTRAINT a_b ON a IS 'every a has its b';\n",
         "CREATE TABLE a (id INTEGER PRIMARY KEY, b_id INTEGER);
          CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER);
          CREATE TABLE c (id INTEGER PRIMARY KEY, a_id INTEGER);
