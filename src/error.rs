@@ -44,6 +44,9 @@ pub enum Error {
     #[error(transparent)]
     Data(Box<crate::data::DataError>),
 
+    #[error(transparent)]
+    Import(Box<crate::import::ImportError>),
+
     /// A statement the server refused.
     #[error("{context}: {}", describe_sql_error(source))]
     Sql {
@@ -101,6 +104,7 @@ impl Error {
             Error::Migrate(e) => e.exit_code(),
             Error::EnvFile(e) => e.exit_code(),
             Error::Data(e) => e.exit_code(),
+            Error::Import(e) => e.exit_code(),
             _ => exit::FAILED,
         }
     }
@@ -117,6 +121,7 @@ impl Error {
             Error::Migrate(e) => e.hint(),
             Error::EnvFile(e) => e.hint(),
             Error::Data(e) => e.hint(),
+            Error::Import(e) => e.hint(),
             Error::Sql { source, .. } => source
                 .as_db_error()
                 .and_then(|d| d.hint())
@@ -183,6 +188,15 @@ impl From<crate::data::DataError> for Error {
         match e {
             crate::data::DataError::Other(inner) => *inner,
             other => Error::Data(Box::new(other)),
+        }
+    }
+}
+
+impl From<crate::import::ImportError> for Error {
+    fn from(e: crate::import::ImportError) -> Error {
+        match e {
+            crate::import::ImportError::Other(inner) => *inner,
+            other => Error::Import(Box::new(other)),
         }
     }
 }

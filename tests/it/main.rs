@@ -22,6 +22,7 @@ mod drift;
 mod env_write;
 mod exec_env;
 mod graph;
+mod import;
 mod init;
 mod manifest_errors;
 mod migrate;
