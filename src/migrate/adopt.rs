@@ -59,7 +59,7 @@ pub async fn peer_rows(
                     name: migration.name.clone(),
                     kind: match migration.kind {
                         Kind::Versioned => RowKind::Versioned,
-                        Kind::Repeatable => RowKind::Repeatable,
+                        Kind::Repeatable | Kind::Always => RowKind::Repeatable,
                     },
                     checksum: migration.checksum.clone(),
                     applied_at: applied_at.unwrap_or_else(Utc::now),
@@ -137,6 +137,14 @@ async fn read_listed(client: &Client, format: Format, table: &str) -> Result<Lis
                 .max();
             return Ok(latest.map_or(Listed::Versions(Vec::new()), Listed::UpTo));
         }
+        // goose: one row per up or down, the latest per version wins; version 0 is
+        // goose's own first row.
+        Format::Goose => format!(
+            "SELECT version_id::text, tstamp::text FROM (
+                 SELECT DISTINCT ON (version_id) version_id, tstamp, is_applied
+                   FROM {table} WHERE version_id <> 0 ORDER BY version_id, id DESC) latest
+              WHERE is_applied"
+        ),
         // dbmate's `schema_migrations (version varchar)`; golang-migrate's
         // table of the same name has a `dirty` column and is read above.
         _ => format!("SELECT version::text, NULL FROM {table}"),

@@ -94,6 +94,8 @@ pub(super) fn read_pairs(
             down: None,
             transaction,
             checksum: source.checksum,
+            statements: None,
+            not_runnable: None,
         });
     }
     for migration in &mut migrations {
@@ -189,6 +191,8 @@ mod tests {
             down: None,
             transaction: Transaction::Auto,
             checksum: String::new(),
+            statements: None,
+            not_runnable: None,
         }
     }
 

@@ -73,6 +73,10 @@ fn detects_fixtures() {
         ("flyway/basic", Format::Flyway),
         ("flyway/repeatable", Format::Flyway),
         ("node-pg-migrate/basic", Format::NodePgMigrate),
+        ("goose/basic", Format::Goose),
+        ("goose/envsub", Format::Goose),
+        ("goose/go_migration", Format::Goose),
+        ("goose/detect_only", Format::Goose),
     ];
     for (rel, want) in cases {
         assert_eq!(detect(&fixture(rel)).unwrap(), want, "fixture {rel}");
@@ -107,7 +111,7 @@ fn detection_order() {
         ),
         (
             &[("atlas.sum", "h1:x"), ("20240101000000_a.sql", "")],
-            Err("atlas"),
+            Ok(Format::Atlas),
         ),
         (
             &[
@@ -122,19 +126,27 @@ fn detection_order() {
                 "changelog.sql",
                 "--liquibase formatted sql\n--changeset a:1\n",
             )],
-            Err("liquibase"),
+            Ok(Format::Liquibase),
         ),
         (
             &[("1_a.sql", "\u{feff}-- Liquibase Formatted SQL\r\n")],
-            Err("liquibase"),
+            Ok(Format::Liquibase),
         ),
-        (&[("1_a.sql", "-- +goose Up\nSELECT 1;\n")], Err("goose")),
+        (
+            &[("1_a.sql", "-- +goose Up\nSELECT 1;\n")],
+            Ok(Format::Goose),
+        ),
+        // An Atlas directory whose files carry goose annotations is still Atlas's.
+        (
+            &[("atlas.sum", ""), ("1_a.sql", "-- +goose Up\n")],
+            Ok(Format::Atlas),
+        ),
         (
             &[
                 ("1_a.sql", "-- +goose Up\n"),
                 ("2_b.sql", "--liquibase formatted sql\n"),
             ],
-            Err("liquibase"),
+            Ok(Format::Liquibase),
         ),
         (
             &[("20240101000000_a/migration.sql", "")],
@@ -238,24 +250,6 @@ fn mixed_formats_are_ambiguous() {
             "files {files:?}"
         );
     }
-}
-
-#[test]
-fn goose_is_unsupported() {
-    let dir = fixture("detect/goose");
-    let err = detect(&dir).unwrap_err();
-    assert!(
-        matches!(&err, FormatError::Unsupported { format: "goose", evidence, .. }
-            if file_name(evidence) == Some("20240125000000_create_pets.sql")),
-        "{err:?}"
-    );
-    assert_eq!(
-        err.to_string(),
-        format!(
-            "migrations folder `{d}` holds goose migrations (found `{d}/20240125000000_create_pets.sql`); pgfleet cannot read goose migrations yet: run goose itself with `runner = \"...\"` for this database",
-            d = dir.display()
-        )
-    );
 }
 
 #[test]
