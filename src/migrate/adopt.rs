@@ -25,7 +25,13 @@ pub async fn peer_rows(
         let Some(table) = folder.format.history_table() else {
             continue;
         };
-        let Some(qualified) = find_table(client, schemas, table).await? else {
+        // Atlas keeps its table in a schema of its own unless its URL names a schema.
+        let mut places = Vec::with_capacity(schemas.len() + 1);
+        if folder.format == Format::Atlas {
+            places.push("atlas_schema_revisions".to_owned());
+        }
+        places.extend(schemas.iter().cloned());
+        let Some(qualified) = find_table(client, &places, table).await? else {
             continue;
         };
         let listed = read_listed(client, folder.format, &qualified).await?;
@@ -75,6 +81,9 @@ pub async fn peer_rows(
     Ok(rows)
 }
 
+/// How an Atlas baseline revision is listed, ahead of its version.
+const ATLAS_BASELINE: &str = "baseline:";
+
 /// What a peer table says was applied.
 enum Listed {
     /// Each applied version (as the tool writes it) and when, if known.
@@ -94,6 +103,11 @@ fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Ki
         (Format::Flyway, Kind::Versioned) => {
             Version::parse_dotted(listed).is_some_and(|v| v == *version)
         }
+        // Atlas: a baseline revision stands for every file up to its version.
+        (Format::Atlas, _) => match listed.strip_prefix(ATLAS_BASELINE) {
+            Some(baseline) => Version::parse_integer(baseline).is_some_and(|b| *version <= b),
+            None => Version::parse_integer(listed).is_some_and(|v| v == *version),
+        },
         _ => Version::parse_integer(listed).is_some_and(|v| v == *version),
     }
 }
@@ -144,6 +158,13 @@ async fn read_listed(client: &Client, format: Format, table: &str) -> Result<Lis
                  SELECT DISTINCT ON (version_id) version_id, tstamp, is_applied
                    FROM {table} WHERE version_id <> 0 ORDER BY version_id, id DESC) latest
               WHERE is_applied"
+        ),
+        // Atlas: a revision is applied when all its statements are (`applied = total`);
+        // type bit 1 is a baseline, bit 4 a revision resolved by hand (`migrate set`).
+        Format::Atlas => format!(
+            "SELECT CASE WHEN type & 1 = 1 THEN {} || version ELSE version END, executed_at::text
+               FROM {table} WHERE applied >= total OR type & 5 <> 0",
+            quote_literal(ATLAS_BASELINE)
         ),
         // dbmate's `schema_migrations (version varchar)`; golang-migrate's
         // table of the same name has a `dirty` column and is read above.

@@ -201,3 +201,118 @@ fn goose_history_is_adopted_latest_row_per_version_wins() {
         Some("4")
     );
 }
+
+#[test]
+fn atlas_directives_and_sum_refusal_then_repair() {
+    let dbs = TestDbs::new("atlas_basic");
+    let ws = workspace(&dbs, "shop", "atlas/basic");
+    ws.pgfleet()
+        .args(["up", "-v"])
+        .success()
+        .stderr_contains("outside a transaction");
+    let url = dbs.url(&dbs.name("shop"));
+    query(
+        &url,
+        "INSERT INTO atlas_customer (name) VALUES ('a'); INSERT INTO atlas_invoice (customer_id, amount) VALUES (1, 1.25), (1, 2);",
+    );
+    assert_eq!(
+        query_one(&url, "SELECT atlas_customer_total(1)").as_deref(),
+        Some("3.25")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'atlas\\_%' AND i.indisvalid AND NOT i.indisprimary"
+        )
+        .as_deref(),
+        Some("2")
+    );
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["databases"][0]["format"], "atlas");
+    assert_eq!(status["databases"][0]["applied"], 3);
+
+    // A new file added without `atlas migrate hash`: refused, naming the file, and
+    // nothing runs.
+    ws.write(
+        "db/20240201100300_add_phone.sql",
+        "ALTER TABLE atlas_customer ADD COLUMN phone text;\n",
+    );
+    let out = ws.pgfleet().args(["migrate"]).expect_code(1);
+    out.stderr_contains("atlas.sum` does not match the files of its folder: `20240201100300_add_phone.sql` is not listed")
+        .stderr_contains("`atlas migrate hash`")
+        .stderr_contains("`pgfleet repair DB`");
+    // An edited file is named too.
+    let first = ws.join("db/20240201100000_create_customers_and_invoices.sql");
+    let text = std::fs::read_to_string(&first).unwrap();
+    ws.write(
+        "db/20240201100000_create_customers_and_invoices.sql",
+        &format!("{text}-- edited\n"),
+    );
+    ws.pgfleet()
+        .args(["status"])
+        .expect_code(1)
+        .stderr_contains("`20240201100000_create_customers_and_invoices.sql` changed");
+    ws.write("db/20240201100000_create_customers_and_invoices.sql", &text);
+
+    // `repair` rewrites atlas.sum as `atlas migrate hash` would, and logs it.
+    ws.pgfleet()
+        .args(["repair", "shop", "--yes"])
+        .success()
+        .stderr_contains("rewrite `");
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'atlas_customer' AND column_name = 'phone'"
+        )
+        .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT action FROM pgfleet.repairs WHERE version = 'atlas.sum'"
+        )
+        .as_deref(),
+        Some("rewrite_atlas_sum")
+    );
+}
+
+#[test]
+fn atlas_revisions_are_adopted_from_their_own_schema() {
+    let dbs = TestDbs::new("atlas_adopt");
+    let ws = workspace(&dbs, "shop", "atlas/basic");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("shop"));
+    query(
+        &url,
+        &std::fs::read_to_string(fixture(
+            "atlas/basic/20240201100000_create_customers_and_invoices.sql",
+        ))
+        .unwrap(),
+    );
+    // Atlas's revisions table (ent schema in ariga/atlas `cmd/atlas/internal/migrate/ent`),
+    // in its default schema, after `atlas migrate apply 1` and a failed second file.
+    query(
+        &url,
+        r#"CREATE SCHEMA "atlas_schema_revisions";
+        CREATE TABLE "atlas_schema_revisions"."atlas_schema_revisions" ("version" character varying NOT NULL, "description" character varying NOT NULL, "type" bigint NOT NULL DEFAULT 2, "applied" bigint NOT NULL DEFAULT 0, "total" bigint NOT NULL DEFAULT 0, "executed_at" timestamptz NOT NULL, "execution_time" bigint NOT NULL, "error" text NULL, "error_stmt" text NULL, "hash" character varying NOT NULL, "partial_hashes" jsonb NULL, "operator_version" character varying NOT NULL, PRIMARY KEY ("version"));
+        INSERT INTO "atlas_schema_revisions"."atlas_schema_revisions" VALUES
+          ('20240201100000', 'create_customers_and_invoices', 2, 2, 2, '2024-02-01 10:00:00+00', 1000, NULL, NULL, 'x', NULL, 'Atlas CLI v0.20.0'),
+          ('20240201100100', 'index_invoices', 2, 0, 2, '2024-02-01 10:01:00+00', 1000, 'boom', 'CREATE INDEX', 'y', NULL, 'Atlas CLI v0.20.0');"#,
+    );
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(db["adopted"], serde_json::json!(["20240201100000"]), "{db}");
+    assert_eq!(db["applied"].as_array().unwrap().len(), 2, "{db}");
+    let history = versions(&url);
+    assert_eq!(
+        history[0],
+        (
+            "20240201100000".to_owned(),
+            "adopted from atlas_schema_revisions".to_owned()
+        )
+    );
+}

@@ -321,6 +321,18 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
     }
 }
 
+/// Why the `atlas.sum` of an Atlas folder does not match its files, if it does not.
+pub fn atlas_sum_problem(dir: &Path) -> Result<Option<String>, FormatError> {
+    atlas::sum_problem(dir)
+}
+
+/// Rewrites an Atlas folder's `atlas.sum` for its files as they are (`atlas migrate
+/// hash`); returns the file written.
+pub fn rewrite_atlas_sum(dir: &Path) -> Result<PathBuf, FormatError> {
+    atlas::rewrite_sum(dir)?;
+    Ok(dir.join(atlas::SUM_FILE))
+}
+
 /// Detects (unless `format` is given) and reads.
 pub fn load(dir: &Path, format: Option<Format>) -> Result<Folder, FormatError> {
     let format = match format {

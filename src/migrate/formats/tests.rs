@@ -77,6 +77,7 @@ fn detects_fixtures() {
         ("goose/envsub", Format::Goose),
         ("goose/go_migration", Format::Goose),
         ("goose/detect_only", Format::Goose),
+        ("atlas/basic", Format::Atlas),
     ];
     for (rel, want) in cases {
         assert_eq!(detect(&fixture(rel)).unwrap(), want, "fixture {rel}");
