@@ -103,6 +103,7 @@ fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Ki
         (Format::Flyway, Kind::Versioned) => {
             Version::parse_dotted(listed).is_some_and(|v| v == *version)
         }
+        (Format::Liquibase, _) => liquibase_matches(listed, version.as_str()),
         // Atlas: a baseline revision stands for every file up to its version.
         (Format::Atlas, _) => match listed.strip_prefix(ATLAS_BASELINE) {
             Some(baseline) => Version::parse_integer(baseline).is_some_and(|b| *version <= b),
@@ -110,6 +111,37 @@ fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Ki
         },
         _ => Version::parse_integer(listed).is_some_and(|v| v == *version),
     }
+}
+
+/// Whether a `databasechangelog` row (`filename`, `id`, `author` joined by U+001F)
+/// is the changeset pgfleet calls `<file>::<id>::<author>`. Liquibase writes the
+/// file name as its include named it (`db/changelog/changes/001.sql`,
+/// `classpath:/...`) while pgfleet's is relative to the migrations folder: they
+/// match when one ends with the other at a `/`, or, failing that, by file name.
+fn liquibase_matches(listed: &str, version: &str) -> bool {
+    let mut parts = listed.split('\u{1f}');
+    let (Some(filename), Some(id), Some(author)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let Some((file, rest)) = version.split_once("::") else {
+        return false;
+    };
+    let Some((our_id, our_author)) = rest.rsplit_once("::") else {
+        return false;
+    };
+    if id != our_id || author != our_author {
+        return false;
+    }
+    let theirs = filename
+        .trim_start_matches("classpath:")
+        .trim_start_matches('/')
+        .replace('\\', "/");
+    let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_owned();
+    theirs == file
+        || theirs.ends_with(&format!("/{file}"))
+        || file.ends_with(&format!("/{theirs}"))
+        || base(&theirs) == base(file)
 }
 
 async fn find_table(client: &Client, schemas: &[String], table: &str) -> Result<Option<String>> {
@@ -165,6 +197,12 @@ async fn read_listed(client: &Client, format: Format, table: &str) -> Result<Lis
             "SELECT CASE WHEN type & 1 = 1 THEN {} || version ELSE version END, executed_at::text
                FROM {table} WHERE applied >= total OR type & 5 <> 0",
             quote_literal(ATLAS_BASELINE)
+        ),
+        // Liquibase: id + author + filename identify a changeset; MARK_RAN and RERAN
+        // rows count as run, FAILED and SKIPPED ones do not.
+        Format::Liquibase => format!(
+            "SELECT filename || chr(31) || id || chr(31) || author, dateexecuted::text
+               FROM {table} WHERE exectype IN ('EXECUTED', 'RERAN', 'MARK_RAN')"
         ),
         // dbmate's `schema_migrations (version varchar)`; golang-migrate's
         // table of the same name has a `dirty` column and is read above.
@@ -227,6 +265,35 @@ async fn first_cell(client: &Client, sql: &str) -> Result<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn liquibase_rows_match_tolerantly() {
+        let row = |f: &str| format!("{f}\u{1f}1\u{1f}jane");
+        let cases = [
+            (row("changes/001.sql"), "changes/001.sql::1::jane", true),
+            (
+                row("db/changelog/changes/001.sql"),
+                "changes/001.sql::1::jane",
+                true,
+            ),
+            (
+                row("classpath:/db/changelog/changes/001.sql"),
+                "changes/001.sql::1::jane",
+                true,
+            ),
+            (row("001.sql"), "changes/001.sql::1::jane", true),
+            (row("changes/001.sql"), "changes/001.sql::2::jane", false),
+            (row("changes/001.sql"), "changes/001.sql::1::bob", false),
+            (row("changes/002.sql"), "changes/001.sql::1::jane", false),
+        ];
+        for (listed, version, want) in cases {
+            assert_eq!(
+                liquibase_matches(&listed, version),
+                want,
+                "{listed} {version}"
+            );
+        }
+    }
 
     #[test]
     fn timestamps_from_postgres_text() {

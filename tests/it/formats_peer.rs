@@ -316,3 +316,134 @@ fn atlas_revisions_are_adopted_from_their_own_schema() {
         )
     );
 }
+
+#[test]
+fn liquibase_changesets_attributes_reruns_and_rollback() {
+    let dbs = TestDbs::new("lb_basic");
+    let ws = workspace(&dbs, "shop", "liquibase/basic");
+    ws.pgfleet()
+        .args(["up", "-v"])
+        .success()
+        .stderr_contains("outside a transaction");
+    let url = dbs.url(&dbs.name("shop"));
+    query(
+        &url,
+        "INSERT INTO lb_customer (name) VALUES ('a'); INSERT INTO lb_invoice (customer_id, amount) VALUES (1, 3), (1, 4);",
+    );
+    // endDelimiter `/`: the PL/pgSQL body with its `;` was one statement.
+    assert_eq!(
+        query_one(&url, "SELECT lb_customer_total(1)").as_deref(),
+        Some("7.00")
+    );
+    assert_eq!(
+        query_one(&url, "SELECT invoices FROM lb_customer_totals").as_deref(),
+        Some("2")
+    );
+    // dbms:mysql was left out.
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('lb_mysql_only') IS NULL").as_deref(),
+        Some("t")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'lb_invoice_customer_id_idx'"
+        )
+        .as_deref(),
+        Some("t")
+    );
+    let status = ws.pgfleet().args(["status", "--json", "--check"]).success();
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let db = &status["databases"][0];
+    assert_eq!(db["format"], "liquibase");
+    assert_eq!(db["applied"], 5);
+    assert_eq!(
+        db["migrations"][0]["version"],
+        "changes/001_customers_and_invoices.sql::create-customers-and-invoices::jane"
+    );
+
+    // runAlways runs on every migrate; nothing else does.
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM lb_run_log").as_deref(),
+        Some("2")
+    );
+    // runOnChange re-runs after its changeset is edited.
+    let file = "db/changes/002_functions_and_views.sql";
+    let text = std::fs::read_to_string(ws.join(file)).unwrap();
+    let edited = text.replace(
+        "count(i.id) AS invoices FROM",
+        "count(i.id) AS invoices, 'v2'::text AS rev FROM",
+    );
+    ws.write(file, &edited);
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        query_one(&url, "SELECT rev FROM lb_customer_totals").as_deref(),
+        Some("v2")
+    );
+    // Editing an ordinary changeset is refused, naming it.
+    ws.write(
+        file,
+        &edited.replace("IS 'sum of a customer''s invoices'", "IS 'changed'"),
+    );
+    ws.pgfleet()
+        .args(["migrate"])
+        .expect_code(1)
+        .stderr_contains(
+            "migration `changes/002_functions_and_views.sql::customer-total::bob` was applied, then its file",
+        );
+    ws.write(file, &edited);
+
+    // rollback runs the `/* liquibase rollback */` block, split on the endDelimiter.
+    ws.pgfleet()
+        .args(["rollback", "shop"])
+        .success()
+        .stdout_contains("rolled back changes/002_functions_and_views.sql::customer-total::bob");
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM pg_proc WHERE proname = 'lb_customer_total'"
+        )
+        .as_deref(),
+        Some("0")
+    );
+}
+
+#[test]
+fn liquibase_xml_master_orders_and_databasechangelog_is_adopted() {
+    let dbs = TestDbs::new("lb_adopt");
+    let ws = workspace(&dbs, "ops", "liquibase/xml_master");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("ops"));
+    // Liquibase ran the first changeset; its table, as Liquibase 4 creates it on
+    // PostgreSQL, names the file as the include did (relative to the search path).
+    query(
+        &url,
+        "CREATE TABLE lbx_step (n int PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp());
+         INSERT INTO lbx_step (n) VALUES (1);
+         CREATE TABLE public.databasechangelog (id VARCHAR(255) NOT NULL, author VARCHAR(255) NOT NULL, filename VARCHAR(255) NOT NULL, dateexecuted TIMESTAMP WITHOUT TIME ZONE NOT NULL, orderexecuted INTEGER NOT NULL, exectype VARCHAR(10) NOT NULL, md5sum VARCHAR(35), description VARCHAR(255), comments VARCHAR(255), tag VARCHAR(255), liquibase VARCHAR(20), contexts VARCHAR(255), labels VARCHAR(255), deployment_id VARCHAR(10));
+         INSERT INTO public.databasechangelog VALUES
+           ('1', 'ops', 'db/changelog/changes/zz_first.sql', '2024-03-01 10:00:00', 1, 'EXECUTED', '9:abc', 'sql', '', NULL, '4.25.0', NULL, NULL, '1234567890'),
+           ('2', 'ops', 'db/changelog/changes/later/a_second.sql', '2024-03-01 10:00:01', 2, 'FAILED', '9:def', 'sql', '', NULL, '4.25.0', NULL, NULL, '1234567890');",
+    );
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(
+        db["adopted"],
+        serde_json::json!(["changes/zz_first.sql::1::ops"]),
+        "{db}"
+    );
+    // The rest ran in changelog order: include first, then includeAll by path.
+    assert_eq!(
+        query(&url, "SELECT n::text FROM lbx_step ORDER BY at")
+            .into_iter()
+            .map(|r| r[0].clone().unwrap())
+            .collect::<Vec<_>>(),
+        ["1", "2", "3"]
+    );
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM databasechangelog").as_deref(),
+        Some("2")
+    );
+}

@@ -57,6 +57,14 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
     if heads.iter().any(|(_, head)| is_liquibase(head)) {
         return Ok(Format::Liquibase);
     }
+    // A Liquibase master changelog at the top, its SQL changelogs in sub-folders.
+    for path in &listing.files {
+        if super::liquibase::is_changelog_name(path)
+            && read_head(path)?.contains("databaseChangeLog")
+        {
+            return Ok(Format::Liquibase);
+        }
+    }
     if heads.iter().any(|(_, head)| is_goose(head)) {
         return Ok(Format::Goose);
     }

@@ -78,6 +78,8 @@ fn detects_fixtures() {
         ("goose/go_migration", Format::Goose),
         ("goose/detect_only", Format::Goose),
         ("atlas/basic", Format::Atlas),
+        ("liquibase/basic", Format::Liquibase),
+        ("liquibase/xml_master", Format::Liquibase),
     ];
     for (rel, want) in cases {
         assert_eq!(detect(&fixture(rel)).unwrap(), want, "fixture {rel}");
@@ -190,6 +192,55 @@ fn detection_order() {
         });
         assert_eq!(got, *want, "files {files:?}");
     }
+}
+
+#[test]
+fn liquibase_fixtures_follow_their_master_changelog() {
+    let basic = read(&fixture("liquibase/basic"), Format::Liquibase).unwrap();
+    assert_eq!(
+        versions(&basic),
+        [
+            "changes/001_customers_and_invoices.sql::create-customers-and-invoices::jane",
+            "changes/001_customers_and_invoices.sql::index-invoices::jane",
+            "changes/002_functions_and_views.sql::customer-total::bob",
+            "changes/002_functions_and_views.sql::audit-runs::bob",
+            "changes/002_functions_and_views.sql::totals-view::bob",
+        ]
+    );
+    let kinds: Vec<Kind> = basic.migrations.iter().map(|m| m.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Kind::Versioned,
+            Kind::Versioned,
+            Kind::Versioned,
+            Kind::Always,
+            Kind::Repeatable
+        ]
+    );
+    assert_eq!(basic.migrations[1].transaction, Transaction::Disabled);
+    assert!(basic.unmatched.is_empty(), "{:?}", basic.unmatched);
+    let xml = read(&fixture("liquibase/xml_master"), Format::Liquibase).unwrap();
+    assert_eq!(
+        names(&xml),
+        ["1", "2", "3"],
+        "include first, then includeAll in path order"
+    );
+    // Without a master: every formatted SQL file, in path order.
+    let dir = folder(&[
+        (
+            "b.sql",
+            "--liquibase formatted sql\n--changeset a:2\nSELECT 2;\n",
+        ),
+        (
+            "a.sql",
+            "--liquibase formatted sql\n--changeset a:1\nSELECT 1;\n",
+        ),
+        ("notes.sql", "SELECT 0;\n"),
+    ]);
+    let plain = read(dir.path(), Format::Liquibase).unwrap();
+    assert_eq!(versions(&plain), ["a.sql::1::a", "b.sql::2::a"]);
+    assert_eq!(file_names(&plain.unmatched), ["notes.sql"]);
 }
 
 #[test]
