@@ -1,6 +1,6 @@
-//! Adoption: a database that Prisma, dbmate, sqlx, golang-migrate or Flyway
-//! already migrated has the migrations their own history tables list treated
-//! as applied, and recorded in `pgfleet.history` by the next `migrate`.
+//! Adoption: a database that Prisma, dbmate, sqlx, golang-migrate, Flyway, goose,
+//! Atlas or Liquibase already migrated has the migrations their own history tables
+//! list treated as applied, and recorded in `pgfleet.history` by the next `migrate`.
 //! Those tables are only read, never written (SPEC, Footprint).
 
 use chrono::{DateTime, Utc};

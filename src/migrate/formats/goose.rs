@@ -411,8 +411,10 @@ pub(super) fn template(
     existing: &[Migration],
 ) -> Vec<(PathBuf, String)> {
     let version = next_timestamp(now, false, existing);
-    // goose's own `goose create NAME sql` template.
-    let contents = "-- +goose Up\n-- +goose StatementBegin\nSELECT 'up SQL query';\n-- +goose StatementEnd\n\n-- +goose Down\n-- +goose StatementBegin\nSELECT 'down SQL query';\n-- +goose StatementEnd\n".to_owned();
+    // The shape of `goose create NAME sql`, with comments where goose puts sample queries.
+    let contents = format!(
+        "-- +goose Up\n-- +goose StatementBegin\n-- {name}: the up SQL goes here.\n-- +goose StatementEnd\n\n-- +goose Down\n-- +goose StatementBegin\n-- The SQL that undoes it goes here.\n-- +goose StatementEnd\n"
+    );
     vec![(dir.join(format!("{version}_{name}.sql")), contents)]
 }
 

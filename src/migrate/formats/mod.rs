@@ -1,5 +1,5 @@
 //! Migration folders written for pgfleet or for peer tools (Prisma, dbmate, sqlx,
-//! golang-migrate, Flyway, node-pg-migrate): detecting which tool wrote a folder, reading
+//! golang-migrate, Flyway, node-pg-migrate, goose, Atlas, Liquibase): detecting which tool wrote a folder, reading
 //! its files into [`Migration`]s, and writing a new empty migration in the folder's style.
 //!
 //! This is pure file reading: nothing here talks to a database. Each format lives in its
@@ -382,6 +382,10 @@ pub fn new_migration(
         file.write_all(contents.as_bytes())
             .map_err(io_error(&path))?;
         written.push(path);
+    }
+    // `atlas migrate new` keeps the sum file in step with the new file.
+    if format == Format::Atlas {
+        atlas::rewrite_sum(dir)?;
     }
     Ok(written)
 }

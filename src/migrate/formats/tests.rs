@@ -870,6 +870,9 @@ fn new_migration_per_format() {
             "a",
             &["20240506070809123_a.sql"],
         ),
+        (Format::Goose, &[], "a", &["20240506070809_a.sql"]),
+        (Format::Atlas, &[], "a", &["20240506070809_a.sql"]),
+        (Format::Liquibase, &[], "a", &["0001_a.sql"]),
         // The clock is behind the newest migration: newest + 1.
         (
             Format::Native,
@@ -943,6 +946,13 @@ fn new_migration_markers_and_detection() {
         (Format::GolangMigrate, "--", Format::GolangMigrate),
         (Format::Flyway, "--", Format::Flyway),
         (Format::Sqlx, "-- Add migration script here", Format::Native),
+        (Format::Goose, "-- +goose Up", Format::Goose),
+        (Format::Atlas, "atlas migrate hash", Format::Atlas),
+        (
+            Format::Liquibase,
+            "--liquibase formatted sql",
+            Format::Liquibase,
+        ),
     ];
     for (format, marker, detected) in cases {
         let dir = tempfile::tempdir().unwrap();
