@@ -449,7 +449,8 @@ fn stale_atlas_sums(db: &crate::manifest::Database) -> Result<Vec<Repair>, Migra
             Some(format) => format,
             None => formats::detect(&source.path).map_err(format_error)?,
         };
-        if format != formats::Format::Atlas {
+        // Atlas directories, and golang-migrate folders Atlas keeps a sum file for.
+        if format != formats::Format::Atlas && !source.path.join("atlas.sum").is_file() {
             continue;
         }
         if let Some(problem) = formats::atlas_sum_problem(&source.path).map_err(format_error)? {

@@ -273,7 +273,7 @@ pub(crate) fn sum_problem(dir: &Path) -> Result<Option<String>, FormatError> {
     Ok(None)
 }
 
-fn verify_sum(dir: &Path) -> Result<(), FormatError> {
+pub(super) fn verify_sum(dir: &Path) -> Result<(), FormatError> {
     match sum_problem(dir)? {
         None => Ok(()),
         Some(problem) => Err(FormatError::SumMismatch {

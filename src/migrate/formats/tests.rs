@@ -244,6 +244,30 @@ fn liquibase_fixtures_follow_their_master_changelog() {
 }
 
 #[test]
+fn atlas_sum_beside_golang_migrate_pairs_is_verified() {
+    let dir = folder(&[
+        ("1_a.up.sql", "CREATE TABLE a ();\n"),
+        ("1_a.down.sql", "DROP TABLE a;\n"),
+    ]);
+    rewrite_atlas_sum(dir.path()).unwrap();
+    assert_eq!(detect(dir.path()).unwrap(), Format::GolangMigrate);
+    assert_eq!(
+        read(dir.path(), Format::GolangMigrate)
+            .unwrap()
+            .migrations
+            .len(),
+        1
+    );
+    fs::write(dir.path().join("1_a.down.sql"), "DROP TABLE IF EXISTS a;\n").unwrap();
+    let err = read(dir.path(), Format::GolangMigrate).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("does not match the files of its folder: `1_a.down.sql` changed"),
+        "{err}"
+    );
+}
+
+#[test]
 fn crlf_and_bom_markers_are_seen() {
     let dir = folder(&[(
         "1_a.sql",
@@ -582,7 +606,15 @@ fn unmatched_files_per_format() {
         ),
         (
             Format::GolangMigrate,
-            &[("1_a.up.sql", "x"), ("2_b.sql", "x"), ("atlas.sum", "")],
+            // A valid `atlas.sum` (Atlas verifies it; see atlas.rs) is a companion.
+            &[
+                ("1_a.up.sql", "x"),
+                ("2_b.sql", "x"),
+                (
+                    "atlas.sum",
+                    "h1:28y9NMHyeXOE3qvRbMv/VJBNNqNfO4qwvZjjk8x8VZk=\n1_a.up.sql h1:E0nT9jHqUkGinnFerL4xsOs+rQGZfxwM8eMmGJDAZxQ=\n2_b.sql h1:9GzcCUi0D7esHLnxZqw+C1dQWXH7FSlCJQkM+CetTJg=\n",
+                ),
+            ],
             &["1"],
             &["2_b.sql"],
         ),
