@@ -399,11 +399,7 @@ struct Header {
 /// `--changeset author:id attr:value ...`, `None` when the line is no changeset line.
 fn changeset_header(line: &str) -> Option<Result<Header, String>> {
     let rest = line.trim().strip_prefix("--")?.trim_start();
-    let lower = rest.to_ascii_lowercase();
-    if !lower.starts_with("changeset") {
-        return None;
-    }
-    let rest = rest["changeset".len()..].trim();
+    let rest = keyword(rest, "changeset")?.trim();
     if rest.is_empty() {
         return Some(Err("`--changeset` needs `author:id`".to_owned()));
     }
@@ -459,6 +455,16 @@ fn changeset_header(line: &str) -> Option<Result<Header, String>> {
         }
     }
     Some(Ok(header))
+}
+
+/// The text after `word` when `text` starts with it (any case) followed by a blank,
+/// a `:` or the end: `--rollback DROP ...` but not `-- rollbacks are manual`.
+fn keyword<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+    let head = text.get(..word.len())?;
+    let rest = &text[word.len()..];
+    (head.eq_ignore_ascii_case(word)
+        && (rest.is_empty() || rest.starts_with(char::is_whitespace) || rest.starts_with(':')))
+    .then(|| rest.strip_prefix(':').unwrap_or(rest))
 }
 
 /// Liquibase's `dbms` list: `postgresql`, `all`, `!mysql`, comma-separated.
@@ -529,8 +535,8 @@ fn parse_file(
         current.text.push('\n');
         let trimmed = line.content.trim();
         let directive = trimmed.strip_prefix("--").map(str::trim_start);
-        if let Some(rollback) = directive.and_then(|d| d.strip_prefix("rollback")) {
-            let sql = rollback.trim_start_matches(':').trim();
+        if let Some(rollback) = directive.and_then(|d| keyword(d, "rollback")) {
+            let sql = rollback.trim();
             let none =
                 sql.eq_ignore_ascii_case("not required") || sql.eq_ignore_ascii_case("empty");
             if !none && !sql.is_empty() {
@@ -539,7 +545,9 @@ fn parse_file(
             }
             continue;
         }
-        if directive.is_some_and(|d| d.starts_with("precondition")) {
+        if directive.is_some_and(|d| {
+            d.starts_with("precondition-") || keyword(d, "preconditions").is_some()
+        }) {
             return Err(syntax(
                 line.number,
                 "Liquibase preconditions are not supported by pgfleet (it cannot honour their onFail); check the condition in SQL or run this changelog with Liquibase".to_owned(),
@@ -744,6 +752,7 @@ mod tests {
             .unwrap();
         assert!(!h.skip);
         assert!(changeset_header("-- changes here").is_none());
+        assert!(changeset_header("-- changesets below are Jane's").is_none());
         assert!(changeset_header("--changeset jane").unwrap().is_err());
         assert!(changeset_header("SELECT 1; --changeset a:1").is_none());
     }
@@ -784,6 +793,13 @@ mod tests {
         assert_eq!(m[2].statements.as_ref().unwrap().len(), 1);
         // Each changeset has its own checksum.
         assert_ne!(m[0].checksum, m[1].checksum);
+    }
+
+    #[test]
+    fn words_that_only_start_like_directives_are_comments() {
+        let m = parse_text("--liquibase formatted sql\n--changeset a:1\n-- rollbacks are done by hand\nSELECT 1;\n--rollback: SELECT 2;\n").unwrap();
+        assert_eq!(m[0].up, "-- rollbacks are done by hand\nSELECT 1;\n");
+        assert_eq!(m[0].down.as_deref(), Some("SELECT 2;\n"));
     }
 
     #[test]
