@@ -1,6 +1,7 @@
-//! Adoption: a database that Prisma, dbmate, sqlx, golang-migrate, Flyway or
-//! node-pg-migrate already migrated has the migrations their own history
-//! tables list treated as applied, and recorded in `pgfleet.history` by the next `migrate`.
+//! Adoption: a database that Prisma, dbmate, sqlx, golang-migrate, Flyway,
+//! node-pg-migrate, goose, Atlas or Liquibase already migrated has the migrations their
+//! own history tables list treated as applied, and recorded in `pgfleet.history` by the
+//! next `migrate`.
 //! Those tables are only read, never written (SPEC, Footprint).
 
 use chrono::{DateTime, Utc};
@@ -25,7 +26,13 @@ pub async fn peer_rows(
         let Some(table) = folder.format.history_table() else {
             continue;
         };
-        let Some(qualified) = find_table(client, schemas, table).await? else {
+        // Atlas keeps its table in a schema of its own unless its URL names a schema.
+        let mut places = Vec::with_capacity(schemas.len() + 1);
+        if folder.format == Format::Atlas {
+            places.push("atlas_schema_revisions".to_owned());
+        }
+        places.extend(schemas.iter().cloned());
+        let Some(qualified) = find_table(client, &places, table).await? else {
             continue;
         };
         let listed = read_listed(client, folder.format, &qualified).await?;
@@ -59,7 +66,7 @@ pub async fn peer_rows(
                     name: migration.name.clone(),
                     kind: match migration.kind {
                         Kind::Versioned => RowKind::Versioned,
-                        Kind::Repeatable => RowKind::Repeatable,
+                        Kind::Repeatable | Kind::Always => RowKind::Repeatable,
                     },
                     checksum: migration.checksum.clone(),
                     applied_at: applied_at.unwrap_or_else(Utc::now),
@@ -74,6 +81,9 @@ pub async fn peer_rows(
     }
     Ok(rows)
 }
+
+/// How an Atlas baseline revision is listed, ahead of its version.
+const ATLAS_BASELINE: &str = "baseline:";
 
 /// What a peer table says was applied.
 enum Listed {
@@ -97,8 +107,45 @@ fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Ki
         (Format::Flyway, Kind::Versioned) => {
             Version::parse_dotted(listed).is_some_and(|v| v == *version)
         }
+        (Format::Liquibase, _) => liquibase_matches(listed, version.as_str()),
+        // Atlas: a baseline revision stands for every file up to its version.
+        (Format::Atlas, _) => match listed.strip_prefix(ATLAS_BASELINE) {
+            Some(baseline) => Version::parse_integer(baseline).is_some_and(|b| *version <= b),
+            None => Version::parse_integer(listed).is_some_and(|v| v == *version),
+        },
         _ => Version::parse_integer(listed).is_some_and(|v| v == *version),
     }
+}
+
+/// Whether a `databasechangelog` row (`filename`, `id`, `author` joined by U+001F)
+/// is the changeset pgfleet calls `<file>::<id>::<author>`. Liquibase writes the
+/// file name as its include named it (`db/changelog/changes/001.sql`,
+/// `classpath:/...`) while pgfleet's is relative to the migrations folder: they
+/// match when one ends with the other at a `/`, or, failing that, by file name.
+fn liquibase_matches(listed: &str, version: &str) -> bool {
+    let mut parts = listed.split('\u{1f}');
+    let (Some(filename), Some(id), Some(author)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let Some((file, rest)) = version.split_once("::") else {
+        return false;
+    };
+    let Some((our_id, our_author)) = rest.rsplit_once("::") else {
+        return false;
+    };
+    if id != our_id || author != our_author {
+        return false;
+    }
+    let theirs = filename
+        .trim_start_matches("classpath:")
+        .trim_start_matches('/')
+        .replace('\\', "/");
+    let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_owned();
+    theirs == file
+        || theirs.ends_with(&format!("/{file}"))
+        || file.ends_with(&format!("/{theirs}"))
+        || base(&theirs) == base(file)
 }
 
 async fn find_table(client: &Client, schemas: &[String], table: &str) -> Result<Option<String>> {
@@ -142,6 +189,27 @@ async fn read_listed(client: &Client, format: Format, table: &str) -> Result<Lis
                 .max();
             return Ok(latest.map_or(Listed::Versions(Vec::new()), Listed::UpTo));
         }
+        // goose: one row per up or down, the latest per version wins; version 0 is
+        // goose's own first row.
+        Format::Goose => format!(
+            "SELECT version_id::text, tstamp::text FROM (
+                 SELECT DISTINCT ON (version_id) version_id, tstamp, is_applied
+                   FROM {table} WHERE version_id <> 0 ORDER BY version_id, id DESC) latest
+              WHERE is_applied"
+        ),
+        // Atlas: a revision is applied when all its statements are (`applied = total`);
+        // type bit 1 is a baseline, bit 4 a revision resolved by hand (`migrate set`).
+        Format::Atlas => format!(
+            "SELECT CASE WHEN type & 1 = 1 THEN {} || version ELSE version END, executed_at::text
+               FROM {table} WHERE applied >= total OR type & 5 <> 0",
+            quote_literal(ATLAS_BASELINE)
+        ),
+        // Liquibase: id + author + filename identify a changeset; MARK_RAN and RERAN
+        // rows count as run, FAILED and SKIPPED ones do not.
+        Format::Liquibase => format!(
+            "SELECT filename || chr(31) || id || chr(31) || author, dateexecuted::text
+               FROM {table} WHERE exectype IN ('EXECUTED', 'RERAN', 'MARK_RAN')"
+        ),
         // dbmate's `schema_migrations (version varchar)`; golang-migrate's
         // table of the same name has a `dirty` column and is read above.
         _ => format!("SELECT version::text, NULL FROM {table}"),
@@ -203,6 +271,35 @@ async fn first_cell(client: &Client, sql: &str) -> Result<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn liquibase_rows_match_tolerantly() {
+        let row = |f: &str| format!("{f}\u{1f}1\u{1f}jane");
+        let cases = [
+            (row("changes/001.sql"), "changes/001.sql::1::jane", true),
+            (
+                row("db/changelog/changes/001.sql"),
+                "changes/001.sql::1::jane",
+                true,
+            ),
+            (
+                row("classpath:/db/changelog/changes/001.sql"),
+                "changes/001.sql::1::jane",
+                true,
+            ),
+            (row("001.sql"), "changes/001.sql::1::jane", true),
+            (row("changes/001.sql"), "changes/001.sql::2::jane", false),
+            (row("changes/001.sql"), "changes/001.sql::1::bob", false),
+            (row("changes/002.sql"), "changes/001.sql::1::jane", false),
+        ];
+        for (listed, version, want) in cases {
+            assert_eq!(
+                liquibase_matches(&listed, version),
+                want,
+                "{listed} {version}"
+            );
+        }
+    }
 
     #[test]
     fn timestamps_from_postgres_text() {

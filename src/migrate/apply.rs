@@ -101,7 +101,13 @@ fn prepare(target: &Target<'_>, migration: &Migration) -> Result<Script, Migrate
         line_offset: migration.up_line.saturating_sub(1),
         source,
     };
-    let pieces = script::split(&migration.up).map_err(located)?;
+    let pieces = migration
+        .pieces()
+        .map_err(|(line_offset, source)| MigrateError::Script {
+            path: migration.path.clone(),
+            line_offset,
+            source,
+        })?;
     let no_transaction = migration.transaction == Transaction::Disabled
         || script::needs_no_transaction(&pieces, target.server_version);
     let inner = if no_transaction {
@@ -234,9 +240,11 @@ fn column(row: &tokio_postgres::SimpleQueryRow) -> Option<&str> {
 /// Whether a history row means "nothing to do" for this migration.
 fn already_done(row: Option<&HistoryRow>, migration: &Migration) -> bool {
     match row {
-        Some((state, checksum, _, _)) if state == "applied" => {
-            migration.kind == Kind::Versioned || *checksum == migration.checksum
-        }
+        Some((state, checksum, _, _)) if state == "applied" => match migration.kind {
+            Kind::Versioned => true,
+            Kind::Repeatable => *checksum == migration.checksum,
+            Kind::Always => false,
+        },
         _ => false,
     }
 }
@@ -449,7 +457,7 @@ fn new_row<'a>(target: &'a Target<'_>, migration: &'a Migration, state: RowState
         name: &migration.name,
         kind: match migration.kind {
             Kind::Versioned => RowKind::Versioned,
-            Kind::Repeatable => RowKind::Repeatable,
+            Kind::Repeatable | Kind::Always => RowKind::Repeatable,
         },
         checksum: &migration.checksum,
         applied_by: target.applied_by,

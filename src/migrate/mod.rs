@@ -158,6 +158,12 @@ impl MigrateError {
     /// manifest or the files), 1 for everything that failed while running.
     pub fn exit_code(&self) -> u8 {
         match self {
+            // An Atlas folder whose files changed under its `atlas.sum` is an edited
+            // file: a refused run, like any other edited migration (SPEC).
+            MigrateError::Format {
+                source: FormatError::SumMismatch { .. },
+                ..
+            } => crate::error::exit::FAILED,
             MigrateError::Format { .. } | MigrateError::DuplicateAcrossFolders { .. } => {
                 crate::error::exit::USAGE
             }

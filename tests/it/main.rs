@@ -21,6 +21,7 @@ mod data;
 mod drift;
 mod env_write;
 mod exec_env;
+mod formats_peer;
 mod graph;
 mod import;
 mod init;

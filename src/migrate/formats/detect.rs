@@ -1,6 +1,10 @@
 //! Format detection (SPEC "Format detection"): which tool wrote a migrations folder,
 //! decided from file names and the markers in the first few KiB of each file, in SPEC's
 //! order. Tools pgfleet cannot read yet are named so the user is not left guessing.
+//!
+//! Atlas (`atlas.sum` beside `<version>_<name>.sql`), Liquibase (a first line
+//! `--liquibase formatted sql`) and goose (`-- +goose` annotations) come before the
+//! formats told apart by file names, as SPEC orders them.
 
 use std::fs;
 use std::io::Read as _;
@@ -34,15 +38,14 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
     }
     // Atlas's `atlas.sum` beside golang-migrate pairs is only a checksum file of that
     // folder (SPEC); beside single versioned files it marks an Atlas directory.
-    let atlas = dir.join("atlas.sum");
-    if atlas.is_file()
+    if dir.join(super::atlas::SUM_FILE).is_file()
         && listing.files.iter().any(|p| {
             file_name(p).is_some_and(|n| {
-                golang_migrate::parse_name(n).is_none() && native::parse_name(n).is_some()
+                golang_migrate::parse_name(n).is_none() && super::atlas::parse_name(n).is_some()
             })
         })
     {
-        return Err(unsupported("atlas", atlas));
+        return Ok(Format::Atlas);
     }
 
     let mut heads = Vec::new();
@@ -51,11 +54,19 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
             heads.push((path.clone(), read_head(path)?));
         }
     }
-    if let Some((path, _)) = heads.iter().find(|(_, head)| is_liquibase(head)) {
-        return Err(unsupported("liquibase", path.clone()));
+    if heads.iter().any(|(_, head)| is_liquibase(head)) {
+        return Ok(Format::Liquibase);
     }
-    if let Some((path, _)) = heads.iter().find(|(_, head)| is_goose(head)) {
-        return Err(unsupported("goose", path.clone()));
+    // A Liquibase master changelog at the top, its SQL changelogs in sub-folders.
+    for path in &listing.files {
+        if super::liquibase::is_changelog_name(path)
+            && read_head(path)?.contains("databaseChangeLog")
+        {
+            return Ok(Format::Liquibase);
+        }
+    }
+    if heads.iter().any(|(_, head)| is_goose(head)) {
+        return Ok(Format::Goose);
     }
 
     // The formats pgfleet reads: one example file per format, so mixed folders can be
@@ -134,22 +145,13 @@ fn classify(name: &str, head: &str) -> Option<Format> {
 
 /// Liquibase formatted SQL starts with `--liquibase formatted sql` (spaces and case vary).
 fn is_liquibase(head: &str) -> bool {
-    let first = lines(head).next().map_or("", |l| l.content.trim());
-    first.strip_prefix("--").is_some_and(|rest| {
-        rest.trim_start()
-            .to_ascii_lowercase()
-            .starts_with("liquibase formatted")
-    })
+    let first = lines(head).next().map_or("", |l| l.content);
+    super::liquibase::is_header(first)
 }
 
 /// goose annotations: `-- +goose Up`, `-- +goose StatementBegin`, ...
 fn is_goose(head: &str) -> bool {
-    lines(head).any(|l| {
-        l.content
-            .trim_start()
-            .strip_prefix("--")
-            .is_some_and(|rest| rest.trim_start().starts_with("+goose"))
-    })
+    lines(head).any(|l| super::goose::is_annotation(l.content))
 }
 
 /// The first [`HEAD_BYTES`] of a file, lossily decoded: enough to see its markers.

@@ -95,6 +95,8 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
             down: None,
             transaction: Transaction::Auto,
             checksum: source.checksum,
+            statements: None,
+            not_runnable: None,
         });
     }
     for conf in confs {

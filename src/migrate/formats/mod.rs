@@ -1,15 +1,18 @@
 //! Migration folders written for pgfleet or for peer tools (Prisma, dbmate, sqlx,
-//! golang-migrate, Flyway, node-pg-migrate): detecting which tool wrote a folder, reading
+//! golang-migrate, Flyway, node-pg-migrate, goose, Atlas, Liquibase): detecting which tool wrote a folder, reading
 //! its files into [`Migration`]s, and writing a new empty migration in the folder's style.
 //!
 //! This is pure file reading: nothing here talks to a database. Each format lives in its
 //! own module; this one holds the shared types, detection (SPEC "Format detection") and
 //! the helpers the readers share (listing, checksums, marker sections).
 
+mod atlas;
 mod dbmate;
 mod detect;
 mod flyway;
 mod golang_migrate;
+mod goose;
+mod liquibase;
 mod native;
 mod node_pg_migrate;
 mod prisma;
@@ -36,10 +39,13 @@ pub enum Format {
     GolangMigrate,
     Flyway,
     NodePgMigrate,
+    Goose,
+    Atlas,
+    Liquibase,
 }
 
 impl Format {
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 10] = [
         Format::Native,
         Format::Prisma,
         Format::Dbmate,
@@ -47,6 +53,9 @@ impl Format {
         Format::GolangMigrate,
         Format::Flyway,
         Format::NodePgMigrate,
+        Format::Goose,
+        Format::Atlas,
+        Format::Liquibase,
     ];
 
     /// The name used in `pgfleet.toml` (`format = "..."`) and in output.
@@ -59,7 +68,17 @@ impl Format {
             Format::GolangMigrate => "golang-migrate",
             Format::Flyway => "flyway",
             Format::NodePgMigrate => "node-pg-migrate",
+            Format::Goose => "goose",
+            Format::Atlas => "atlas",
+            Format::Liquibase => "liquibase",
         }
+    }
+
+    /// Whether a pending migration older than the newest applied one is refused.
+    /// Liquibase runs whatever changeset it has not run, wherever it sits in the
+    /// changelog, so it has no such order.
+    pub fn checks_order(self) -> bool {
+        self != Format::Liquibase
     }
 
     pub fn from_name(s: &str) -> Option<Format> {
@@ -77,6 +96,9 @@ impl Format {
             Format::Sqlx => Some("_sqlx_migrations"),
             Format::Flyway => Some("flyway_schema_history"),
             Format::NodePgMigrate => Some("pgmigrations"),
+            Format::Goose => Some("goose_db_version"),
+            Format::Atlas => Some("atlas_schema_revisions"),
+            Format::Liquibase => Some("databasechangelog"),
         }
     }
 }
@@ -90,8 +112,11 @@ impl fmt::Display for Format {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Versioned,
-    /// Flyway `R__` scripts: re-run whenever their checksum changes, after the versioned ones.
+    /// Re-run whenever its checksum changes: Flyway `R__` scripts (after the versioned
+    /// ones, by their version) and Liquibase `runOnChange` changesets (in changelog order).
     Repeatable,
+    /// Run on every `migrate` (Liquibase `runAlways`); recorded as `repeatable`.
+    Always,
 }
 
 /// Whether the file says how to run it. `Auto` = in a transaction unless a statement needs
@@ -118,8 +143,66 @@ pub struct Migration {
     /// Down SQL, `None` when absent or only whitespace and comments.
     pub down: Option<String>,
     pub transaction: Transaction,
-    /// Lowercase hex SHA-256 of the bytes of `path` as read (BOM included).
+    /// Lowercase hex SHA-256 of the bytes of `path` as read (BOM included); for formats
+    /// with several migrations in one file (Liquibase changesets), of the migration's text.
     pub checksum: String,
+    /// The up script cut into statements by the file's own rules (goose
+    /// `StatementBegin`/`StatementEnd`, Atlas and Liquibase delimiters). `None`: the
+    /// engine splits `up` with psql's rules ([`Migration::pieces`]).
+    pub statements: Option<Vec<Statement>>,
+    /// Why pgfleet cannot run this migration itself (goose `.go` migrations): it blocks
+    /// `migrate` while pending, and counts as applied once its own tool has recorded it.
+    pub not_runnable: Option<String>,
+}
+
+/// One part of an up script whose format sets statement boundaries itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    pub sql: String,
+    /// 1-based line in the migration's file where `sql` starts.
+    pub line: usize,
+    /// `true`: `sql` is sent as one statement, as written. `false`: it is a stretch of
+    /// ordinary script, split with psql's rules.
+    pub whole: bool,
+}
+
+impl Migration {
+    /// The up script as the statements to send, with lines relative to `up_line` (as
+    /// [`script::split`](crate::migrate::script::split) numbers them for `up`). On a
+    /// split error, the error and the line offset to add to its line.
+    pub fn pieces(
+        &self,
+    ) -> Result<Vec<crate::migrate::script::Piece>, (usize, crate::migrate::script::ScriptError)>
+    {
+        use crate::migrate::script::{self, Piece, PieceKind};
+        let offset = self.up_line.saturating_sub(1);
+        let Some(statements) = &self.statements else {
+            return script::split(&self.up).map_err(|e| (offset, e));
+        };
+        let mut pieces = Vec::new();
+        for statement in statements {
+            // Lines relative to the up script: file line - up_line + 1.
+            let base = statement.line.saturating_sub(offset);
+            if statement.whole {
+                if !is_blank_sql(&statement.sql) {
+                    pieces.push(Piece {
+                        sql: statement.sql.clone(),
+                        start_line: base.max(1),
+                        start_offset: 0,
+                        kind: PieceKind::Statement,
+                    });
+                }
+                continue;
+            }
+            let split =
+                script::split(&statement.sql).map_err(|e| (statement.line.saturating_sub(1), e))?;
+            for mut piece in split {
+                piece.start_line = (base + piece.start_line).saturating_sub(1).max(1);
+                pieces.push(piece);
+            }
+        }
+        Ok(pieces)
+    }
 }
 
 /// A folder read as one format.
@@ -182,6 +265,19 @@ pub enum FormatError {
     BadName { name: String },
     #[error("`{}` is not UTF-8 text; save it as UTF-8", .path.display())]
     NotUtf8 { path: PathBuf },
+    /// A line the format's own tool would refuse too (an unknown goose annotation, a
+    /// Liquibase changeset header without `author:id`, ...).
+    #[error("{}:{line}: {message}", .path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "`{}` does not match the files of its folder: {problem}; if the change is intended, rewrite it with `atlas migrate hash` (or `pgfleet repair DB`, which rewrites it the same way)",
+        .sum.display()
+    )]
+    SumMismatch { sum: PathBuf, problem: String },
 }
 
 fn list_found(found: &[(Format, PathBuf)]) -> String {
@@ -219,7 +315,22 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
         Format::GolangMigrate => golang_migrate::read(dir),
         Format::Flyway => flyway::read(dir),
         Format::NodePgMigrate => node_pg_migrate::read(dir),
+        Format::Goose => goose::read(dir),
+        Format::Atlas => atlas::read(dir),
+        Format::Liquibase => liquibase::read(dir),
     }
+}
+
+/// Why the `atlas.sum` of an Atlas folder does not match its files, if it does not.
+pub fn atlas_sum_problem(dir: &Path) -> Result<Option<String>, FormatError> {
+    atlas::sum_problem(dir)
+}
+
+/// Rewrites an Atlas folder's `atlas.sum` for its files as they are (`atlas migrate
+/// hash`); returns the file written.
+pub fn rewrite_atlas_sum(dir: &Path) -> Result<PathBuf, FormatError> {
+    atlas::rewrite_sum(dir)?;
+    Ok(dir.join(atlas::SUM_FILE))
 }
 
 /// Detects (unless `format` is given) and reads.
@@ -253,6 +364,9 @@ pub fn new_migration(
         Format::GolangMigrate => golang_migrate::template(dir, &name, now, &existing),
         Format::Flyway => flyway::template(dir, &name, &existing),
         Format::NodePgMigrate => node_pg_migrate::template(dir, &name, now, &existing),
+        Format::Goose => goose::template(dir, &name, now, &existing),
+        Format::Atlas => atlas::template(dir, &name, now, &existing),
+        Format::Liquibase => liquibase::template(dir, &name, &existing),
     };
     let mut written = Vec::new();
     for (path, contents) in files {
@@ -268,6 +382,10 @@ pub fn new_migration(
         file.write_all(contents.as_bytes())
             .map_err(io_error(&path))?;
         written.push(path);
+    }
+    // `atlas migrate new` keeps the sum file in step with the new file.
+    if format == Format::Atlas {
+        atlas::rewrite_sum(dir)?;
     }
     Ok(written)
 }

@@ -49,6 +49,8 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
             down: None,
             transaction: Transaction::Auto,
             checksum: source.checksum,
+            statements: None,
+            not_runnable: None,
         });
     }
     finish(dir, Format::Prisma, migrations, unmatched)
