@@ -93,6 +93,9 @@ pub struct Database {
     pub seed_command: Option<String>,
     /// Where `runner` and `seed_command` run; the workspace unless set.
     pub cwd: PathBuf,
+    /// `(schema, table)` of the peer tool's history table that adoption reads, when the
+    /// tool's own config cannot say (drizzle's `migrations.table`, Sqitch's registry).
+    pub history_table: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -473,6 +476,27 @@ impl Manifest {
             .iter()
             .map(|r| self.check_reference(name, r, names))
             .collect::<Result<_, _>>()?;
+        let history_table = match &db.history_table {
+            Some(text) => {
+                let parts = text.get_ref().split_once('.').filter(|(s, t)| {
+                    [s, t]
+                        .iter()
+                        .all(|p| !p.is_empty() && p.len() <= 63 && !p.contains('.'))
+                });
+                match parts {
+                    Some((schema, table)) => Some((schema.to_owned(), table.to_owned())),
+                    None => {
+                        return Err(self.invalid(
+                            text.span().start,
+                            &key("history_table"),
+                            &format!("`{}` is not `schema.table`", text.get_ref()),
+                            "name the peer tool's history table with its schema, e.g. \"drizzle.__drizzle_migrations\"",
+                        ));
+                    }
+                }
+            }
+            None => None,
+        };
         Ok(Database {
             name: name.to_owned(),
             migrations,
@@ -485,6 +509,7 @@ impl Manifest {
             runner: db.runner.map(Spanned::into_inner),
             seed_command: db.seed_command.map(Spanned::into_inner),
             cwd,
+            history_table,
         })
     }
 

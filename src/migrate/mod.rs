@@ -198,11 +198,20 @@ pub fn load_folders(manifest: &Manifest, db: &Database) -> Result<Vec<Folder>, M
             .as_deref()
             .or(db.format.as_deref())
             .and_then(formats::Format::from_name);
-        let folder =
-            formats::load(&source.path, format).map_err(|source| MigrateError::Format {
+        let peer = db
+            .history_table
+            .as_ref()
+            .map(|(schema, table)| formats::PeerTable {
+                schema: schema.clone(),
+                table: table.clone(),
+                project: None,
+            });
+        let folder = formats::load_with(&source.path, format, peer.as_ref()).map_err(|source| {
+            MigrateError::Format {
                 db: db.name.clone(),
                 source,
-            })?;
+            }
+        })?;
         folders.push(folder);
     }
     let mut seen: std::collections::BTreeMap<String, PathBuf> = std::collections::BTreeMap::new();

@@ -285,6 +285,7 @@ mod tests {
             down: None,
             transaction: Transaction::Auto,
             checksum: checksum.to_owned(),
+            verify: None,
         }
     }
 
@@ -308,6 +309,7 @@ mod tests {
             format: Format::Native,
             migrations,
             unmatched: Vec::new(),
+            peer: None,
         }]
     }
 

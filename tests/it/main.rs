@@ -19,6 +19,7 @@ mod data;
 mod drift;
 mod env_write;
 mod exec_env;
+mod formats_drizzle;
 mod graph;
 mod manifest_errors;
 mod migrate;

@@ -70,6 +70,7 @@ fn parse(
         down: down_script(sections.down),
         transaction: transaction(options),
         checksum: source.checksum,
+        verify: None,
         path,
     })
 }

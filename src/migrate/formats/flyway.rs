@@ -95,6 +95,7 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
             down: None,
             transaction: Transaction::Auto,
             checksum: source.checksum,
+            verify: None,
         });
     }
     for conf in confs {

@@ -94,6 +94,7 @@ pub(super) fn read_pairs(
             down: None,
             transaction,
             checksum: source.checksum,
+            verify: None,
         });
     }
     for migration in &mut migrations {
@@ -189,6 +190,7 @@ mod tests {
             down: None,
             transaction: Transaction::Auto,
             checksum: String::new(),
+            verify: None,
         }
     }
 

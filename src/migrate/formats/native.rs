@@ -47,6 +47,7 @@ fn parse(path: PathBuf, version: Version, name: String, source: Source) -> Migra
         down: down_script(sections.down),
         transaction,
         checksum: source.checksum,
+        verify: None,
     }
 }
 

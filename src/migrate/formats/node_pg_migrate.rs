@@ -78,6 +78,7 @@ fn parse(
         down: down_script(sections.down),
         transaction: transaction(&source.text),
         checksum: source.checksum,
+        verify: None,
         path,
     })
 }

@@ -49,6 +49,7 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
             down: None,
             transaction: Transaction::Auto,
             checksum: source.checksum,
+            verify: None,
         });
     }
     finish(dir, Format::Prisma, migrations, unmatched)

@@ -7,6 +7,7 @@ mod cluster;
 mod command;
 mod pgbouncer;
 mod tls;
+pub mod tools;
 mod workspace;
 
 pub use cluster::{TestDbs, cluster, query, query_one};
