@@ -78,6 +78,16 @@ pub enum MigrateError {
         source: Box<MigrateError>,
     },
 
+    #[error("`{db}`: the verify script of `{version}` ({name}) failed: {source}\n  {outcome}")]
+    VerifyFailed {
+        db: String,
+        version: String,
+        name: String,
+        source: Box<MigrateError>,
+        /// What became of the migration: rolled back, reverted, or recorded as failed.
+        outcome: String,
+    },
+
     #[error(transparent)]
     Plan(#[from] PlanError),
 
@@ -167,6 +177,9 @@ impl MigrateError {
                 "undo what it did if needed, then `pgfleet repair {db}` and migrate again"
             )),
             MigrateError::Plan(e) => Some(e.hint()),
+            MigrateError::VerifyFailed { .. } => Some(
+                "fix the deploy script or the verify script, then migrate again (`--verify` runs it)".into(),
+            ),
             MigrateError::NoDown { .. } => {
                 Some("write the down script in the file and roll back by hand, or roll back fewer migrations".into())
             }

@@ -20,6 +20,7 @@ mod drift;
 mod env_write;
 mod exec_env;
 mod formats_drizzle;
+mod formats_sqitch;
 mod graph;
 mod manifest_errors;
 mod migrate;
