@@ -809,6 +809,24 @@ mod tests {
     }
 
     #[test]
+    fn history_table_is_schema_dot_table() {
+        let m = load("[databases.a]\nhistory_table = \"billing.billing_migrations\"\n").unwrap();
+        assert_eq!(
+            m.databases["a"].history_table,
+            Some(("billing".to_owned(), "billing_migrations".to_owned()))
+        );
+        for bad in ["billing", "a.b.c", ".t"] {
+            let err = load(&format!("[databases.a]\nhistory_table = \"{bad}\"\n")).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains("databases.a.history_table")
+                    && text.contains(&format!("`{bad}` is not `schema.table`")),
+                "{bad}: {text}"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_key_has_line_and_suggestion() {
         let err = load("[databases.a]\ndepend_on = []\n")
             .unwrap_err()

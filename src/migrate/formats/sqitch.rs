@@ -564,6 +564,23 @@ mod tests {
     }
 
     #[test]
+    fn registry_from_sqitch_conf() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(
+            tmp.path().join(CONF),
+            "[core]\n\tengine = pg\n\t# registry = nope\n[engine \"pg\"]\n\tregistry = shop_registry\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_conf(tmp.path()).registry.as_deref(),
+            Some("shop_registry")
+        );
+        fs::write(tmp.path().join(PLAN), "%project=p\n").unwrap();
+        let folder = read(tmp.path(), None).unwrap();
+        assert_eq!(folder.peer.unwrap().schema, "shop_registry");
+    }
+
+    #[test]
     fn transactions() {
         // (script, verify?, body, line, transaction)
         let cases: [(&str, bool, &str, usize, Transaction); 6] = [
