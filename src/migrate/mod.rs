@@ -201,6 +201,38 @@ impl From<crate::connect::ConnectError> for MigrateError {
     }
 }
 
+/// Schemas that a drizzle or Sqitch database's own migrations create with a
+/// plain `CREATE SCHEMA` (drizzle-kit writes one for each `pgSchema`, Sqitch
+/// projects often start with an `appschema` change). `create` leaves those to
+/// the migration, which would fail on a schema that already exists. Folders
+/// that cannot be read give none: `migrate` reports them.
+pub fn schemas_created_by_migrations(db: &Database) -> Vec<String> {
+    let mut schemas = Vec::new();
+    for source in &db.migrations {
+        let format = source
+            .format
+            .as_deref()
+            .or(db.format.as_deref())
+            .and_then(formats::Format::from_name);
+        let Ok(folder) = formats::load(&source.path, format) else {
+            continue;
+        };
+        if !matches!(
+            folder.format,
+            formats::Format::Drizzle | formats::Format::Sqitch
+        ) {
+            continue;
+        }
+        for migration in &folder.migrations {
+            let Ok(pieces) = script::split(&migration.up) else {
+                continue;
+            };
+            schemas.extend(pieces.iter().filter_map(|p| script::created_schema(&p.sql)));
+        }
+    }
+    schemas
+}
+
 /// Reads every migrations folder of `db`, in the manifest's order, and
 /// checks that versions are unique across them.
 pub fn load_folders(manifest: &Manifest, db: &Database) -> Result<Vec<Folder>, MigrateError> {

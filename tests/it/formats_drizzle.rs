@@ -258,3 +258,27 @@ fn drizzle_kit_round_trip() {
         Some("1")
     );
 }
+
+/// drizzle-kit writes `CREATE SCHEMA "billing"` for a `pgSchema("billing")`: a database
+/// that owns `billing` leaves that schema to its migration (`create` would make it
+/// first, and the migration fail), and `up` works.
+#[test]
+fn pg_schema_package_owns_the_schema_its_migration_creates() {
+    let dbs = TestDbs::new("drizzle_pg_schema");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.billing]\nmigrations = \"drizzle\"\nschemas = [\"billing\"]\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("drizzle/pg_schema", "drizzle");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("billing"));
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('billing.invoices') IS NOT NULL").as_deref(),
+        Some("t")
+    );
+    ws.pgfleet().args(["up"]).success();
+    ws.pgfleet().args(["clean", "-y"]).success();
+    let status = ws.pgfleet().args(["status", "--json", "--check"]).success();
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["databases"][0]["applied"], 1);
+}
