@@ -93,6 +93,9 @@ pub struct Database {
     pub seed_command: Option<String>,
     /// Where `runner` and `seed_command` run; the workspace unless set.
     pub cwd: PathBuf,
+    /// `(schema, table)` of the peer tool's history table that adoption reads, when the
+    /// tool's own config cannot say (drizzle's `migrations.table`, Sqitch's registry).
+    pub history_table: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -492,6 +495,27 @@ impl Manifest {
             .iter()
             .map(|r| self.check_reference(name, r, names))
             .collect::<Result<_, _>>()?;
+        let history_table = match &db.history_table {
+            Some(text) => {
+                let parts = text.get_ref().split_once('.').filter(|(s, t)| {
+                    [s, t]
+                        .iter()
+                        .all(|p| !p.is_empty() && p.len() <= 63 && !p.contains('.'))
+                });
+                match parts {
+                    Some((schema, table)) => Some((schema.to_owned(), table.to_owned())),
+                    None => {
+                        return Err(self.invalid(
+                            text.span().start,
+                            &key("history_table"),
+                            &format!("`{}` is not `schema.table`", text.get_ref()),
+                            "name the peer tool's history table with its schema, e.g. \"drizzle.__drizzle_migrations\"",
+                        ));
+                    }
+                }
+            }
+            None => None,
+        };
         Ok(Database {
             name: name.to_owned(),
             migrations,
@@ -504,6 +528,7 @@ impl Manifest {
             runner: db.runner.map(Spanned::into_inner),
             seed_command: db.seed_command.map(Spanned::into_inner),
             cwd,
+            history_table,
         })
     }
 
@@ -828,6 +853,24 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.to_string(), "dependency cycle: a -> b -> c -> a");
+    }
+
+    #[test]
+    fn history_table_is_schema_dot_table() {
+        let m = load("[databases.a]\nhistory_table = \"billing.billing_migrations\"\n").unwrap();
+        assert_eq!(
+            m.databases["a"].history_table,
+            Some(("billing".to_owned(), "billing_migrations".to_owned()))
+        );
+        for bad in ["billing", "a.b.c", ".t"] {
+            let err = load(&format!("[databases.a]\nhistory_table = \"{bad}\"\n")).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains("databases.a.history_table")
+                    && text.contains(&format!("`{bad}` is not `schema.table`")),
+                "{bad}: {text}"
+            );
+        }
     }
 
     #[test]

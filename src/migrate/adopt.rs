@@ -1,8 +1,14 @@
 //! Adoption: a database that Prisma, dbmate, sqlx, golang-migrate, Flyway,
-//! node-pg-migrate, goose, Atlas or Liquibase already migrated has the migrations their
-//! own history tables list treated as applied, and recorded in `pgfleet.history` by the
-//! next `migrate`.
-//! Those tables are only read, never written (SPEC, Footprint).
+//! node-pg-migrate, goose, Atlas, Liquibase, drizzle or Sqitch already migrated has the
+//! migrations their own history tables list treated as applied, and recorded in
+//! `pgfleet.history` by the next `migrate`. Those tables are only read, never written
+//! (SPEC, Footprint).
+//!
+//! Most tools keep their table beside the data, in an owned schema. drizzle
+//! and Sqitch keep theirs in a schema of their own (`drizzle`, `sqitch`, or
+//! what their config says: [`Folder::peer`]), the same in every placement:
+//! a logical database placed in a schema of a shared database still finds
+//! it there. Atlas keeps its table in a schema of its own unless its URL names one.
 
 use chrono::{DateTime, Utc};
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -26,17 +32,24 @@ pub async fn peer_rows(
         let Some(table) = folder.format.history_table() else {
             continue;
         };
-        // Atlas keeps its table in a schema of its own unless its URL names a schema.
-        let mut places = Vec::with_capacity(schemas.len() + 1);
-        if folder.format == Format::Atlas {
-            places.push("atlas_schema_revisions".to_owned());
-        }
-        places.extend(schemas.iter().cloned());
-        let Some(qualified) = find_table(client, &places, table).await? else {
+        let (table, qualified) = if let Some(peer) = &folder.peer {
+            (
+                peer.table.as_str(),
+                find_table(client, std::slice::from_ref(&peer.schema), &peer.table).await?,
+            )
+        } else {
+            let mut places = Vec::with_capacity(schemas.len() + 1);
+            if folder.format == Format::Atlas {
+                places.push("atlas_schema_revisions".to_owned());
+            }
+            places.extend(schemas.iter().cloned());
+            (table, find_table(client, &places, table).await?)
+        };
+        let Some(qualified) = qualified else {
             continue;
         };
-        let listed = read_listed(client, folder.format, &qualified).await?;
-        for migration in &folder.migrations {
+        let listed = read_listed(client, folder, &qualified).await?;
+        for (index, migration) in folder.migrations.iter().enumerate() {
             let version = migration.version.as_str();
             if history.iter().any(|r| r.version == version)
                 || rows.iter().any(|r| r.version == version)
@@ -59,6 +72,27 @@ pub async fn peer_rows(
                 Listed::UpTo(latest) => (migration.kind == Kind::Versioned
                     && migration.version <= *latest)
                     .then_some(None),
+                Listed::Hashes(list) => list
+                    .iter()
+                    .find(|(hash, name, _)| {
+                        *hash == migration.checksum
+                            || name.as_deref()
+                                == Some(&format!("{}_{}", migration.version, migration.name))
+                    })
+                    .map(|(_, _, at)| *at),
+                Listed::Names(list) => {
+                    // The n-th time a change name appears in the plan (a reworked
+                    // change appears again) is deployed when the registry holds at
+                    // least n rows for it.
+                    let nth = folder.migrations[..index]
+                        .iter()
+                        .filter(|m| m.name == migration.name)
+                        .count();
+                    list.iter()
+                        .filter(|(name, _)| *name == migration.name)
+                        .nth(nth)
+                        .map(|(_, at)| *at)
+                }
             };
             if let Some(applied_at) = applied_at {
                 rows.push(Row {
@@ -91,6 +125,11 @@ enum Listed {
     Versions(Vec<(String, Option<DateTime<Utc>>)>),
     /// golang-migrate keeps only the latest version; everything up to it is applied.
     UpTo(Version),
+    /// drizzle: the SHA-256 of each applied file, its folder name (drizzle-kit 1.x)
+    /// and when it ran (1.x), if known.
+    Hashes(Vec<(String, Option<String>, Option<DateTime<Utc>>)>),
+    /// Sqitch: change names deployed, in deploy order, and when.
+    Names(Vec<(String, Option<DateTime<Utc>>)>),
 }
 
 fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Kind) -> bool {
@@ -162,8 +201,49 @@ async fn find_table(client: &Client, schemas: &[String], table: &str) -> Result<
     Ok(None)
 }
 
-async fn read_listed(client: &Client, format: Format, table: &str) -> Result<Listed> {
+async fn read_listed(client: &Client, folder: &Folder, table: &str) -> Result<Listed> {
+    let format = folder.format;
     let sql = match format {
+        Format::Drizzle => {
+            // Read as JSON: drizzle-kit 1.x added `name` and `applied_at` columns.
+            let sql = format!(
+                "SELECT r->>'hash', r->>'name', r->>'applied_at' FROM (SELECT to_jsonb(t) AS r FROM {table} t) s"
+            );
+            let rows = cells(client, &sql).await?;
+            return Ok(Listed::Hashes(
+                rows.into_iter()
+                    .filter_map(|r| {
+                        let mut r = r.into_iter();
+                        let hash = r.next().flatten()?;
+                        let name = r.next().flatten();
+                        let at = r.next().flatten().and_then(|t| parse_json_time(&t));
+                        Some((hash, name, at))
+                    })
+                    .collect(),
+            ));
+        }
+        Format::Sqitch => {
+            let project = folder
+                .peer
+                .as_ref()
+                .and_then(|p| p.project.as_deref())
+                .unwrap_or_default();
+            let sql = format!(
+                "SELECT change, committed_at::text FROM {table} WHERE project = {} ORDER BY committed_at, change_id",
+                quote_literal(project)
+            );
+            let rows = cells(client, &sql).await?;
+            return Ok(Listed::Names(
+                rows.into_iter()
+                    .filter_map(|r| {
+                        let mut r = r.into_iter();
+                        let name = r.next().flatten()?;
+                        let at = r.next().flatten().and_then(|t| parse_timestamp(&t));
+                        Some((name, at))
+                    })
+                    .collect(),
+            ));
+        }
         Format::Prisma => format!(
             "SELECT migration_name, finished_at::text FROM {table} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL"
         ),
@@ -240,6 +320,13 @@ fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
                 .ok()
                 .map(|n| n.and_utc())
         })
+}
+
+/// A `timestamptz` as `to_jsonb` writes it: `2026-11-25T21:43:09.123456+00:00`.
+fn parse_json_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 async fn cells(client: &Client, sql: &str) -> Result<Vec<Vec<Option<String>>>> {

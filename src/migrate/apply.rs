@@ -23,7 +23,7 @@ use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::MigrateError;
-use super::formats::{Kind, Migration, Transaction};
+use super::formats::{Kind, Migration, Transaction, Verify};
 use super::history::{self, NewRow, RowKind, RowState};
 use super::plan::Plan;
 use super::script::{self, Piece, PieceKind};
@@ -41,6 +41,9 @@ pub struct Target<'a> {
     pub lock_timeout: Duration,
     pub server_version: u32,
     pub applied_by: &'a str,
+    /// Run each migration's verify script (Sqitch's `verify/`) after it, in its
+    /// transaction (`migrate --verify`).
+    pub verify: bool,
 }
 
 /// One migration `apply` ran (or found done by another runner).
@@ -130,13 +133,25 @@ async fn apply_one(
     migration: &Migration,
     script: &Script,
 ) -> Result<Applied, MigrateError> {
+    let verify = match (&migration.verify, target.verify) {
+        (Some(verify), true) => {
+            let pieces = script::split(&verify.sql).map_err(|e| MigrateError::Script {
+                path: verify.path.clone(),
+                line_offset: verify.line.saturating_sub(1),
+                source: e,
+            })?;
+            Some((verify, pieces))
+        }
+        _ => None,
+    };
+    let verify = verify.as_ref().map(|(v, p)| (*v, p.as_slice()));
     let no_transaction = script.no_transaction;
     let pieces = &script.pieces[script.inner.clone()];
     let started = Instant::now();
     let skipped = if no_transaction {
-        apply_outside_transaction(client, target, migration, pieces).await?
+        apply_outside_transaction(client, target, migration, pieces, verify).await?
     } else {
-        apply_in_transaction(client, target, migration, pieces).await?
+        apply_in_transaction(client, target, migration, pieces, verify).await?
     };
     Ok(Applied {
         version: migration.version.to_string(),
@@ -249,12 +264,60 @@ fn already_done(row: Option<&HistoryRow>, migration: &Migration) -> bool {
     }
 }
 
+/// A verify script and its statements.
+type VerifyPieces<'v> = Option<(&'v Verify, &'v [Piece])>;
+
+/// Savepoint around a verify script run inside the migration's transaction,
+/// so whatever the check does is undone, as its own `ROLLBACK` would.
+const VERIFY_SAVEPOINT: &str = "SAVEPOINT pgfleet_verify;";
+const VERIFY_UNDO: &str = "ROLLBACK TO SAVEPOINT pgfleet_verify;";
+
+fn statement(sql: &str) -> Piece {
+    Piece {
+        sql: sql.to_owned(),
+        start_line: 1,
+        start_offset: 0,
+        kind: PieceKind::Statement,
+    }
+}
+
 async fn apply_in_transaction(
     client: &Client,
     target: &Target<'_>,
     migration: &Migration,
     pieces: &[Piece],
+    verify: VerifyPieces<'_>,
 ) -> Result<bool, MigrateError> {
+    // The up script, then the verify script inside a savepoint: a failing check
+    // rolls the whole migration back.
+    let with_verify: Vec<Piece>;
+    let up_count = pieces.len();
+    let pieces = match verify {
+        Some((_, checks)) => {
+            with_verify = pieces
+                .iter()
+                .cloned()
+                .chain([statement(VERIFY_SAVEPOINT)])
+                .chain(checks.iter().cloned())
+                .chain([statement(VERIFY_UNDO)])
+                .collect();
+            with_verify.as_slice()
+        }
+        None => pieces,
+    };
+    let fail = |piece: &Piece, e: &tokio_postgres::Error| {
+        let index = pieces.iter().position(|p| std::ptr::eq(p, piece));
+        match verify {
+            Some((v, _)) if index.is_some_and(|i| i >= up_count) => MigrateError::VerifyFailed {
+                db: target.db.to_owned(),
+                version: migration.version.to_string(),
+                name: migration.name.clone(),
+                source: Box::new(locate_error(target.db, &v.path, v.line, piece, e)),
+                outcome: "the migration was rolled back with it".to_owned(),
+            },
+            _ => statement_error(target.db, migration, piece, e),
+        }
+    };
     let row = begin_locked(client, target, migration).await?;
     if already_done(row.as_ref(), migration) {
         client
@@ -275,10 +338,13 @@ async fn apply_in_transaction(
     let has_copy = pieces
         .iter()
         .any(|p| matches!(p.kind, PieceKind::CopyFromStdin { .. }));
-    if has_copy {
+    // With a verify script, one statement at a time: pipelined, the
+    // `ROLLBACK TO SAVEPOINT` after a failed check would clear the failure
+    // and let the history row commit.
+    if has_copy || verify.is_some() {
         if let Err((e, piece)) = run_pieces(client, pieces).await {
             let _ = client.batch_execute("ROLLBACK").await;
-            return Err(statement_error(target.db, migration, piece, &e));
+            return Err(fail(piece, &e));
         }
         client
             .batch_execute(&commit)
@@ -294,7 +360,7 @@ async fn apply_in_transaction(
             .await;
     if let Err((e, piece)) = statements {
         let _ = client.batch_execute("ROLLBACK").await;
-        return Err(statement_error(target.db, migration, piece, &e));
+        return Err(fail(piece, &e));
     }
     recorded.map_err(|e| MigrateError::sql(target.db, "cannot record the migration", e))?;
     Ok(false)
@@ -327,6 +393,7 @@ async fn apply_outside_transaction(
     target: &Target<'_>,
     migration: &Migration,
     pieces: &[Piece],
+    verify: VerifyPieces<'_>,
 ) -> Result<bool, MigrateError> {
     let deadline = Instant::now() + target.lock_timeout;
     loop {
@@ -391,7 +458,13 @@ async fn apply_outside_transaction(
             .await
             .map_err(|e| MigrateError::sql(target.db, "cannot set search_path", e))?;
     }
-    match run_pieces(client, pieces).await {
+    let ran = run_pieces(client, pieces).await;
+    if ran.is_ok() {
+        if let Some((v, checks)) = verify {
+            verify_outside(client, target, migration, v, checks).await?;
+        }
+    }
+    match ran {
         Ok(()) => {
             let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
             history::finish(client, target.db, migration.version.as_str(), Ok(ms))
@@ -400,6 +473,9 @@ async fn apply_outside_transaction(
             Ok(false)
         }
         Err((e, piece)) => {
+            // A script with its own BEGIN that failed inside it leaves the
+            // session in an aborted transaction: end it before recording.
+            let _ = client.batch_execute("ROLLBACK").await;
             let error = statement_error(target.db, migration, piece, &e);
             let message = error.to_string();
             let _ =
@@ -410,6 +486,76 @@ async fn apply_outside_transaction(
             })
         }
     }
+}
+
+/// The verify script of a migration that ran outside a transaction (it
+/// committed as it went): run inside a transaction that is rolled back. When
+/// it fails, the down script (Sqitch's revert) undoes the migration and its
+/// claim row goes; without one, or when that fails too, the migration is
+/// recorded as failed.
+async fn verify_outside(
+    client: &Client,
+    target: &Target<'_>,
+    migration: &Migration,
+    verify: &Verify,
+    checks: &[Piece],
+) -> Result<(), MigrateError> {
+    client
+        .batch_execute("BEGIN")
+        .await
+        .map_err(|e| MigrateError::sql(target.db, "cannot start the verify script", e))?;
+    let checked = run_pieces(client, checks).await;
+    let _ = client.batch_execute("ROLLBACK").await;
+    let Err((e, piece)) = checked else {
+        return Ok(());
+    };
+    let source = Box::new(locate_error(
+        target.db,
+        &verify.path,
+        verify.line,
+        piece,
+        &e,
+    ));
+    let version = migration.version.as_str();
+    let reverted = match &migration.down {
+        Some(down) => match script::split(down) {
+            Ok(down_pieces) => {
+                let undone = run_pieces(client, &down_pieces).await.is_ok();
+                if !undone {
+                    let _ = client.batch_execute("ROLLBACK").await;
+                }
+                undone
+            }
+            Err(_) => false,
+        },
+        None => false,
+    };
+    let outcome = if reverted {
+        let forget = format!(
+            "DELETE FROM pgfleet.history WHERE db = {} AND version = {}",
+            quote_literal(target.db),
+            quote_literal(version)
+        );
+        client
+            .batch_execute(&forget)
+            .await
+            .map_err(|e| MigrateError::sql(target.db, "cannot clear the migration's claim", e))?;
+        "the migration ran outside a transaction; its down script undid it".to_owned()
+    } else {
+        let message = format!("verify failed: {source}");
+        let _ = history::finish(client, target.db, version, Err(&message)).await;
+        format!(
+            "the migration ran outside a transaction and could not be undone: it is recorded as failed and blocks `{}`",
+            target.db
+        )
+    };
+    Err(MigrateError::VerifyFailed {
+        db: target.db.to_owned(),
+        version: migration.version.to_string(),
+        name: migration.name.clone(),
+        source,
+        outcome,
+    })
 }
 
 async fn commit(client: &Client, target: &Target<'_>) -> Result<(), MigrateError> {

@@ -78,6 +78,16 @@ pub enum MigrateError {
         source: Box<MigrateError>,
     },
 
+    #[error("`{db}`: the verify script of `{version}` ({name}) failed: {source}\n  {outcome}")]
+    VerifyFailed {
+        db: String,
+        version: String,
+        name: String,
+        source: Box<MigrateError>,
+        /// What became of the migration: rolled back, reverted, or recorded as failed.
+        outcome: String,
+    },
+
     #[error(transparent)]
     Plan(#[from] PlanError),
 
@@ -199,6 +209,9 @@ impl MigrateError {
                 "undo what it did if needed, then `pgfleet repair {db}` and migrate again"
             )),
             MigrateError::Plan(e) => Some(e.hint()),
+            MigrateError::VerifyFailed { .. } => Some(
+                "fix the deploy script or the verify script, then migrate again (`--verify` runs it)".into(),
+            ),
             MigrateError::NoDown { .. } => {
                 Some("write the down script in the file and roll back by hand, or roll back fewer migrations".into())
             }
@@ -220,6 +233,38 @@ impl From<crate::connect::ConnectError> for MigrateError {
     }
 }
 
+/// Schemas that a drizzle or Sqitch database's own migrations create with a
+/// plain `CREATE SCHEMA` (drizzle-kit writes one for each `pgSchema`, Sqitch
+/// projects often start with an `appschema` change). `create` leaves those to
+/// the migration, which would fail on a schema that already exists. Folders
+/// that cannot be read give none: `migrate` reports them.
+pub fn schemas_created_by_migrations(db: &Database) -> Vec<String> {
+    let mut schemas = Vec::new();
+    for source in &db.migrations {
+        let format = source
+            .format
+            .as_deref()
+            .or(db.format.as_deref())
+            .and_then(formats::Format::from_name);
+        let Ok(folder) = formats::load(&source.path, format) else {
+            continue;
+        };
+        if !matches!(
+            folder.format,
+            formats::Format::Drizzle | formats::Format::Sqitch
+        ) {
+            continue;
+        }
+        for migration in &folder.migrations {
+            let Ok(pieces) = script::split(&migration.up) else {
+                continue;
+            };
+            schemas.extend(pieces.iter().filter_map(|p| script::created_schema(&p.sql)));
+        }
+    }
+    schemas
+}
+
 /// Reads every migrations folder of `db`, in the manifest's order, and
 /// checks that versions are unique across them.
 pub fn load_folders(manifest: &Manifest, db: &Database) -> Result<Vec<Folder>, MigrateError> {
@@ -230,11 +275,20 @@ pub fn load_folders(manifest: &Manifest, db: &Database) -> Result<Vec<Folder>, M
             .as_deref()
             .or(db.format.as_deref())
             .and_then(formats::Format::from_name);
-        let folder =
-            formats::load(&source.path, format).map_err(|source| MigrateError::Format {
+        let peer = db
+            .history_table
+            .as_ref()
+            .map(|(schema, table)| formats::PeerTable {
+                schema: schema.clone(),
+                table: table.clone(),
+                project: None,
+            });
+        let folder = formats::load_with(&source.path, format, peer.as_ref()).map_err(|source| {
+            MigrateError::Format {
                 db: db.name.clone(),
                 source,
-            })?;
+            }
+        })?;
         folders.push(folder);
     }
     let mut seen: std::collections::BTreeMap<String, PathBuf> = std::collections::BTreeMap::new();

@@ -319,6 +319,7 @@ mod tests {
             checksum: checksum.to_owned(),
             statements: None,
             not_runnable: None,
+            verify: None,
         }
     }
 
@@ -342,6 +343,7 @@ mod tests {
             format: Format::Native,
             migrations,
             unmatched: Vec::new(),
+            peer: None,
         }]
     }
 

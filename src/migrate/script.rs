@@ -12,6 +12,27 @@
 
 use std::ops::Range;
 
+/// The schema a `CREATE SCHEMA name` statement makes, when it has no
+/// `IF NOT EXISTS` (so it fails on an existing schema): unquoted names fold to
+/// lower case, quoted ones are kept as written.
+pub fn created_schema(sql: &str) -> Option<String> {
+    let mut words = sql.split_whitespace();
+    let create = words.next()?;
+    let schema = words.next()?;
+    if !create.eq_ignore_ascii_case("create") || !schema.eq_ignore_ascii_case("schema") {
+        return None;
+    }
+    let name = words.next()?.trim_end_matches(';');
+    if name.eq_ignore_ascii_case("if") || name.eq_ignore_ascii_case("authorization") {
+        return None;
+    }
+    match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(quoted) if !quoted.contains('"') => Some(quoted.to_owned()),
+        Some(_) => None,
+        None => Some(name.to_ascii_lowercase()),
+    }
+}
+
 /// One statement of a script, ready to send to the server on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Piece {
@@ -1433,5 +1454,28 @@ SELECT 'after copy';
                 command: "\\set".to_owned()
             })
         );
+    }
+}
+
+#[cfg(test)]
+mod created_schema_tests {
+    use super::created_schema;
+
+    #[test]
+    fn plain_create_schema_only() {
+        let cases = [
+            ("CREATE SCHEMA \"billing\";", Some("billing")),
+            ("create schema Billing", Some("billing")),
+            (
+                "CREATE SCHEMA \"Billing\" AUTHORIZATION app;",
+                Some("Billing"),
+            ),
+            ("CREATE SCHEMA IF NOT EXISTS billing;", None),
+            ("CREATE SCHEMA AUTHORIZATION app;", None),
+            ("CREATE TABLE schema (id int);", None),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(created_schema(sql).as_deref(), want, "{sql}");
+        }
     }
 }

@@ -155,6 +155,7 @@ fn parse(
         checksum,
         statements,
         not_runnable: None,
+        verify: None,
     })
 }
 

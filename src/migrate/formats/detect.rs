@@ -11,30 +11,25 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Format, FormatError, dbmate, file_name, flyway, golang_migrate, io_error, lines, list, native,
-    node_pg_migrate, prisma,
+    Format, FormatError, dbmate, engine, file_name, flyway, golang_migrate, io_error, lines, list,
+    native, node_pg_migrate, prisma,
 };
 
 /// How much of each file detection reads: markers sit at the top of migration files.
 const HEAD_BYTES: u64 = 8 * 1024;
 
 /// Detects the format from the folder's contents, in SPEC's order. An empty folder is
-/// Native with zero migrations.
+/// Native with zero migrations. A folder written for another engine is
+/// [`FormatError::OtherEngine`], whatever its layout.
 pub fn detect(dir: &Path) -> Result<Format, FormatError> {
+    engine::check(dir)?;
     let listing = list(dir)?;
-    let unsupported = |format, evidence: PathBuf| FormatError::Unsupported {
-        dir: dir.to_owned(),
-        format,
-        evidence,
-    };
 
-    let sqitch = dir.join("sqitch.plan");
-    if sqitch.is_file() {
-        return Err(unsupported("sqitch", sqitch));
+    if dir.join("sqitch.plan").is_file() {
+        return Ok(Format::Sqitch);
     }
-    let journal = dir.join("meta").join("_journal.json");
-    if journal.is_file() {
-        return Err(unsupported("drizzle", journal));
+    if dir.join("meta").join("_journal.json").is_file() {
+        return Ok(Format::Drizzle);
     }
     // Atlas's `atlas.sum` beside golang-migrate pairs is only a checksum file of that
     // folder (SPEC); beside single versioned files it marks an Atlas directory.
@@ -79,9 +74,9 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
     };
     for sub in &listing.dirs {
         if let Some(script) = prisma::migration_script(sub) {
-            let snapshot = sub.join("snapshot.json");
-            if snapshot.is_file() {
-                return Err(unsupported("drizzle", snapshot));
+            // drizzle-kit 1.x writes the same folders, with its snapshot beside the SQL.
+            if sub.join("snapshot.json").is_file() {
+                return Ok(Format::Drizzle);
             }
             note(Format::Prisma, script);
         }
@@ -155,7 +150,7 @@ fn is_goose(head: &str) -> bool {
 }
 
 /// The first [`HEAD_BYTES`] of a file, lossily decoded: enough to see its markers.
-fn read_head(path: &Path) -> Result<String, FormatError> {
+pub(super) fn read_head(path: &Path) -> Result<String, FormatError> {
     let mut buf = Vec::new();
     fs::File::open(path)
         .and_then(|f| f.take(HEAD_BYTES).read_to_end(&mut buf))

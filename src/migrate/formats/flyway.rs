@@ -97,6 +97,7 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
             checksum: source.checksum,
             statements: None,
             not_runnable: None,
+            verify: None,
         });
     }
     for conf in confs {

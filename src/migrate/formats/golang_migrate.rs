@@ -102,6 +102,7 @@ pub(super) fn read_pairs(
             checksum: source.checksum,
             statements: None,
             not_runnable: None,
+            verify: None,
         });
     }
     for migration in &mut migrations {
@@ -199,6 +200,7 @@ mod tests {
             checksum: String::new(),
             statements: None,
             not_runnable: None,
+            verify: None,
         }
     }
 

@@ -106,6 +106,7 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
                 checksum: source.checksum,
                 statements: Some(Vec::new()),
                 not_runnable: Some(GO_REASON.to_owned()),
+                verify: None,
                 path,
             }
         } else {
@@ -297,6 +298,7 @@ fn parse(
         checksum: source.checksum.clone(),
         statements: Some(up.statements),
         not_runnable: None,
+        verify: None,
         path,
     })
 }

@@ -103,6 +103,7 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
         format: Format::Liquibase,
         migrations,
         unmatched,
+        peer: None,
     })
 }
 
@@ -651,6 +652,7 @@ fn close(path: &Path, rel: &str, open: Open, migrations: &mut Vec<Migration>) {
         checksum: hex::encode(Sha256::digest(text.as_bytes())),
         statements,
         not_runnable: None,
+        verify: None,
     });
 }
 

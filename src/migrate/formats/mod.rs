@@ -1,5 +1,6 @@
 //! Migration folders written for pgfleet or for peer tools (Prisma, dbmate, sqlx,
-//! golang-migrate, Flyway, node-pg-migrate, goose, Atlas, Liquibase): detecting which tool wrote a folder, reading
+//! golang-migrate, Flyway, node-pg-migrate, goose, Atlas, Liquibase, drizzle-kit, Sqitch):
+//! detecting which tool wrote a folder, reading
 //! its files into [`Migration`]s, and writing a new empty migration in the folder's style.
 //!
 //! This is pure file reading: nothing here talks to a database. Each format lives in its
@@ -9,6 +10,8 @@
 mod atlas;
 mod dbmate;
 mod detect;
+mod drizzle;
+mod engine;
 mod flyway;
 mod golang_migrate;
 mod goose;
@@ -16,6 +19,7 @@ mod liquibase;
 mod native;
 mod node_pg_migrate;
 mod prisma;
+mod sqitch;
 mod sqlx;
 pub mod version;
 
@@ -42,10 +46,12 @@ pub enum Format {
     Goose,
     Atlas,
     Liquibase,
+    Drizzle,
+    Sqitch,
 }
 
 impl Format {
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 12] = [
         Format::Native,
         Format::Prisma,
         Format::Dbmate,
@@ -56,6 +62,8 @@ impl Format {
         Format::Goose,
         Format::Atlas,
         Format::Liquibase,
+        Format::Drizzle,
+        Format::Sqitch,
     ];
 
     /// The name used in `pgfleet.toml` (`format = "..."`) and in output.
@@ -71,6 +79,8 @@ impl Format {
             Format::Goose => "goose",
             Format::Atlas => "atlas",
             Format::Liquibase => "liquibase",
+            Format::Drizzle => "drizzle",
+            Format::Sqitch => "sqitch",
         }
     }
 
@@ -99,6 +109,10 @@ impl Format {
             Format::Goose => Some("goose_db_version"),
             Format::Atlas => Some("atlas_schema_revisions"),
             Format::Liquibase => Some("databasechangelog"),
+            // Both live in their own schema (`drizzle`, `sqitch` by default): the folder
+            // says where ([`Folder::peer`]).
+            Format::Drizzle => Some(drizzle::DEFAULT_TABLE),
+            Format::Sqitch => Some("changes"),
         }
     }
 }
@@ -153,6 +167,9 @@ pub struct Migration {
     /// Why pgfleet cannot run this migration itself (goose `.go` migrations): it blocks
     /// `migrate` while pending, and counts as applied once its own tool has recorded it.
     pub not_runnable: Option<String>,
+    /// A script that checks the migration worked (Sqitch's `verify/`), run after the up
+    /// script in the same transaction by `migrate --verify`.
+    pub verify: Option<Verify>,
 }
 
 /// One part of an up script whose format sets statement boundaries itself.
@@ -205,6 +222,25 @@ impl Migration {
     }
 }
 
+/// A verify script: where it is and the SQL to run.
+#[derive(Clone, Debug)]
+pub struct Verify {
+    pub path: PathBuf,
+    pub sql: String,
+    /// 1-based line in `path` where `sql` starts.
+    pub line: usize,
+}
+
+/// Where a peer tool keeps its history table when that is not one of the database's
+/// owned schemas (drizzle's `drizzle.__drizzle_migrations`, Sqitch's `sqitch.changes`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerTable {
+    pub schema: String,
+    pub table: String,
+    /// Sqitch's `%project`: the registry holds rows of every project deployed there.
+    pub project: Option<String>,
+}
+
 /// A folder read as one format.
 #[derive(Clone, Debug)]
 pub struct Folder {
@@ -214,6 +250,9 @@ pub struct Folder {
     /// Files and folders that match no pattern of the format, for the caller to warn about.
     /// Hidden files and a format's known companions are left out.
     pub unmatched: Vec<PathBuf>,
+    /// The peer's history table when the format names it exactly (drizzle, Sqitch);
+    /// `None`: look for [`Format::history_table`] in the database's owned schemas.
+    pub peer: Option<PeerTable>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -265,6 +304,24 @@ pub enum FormatError {
     BadName { name: String },
     #[error("`{}` is not UTF-8 text; save it as UTF-8", .path.display())]
     NotUtf8 { path: PathBuf },
+    #[error(
+        "migrations folder `{}` is written for {engine}, not PostgreSQL ({evidence}); pgfleet leaves it out: point `migrations` at a PostgreSQL folder, or remove this database from pgfleet.toml",
+        .dir.display()
+    )]
+    OtherEngine {
+        dir: PathBuf,
+        engine: String,
+        /// What gave it away: a file, a line and the text found there.
+        evidence: String,
+    },
+    /// A file the format reads (drizzle's journal, `sqitch.plan`, a config) says
+    /// something pgfleet cannot follow; `line` is 0 when the whole file is meant.
+    #[error("{}{}: {message}", .path.display(), if *.line > 0 { format!(" line {}", .line) } else { String::new() })]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     /// A line the format's own tool would refuse too (an unknown goose annotation, a
     /// Liquibase changeset header without `author:id`, ...).
     #[error("{}:{line}: {message}", .path.display())]
@@ -318,6 +375,8 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
         Format::Goose => goose::read(dir),
         Format::Atlas => atlas::read(dir),
         Format::Liquibase => liquibase::read(dir),
+        Format::Drizzle => drizzle::read(dir, None),
+        Format::Sqitch => sqitch::read(dir, None),
     }
 }
 
@@ -335,11 +394,35 @@ pub fn rewrite_atlas_sum(dir: &Path) -> Result<PathBuf, FormatError> {
 
 /// Detects (unless `format` is given) and reads.
 pub fn load(dir: &Path, format: Option<Format>) -> Result<Folder, FormatError> {
+    load_with(dir, format, None)
+}
+
+/// [`load`], with the peer's history table set by the manifest (`history_table`), which
+/// wins over what the tool's own config says. A folder written for another engine is
+/// refused whether its format was detected or set.
+pub fn load_with(
+    dir: &Path,
+    format: Option<Format>,
+    history_table: Option<&PeerTable>,
+) -> Result<Folder, FormatError> {
     let format = match format {
-        Some(format) => format,
+        Some(format) => {
+            engine::check(dir)?;
+            format
+        }
         None => detect(dir)?,
     };
-    read(dir, format)
+    match format {
+        Format::Drizzle => drizzle::read(dir, history_table),
+        Format::Sqitch => sqitch::read(dir, history_table),
+        _ => {
+            let mut folder = read(dir, format)?;
+            if let Some(peer) = history_table {
+                folder.peer = Some(peer.clone());
+            }
+            Ok(folder)
+        }
+    }
 }
 
 /// Writes a new, empty migration named `name` in `format` into `dir` with the next
@@ -367,6 +450,26 @@ pub fn new_migration(
         Format::Goose => goose::template(dir, &name, now, &existing),
         Format::Atlas => atlas::template(dir, &name, now, &existing),
         Format::Liquibase => liquibase::template(dir, &name, &existing),
+        // Both tools keep an index (journal, plan) that their own commands write.
+        Format::Drizzle | Format::Sqitch => {
+            return Err(FormatError::Invalid {
+                path: dir.to_owned(),
+                line: 0,
+                message: format!(
+                    "pgfleet does not write {format} migrations: create them with {} so its {} stays right",
+                    if format == Format::Drizzle {
+                        "`drizzle-kit generate`"
+                    } else {
+                        "`sqitch add`"
+                    },
+                    if format == Format::Drizzle {
+                        "journal"
+                    } else {
+                        "plan"
+                    },
+                ),
+            });
+        }
     };
     let mut written = Vec::new();
     for (path, contents) in files {
@@ -706,6 +809,7 @@ fn finish(
         format,
         migrations,
         unmatched,
+        peer: None,
     })
 }
 

@@ -49,6 +49,7 @@ fn parse(path: PathBuf, version: Version, name: String, source: Source) -> Migra
         checksum: source.checksum,
         statements: None,
         not_runnable: None,
+        verify: None,
     }
 }
 

@@ -80,6 +80,7 @@ fn parse(
         checksum: source.checksum,
         statements: None,
         not_runnable: None,
+        verify: None,
         path,
     })
 }

@@ -51,6 +51,7 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
             checksum: source.checksum,
             statements: None,
             not_runnable: None,
+            verify: None,
         });
     }
     finish(dir, Format::Prisma, migrations, unmatched)

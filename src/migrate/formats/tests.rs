@@ -96,21 +96,24 @@ fn detection_order() {
         (&[("README.md", "hi")], Ok(Format::Native)),
         (&[("1_a.sql", "SELECT 1;")], Ok(Format::Native)),
         (&[(".hidden.sql", "x")], Ok(Format::Native)),
-        (&[("sqitch.plan", ""), ("V1__a.sql", "")], Err("sqitch")),
+        (
+            &[("sqitch.plan", ""), ("V1__a.sql", "")],
+            Ok(Format::Sqitch),
+        ),
         (
             &[("meta/_journal.json", "{}"), ("sqitch.plan", "")],
-            Err("sqitch"),
+            Ok(Format::Sqitch),
         ),
         (
             &[("meta/_journal.json", "{}"), ("0000_a.sql", "")],
-            Err("drizzle"),
+            Ok(Format::Drizzle),
         ),
         (
             &[
                 ("20240101000000_a/migration.sql", ""),
                 ("20240101000000_a/snapshot.json", "{}"),
             ],
-            Err("drizzle"),
+            Ok(Format::Drizzle),
         ),
         (
             &[("atlas.sum", "h1:x"), ("20240101000000_a.sql", "")],

@@ -8,6 +8,7 @@ mod command;
 mod knobs;
 mod pgbouncer;
 mod tls;
+pub mod tools;
 mod workspace;
 
 pub use cluster::{TestDbs, cluster, query, query_one};
