@@ -12,7 +12,7 @@ use std::fs;
 use std::path::Path;
 
 use super::detect::read_head;
-use super::{FormatError, drizzle, file_name, list};
+use super::{FormatError, drizzle, file_name, liquibase, list};
 
 /// Refuses `dir` when it is written for an engine other than PostgreSQL.
 pub(super) fn check(dir: &Path) -> Result<(), FormatError> {
@@ -39,6 +39,7 @@ pub(super) fn check(dir: &Path) -> Result<(), FormatError> {
             continue;
         }
         let head = read_head(&path)?;
+        let head = liquibase::postgres_part(&head).unwrap_or(head);
         if let Some((engine, line, text)) = sql_engine(&head) {
             return Err(refuse(
                 engine,

@@ -384,6 +384,27 @@ fn attribute(tag: &str, key: &str) -> Option<String> {
     None
 }
 
+/// A formatted-SQL changelog's text with the changesets meant for other databases
+/// (`dbms:mysql`, `dbms:!postgresql`) blanked, lines kept, so the other-engine check
+/// judges only what pgfleet would run. `None` when `text` is no formatted-SQL changelog.
+pub(super) fn postgres_part(text: &str) -> Option<String> {
+    if !text.lines().next().is_some_and(is_header) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut skipping = false;
+    for line in text.lines() {
+        if let Some(header) = changeset_header(line) {
+            skipping = header.is_ok_and(|h| h.skip);
+        }
+        if !skipping {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    Some(out)
+}
+
 /// A changeset's header and attributes.
 #[derive(Debug)]
 struct Header {
