@@ -295,22 +295,31 @@ pub fn load_with(
 ) -> Result<Folder, FormatError> {
     let format = match format {
         Some(format) => {
-            engine::check(dir)?;
+            engine::check_config(dir)?;
             format
         }
         None => detect(dir)?,
     };
-    match format {
-        Format::Drizzle => drizzle::read(dir, history_table),
-        Format::Sqitch => sqitch::read(dir, history_table),
+    let folder = match format {
+        Format::Drizzle => drizzle::read(dir, history_table)?,
+        Format::Sqitch => sqitch::read(dir, history_table)?,
         _ => {
             let mut folder = read(dir, format)?;
             if let Some(peer) = history_table {
                 folder.peer = Some(peer.clone());
             }
-            Ok(folder)
+            folder
         }
-    }
+    };
+    // The scripts as read: no file is read a second time for this.
+    engine::check_sql(
+        dir,
+        folder
+            .migrations
+            .iter()
+            .map(|m| (m.path.as_path(), m.up.as_str())),
+    )?;
+    Ok(folder)
 }
 
 /// Writes a new, empty migration named `name` in `format` into `dir` with the next
