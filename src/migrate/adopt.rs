@@ -28,15 +28,15 @@ pub async fn peer_rows(
 ) -> Result<Vec<Row>> {
     let mut rows: Vec<Row> = Vec::new();
     for folder in folders {
-        let Some(table) = folder.format.history_table() else {
-            continue;
-        };
-        let (table, qualified) = match &folder.peer {
-            Some(peer) => (
-                peer.table.as_str(),
+        // `label`: how `applied_by` names the table (qualified when the
+        // folder says which schema: it is not one the database owns).
+        let (label, qualified) = match (&folder.peer, folder.format.history_table()) {
+            (Some(peer), _) => (
+                format!("{}.{}", peer.schema, peer.table),
                 find_table(client, std::slice::from_ref(&peer.schema), &peer.table).await?,
             ),
-            None => (table, find_table(client, schemas, table).await?),
+            (None, Some(table)) => (table.to_owned(), find_table(client, schemas, table).await?),
+            (None, None) => continue,
         };
         let Some(qualified) = qualified else {
             continue;
@@ -98,7 +98,7 @@ pub async fn peer_rows(
                     checksum: migration.checksum.clone(),
                     applied_at: applied_at.unwrap_or_else(Utc::now),
                     execution_ms: 0,
-                    applied_by: format!("adopted from {table}"),
+                    applied_by: format!("adopted from {label}"),
                     down_script: migration.down.clone(),
                     state: RowState::Applied,
                     error: None,

@@ -80,16 +80,17 @@ impl Format {
     /// dirty bool`; dbmate: `version varchar`): the caller tells them apart by columns.
     pub fn history_table(self) -> Option<&'static str> {
         match self {
-            Format::Native => None,
+            // Sqitch's registry is a schema of its own (`sqitch.changes`), named by
+            // [`Folder::peer`]; `changes` alone is too common a name to skip anywhere.
+            Format::Native | Format::Sqitch => None,
             Format::Prisma => Some("_prisma_migrations"),
             Format::Dbmate | Format::GolangMigrate => Some("schema_migrations"),
             Format::Sqlx => Some("_sqlx_migrations"),
             Format::Flyway => Some("flyway_schema_history"),
             Format::NodePgMigrate => Some("pgmigrations"),
-            // Both live in their own schema (`drizzle`, `sqitch` by default): the folder
-            // says where ([`Folder::peer`]).
+            // drizzle's lives in schema `drizzle` unless its config says otherwise:
+            // the folder says where ([`Folder::peer`]).
             Format::Drizzle => Some(drizzle::DEFAULT_TABLE),
-            Format::Sqitch => Some("changes"),
         }
     }
 }
