@@ -150,6 +150,13 @@ fn schema_scoped_drizzle_package_in_a_shared_database() {
         query_one(&url, "SELECT count(*) FROM billing.billing_migrations").as_deref(),
         Some("1")
     );
+    let dump = ws.pgfleet().args(["schema", "dump", "billing"]).success();
+    dump.stdout_contains("invoices");
+    assert!(
+        !dump.stdout.contains("billing_migrations"),
+        "{}",
+        dump.stdout
+    );
 }
 
 /// A manifest pointing at a folder written for another engine stops with exit 2 naming
