@@ -25,13 +25,16 @@ use crate::fleet::Fleet;
 use crate::topology::Placement;
 
 /// Other tools' history tables, kept by `clean` wherever they are: Prisma,
-/// dbmate and golang-migrate, sqlx, Flyway, node-pg-migrate.
+/// dbmate and golang-migrate, sqlx, Flyway, node-pg-migrate, drizzle. Tables
+/// named by a drizzle config, a Sqitch registry or the manifest's
+/// `history_table` are kept too ([`crate::migrate::peer_tables`]).
 pub const PEER_HISTORY_TABLES: &[&str] = &[
     "_prisma_migrations",
     "schema_migrations",
     "_sqlx_migrations",
     "flyway_schema_history",
     "pgmigrations",
+    "__drizzle_migrations",
 ];
 
 /// What `clean` did for one logical database; names are `schema.name`.
@@ -154,7 +157,8 @@ async fn clean_one(
         .batch_execute("BEGIN")
         .await
         .map_err(|e| DataError::sql(db, "cannot begin", e))?;
-    let work = match plan(&client, placement).await {
+    let peers = crate::migrate::peer_tables(&fleet.manifest.databases[&placement.database]);
+    let work = match plan(&client, placement, &peers).await {
         Ok(work) => work,
         Err(e) => {
             let _ = client.batch_execute("ROLLBACK").await;
@@ -172,7 +176,11 @@ async fn clean_one(
 }
 
 /// Reads the catalog (inside the transaction) and decides what to do.
-async fn plan(client: &Client, placement: &Placement) -> Result<Work, DataError> {
+async fn plan(
+    client: &Client,
+    placement: &Placement,
+    peers: &[(String, String)],
+) -> Result<Work, DataError> {
     let db = placement.database.as_str();
     let schemas: Vec<&str> = placement
         .owned_schemas
@@ -206,7 +214,12 @@ async fn plan(client: &Client, placement: &Placement) -> Result<Work, DataError>
         let kind: String = row.get(2);
         let owned_by_column: bool = row.get(3);
         match kind.as_str() {
-            "r" | "p" if !PEER_HISTORY_TABLES.contains(&relation.name.as_str()) => {
+            "r" | "p"
+                if !PEER_HISTORY_TABLES.contains(&relation.name.as_str())
+                    && !peers
+                        .iter()
+                        .any(|(s, t)| *s == relation.schema && *t == relation.name) =>
+            {
                 work.tables.push((relation, kind == "p"));
             }
             "S" if !owned_by_column => work.sequences.push(relation),

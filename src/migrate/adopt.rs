@@ -29,21 +29,23 @@ pub async fn peer_rows(
 ) -> Result<Vec<Row>> {
     let mut rows: Vec<Row> = Vec::new();
     for folder in folders {
-        let Some(table) = folder.format.history_table() else {
-            continue;
-        };
-        let (table, qualified) = if let Some(peer) = &folder.peer {
-            (
-                peer.table.as_str(),
+        // `label`: how `applied_by` names the table (qualified when the
+        // folder says which schema: it is not one the database owns).
+        let (label, qualified) = match (&folder.peer, folder.format.history_table()) {
+            (Some(peer), _) => (
+                format!("{}.{}", peer.schema, peer.table),
                 find_table(client, std::slice::from_ref(&peer.schema), &peer.table).await?,
-            )
-        } else {
-            let mut places = Vec::with_capacity(schemas.len() + 1);
-            if folder.format == Format::Atlas {
-                places.push("atlas_schema_revisions".to_owned());
+            ),
+            (None, Some(table)) => {
+                // Atlas keeps its table in a schema of its own unless its URL names one.
+                let mut places = Vec::with_capacity(schemas.len() + 1);
+                if folder.format == Format::Atlas {
+                    places.push("atlas_schema_revisions".to_owned());
+                }
+                places.extend(schemas.iter().cloned());
+                (table.to_owned(), find_table(client, &places, table).await?)
             }
-            places.extend(schemas.iter().cloned());
-            (table, find_table(client, &places, table).await?)
+            (None, None) => continue,
         };
         let Some(qualified) = qualified else {
             continue;
@@ -105,7 +107,7 @@ pub async fn peer_rows(
                     checksum: migration.checksum.clone(),
                     applied_at: applied_at.unwrap_or_else(Utc::now),
                     execution_ms: 0,
-                    applied_by: format!("adopted from {table}"),
+                    applied_by: format!("adopted from {label}"),
                     down_script: migration.down.clone(),
                     state: RowState::Applied,
                     error: None,

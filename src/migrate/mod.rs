@@ -265,6 +265,24 @@ pub fn schemas_created_by_migrations(db: &Database) -> Vec<String> {
     schemas
 }
 
+/// `(schema, table)` of the peer history tables `db`'s folders name (drizzle's
+/// config, Sqitch's registry, the manifest's `history_table`): `clean` keeps
+/// them even inside an owned schema. Folders that cannot be read give none.
+pub fn peer_tables(db: &Database) -> Vec<(String, String)> {
+    let mut tables: Vec<(String, String)> = db.history_table.iter().cloned().collect();
+    for source in &db.migrations {
+        let format = source
+            .format
+            .as_deref()
+            .or(db.format.as_deref())
+            .and_then(formats::Format::from_name);
+        if let Ok(folder) = formats::load(&source.path, format) {
+            tables.extend(folder.peer.map(|p| (p.schema, p.table)));
+        }
+    }
+    tables
+}
+
 /// Reads every migrations folder of `db`, in the manifest's order, and
 /// checks that versions are unique across them.
 pub fn load_folders(manifest: &Manifest, db: &Database) -> Result<Vec<Folder>, MigrateError> {

@@ -27,6 +27,10 @@ pub fn scope(fleet: &Fleet, placement: &Placement) -> Scope {
         .filter_map(Format::history_table)
         .map(str::to_owned)
         .collect();
+    // Tables a drizzle config, a Sqitch registry or `history_table` names.
+    if let Some(db) = fleet.manifest.databases.get(&placement.database) {
+        skip_tables.extend(crate::migrate::peer_tables(db).into_iter().map(|(_, t)| t));
+    }
     skip_tables.sort();
     skip_tables.dedup();
     Scope {

@@ -44,7 +44,7 @@ fn drizzle_history_is_adopted_by_hash_and_the_rest_applied_once() {
     assert_eq!(
         query(
             &url,
-            "SELECT version, name, applied_by = 'adopted from __drizzle_migrations' FROM pgfleet.history ORDER BY version"
+            "SELECT version, name, applied_by = 'adopted from drizzle.__drizzle_migrations' FROM pgfleet.history ORDER BY version"
         ),
         [
             [
@@ -137,6 +137,25 @@ fn schema_scoped_drizzle_package_in_a_shared_database() {
         )
         .as_deref(),
         Some("id,total,paid")
+    );
+    // drizzle's table sits in the owned schema: `clean` empties the data, not it.
+    query(&url, "INSERT INTO billing.invoices (total) VALUES (5)");
+    let out = ws.pgfleet().args(["clean", "billing", "-y"]).success();
+    out.stdout_contains("billing: emptied 1 table(s)");
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM billing.invoices").as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM billing.billing_migrations").as_deref(),
+        Some("1")
+    );
+    let dump = ws.pgfleet().args(["schema", "dump", "billing"]).success();
+    dump.stdout_contains("invoices");
+    assert!(
+        !dump.stdout.contains("billing_migrations"),
+        "{}",
+        dump.stdout
     );
 }
 

@@ -81,7 +81,7 @@ fn sqitch_registry_is_adopted_and_the_rest_deployed_once() {
     assert_eq!(
         query(
             &url,
-            "SELECT version, name, applied_by = 'adopted from changes' FROM pgfleet.history ORDER BY version"
+            "SELECT version, name, applied_by = 'adopted from sqitch.changes' FROM pgfleet.history ORDER BY version"
         ),
         [
             [

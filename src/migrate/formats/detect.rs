@@ -16,13 +16,13 @@ use super::{
 };
 
 /// How much of each file detection reads: markers sit at the top of migration files.
-const HEAD_BYTES: u64 = 8 * 1024;
+pub(super) const HEAD_BYTES: usize = 8 * 1024;
 
 /// Detects the format from the folder's contents, in SPEC's order. An empty folder is
 /// Native with zero migrations. A folder written for another engine is
 /// [`FormatError::OtherEngine`], whatever its layout.
 pub fn detect(dir: &Path) -> Result<Format, FormatError> {
-    engine::check(dir)?;
+    engine::check_config(dir)?;
     let listing = list(dir)?;
 
     if dir.join("sqitch.plan").is_file() {
@@ -49,6 +49,7 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
             heads.push((path.clone(), read_head(path)?));
         }
     }
+    engine::check_sql(dir, heads.iter().map(|(p, h)| (p.as_path(), h.as_str())))?;
     if heads.iter().any(|(_, head)| is_liquibase(head)) {
         return Ok(Format::Liquibase);
     }
@@ -78,6 +79,8 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
             if sub.join("snapshot.json").is_file() {
                 return Ok(Format::Drizzle);
             }
+            let head = read_head(&script)?;
+            engine::check_sql(dir, [(script.as_path(), head.as_str())])?;
             note(Format::Prisma, script);
         }
     }
@@ -153,7 +156,7 @@ fn is_goose(head: &str) -> bool {
 pub(super) fn read_head(path: &Path) -> Result<String, FormatError> {
     let mut buf = Vec::new();
     fs::File::open(path)
-        .and_then(|f| f.take(HEAD_BYTES).read_to_end(&mut buf))
+        .and_then(|f| f.take(HEAD_BYTES as u64).read_to_end(&mut buf))
         .map_err(io_error(path))?;
     let text = String::from_utf8_lossy(&buf);
     Ok(text.trim_start_matches('\u{feff}').to_owned())

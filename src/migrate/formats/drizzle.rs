@@ -505,6 +505,24 @@ mod fixture_tests {
     }
 
     #[test]
+    fn new_is_left_to_the_tools() {
+        let now = chrono::Utc::now();
+        let dir = fixture("drizzle/basic");
+        let err = super::super::new_migration(&dir, Format::Drizzle, "x", now).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("create them with `drizzle-kit generate`"),
+            "{err}"
+        );
+        let dir = fixture("sqitch/basic");
+        let err = super::super::new_migration(&dir, Format::Sqitch, "x", now).unwrap_err();
+        assert!(
+            err.to_string().contains("create them with `sqitch add`"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn history_table_from_config_or_manifest() {
         let dir = fixture("drizzle/custom_table/drizzle");
         let folder = read(&dir, None).unwrap();

@@ -11,43 +11,50 @@
 use std::fs;
 use std::path::Path;
 
-use super::detect::read_head;
-use super::{FormatError, drizzle, file_name, liquibase, list};
+use super::detect::HEAD_BYTES;
+use super::{FormatError, drizzle, liquibase};
 
-/// Refuses `dir` when it is written for an engine other than PostgreSQL.
-pub(super) fn check(dir: &Path) -> Result<(), FormatError> {
-    let refuse = |engine: &str, evidence: String| FormatError::OtherEngine {
-        dir: dir.to_owned(),
-        engine: engine.to_owned(),
-        evidence,
-    };
-    if let Some((engine, evidence)) = tool_config(dir) {
-        return Err(refuse(&engine, evidence));
+/// Refuses `dir` when its tool's own config names an engine other than PostgreSQL.
+pub(super) fn check_config(dir: &Path) -> Result<(), FormatError> {
+    match tool_config(dir) {
+        Some((engine, evidence)) => Err(FormatError::OtherEngine {
+            dir: dir.to_owned(),
+            engine,
+            evidence,
+        }),
+        None => Ok(()),
     }
-    let listing = list(dir)?;
-    let mut files = listing.files.clone();
-    for sub in &listing.dirs {
-        if file_name(sub) == Some("meta") {
-            continue;
-        }
-        if let Ok(inner) = list(sub) {
-            files.extend(inner.files);
-        }
-    }
-    for path in files {
-        if path.extension().is_none_or(|e| e != "sql") {
-            continue;
-        }
-        let head = read_head(&path)?;
-        let head = liquibase::postgres_part(&head).unwrap_or(head);
-        if let Some((engine, line, text)) = sql_engine(&head) {
-            return Err(refuse(
-                engine,
-                format!("`{}` line {line}: `{text}`", path.display()),
-            ));
+}
+
+/// Refuses `dir` when one of its `scripts` (path, text) is SQL for another engine.
+/// Only the first [`HEAD_BYTES`] of each text are looked at, as detection reads them,
+/// so callers pass text they already hold and nothing is read twice.
+pub(super) fn check_sql<'a>(
+    dir: &Path,
+    scripts: impl IntoIterator<Item = (&'a Path, &'a str)>,
+) -> Result<(), FormatError> {
+    for (path, text) in scripts {
+        // Liquibase changesets for other databases (`dbms:mysql`) are not pgfleet's.
+        let text = head(text);
+        let kept = liquibase::postgres_part(text);
+        if let Some((engine, line, shown)) = sql_engine(kept.as_deref().unwrap_or(text)) {
+            return Err(FormatError::OtherEngine {
+                dir: dir.to_owned(),
+                engine: engine.to_owned(),
+                evidence: format!("`{}` line {line}: `{shown}`", path.display()),
+            });
         }
     }
     Ok(())
+}
+
+/// The first [`HEAD_BYTES`] of `text`, cut at a character boundary.
+fn head(text: &str) -> &str {
+    let mut end = text.len().min(HEAD_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// The engine a tool's own config in `dir` names, when it is not PostgreSQL.
@@ -174,10 +181,25 @@ fn engine_name(raw: &str) -> String {
 /// The engine whose SQL `text` is written in, with the line and its text, when that is
 /// clearly not PostgreSQL.
 pub(super) fn sql_engine(text: &str) -> Option<(&'static str, usize, String)> {
+    // Most files hold none of the words looked for: skip lexing them.
+    const NEEDLES: [&str; 8] = [
+        "engine",
+        "auto_increment",
+        "autoincrement",
+        "rowid",
+        "pragma",
+        "cached",
+        "memory",
+        "mode",
+    ];
+    let lower = text.to_ascii_lowercase();
+    if !text.contains('`') && !NEEDLES.iter().any(|n| lower.contains(n)) {
+        return None;
+    }
     let masked = mask(text);
     let tokens = tokens(&masked);
     let word = |i: usize| tokens.get(i).map_or("", |t| t.text.as_str());
-    let at = |i: usize, line: usize, engine: &'static str| {
+    let at = |line: usize, engine: &'static str| {
         let shown = text
             .lines()
             .nth(line - 1)
@@ -186,7 +208,6 @@ pub(super) fn sql_engine(text: &str) -> Option<(&'static str, usize, String)> {
             .chars()
             .take(80)
             .collect();
-        let _ = i;
         Some((engine, line, shown))
     };
     // ClickHouse first (it has backticks and ENGINE clauses too), then H2 (AUTO_INCREMENT
@@ -229,7 +250,7 @@ pub(super) fn sql_engine(text: &str) -> Option<(&'static str, usize, String)> {
     ];
     for (engine, found) in checks {
         if let Some(i) = (0..tokens.len()).find(|&i| found(i)) {
-            return at(i, tokens[i].line, engine);
+            return at(tokens[i].line, engine);
         }
     }
     None
@@ -444,6 +465,7 @@ mod fixture_tests {
 
     use super::super::{Format, detect, load};
     use super::*;
+    use std::fs;
 
     fn fixture(rel: &str) -> PathBuf {
         Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures")).join(rel)
@@ -456,36 +478,48 @@ mod fixture_tests {
         let cases = [
             (
                 "prisma_mysql",
+                Format::Prisma,
                 "MySQL",
                 "migration_lock.toml` line 3: `provider = \"mysql\"`",
             ),
             (
                 "drizzle_sqlite",
+                Format::Drizzle,
                 "SQLite",
                 "_journal.json` line 3: `\"dialect\": \"sqlite\"`",
             ),
             (
                 "clickhouse",
+                Format::Native,
                 "ClickHouse",
                 "0001_create_events.sql` line 6: `) ENGINE = MergeTree`",
             ),
             (
                 "mysql",
+                Format::Dbmate,
                 "MySQL",
                 "line 6: `) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;`",
             ),
             (
                 "sqlite",
+                Format::GolangMigrate,
                 "SQLite",
                 "0001_create_users.up.sql` line 2: `id INTEGER PRIMARY KEY AUTOINCREMENT,`",
             ),
             (
                 "h2",
+                Format::Flyway,
                 "H2",
                 "V1__create_users.sql` line 1: `CREATE CACHED TABLE users (`",
             ),
+            (
+                "sqitch_mysql",
+                Format::Sqitch,
+                "MySQL",
+                "sqitch.conf` line 2: `engine = mysql`",
+            ),
         ];
-        for (rel, engine, evidence) in cases {
+        for (rel, format, engine, evidence) in cases {
             let dir = fixture(&format!("detect/{rel}"));
             let err = detect(&dir).unwrap_err();
             let FormatError::OtherEngine { engine: got, .. } = &err else {
@@ -501,13 +535,11 @@ mod fixture_tests {
                 )),
                 "{rel}: {text}"
             );
-            // Forcing a format does not get around it.
+            // Forcing the format does not get around it.
+            let forced = load(&dir, Some(format));
             assert!(
-                matches!(
-                    load(&dir, Some(Format::Native)),
-                    Err(FormatError::OtherEngine { .. })
-                ),
-                "{rel}"
+                matches!(forced, Err(FormatError::OtherEngine { .. })),
+                "{rel}: {forced:?}"
             );
         }
     }

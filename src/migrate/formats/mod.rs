@@ -100,7 +100,9 @@ impl Format {
     /// dirty bool`; dbmate: `version varchar`): the caller tells them apart by columns.
     pub fn history_table(self) -> Option<&'static str> {
         match self {
-            Format::Native => None,
+            // Sqitch's registry is a schema of its own (`sqitch.changes`), named by
+            // [`Folder::peer`]; `changes` alone is too common a name to skip anywhere.
+            Format::Native | Format::Sqitch => None,
             Format::Prisma => Some("_prisma_migrations"),
             Format::Dbmate | Format::GolangMigrate => Some("schema_migrations"),
             Format::Sqlx => Some("_sqlx_migrations"),
@@ -109,10 +111,9 @@ impl Format {
             Format::Goose => Some("goose_db_version"),
             Format::Atlas => Some("atlas_schema_revisions"),
             Format::Liquibase => Some("databasechangelog"),
-            // Both live in their own schema (`drizzle`, `sqitch` by default): the folder
-            // says where ([`Folder::peer`]).
+            // drizzle's lives in schema `drizzle` unless its config says otherwise:
+            // the folder says where ([`Folder::peer`]).
             Format::Drizzle => Some(drizzle::DEFAULT_TABLE),
-            Format::Sqitch => Some("changes"),
         }
     }
 }
@@ -407,22 +408,31 @@ pub fn load_with(
 ) -> Result<Folder, FormatError> {
     let format = match format {
         Some(format) => {
-            engine::check(dir)?;
+            engine::check_config(dir)?;
             format
         }
         None => detect(dir)?,
     };
-    match format {
-        Format::Drizzle => drizzle::read(dir, history_table),
-        Format::Sqitch => sqitch::read(dir, history_table),
+    let folder = match format {
+        Format::Drizzle => drizzle::read(dir, history_table)?,
+        Format::Sqitch => sqitch::read(dir, history_table)?,
         _ => {
             let mut folder = read(dir, format)?;
             if let Some(peer) = history_table {
                 folder.peer = Some(peer.clone());
             }
-            Ok(folder)
+            folder
         }
-    }
+    };
+    // The scripts as read: no file is read a second time for this.
+    engine::check_sql(
+        dir,
+        folder
+            .migrations
+            .iter()
+            .map(|m| (m.path.as_path(), m.up.as_str())),
+    )?;
+    Ok(folder)
 }
 
 /// Writes a new, empty migration named `name` in `format` into `dir` with the next

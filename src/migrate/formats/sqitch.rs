@@ -297,6 +297,15 @@ fn parse_plan(path: &Path, text: &str) -> Result<Plan, FormatError> {
             rework_tags: Vec::new(),
         });
     }
+    if plan.project.is_none() && !plan.changes.is_empty() {
+        // Sqitch refuses such a plan too; without it the registry cannot be read.
+        return Err(invalid(
+            path,
+            1,
+            "the plan has no `%project=<name>` line; add the project name Sqitch deployed it under"
+                .into(),
+        ));
+    }
     Ok(plan)
 }
 
@@ -488,6 +497,11 @@ mod tests {
             let err = plan(&format!("{head}{body}")).unwrap_err();
             assert!(err.starts_with(want), "{body:?}: {err}");
         }
+        let err = plan("a 2024-01-01T00:00:00Z A <a@x>\n").unwrap_err();
+        assert!(
+            err.starts_with("sqitch.plan line 1: the plan has no `%project=<name>` line"),
+            "{err}"
+        );
     }
 
     /// A project written by `sqitch add`, `tag` and `rework` (Debian's sqitch 1.3.1).
