@@ -107,7 +107,7 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
 }
 
 /// Every visible file under `dir`, in path order.
-fn walk(dir: &Path) -> Result<Vec<PathBuf>, FormatError> {
+pub(super) fn walk(dir: &Path) -> Result<Vec<PathBuf>, FormatError> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(current) = stack.pop() {
