@@ -25,13 +25,18 @@ use crate::fleet::Fleet;
 use crate::topology::Placement;
 
 /// Other tools' history tables, kept by `clean` wherever they are: Prisma,
-/// dbmate and golang-migrate, sqlx, Flyway, node-pg-migrate.
+/// dbmate and golang-migrate, sqlx, Flyway, node-pg-migrate, goose, Atlas,
+/// Liquibase (and its lock table).
 pub const PEER_HISTORY_TABLES: &[&str] = &[
     "_prisma_migrations",
     "schema_migrations",
     "_sqlx_migrations",
     "flyway_schema_history",
     "pgmigrations",
+    "goose_db_version",
+    "atlas_schema_revisions",
+    "databasechangelog",
+    "databasechangeloglock",
 ];
 
 /// What `clean` did for one logical database; names are `schema.name`.

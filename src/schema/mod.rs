@@ -27,6 +27,8 @@ pub fn scope(fleet: &Fleet, placement: &Placement) -> Scope {
         .filter_map(Format::history_table)
         .map(str::to_owned)
         .collect();
+    // Liquibase locks its changelog with a second table of its own.
+    skip_tables.push("databasechangeloglock".to_owned());
     skip_tables.sort();
     skip_tables.dedup();
     Scope {

@@ -195,10 +195,16 @@ fn goose_history_is_adopted_latest_row_per_version_wins() {
     let db = &report["databases"][0];
     assert_eq!(db["adopted"], serde_json::json!(["00001"]), "{db}");
     assert_eq!(db["applied"].as_array().unwrap().len(), 2, "{db}");
-    // goose's table is read, never written.
+    // goose's table is read, never written, and `clean` keeps it.
+    query(&url, "INSERT INTO goose_customer (name) VALUES ('x')");
+    ws.pgfleet().args(["clean", "--yes"]).success();
     assert_eq!(
         query_one(&url, "SELECT count(*) FROM goose_db_version").as_deref(),
         Some("4")
+    );
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM goose_customer").as_deref(),
+        Some("0")
     );
 }
 
