@@ -121,6 +121,45 @@ impl Piece {
     }
 }
 
+/// A sign that `sql` was written for another database engine, with the 1-based line
+/// (in `sql`) where it shows: a backtick outside strings and comments (MySQL, SQLite and
+/// ClickHouse quote identifiers with them; PostgreSQL never accepts one), table options
+/// `) ENGINE =` (MySQL, ClickHouse), or SQLite's `PRIMARY KEY AUTOINCREMENT`. Only
+/// tokens count, never text inside strings, quoted identifiers, dollar quotes or
+/// comments; a script that does not lex is left to the splitter to report.
+pub fn foreign_syntax(sql: &str) -> Option<(usize, &'static str)> {
+    let src = sql.as_bytes();
+    let mut scanner = Scanner::new(src, 0, src.len());
+    let mut previous: Option<(Tok, &[u8])> = None;
+    let mut engine_after_close = false;
+    while let Ok(Some(token)) = scanner.next_token() {
+        let text = &src[token.range()];
+        let line = 1 + count_newlines(&src[..token.start]);
+        if text.first() == Some(&b'`') {
+            return Some((
+                line,
+                "backtick-quoted identifiers (MySQL, SQLite, ClickHouse)",
+            ));
+        }
+        match (previous, token.kind) {
+            (Some((Tok::Close, _)), Tok::Word) if is_kw(text, "engine") => {
+                engine_after_close = true;
+            }
+            (Some((Tok::Word, _)), Tok::Other) if engine_after_close && text == b"=" => {
+                return Some((line, "`ENGINE =` table options (MySQL, ClickHouse)"));
+            }
+            (Some((Tok::Word, word)), Tok::Word)
+                if is_kw(word, "key") && is_kw(text, "autoincrement") =>
+            {
+                return Some((line, "`AUTOINCREMENT` (SQLite)"));
+            }
+            _ => engine_after_close = false,
+        }
+        previous = Some((token.kind, text));
+    }
+    None
+}
+
 /// Whole-script helper: true when any piece needs to run outside a transaction.
 pub fn needs_no_transaction(pieces: &[Piece], server_version_num: u32) -> bool {
     pieces
@@ -679,6 +718,31 @@ fn is_dolq_cont(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn foreign_syntax_is_only_seen_in_tokens() {
+        let cases = [
+            ("CREATE TABLE `users` (id int);", Some(1)),
+            ("SELECT 1;\nCREATE TABLE t (id int) ENGINE=InnoDB;", Some(2)),
+            (
+                "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT);",
+                Some(1),
+            ),
+            ("SELECT '`quoted`', \"a`b\" -- `comment`\n/* ` */;", None),
+            (
+                "CREATE FUNCTION f() RETURNS text AS $$ SELECT '`' $$ LANGUAGE sql;",
+                None,
+            ),
+            ("UPDATE t SET engine = 'v8';", None),
+            (
+                "CREATE TABLE t (id bigserial PRIMARY KEY, engine text);",
+                None,
+            ),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(foreign_syntax(sql).map(|(line, _)| line), want, "{sql}");
+        }
+    }
 
     /// (start line, sql) of every piece.
     fn split_lines(source: &str) -> Vec<(usize, String)> {

@@ -453,3 +453,29 @@ fn liquibase_xml_master_orders_and_databasechangelog_is_adopted() {
         Some("2")
     );
 }
+
+#[test]
+fn a_goose_folder_written_for_mysql_is_refused_before_anything_runs() {
+    let dbs = TestDbs::new("goose_mysql");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.legacy]\nmigrations = \"db\"\n",
+        dbs.manifest_head()
+    ));
+    ws.write(
+        "db/00001_create_a.sql",
+        "-- +goose Up\nCREATE TABLE goose_mysql_a (id int);\n",
+    );
+    ws.write(
+        "db/00002_create_b.sql",
+        "-- +goose Up\nCREATE TABLE goose_mysql_b (\n  id int NOT NULL\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n",
+    );
+    ws.pgfleet()
+        .args(["up"])
+        .expect_code(2)
+        .stderr_contains("00002_create_b.sql:4: written for another database engine: `ENGINE =` table options (MySQL, ClickHouse)");
+    let url = dbs.url(&dbs.name("legacy"));
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('goose_mysql_a') IS NULL").as_deref(),
+        Some("t")
+    );
+}

@@ -274,6 +274,15 @@ pub enum FormatError {
         message: String,
     },
     #[error(
+        "{}:{line}: written for another database engine: {what}; pgfleet runs PostgreSQL migrations only, so leave this folder out of pgfleet.toml (or run it with its own tool)",
+        .path.display()
+    )]
+    ForeignEngine {
+        path: PathBuf,
+        line: usize,
+        what: &'static str,
+    },
+    #[error(
         "`{}` does not match the files of its folder: {problem}; if the change is intended, rewrite it with `atlas migrate hash` (or `pgfleet repair DB`, which rewrites it the same way)",
         .sum.display()
     )]
@@ -305,6 +314,29 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> FormatError + '_ {
     }
 }
 
+/// Refuses a migration written for another engine (backticks, `ENGINE =`, SQLite's
+/// `AUTOINCREMENT`; see [`script::foreign_syntax`](crate::migrate::script::foreign_syntax))
+/// before anything runs, so such a folder is never half applied.
+fn refuse_foreign(m: &Migration) -> Result<(), FormatError> {
+    let parts: Vec<(&str, usize)> = match &m.statements {
+        Some(statements) => statements
+            .iter()
+            .map(|s| (s.sql.as_str(), s.line))
+            .collect(),
+        None => vec![(m.up.as_str(), m.up_line)],
+    };
+    for (sql, first_line) in parts {
+        if let Some((line, what)) = crate::migrate::script::foreign_syntax(sql) {
+            return Err(FormatError::ForeignEngine {
+                path: m.path.clone(),
+                line: first_line + line - 1,
+                what,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Reads every migration in `dir` as `format`.
 pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
     match format {
@@ -315,9 +347,18 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
         Format::GolangMigrate => golang_migrate::read(dir),
         Format::Flyway => flyway::read(dir),
         Format::NodePgMigrate => node_pg_migrate::read(dir),
-        Format::Goose => goose::read(dir),
-        Format::Atlas => atlas::read(dir),
-        Format::Liquibase => liquibase::read(dir),
+        Format::Goose | Format::Atlas | Format::Liquibase => {
+            let folder = match format {
+                Format::Goose => goose::read(dir),
+                Format::Atlas => atlas::read(dir),
+                _ => liquibase::read(dir),
+            }?;
+            // These tools serve several engines; their folders say which only in the SQL.
+            for m in &folder.migrations {
+                refuse_foreign(m)?;
+            }
+            Ok(folder)
+        }
     }
 }
 
