@@ -25,9 +25,10 @@ use crate::fleet::Fleet;
 use crate::topology::Placement;
 
 /// Other tools' history tables, kept by `clean` wherever they are: Prisma,
-/// dbmate and golang-migrate, sqlx, Flyway, node-pg-migrate, drizzle. Tables
-/// named by a drizzle config, a Sqitch registry or the manifest's
-/// `history_table` are kept too ([`crate::migrate::peer_tables`]).
+/// dbmate and golang-migrate, sqlx, Flyway, node-pg-migrate, goose, Atlas,
+/// Liquibase (and its lock table), drizzle. Tables named by a drizzle config, a Sqitch
+/// registry or the manifest's `history_table` are kept too
+/// ([`crate::migrate::peer_tables`]).
 pub const PEER_HISTORY_TABLES: &[&str] = &[
     "_prisma_migrations",
     "schema_migrations",
@@ -35,6 +36,10 @@ pub const PEER_HISTORY_TABLES: &[&str] = &[
     "flyway_schema_history",
     "pgmigrations",
     "__drizzle_migrations",
+    "goose_db_version",
+    "atlas_schema_revisions",
+    "databasechangelog",
+    "databasechangeloglock",
 ];
 
 /// What `clean` did for one logical database; names are `schema.name`.

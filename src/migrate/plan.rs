@@ -463,6 +463,42 @@ mod tests {
     }
 
     #[test]
+    fn run_always_is_planned_every_time_and_not_runnable_blocks() {
+        let mut always = migration("2", "b");
+        always.kind = Kind::Always;
+        let mut go = migration("3", "c");
+        go.not_runnable = Some("goose Go migration".into());
+        let folders = folder(vec![migration("1", "a"), always, go]);
+        let mut ran = row("2", "b", RowState::Applied);
+        ran.kind = RowKind::Repeatable;
+        let history = vec![row("1", "a", RowState::Applied), ran];
+        let assessment = assess(&folders, &history);
+        assert_eq!(
+            assessment.count(State::Applied),
+            2,
+            "run-always shows applied"
+        );
+        let err = plan("db", &assessment, &PlanOptions::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`db`: pgfleet cannot run `db/3_m.sql`: goose Go migration"
+        );
+        let options = PlanOptions {
+            target: Some("1"),
+            ..PlanOptions::default()
+        };
+        assert!(plan("db", &assessment, &options).unwrap().steps.is_empty());
+        // Without the blocked one, the run-always migration is planned though applied.
+        let folders = folder(folders[0].migrations[..2].to_vec());
+        let assessment = assess(&folders, &history);
+        let steps = plan("db", &assessment, &PlanOptions::default())
+            .unwrap()
+            .steps;
+        let versions: Vec<&str> = steps.iter().map(|m| m.version.as_str()).collect();
+        assert_eq!(versions, ["2"]);
+    }
+
+    #[test]
     fn states_for_status() {
         let folders = folder(vec![
             migration("1", "a"),

@@ -31,6 +31,8 @@ pub fn scope(fleet: &Fleet, placement: &Placement) -> Scope {
     if let Some(db) = fleet.manifest.databases.get(&placement.database) {
         skip_tables.extend(crate::migrate::peer_tables(db).into_iter().map(|(_, t)| t));
     }
+    // Liquibase locks its changelog with a second table of its own.
+    skip_tables.push("databasechangeloglock".to_owned());
     skip_tables.sort();
     skip_tables.dedup();
     Scope {

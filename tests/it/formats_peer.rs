@@ -195,10 +195,16 @@ fn goose_history_is_adopted_latest_row_per_version_wins() {
     let db = &report["databases"][0];
     assert_eq!(db["adopted"], serde_json::json!(["00001"]), "{db}");
     assert_eq!(db["applied"].as_array().unwrap().len(), 2, "{db}");
-    // goose's table is read, never written.
+    // goose's table is read, never written, and `clean` keeps it.
+    query(&url, "INSERT INTO goose_customer (name) VALUES ('x')");
+    ws.pgfleet().args(["clean", "--yes"]).success();
     assert_eq!(
         query_one(&url, "SELECT count(*) FROM goose_db_version").as_deref(),
         Some("4")
+    );
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM goose_customer").as_deref(),
+        Some("0")
     );
 }
 
@@ -445,5 +451,32 @@ fn liquibase_xml_master_orders_and_databasechangelog_is_adopted() {
     assert_eq!(
         query_one(&url, "SELECT count(*) FROM databasechangelog").as_deref(),
         Some("2")
+    );
+}
+
+#[test]
+fn a_goose_folder_written_for_mysql_is_refused_before_anything_runs() {
+    let dbs = TestDbs::new("goose_mysql");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.legacy]\nmigrations = \"db\"\n",
+        dbs.manifest_head()
+    ));
+    ws.write(
+        "db/00001_create_a.sql",
+        "-- +goose Up\nCREATE TABLE goose_mysql_a (id int);\n",
+    );
+    ws.write(
+        "db/00002_create_b.sql",
+        "-- +goose Up\nCREATE TABLE goose_mysql_b (\n  id int NOT NULL\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n",
+    );
+    ws.pgfleet()
+        .args(["up"])
+        .expect_code(2)
+        .stderr_contains("is written for MySQL, not PostgreSQL")
+        .stderr_contains("00002_create_b.sql` line 4: `) ENGINE=InnoDB");
+    let url = dbs.url(&dbs.name("legacy"));
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('goose_mysql_a') IS NULL").as_deref(),
+        Some("t")
     );
 }

@@ -53,12 +53,20 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
     if heads.iter().any(|(_, head)| is_liquibase(head)) {
         return Ok(Format::Liquibase);
     }
-    // A Liquibase master changelog at the top, its SQL changelogs in sub-folders.
+    // A Liquibase master changelog at the top, its SQL changelogs in sub-folders; or
+    // only sub-folders of formatted SQL (`changes/001.sql`, read in path order).
     for path in &listing.files {
         if super::liquibase::is_changelog_name(path)
             && read_head(path)?.contains("databaseChangeLog")
         {
             return Ok(Format::Liquibase);
+        }
+    }
+    for sub in &listing.dirs {
+        for path in super::liquibase::walk(sub)? {
+            if path.extension().is_some_and(|e| e == "sql") && is_liquibase(&read_head(&path)?) {
+                return Ok(Format::Liquibase);
+            }
         }
     }
     if heads.iter().any(|(_, head)| is_goose(head)) {

@@ -142,6 +142,10 @@ fn detection_order() {
             &[("1_a.sql", "-- +goose Up\nSELECT 1;\n")],
             Ok(Format::Goose),
         ),
+        (
+            &[("changes/001.sql", "--liquibase formatted sql\n")],
+            Ok(Format::Liquibase),
+        ),
         // An Atlas directory whose files carry goose annotations is still Atlas's.
         (
             &[("atlas.sum", ""), ("1_a.sql", "-- +goose Up\n")],
