@@ -75,7 +75,7 @@ struct Entry {
 
 fn read_journal(dir: &Path, journal: &Path) -> Result<Folder, FormatError> {
     let text = fs::read_to_string(journal).map_err(io_error(journal))?;
-    let parsed: Journal = serde_json::from_str(&text).map_err(|e| FormatError::Invalid {
+    let parsed: Journal = serde_json::from_str(&text).map_err(|e| FormatError::Syntax {
         path: journal.to_owned(),
         line: e.line(),
         message: format!("not a drizzle-kit journal ({e}); run `drizzle-kit generate` again"),
@@ -100,7 +100,7 @@ fn read_journal(dir: &Path, journal: &Path) -> Result<Folder, FormatError> {
     for (position, entry) in parsed.entries.iter().enumerate() {
         let path = dir.join(format!("{}.sql", entry.tag));
         if !path.is_file() {
-            return Err(FormatError::Invalid {
+            return Err(FormatError::Syntax {
                 path: journal.to_owned(),
                 line: tag_line(&entry.tag),
                 message: format!(
@@ -352,7 +352,7 @@ fn peer_from_config(dir: &Path) -> Result<PeerTable, FormatError> {
     ] {
         let Some(setting) = setting else { continue };
         if !setting.literal {
-            return Err(FormatError::Invalid {
+            return Err(FormatError::Syntax {
                 path: config.path.clone(),
                 line: setting.line,
                 message: format!(
@@ -552,7 +552,7 @@ mod fixture_tests {
         .unwrap();
         let err = read(tmp.path(), None).unwrap_err().to_string();
         let want = format!(
-            "_journal.json line 3: entry `0000_gone` has no file `{}`; restore it, or remove the entry with `drizzle-kit drop`",
+            "_journal.json:3: entry `0000_gone` has no file `{}`; restore it, or remove the entry with `drizzle-kit drop`",
             tmp.path().join("0000_gone.sql").display()
         );
         assert!(err.ends_with(&want), "{err}");
@@ -563,7 +563,7 @@ mod fixture_tests {
         .unwrap();
         let err = read(tmp.path(), None).unwrap_err().to_string();
         assert!(
-            err.contains("_journal.json line 2: not a drizzle-kit journal"),
+            err.contains("_journal.json:2: not a drizzle-kit journal"),
             "{err}"
         );
 
@@ -576,7 +576,9 @@ mod fixture_tests {
         fs::write(meta.join("_journal.json"), "{\"entries\": []}").unwrap();
         let err = read(tmp.path(), None).unwrap_err().to_string();
         assert!(
-            err.contains("drizzle.config.ts line 3: the migrations table is `process.env.T`, not a plain string"),
+            err.contains(
+                "drizzle.config.ts:3: the migrations table is `process.env.T`, not a plain string"
+            ),
             "{err}"
         );
     }

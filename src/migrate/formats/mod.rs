@@ -267,15 +267,6 @@ pub enum FormatError {
         found: Vec<(Format, PathBuf)>,
     },
     #[error(
-        "migrations folder `{}` holds {format} migrations (found `{}`); pgfleet cannot read {format} migrations yet: run {format} itself with `runner = \"...\"` for this database",
-        .dir.display(), .evidence.display()
-    )]
-    Unsupported {
-        dir: PathBuf,
-        format: &'static str,
-        evidence: PathBuf,
-    },
-    #[error(
         "no file in migrations folder `{}` is named like a migration: {}; name them `<version>_<name>.sql` (e.g. `0001_create_users.sql`) or set format = \"...\" for this database",
         .dir.display(), list_paths(.files)
     )]
@@ -315,17 +306,11 @@ pub enum FormatError {
         /// What gave it away: a file, a line and the text found there.
         evidence: String,
     },
-    /// A file the format reads (drizzle's journal, `sqitch.plan`, a config) says
-    /// something pgfleet cannot follow; `line` is 0 when the whole file is meant.
-    #[error("{}{}: {message}", .path.display(), if *.line > 0 { format!(" line {}", .line) } else { String::new() })]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
     /// A line the format's own tool would refuse too (an unknown goose annotation, a
-    /// Liquibase changeset header without `author:id`, ...).
-    #[error("{}:{line}: {message}", .path.display())]
+    /// Liquibase changeset header without `author:id`, a `sqitch.plan` dependency that
+    /// is not earlier), or a file it reads that says something pgfleet cannot follow
+    /// (drizzle's journal, a config); `line` is 0 when the whole file is meant.
+    #[error("{}{}: {message}", .path.display(), if *.line > 0 { format!(":{}", .line) } else { String::new() })]
     Syntax {
         path: PathBuf,
         line: usize,
@@ -462,7 +447,7 @@ pub fn new_migration(
         Format::Liquibase => liquibase::template(dir, &name, &existing),
         // Both tools keep an index (journal, plan) that their own commands write.
         Format::Drizzle | Format::Sqitch => {
-            return Err(FormatError::Invalid {
+            return Err(FormatError::Syntax {
                 path: dir.to_owned(),
                 line: 0,
                 message: format!(

@@ -62,7 +62,7 @@ pub(super) fn read(dir: &Path, history_table: Option<&PeerTable>) -> Result<Fold
         let file = |kind: &str| script_path(dir, kind, change, &extension);
         let deploy = file("deploy");
         if !deploy.is_file() {
-            return Err(FormatError::Invalid {
+            return Err(FormatError::Syntax {
                 path: plan_path.clone(),
                 line: change.line,
                 message: format!(
@@ -164,7 +164,7 @@ fn unmatched(dir: &Path, used: &[PathBuf]) -> Result<Vec<PathBuf>, FormatError> 
 }
 
 fn invalid(path: &Path, line: usize, message: String) -> FormatError {
-    FormatError::Invalid {
+    FormatError::Syntax {
         path: path.to_owned(),
         line,
         message,
@@ -470,27 +470,27 @@ mod tests {
         let cases = [
             (
                 "b [a] 2024-01-01T00:00:00Z A <a@x>\na 2024-01-01T00:00:00Z A <a@x>\n",
-                "sqitch.plan line 2: change `b` requires `a`, which is not earlier in the plan; move `b` below it",
+                "sqitch.plan:2: change `b` requires `a`, which is not earlier in the plan; move `b` below it",
             ),
             (
                 "a 2024-01-01T00:00:00Z A <a@x>\na 2024-01-01T00:00:00Z A <a@x>\n",
-                "sqitch.plan line 3: change `a` appears twice without a tag in between",
+                "sqitch.plan:3: change `a` appears twice without a tag in between",
             ),
             (
                 "a [other:b] 2024-01-01T00:00:00Z A <a@x>\n",
-                "sqitch.plan line 2: change `a` requires `other:b` from another Sqitch project",
+                "sqitch.plan:2: change `a` requires `other:b` from another Sqitch project",
             ),
             (
                 "a [!b] 2024-01-01T00:00:00Z A <a@x>\n",
-                "sqitch.plan line 2: change `a` conflicts with `b`",
+                "sqitch.plan:2: change `a` conflicts with `b`",
             ),
             (
                 "a [b@v1] 2024-01-01T00:00:00Z A <a@x>\n",
-                "sqitch.plan line 2: change `a` requires `b@v1`, which is not earlier",
+                "sqitch.plan:2: change `a` requires `b@v1`, which is not earlier",
             ),
             (
                 "-a 2024-01-01T00:00:00Z A <a@x>\n",
-                "sqitch.plan line 2: `-a` asks Sqitch to revert a change",
+                "sqitch.plan:2: `-a` asks Sqitch to revert a change",
             ),
         ];
         for (body, want) in cases {
@@ -499,7 +499,7 @@ mod tests {
         }
         let err = plan("a 2024-01-01T00:00:00Z A <a@x>\n").unwrap_err();
         assert!(
-            err.starts_with("sqitch.plan line 1: the plan has no `%project=<name>` line"),
+            err.starts_with("sqitch.plan:1: the plan has no `%project=<name>` line"),
             "{err}"
         );
     }
