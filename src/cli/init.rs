@@ -28,6 +28,7 @@ pub fn run(global: &Global, out: &Output, args: &InitArgs) -> Result<u8, Error> 
             .map_err(|e| Error::Usage(format!("cannot read the current folder: {e}")))?,
     };
     let report = init::init(&root, &InitOptions { force: args.force })?;
+    let root = std::path::absolute(&root).unwrap_or(root);
     if out.json {
         out.json(&report);
         return Ok(0);

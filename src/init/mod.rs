@@ -545,7 +545,11 @@ pub fn plan(root: &Path) -> Plan {
         });
     }
 
-    let env_files = if root.join(".env").is_file() {
+    // A root `.env` feeds `${VAR}`s, when dotenvy (what `load` uses) reads it.
+    let readable = |path: &Path| {
+        dotenvy::from_path_iter(path).is_ok_and(|mut entries| entries.all(|e| e.is_ok()))
+    };
+    let env_files = if readable(&root.join(".env")) {
         vec![".env".to_owned()]
     } else {
         Vec::new()

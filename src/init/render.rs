@@ -137,6 +137,13 @@ pub fn render(plan: &Plan) -> String {
             env.name,
             q(&env.server)
         );
+        if ["production", "prod", "staging"].contains(&env.name.as_str()) {
+            t.truncate(t.len() - 1);
+            let _ = writeln!(
+                t,
+                "protected = true   # guessed: named like a deployed env, so destructive commands are refused\n"
+            );
+        }
         for (db, (server, physical, why)) in &env.placements {
             let _ = writeln!(t, "# guessed: {why}\n[envs.{}.databases.{db}]", env.name);
             if *server != env.server {

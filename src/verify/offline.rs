@@ -29,6 +29,11 @@ pub fn verify_offline(manifest: &Manifest, env: Option<&str>) -> VerifyReport {
         checks.push(match result {
             Ok(topology) => {
                 let servers: Vec<&str> = topology.servers.keys().map(String::as_str).collect();
+                let servers = if servers.is_empty() {
+                    "no server".to_owned()
+                } else {
+                    servers.join(", ")
+                };
                 Check::new(
                     "-",
                     check,
@@ -36,7 +41,7 @@ pub fn verify_offline(manifest: &Manifest, env: Option<&str>) -> VerifyReport {
                     format!(
                         "{} placement(s) on {}{}",
                         topology.placements.len(),
-                        servers.join(", "),
+                        servers,
                         if topology.protected.is_some() {
                             " (protected)"
                         } else {
@@ -58,7 +63,11 @@ pub fn verify_offline(manifest: &Manifest, env: Option<&str>) -> VerifyReport {
         "-",
         "dependencies",
         Outcome::Ok,
-        format!("order: {}", manifest.order.join(", ")),
+        if manifest.order.is_empty() {
+            "no databases declared".to_owned()
+        } else {
+            format!("order: {}", manifest.order.join(", "))
+        },
     ));
     for name in &manifest.order {
         let db = &manifest.databases[name];
