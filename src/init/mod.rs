@@ -10,6 +10,7 @@
 //! Guesses are marked `# guessed:` in the file and listed in the report;
 //! what could not be used is in the report with the reason.
 
+mod extensions;
 mod render;
 pub mod scan;
 pub mod urls;
@@ -115,6 +116,8 @@ pub struct InitReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct DatabaseFound {
     pub name: String,
+    /// Extensions the migrations use but never create (`extensions = [...]`).
+    pub extensions: Vec<String>,
     /// The service folder it is named after (relative; `.` = the workspace).
     pub service: String,
     pub migrations: Vec<FolderReport>,
@@ -339,6 +342,24 @@ pub fn plan(root: &Path) -> Plan {
             "named after the service folder `{}`",
             scan::shown(&dir)
         )];
+        let mut usage = extensions::Usage::default();
+        for f in &folders {
+            usage.used.extend(f.extensions.used.iter().cloned());
+            usage.created.extend(f.extensions.created.iter().cloned());
+        }
+        let missing = usage.missing();
+        if !missing.is_empty() {
+            guesses.push(format!(
+                "the migrations use {} but never create {}: `create` makes {} first",
+                missing
+                    .iter()
+                    .map(|e| format!("`{e}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if missing.len() == 1 { "it" } else { "them" },
+                if missing.len() == 1 { "it" } else { "them" },
+            ));
+        }
         if folders.len() > 1 {
             guesses.push(format!(
                 "these {} folders sit in `{}` and are taken to migrate one database, applied in this order; split them into databases of their own if they do not",
@@ -350,6 +371,7 @@ pub fn plan(root: &Path) -> Plan {
             dir.clone(),
             DatabaseFound {
                 name,
+                extensions: missing,
                 service: scan::shown(&dir),
                 migrations: folders
                     .into_iter()
@@ -378,6 +400,7 @@ pub fn plan(root: &Path) -> Plan {
             dir,
             DatabaseFound {
                 name,
+                extensions: Vec::new(),
                 service: scan::shown(&alembic.cwd),
                 migrations: Vec::new(),
                 runner: Some(alembic.command),

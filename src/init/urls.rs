@@ -18,6 +18,8 @@ use super::scan::UrlFile;
 /// Query parameters pgfleet's connection layer reads; Prisma's `schema`,
 /// `connection_limit` and the like are dropped from the server URL.
 const KEPT_PARAMS: &[&str] = &[
+    "host",
+    "port",
     "sslmode",
     "ssl",
     "sslrootcert",

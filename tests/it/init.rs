@@ -66,7 +66,7 @@ fn prisma_app_plus_raw_sql_then_up() {
     }
     for want in [
         "[databases.web]\nmigrations = [\n  \"apps/web/prisma/migrations\",   # prisma, 2 migration(s); migration_lock.toml: provider = \"postgresql\"\n  \"apps/web/db/migrations\",   # native, 1 migration(s)\n]\n",
-        "[databases.analytics]\nmigrations = \"packages/analytics/sql\"   # native, 2 migration(s)\n",
+        "# guessed: the migrations use `citext` but never create it: `create` makes it first\n[databases.analytics]\nmigrations = \"packages/analytics/sql\"   # native, 2 migration(s)\nextensions = [\"citext\"]\n",
         "# guessed: named after the service folder `apps/web`\n",
         "[envs.dev]\nserver = \"local\"\ndatabase = \"{name}\"\n",
         // compose's own `${WEB_DB_PASSWORD}` is kept; literal passwords become variables.
