@@ -67,6 +67,25 @@ pub fn run(global: &Global, out: &Output, args: &InitArgs) -> Result<u8, Error> 
             ));
         }
     }
+    if !report.services.is_empty() {
+        out.line(format!(
+            "found {} service .env file(s) (`pgfleet env --write` keeps them):",
+            report.services.len()
+        ));
+        for s in &report.services {
+            let vars: Vec<String> = s
+                .vars
+                .iter()
+                .map(|(v, db)| format!("{v} -> {db}"))
+                .collect();
+            out.line(format!(
+                "  {}: {} ({})",
+                s.name,
+                s.env_file.display(),
+                vars.join(", ")
+            ));
+        }
+    }
     if !report.unplaced.is_empty() {
         out.line("could not place:");
         for u in &report.unplaced {

@@ -107,6 +107,8 @@ pub struct InitReport {
     pub databases: Vec<DatabaseFound>,
     pub servers: Vec<ServerFound>,
     pub envs: Vec<String>,
+    /// `[services.NAME]` written for the `.env` files whose URLs were matched.
+    pub services: Vec<ServicePlan>,
     /// URLs found that no database could be matched to, and why.
     pub unplaced: Vec<Unplaced>,
     /// Folders that looked like migrations and were left out, and why.
@@ -166,6 +168,17 @@ pub struct EnvPlan {
     pub placements: BTreeMap<String, (String, Option<String>, String)>,
 }
 
+/// A `[services.NAME]` for a `.env` file whose URL variables were matched to
+/// databases: what `env --write` keeps up to date.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServicePlan {
+    pub name: String,
+    pub env_file: PathBuf,
+    pub url_style: Option<&'static str>,
+    /// (variable, logical database), in file order.
+    pub vars: Vec<(String, String)>,
+}
+
 /// Everything the manifest will hold.
 #[derive(Debug)]
 pub struct Plan {
@@ -174,6 +187,7 @@ pub struct Plan {
     pub databases: Vec<DatabaseFound>,
     pub servers: Vec<ServerFound>,
     pub envs: Vec<EnvPlan>,
+    pub services: Vec<ServicePlan>,
     pub unplaced: Vec<Unplaced>,
     pub skipped: Vec<Skipped>,
 }
@@ -228,6 +242,7 @@ pub fn init(root: &Path, options: &InitOptions) -> Result<InitReport, InitError>
             .collect(),
         databases: plan.databases,
         servers: plan.servers,
+        services: plan.services,
         unplaced: plan.unplaced,
         skipped: plan.skipped,
     })
@@ -444,6 +459,8 @@ pub fn plan(root: &Path) -> Plan {
 
     let mut servers = Vec::new();
     let mut envs = Vec::new();
+    let mut services: Vec<ServicePlan> = Vec::new();
+    let mut service_names: BTreeSet<String> = BTreeSet::new();
     for (env, mut list) in by_env {
         list.sort_by(|a, b| (a.priority, &a.file, a.line).cmp(&(b.priority, &b.file, b.line)));
         let env_name = unique(&env, &mut env_names);
@@ -505,7 +522,11 @@ pub fn plan(root: &Path) -> Plan {
         let mut placements: BTreeMap<String, (String, Option<String>, String)> = BTreeMap::new();
         let mut physical_owner: BTreeMap<(String, String), String> = BTreeMap::new();
         for (i, url) in list.iter().enumerate() {
-            let Some((db, why)) = match_database(url, &databases) else {
+            let matched = match_database(url, &databases);
+            if let Some((db, _)) = &matched {
+                note_service(&mut services, &mut service_names, url, db, &root_name);
+            }
+            let Some((db, why)) = matched else {
                 unplaced.push(Unplaced {
                     what: url.origin(),
                     reason: format!(
@@ -583,9 +604,44 @@ pub fn plan(root: &Path) -> Plan {
         databases: databases.into_iter().map(|(_, d)| d).collect(),
         servers,
         envs,
+        services,
         unplaced,
         skipped: found.skipped,
     }
+}
+
+/// A developer's own `.env` (not an example, not another env's) whose
+/// variable names `db`: `env --write` keeps it pointing at the env in use.
+fn note_service(
+    services: &mut Vec<ServicePlan>,
+    names: &mut BTreeSet<String>,
+    url: &UrlFound,
+    db: &str,
+    root_name: &str,
+) {
+    let is_var = !url.var.is_empty()
+        && url
+            .var
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !url.var.starts_with(|c: char| c.is_ascii_digit());
+    if url.env != "dotenv" || url.priority > 2 || !is_var {
+        return;
+    }
+    if let Some(service) = services.iter_mut().find(|s| s.env_file == url.file) {
+        service.vars.push((url.var.clone(), db.to_owned()));
+        return;
+    }
+    let folder = url.file.parent().and_then(Path::file_name).map_or_else(
+        || root_name.to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    services.push(ServicePlan {
+        name: unique(&sanitize(&folder), names),
+        env_file: url.file.clone(),
+        url_style: url.url.style,
+        vars: vec![(url.var.clone(), db.to_owned())],
+    });
 }
 
 /// Whether the URL pgfleet would write for this server parses.

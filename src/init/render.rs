@@ -159,6 +159,25 @@ pub fn render(plan: &Plan) -> String {
             t.push('\n');
         }
     }
+    for service in &plan.services {
+        let _ = writeln!(
+            t,
+            "# guessed: `pgfleet env --write` sets these variables in `{}` to the URLs of the env\n\
+             # in use (in `dev`, the embedded server); it changes only the variables listed here.\n\
+             [services.{}]\nenv_file = {}",
+            service.env_file.display(),
+            service.name,
+            q(&service.env_file.display().to_string())
+        );
+        if let Some(style) = service.url_style {
+            let _ = writeln!(t, "url_style = {}", q(style));
+        }
+        let _ = writeln!(t, "[services.{}.vars]", service.name);
+        for (var, db) in &service.vars {
+            let _ = writeln!(t, "{var} = {}", q(db));
+        }
+        t.push('\n');
+    }
     while t.ends_with("\n\n") {
         t.pop();
     }

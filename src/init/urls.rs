@@ -72,6 +72,9 @@ pub struct SplitUrl {
     pub dbname: Option<String>,
     pub kept: Vec<(String, String)>,
     pub dropped: Vec<String>,
+    /// How the service spells its URLs, for `[services]` `url_style`:
+    /// `asyncpg` for `postgresql+asyncpg://`, `prisma` when it has `schema=`.
+    pub style: Option<&'static str>,
 }
 
 impl SplitUrl {
@@ -116,7 +119,7 @@ pub fn split_url(value: &str) -> Option<SplitUrl> {
     if !is_pg_url(value) {
         return None;
     }
-    let (_, body) = value.split_once("://")?;
+    let (scheme, body) = value.split_once("://")?;
     let body = body.split_once('#').map_or(body, |(b, _)| b);
     let before_query = body.split_once('?').map_or(body, |(b, _)| b);
     let (userinfo, rest) = match before_query.rfind('@') {
@@ -148,7 +151,15 @@ pub fn split_url(value: &str) -> Option<SplitUrl> {
             dropped.push(k.to_owned());
         }
     }
+    let style = if scheme.to_ascii_lowercase().ends_with("+asyncpg") {
+        Some("asyncpg")
+    } else if dropped.iter().any(|d| d == "schema") {
+        Some("prisma")
+    } else {
+        None
+    };
     Some(SplitUrl {
+        style,
         user: user.filter(|u| !u.is_empty()),
         password,
         hostport: hostport.to_owned(),

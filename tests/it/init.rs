@@ -76,6 +76,7 @@ fn prisma_app_plus_raw_sql_then_up() {
         "[envs.dotenv.databases.web]\ndatabase = \"web\"\n",
         "[envs.compose.databases.analytics]\n",
         "# Left out of the URL (not connection settings pgfleet reads): `connection_limit`, `schema`\n",
+        "[services.web]\nenv_file = \"apps/web/.env\"\nurl_style = \"prisma\"\n[services.web.vars]\nDATABASE_URL = \"web\"\n",
     ] {
         assert!(text.contains(want), "missing\n{want}\nin\n{text}");
     }
@@ -102,6 +103,14 @@ fn prisma_app_plus_raw_sql_then_up() {
         )
         .as_deref(),
         Some("0")
+    );
+    // The service's own .env now points at the embedded server, Prisma-style.
+    ws.pgfleet().args(["env", "--write"]).success();
+    let env = std::fs::read_to_string(ws.join("apps/web/.env")).unwrap();
+    assert!(
+        env.starts_with("DATABASE_URL='postgresql://postgres@127.0.0.1:")
+            && env.ends_with("/web?sslmode=disable&schema=public'\n"),
+        "{env}"
     );
     ws.pgfleet().args(["server", "stop"]).success();
 }
