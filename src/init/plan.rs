@@ -348,6 +348,30 @@ pub fn plan(root: &Path) -> Plan {
                 server.clone_from(&s.name);
             }
         }
+        // Databases no URL places get `{name}` on the env's server: when that
+        // name is already another database's place there, pick a free one.
+        let mut taken_here: BTreeSet<String> = placements
+            .iter()
+            .filter(|(_, (s, _, _))| *s == server)
+            .map(|(db, (_, physical, _))| physical.clone().unwrap_or_else(|| db.clone()))
+            .collect();
+        for (_, db) in &databases {
+            if placements.contains_key(&db.name) || !taken_here.contains(&db.name) {
+                continue;
+            }
+            let physical = unique(&db.name, &mut taken_here);
+            placements.insert(
+                db.name.clone(),
+                (
+                    server.clone(),
+                    Some(physical),
+                    format!(
+                        "no URL names `{}` here, and database `{}` on `{server}` is already taken",
+                        db.name, db.name
+                    ),
+                ),
+            );
+        }
         servers.extend(env_servers);
         envs.push(EnvPlan {
             name: env_name,
@@ -528,6 +552,39 @@ mod tests {
         let mut taken = BTreeSet::new();
         assert_eq!(unique("web", &mut taken), "web");
         assert_eq!(unique("web", &mut taken), "web_2");
+    }
+
+    /// Found by running init on pgfleet's own repository: a database no URL
+    /// places must not fall on another one's physical database.
+    #[test]
+    fn a_default_placement_never_lands_on_a_taken_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            ("a/billing/migrations/0001_init.sql", "SELECT 1;\n"),
+            ("b/billing/migrations/0001_init.sql", "SELECT 1;\n"),
+            (
+                "docker-compose.yml",
+                "services:\n  billing:\n    build: b/billing\n    environment:\n      DATABASE_URL: postgres://app@db/billing\n",
+            ),
+        ];
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let plan = plan(dir.path());
+        let placed: Vec<(&str, Option<&str>)> = plan.envs[0]
+            .placements
+            .iter()
+            .map(|(db, (_, physical, _))| (db.as_str(), physical.as_deref()))
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                ("billing", Some("billing_2")),
+                ("billing_2", Some("billing"))
+            ]
+        );
     }
 
     #[test]
