@@ -87,7 +87,12 @@ fn prisma_app_plus_raw_sql_then_up() {
     let check = ws.pgfleet().args(["verify", "--offline"]).success();
     check
         .stdout_contains("web        migrations    ok       2 prisma + 1 native")
-        .stdout_contains("env dev       ok       2 placement(s) on local");
+        .stdout_contains("env dev       ok       2 placement(s) on local")
+        // Every variable an env lacks, not only the first.
+        .stdout_contains(
+            "env compose   warning  cannot be used from here yet: variable `PGFLEET_COMPOSE_ANALYTICS_PASSWORD` has no value",
+        )
+        .stdout_contains("; it also needs `WEB_DB_PASSWORD`");
 
     ws.pgfleet().args(["up"]).success();
     let web = embedded_url(&ws, "web");
