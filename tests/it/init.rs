@@ -293,6 +293,14 @@ fn env_passwords_become_variables_and_verify_offline_checks_without_a_server() {
     // a broken migration is a failure (exit 3), named with file and line.
     let out = ws.pgfleet().args(["verify", "--offline"]).success();
     out.stdout_contains("env dotenv    warning  cannot be used from here yet: variable `PGFLEET_DOTENV_PASSWORD` has no value");
+    ws.pgfleet()
+        .args(["-e", "dotenb", "verify", "--offline"])
+        .expect_code(2)
+        .stderr_contains("error: unknown env `dotenb`\nhint: did you mean `dotenv`?");
+    ws.pgfleet()
+        .args(["-e", "dev", "verify", "--offline", "billing"])
+        .success()
+        .stdout_contains("env dev       ok      1 placement(s) on local");
     ws.write(
         "services/billing/migrations/0002_bad.sql",
         "SELECT 1;\nSELECT 'oops;\n",
