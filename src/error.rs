@@ -44,6 +44,9 @@ pub enum Error {
     #[error(transparent)]
     Data(Box<crate::data::DataError>),
 
+    #[error(transparent)]
+    Import(Box<crate::import::ImportError>),
+
     /// A statement the server refused.
     #[error("{context}: {}", describe_sql_error(source))]
     Sql {
@@ -101,6 +104,7 @@ impl Error {
             Error::Migrate(e) => e.exit_code(),
             Error::EnvFile(e) => e.exit_code(),
             Error::Data(e) => e.exit_code(),
+            Error::Import(e) => e.exit_code(),
             _ => exit::FAILED,
         }
     }
@@ -117,6 +121,7 @@ impl Error {
             Error::Migrate(e) => e.hint(),
             Error::EnvFile(e) => e.hint(),
             Error::Data(e) => e.hint(),
+            Error::Import(e) => e.hint(),
             Error::Sql { source, .. } => source
                 .as_db_error()
                 .and_then(|d| d.hint())
@@ -143,8 +148,24 @@ impl Error {
 }
 
 /// The server's message and detail, or the driver's own text.
+/// What a query that found its connection gone reports.
+pub const CONNECTION_LOST: &str = "the server closed the connection (was it stopped or restarted?)";
+
+/// Whether a described SQL error means the server went away: the connection
+/// closed, or the server's shutdown / crash recovery codes (class 57P).
+pub(crate) fn is_connection_lost(e: &tokio_postgres::Error) -> bool {
+    e.is_closed()
+        || e.as_db_error()
+            .is_some_and(|d| d.code().code().starts_with("57P"))
+}
+
 pub fn describe_sql_error(e: &tokio_postgres::Error) -> String {
     let Some(db) = e.as_db_error() else {
+        if e.is_closed() {
+            // tokio-postgres says only "connection closed"; the server's own
+            // FATAL (e.g. shutdown) went to the connection task.
+            return CONNECTION_LOST.to_owned();
+        }
         return crate::connect::chain(e);
     };
     match db.detail() {
@@ -167,6 +188,15 @@ impl From<crate::data::DataError> for Error {
         match e {
             crate::data::DataError::Other(inner) => *inner,
             other => Error::Data(Box::new(other)),
+        }
+    }
+}
+
+impl From<crate::import::ImportError> for Error {
+    fn from(e: crate::import::ImportError) -> Error {
+        match e {
+            crate::import::ImportError::Other(inner) => *inner,
+            other => Error::Import(Box::new(other)),
         }
     }
 }

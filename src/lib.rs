@@ -14,6 +14,7 @@
 //! - [`backup`]: `backup` and `restore` with checksummed manifests
 //! - [`migrate`]: migration formats, history, planning, applying, fleet runs
 //! - [`data`]: `seed` and `clean`
+//! - [`import`]: `import sqlite`, a SQLite file copied in and verified
 //! - [`wiring`]: the environment `exec` and `env` hand to services
 //! - [`envfile`]: `env --write`, keeping the services' `.env` files up to date
 //! - [`init`]: `init`, a first manifest from what a repository already holds
@@ -34,6 +35,7 @@ pub mod envfile;
 pub mod error;
 pub mod fleet;
 pub mod graph;
+pub mod import;
 pub mod init;
 pub mod manifest;
 pub mod migrate;

@@ -109,6 +109,7 @@ pub async fn create(fleet: &Fleet, placements: &[&Placement]) -> Result<CreateRe
         };
         let database = &fleet.manifest.databases[&placement.database];
         let mut created_schemas = Vec::new();
+        let left_to_migrations = crate::migrate::schemas_created_by_migrations(database);
         for schema in &placement.owned_schemas {
             if !exists(
                 client,
@@ -117,6 +118,11 @@ pub async fn create(fleet: &Fleet, placements: &[&Placement]) -> Result<CreateRe
             )
             .await?
             {
+                // Its first migration makes it (and would fail if it existed).
+                if left_to_migrations.contains(schema) {
+                    created_schemas.push(schema.clone());
+                    continue;
+                }
                 client
                     .batch_execute(&format!(
                         "CREATE SCHEMA IF NOT EXISTS {}",

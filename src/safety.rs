@@ -14,6 +14,8 @@ pub enum Destructive {
     Seed,
     Rollback,
     Restore,
+    /// `import sqlite`: writes rows (refused like the others).
+    Import,
     /// Not refused in protected envs, but confirmed like the others.
     Repair,
 }
@@ -27,6 +29,7 @@ impl fmt::Display for Destructive {
             Destructive::Seed => "seed",
             Destructive::Rollback => "rollback",
             Destructive::Restore => "restore",
+            Destructive::Import => "import sqlite",
             Destructive::Repair => "repair",
         })
     }

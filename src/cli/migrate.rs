@@ -32,6 +32,8 @@ pub struct MigrateArgs {
 }
 
 /// Flags `migrate` and `up` share.
+// Each bool is an independent command-line switch; clap maps them one to one.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Do not add the databases the named ones depend on
@@ -52,6 +54,9 @@ pub struct RunArgs {
     /// How long to wait for another migrate holding the lock (e.g. 30s, 5m)
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub lock_timeout: Duration,
+    /// Run each migration's verify script after it (Sqitch's verify/), in its transaction
+    #[arg(long)]
+    pub verify: bool,
 }
 
 impl RunArgs {
@@ -63,6 +68,7 @@ impl RunArgs {
             allow_out_of_order: self.allow_out_of_order,
             dry_run: self.dry_run,
             lock_timeout: self.lock_timeout,
+            verify: self.verify,
         }
     }
 }

@@ -12,6 +12,7 @@ mod drop;
 mod env;
 mod exec;
 mod graph;
+mod import;
 mod init;
 mod man;
 mod migrate;
@@ -53,6 +54,7 @@ Examples:
   pgfleet graph --format mermaid  draw the fleet
   pgfleet schema dump billing     the sorted, diffable schema of `billing`
   pgfleet drift                   does each live schema match its migrations?
+  pgfleet import sqlite app.db --into shop   copy a SQLite file in, verified
   pgfleet exec shared -- psql     open psql on the `shared` database
   pgfleet server stop             stop the embedded servers
   pgfleet completions bash        a completion script; database and env names come from the manifest
@@ -119,6 +121,8 @@ pub enum Command {
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
     Drift(drift::DriftArgs),
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     Completions(completions::CompletionsArgs),
     Man(man::ManArgs),
     /// The names completion scripts offer (databases, envs, services)
@@ -152,6 +156,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Graph(args) => graph::run(&cli.global, &out, args),
         Command::Schema(command) => schema::run(&cli.global, &out, command).await,
         Command::Drift(args) => drift::run(&cli.global, &out, args).await,
+        Command::Import(command) => import::run(&cli.global, &out, command).await,
         Command::Completions(args) => completions::run(&out, args),
         Command::Man(args) => man::run(&out, args),
         Command::Complete(args) => complete::run(&cli.global, &out, args),

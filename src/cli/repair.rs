@@ -8,7 +8,7 @@ use pgfleet::safety::Refusal;
 
 use super::{Global, Output};
 
-/// Accept edited files, clear failed migrations and forget missing files (after confirmation)
+/// Accept edited files, clear failed migrations, forget missing files and rewrite a stale atlas.sum (after confirmation)
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   pgfleet repair billing         show what it would change and ask
@@ -80,5 +80,9 @@ fn describe(db: &str, r: &Repair) -> String {
         Repair::ForgetMissing { version, name, .. } => {
             format!("{db}: forget {version}_{name}, whose file is gone")
         }
+        Repair::RewriteAtlasSum { path, problem } => format!(
+            "{db}: rewrite `{}` for the files as they are ({problem}), as `atlas migrate hash` would",
+            path.display()
+        ),
     }
 }

@@ -37,9 +37,32 @@ pub(crate) async fn connect(info: &ConnInfo) -> Result<Client, ConnectError> {
     }
 }
 
+/// How long a TCP connection may go without a sign of life from the server host:
+/// keepalive probes after 30 s of silence, every 10 s, 3 unanswered ones end it; sent
+/// data left unacknowledged for 60 s ends it too (Linux `TCP_USER_TIMEOUT`). A server
+/// host that vanishes mid-run (power, network) then fails the run in about a minute
+/// instead of the kernel defaults' two hours (keepalive) or fifteen minutes
+/// (retransmissions). A long statement is not affected: the server's kernel keeps
+/// answering. A server that answers TCP but never replies is bounded by
+/// `statement_timeout` (in the URL's `options`), not here.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+const KEEPALIVE_RETRIES: u32 = 3;
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn bound_tcp(config: &mut Config) {
+    config
+        .keepalives(true)
+        .keepalives_idle(KEEPALIVE_IDLE)
+        .keepalives_interval(KEEPALIVE_INTERVAL)
+        .keepalives_retries(KEEPALIVE_RETRIES)
+        .tcp_user_timeout(TCP_USER_TIMEOUT);
+}
+
 async fn attempt(info: &ConnInfo, limit: Option<Duration>) -> Result<Client, ConnectError> {
     let mut config = Config::new();
     config.user(&info.user).dbname(&info.dbname).port(info.port);
+    bound_tcp(&mut config);
     if let Some(app) = &info.application_name {
         config.application_name(app);
     }
@@ -198,4 +221,26 @@ fn is_tls(err: &tokio_postgres::Error) -> bool {
         current = e.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_connections_are_bounded() {
+        let mut config = Config::new();
+        bound_tcp(&mut config);
+        assert!(config.get_keepalives());
+        assert_eq!(config.get_keepalives_idle(), Duration::from_secs(30));
+        assert_eq!(
+            config.get_keepalives_interval(),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(config.get_keepalives_retries(), Some(3));
+        assert_eq!(
+            config.get_tcp_user_timeout(),
+            Some(&Duration::from_secs(60))
+        );
+    }
 }

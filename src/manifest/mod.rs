@@ -93,6 +93,9 @@ pub struct Database {
     pub seed_command: Option<String>,
     /// Where `runner` and `seed_command` run; the workspace unless set.
     pub cwd: PathBuf,
+    /// `(schema, table)` of the peer tool's history table that adoption reads, when the
+    /// tool's own config cannot say (drizzle's `migrations.table`, Sqitch's registry).
+    pub history_table: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,7 +196,26 @@ impl Manifest {
         text: &str,
         env: &[(&str, &str)],
     ) -> Result<Manifest, ManifestError> {
-        let dir = std::env::temp_dir();
+        Manifest::from_text(text, std::env::temp_dir(), env)
+    }
+
+    /// Parses and checks `text` as a manifest in a workspace that does not
+    /// exist, then renders the error and its hint as the CLI would: the
+    /// manifest fuzz target (`fuzz/`). Must never panic.
+    #[doc(hidden)]
+    pub fn fuzz_parse(text: &str) -> Option<String> {
+        let root = PathBuf::from("/nonexistent/pgfleet-fuzz");
+        match Manifest::from_text(text, root, &[("SET", "value")]) {
+            Ok(manifest) => Some(format!("{}", manifest.databases.len())),
+            Err(e) => Some(format!("{e} {:?}", e.hint())),
+        }
+    }
+
+    fn from_text(
+        text: &str,
+        dir: PathBuf,
+        env: &[(&str, &str)],
+    ) -> Result<Manifest, ManifestError> {
         let raw: RawManifest =
             toml::from_str(text).map_err(|e| toml_error(Path::new(FILE_NAME), text, &e))?;
         let mut manifest = Manifest {
@@ -473,6 +495,27 @@ impl Manifest {
             .iter()
             .map(|r| self.check_reference(name, r, names))
             .collect::<Result<_, _>>()?;
+        let history_table = match &db.history_table {
+            Some(text) => {
+                let parts = text.get_ref().split_once('.').filter(|(s, t)| {
+                    [s, t]
+                        .iter()
+                        .all(|p| !p.is_empty() && p.len() <= 63 && !p.contains('.'))
+                });
+                match parts {
+                    Some((schema, table)) => Some((schema.to_owned(), table.to_owned())),
+                    None => {
+                        return Err(self.invalid(
+                            text.span().start,
+                            &key("history_table"),
+                            &format!("`{}` is not `schema.table`", text.get_ref()),
+                            "name the peer tool's history table with its schema, e.g. \"drizzle.__drizzle_migrations\"",
+                        ));
+                    }
+                }
+            }
+            None => None,
+        };
         Ok(Database {
             name: name.to_owned(),
             migrations,
@@ -485,6 +528,7 @@ impl Manifest {
             runner: db.runner.map(Spanned::into_inner),
             seed_command: db.seed_command.map(Spanned::into_inner),
             cwd,
+            history_table,
         })
     }
 
@@ -746,6 +790,34 @@ fn toml_error(path: &Path, source: &str, e: &toml::de::Error) -> ManifestError {
 mod tests {
     use super::*;
 
+    /// Every file of `fuzz/corpus/{target}` (the seeds, and any input a fuzzer
+    /// once crashed on, kept there as a regression case).
+    fn fuzz_corpus(target: &str) -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/corpus")
+            .join(target);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        assert!(!files.is_empty(), "{}", dir.display());
+        files
+            .into_iter()
+            .filter_map(|p| {
+                let text = String::from_utf8(std::fs::read(&p).unwrap()).ok()?;
+                Some((p.display().to_string(), text))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fuzz_corpus_replays() {
+        for (path, text) in fuzz_corpus("manifest") {
+            assert!(Manifest::fuzz_parse(&text).is_some(), "{path}");
+        }
+    }
+
     fn load(text: &str) -> Result<Manifest, ManifestError> {
         Manifest::from_str_for_test(text, &[("SET", "value")])
     }
@@ -781,6 +853,24 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.to_string(), "dependency cycle: a -> b -> c -> a");
+    }
+
+    #[test]
+    fn history_table_is_schema_dot_table() {
+        let m = load("[databases.a]\nhistory_table = \"billing.billing_migrations\"\n").unwrap();
+        assert_eq!(
+            m.databases["a"].history_table,
+            Some(("billing".to_owned(), "billing_migrations".to_owned()))
+        );
+        for bad in ["billing", "a.b.c", ".t"] {
+            let err = load(&format!("[databases.a]\nhistory_table = \"{bad}\"\n")).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains("databases.a.history_table")
+                    && text.contains(&format!("`{bad}` is not `schema.table`")),
+                "{bad}: {text}"
+            );
+        }
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub struct RawDatabase {
     pub runner: Option<Text>,
     pub seed_command: Option<Text>,
     pub cwd: Option<Text>,
+    /// `schema.table` of the peer tool's history table, for adoption.
+    pub history_table: Option<Text>,
 }
 
 /// `migrations = "dir"` or `migrations = ["dir", { path = "dir", format = "prisma" }]`.

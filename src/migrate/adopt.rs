@@ -1,7 +1,14 @@
-//! Adoption: a database that Prisma, dbmate, sqlx, golang-migrate, Flyway or
-//! node-pg-migrate already migrated has the migrations their own history
-//! tables list treated as applied, and recorded in `pgfleet.history` by the next `migrate`.
-//! Those tables are only read, never written (SPEC, Footprint).
+//! Adoption: a database that Prisma, dbmate, sqlx, golang-migrate, Flyway,
+//! node-pg-migrate, goose, Atlas, Liquibase, drizzle or Sqitch already migrated has the
+//! migrations their own history tables list treated as applied, and recorded in
+//! `pgfleet.history` by the next `migrate`. Those tables are only read, never written
+//! (SPEC, Footprint).
+//!
+//! Most tools keep their table beside the data, in an owned schema. drizzle
+//! and Sqitch keep theirs in a schema of their own (`drizzle`, `sqitch`, or
+//! what their config says: [`Folder::peer`]), the same in every placement:
+//! a logical database placed in a schema of a shared database still finds
+//! it there. Atlas keeps its table in a schema of its own unless its URL names one.
 
 use chrono::{DateTime, Utc};
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -25,11 +32,24 @@ pub async fn peer_rows(
         let Some(table) = folder.format.history_table() else {
             continue;
         };
-        let Some(qualified) = find_table(client, schemas, table).await? else {
+        let (table, qualified) = if let Some(peer) = &folder.peer {
+            (
+                peer.table.as_str(),
+                find_table(client, std::slice::from_ref(&peer.schema), &peer.table).await?,
+            )
+        } else {
+            let mut places = Vec::with_capacity(schemas.len() + 1);
+            if folder.format == Format::Atlas {
+                places.push("atlas_schema_revisions".to_owned());
+            }
+            places.extend(schemas.iter().cloned());
+            (table, find_table(client, &places, table).await?)
+        };
+        let Some(qualified) = qualified else {
             continue;
         };
-        let listed = read_listed(client, folder.format, &qualified).await?;
-        for migration in &folder.migrations {
+        let listed = read_listed(client, folder, &qualified).await?;
+        for (index, migration) in folder.migrations.iter().enumerate() {
             let version = migration.version.as_str();
             if history.iter().any(|r| r.version == version)
                 || rows.iter().any(|r| r.version == version)
@@ -52,6 +72,27 @@ pub async fn peer_rows(
                 Listed::UpTo(latest) => (migration.kind == Kind::Versioned
                     && migration.version <= *latest)
                     .then_some(None),
+                Listed::Hashes(list) => list
+                    .iter()
+                    .find(|(hash, name, _)| {
+                        *hash == migration.checksum
+                            || name.as_deref()
+                                == Some(&format!("{}_{}", migration.version, migration.name))
+                    })
+                    .map(|(_, _, at)| *at),
+                Listed::Names(list) => {
+                    // The n-th time a change name appears in the plan (a reworked
+                    // change appears again) is deployed when the registry holds at
+                    // least n rows for it.
+                    let nth = folder.migrations[..index]
+                        .iter()
+                        .filter(|m| m.name == migration.name)
+                        .count();
+                    list.iter()
+                        .filter(|(name, _)| *name == migration.name)
+                        .nth(nth)
+                        .map(|(_, at)| *at)
+                }
             };
             if let Some(applied_at) = applied_at {
                 rows.push(Row {
@@ -59,7 +100,7 @@ pub async fn peer_rows(
                     name: migration.name.clone(),
                     kind: match migration.kind {
                         Kind::Versioned => RowKind::Versioned,
-                        Kind::Repeatable => RowKind::Repeatable,
+                        Kind::Repeatable | Kind::Always => RowKind::Repeatable,
                     },
                     checksum: migration.checksum.clone(),
                     applied_at: applied_at.unwrap_or_else(Utc::now),
@@ -75,12 +116,20 @@ pub async fn peer_rows(
     Ok(rows)
 }
 
+/// How an Atlas baseline revision is listed, ahead of its version.
+const ATLAS_BASELINE: &str = "baseline:";
+
 /// What a peer table says was applied.
 enum Listed {
     /// Each applied version (as the tool writes it) and when, if known.
     Versions(Vec<(String, Option<DateTime<Utc>>)>),
     /// golang-migrate keeps only the latest version; everything up to it is applied.
     UpTo(Version),
+    /// drizzle: the SHA-256 of each applied file, its folder name (drizzle-kit 1.x)
+    /// and when it ran (1.x), if known.
+    Hashes(Vec<(String, Option<String>, Option<DateTime<Utc>>)>),
+    /// Sqitch: change names deployed, in deploy order, and when.
+    Names(Vec<(String, Option<DateTime<Utc>>)>),
 }
 
 fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Kind) -> bool {
@@ -97,8 +146,45 @@ fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Ki
         (Format::Flyway, Kind::Versioned) => {
             Version::parse_dotted(listed).is_some_and(|v| v == *version)
         }
+        (Format::Liquibase, _) => liquibase_matches(listed, version.as_str()),
+        // Atlas: a baseline revision stands for every file up to its version.
+        (Format::Atlas, _) => match listed.strip_prefix(ATLAS_BASELINE) {
+            Some(baseline) => Version::parse_integer(baseline).is_some_and(|b| *version <= b),
+            None => Version::parse_integer(listed).is_some_and(|v| v == *version),
+        },
         _ => Version::parse_integer(listed).is_some_and(|v| v == *version),
     }
+}
+
+/// Whether a `databasechangelog` row (`filename`, `id`, `author` joined by U+001F)
+/// is the changeset pgfleet calls `<file>::<id>::<author>`. Liquibase writes the
+/// file name as its include named it (`db/changelog/changes/001.sql`,
+/// `classpath:/...`) while pgfleet's is relative to the migrations folder: they
+/// match when one ends with the other at a `/`, or, failing that, by file name.
+fn liquibase_matches(listed: &str, version: &str) -> bool {
+    let mut parts = listed.split('\u{1f}');
+    let (Some(filename), Some(id), Some(author)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let Some((file, rest)) = version.split_once("::") else {
+        return false;
+    };
+    let Some((our_id, our_author)) = rest.rsplit_once("::") else {
+        return false;
+    };
+    if id != our_id || author != our_author {
+        return false;
+    }
+    let theirs = filename
+        .trim_start_matches("classpath:")
+        .trim_start_matches('/')
+        .replace('\\', "/");
+    let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_owned();
+    theirs == file
+        || theirs.ends_with(&format!("/{file}"))
+        || file.ends_with(&format!("/{theirs}"))
+        || base(&theirs) == base(file)
 }
 
 async fn find_table(client: &Client, schemas: &[String], table: &str) -> Result<Option<String>> {
@@ -115,8 +201,49 @@ async fn find_table(client: &Client, schemas: &[String], table: &str) -> Result<
     Ok(None)
 }
 
-async fn read_listed(client: &Client, format: Format, table: &str) -> Result<Listed> {
+async fn read_listed(client: &Client, folder: &Folder, table: &str) -> Result<Listed> {
+    let format = folder.format;
     let sql = match format {
+        Format::Drizzle => {
+            // Read as JSON: drizzle-kit 1.x added `name` and `applied_at` columns.
+            let sql = format!(
+                "SELECT r->>'hash', r->>'name', r->>'applied_at' FROM (SELECT to_jsonb(t) AS r FROM {table} t) s"
+            );
+            let rows = cells(client, &sql).await?;
+            return Ok(Listed::Hashes(
+                rows.into_iter()
+                    .filter_map(|r| {
+                        let mut r = r.into_iter();
+                        let hash = r.next().flatten()?;
+                        let name = r.next().flatten();
+                        let at = r.next().flatten().and_then(|t| parse_json_time(&t));
+                        Some((hash, name, at))
+                    })
+                    .collect(),
+            ));
+        }
+        Format::Sqitch => {
+            let project = folder
+                .peer
+                .as_ref()
+                .and_then(|p| p.project.as_deref())
+                .unwrap_or_default();
+            let sql = format!(
+                "SELECT change, committed_at::text FROM {table} WHERE project = {} ORDER BY committed_at, change_id",
+                quote_literal(project)
+            );
+            let rows = cells(client, &sql).await?;
+            return Ok(Listed::Names(
+                rows.into_iter()
+                    .filter_map(|r| {
+                        let mut r = r.into_iter();
+                        let name = r.next().flatten()?;
+                        let at = r.next().flatten().and_then(|t| parse_timestamp(&t));
+                        Some((name, at))
+                    })
+                    .collect(),
+            ));
+        }
         Format::Prisma => format!(
             "SELECT migration_name, finished_at::text FROM {table} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL"
         ),
@@ -142,6 +269,27 @@ async fn read_listed(client: &Client, format: Format, table: &str) -> Result<Lis
                 .max();
             return Ok(latest.map_or(Listed::Versions(Vec::new()), Listed::UpTo));
         }
+        // goose: one row per up or down, the latest per version wins; version 0 is
+        // goose's own first row.
+        Format::Goose => format!(
+            "SELECT version_id::text, tstamp::text FROM (
+                 SELECT DISTINCT ON (version_id) version_id, tstamp, is_applied
+                   FROM {table} WHERE version_id <> 0 ORDER BY version_id, id DESC) latest
+              WHERE is_applied"
+        ),
+        // Atlas: a revision is applied when all its statements are (`applied = total`);
+        // type bit 1 is a baseline, bit 4 a revision resolved by hand (`migrate set`).
+        Format::Atlas => format!(
+            "SELECT CASE WHEN type & 1 = 1 THEN {} || version ELSE version END, executed_at::text
+               FROM {table} WHERE applied >= total OR type & 5 <> 0",
+            quote_literal(ATLAS_BASELINE)
+        ),
+        // Liquibase: id + author + filename identify a changeset; MARK_RAN and RERAN
+        // rows count as run, FAILED and SKIPPED ones do not.
+        Format::Liquibase => format!(
+            "SELECT filename || chr(31) || id || chr(31) || author, dateexecuted::text
+               FROM {table} WHERE exectype IN ('EXECUTED', 'RERAN', 'MARK_RAN')"
+        ),
         // dbmate's `schema_migrations (version varchar)`; golang-migrate's
         // table of the same name has a `dirty` column and is read above.
         _ => format!("SELECT version::text, NULL FROM {table}"),
@@ -174,6 +322,13 @@ fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
         })
 }
 
+/// A `timestamptz` as `to_jsonb` writes it: `2026-11-25T21:43:09.123456+00:00`.
+fn parse_json_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 async fn cells(client: &Client, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
     let messages = client
         .simple_query(sql)
@@ -203,6 +358,35 @@ async fn first_cell(client: &Client, sql: &str) -> Result<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn liquibase_rows_match_tolerantly() {
+        let row = |f: &str| format!("{f}\u{1f}1\u{1f}jane");
+        let cases = [
+            (row("changes/001.sql"), "changes/001.sql::1::jane", true),
+            (
+                row("db/changelog/changes/001.sql"),
+                "changes/001.sql::1::jane",
+                true,
+            ),
+            (
+                row("classpath:/db/changelog/changes/001.sql"),
+                "changes/001.sql::1::jane",
+                true,
+            ),
+            (row("001.sql"), "changes/001.sql::1::jane", true),
+            (row("changes/001.sql"), "changes/001.sql::2::jane", false),
+            (row("changes/001.sql"), "changes/001.sql::1::bob", false),
+            (row("changes/002.sql"), "changes/001.sql::1::jane", false),
+        ];
+        for (listed, version, want) in cases {
+            assert_eq!(
+                liquibase_matches(&listed, version),
+                want,
+                "{listed} {version}"
+            );
+        }
+    }
 
     #[test]
     fn timestamps_from_postgres_text() {

@@ -23,7 +23,7 @@ use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::MigrateError;
-use super::formats::{Kind, Migration, Transaction};
+use super::formats::{Kind, Migration, Transaction, Verify};
 use super::history::{self, NewRow, RowKind, RowState};
 use super::plan::Plan;
 use super::script::{self, Piece, PieceKind};
@@ -41,6 +41,9 @@ pub struct Target<'a> {
     pub lock_timeout: Duration,
     pub server_version: u32,
     pub applied_by: &'a str,
+    /// Run each migration's verify script (Sqitch's `verify/`) after it, in its
+    /// transaction (`migrate --verify`).
+    pub verify: bool,
 }
 
 /// One migration `apply` ran (or found done by another runner).
@@ -64,9 +67,18 @@ pub async fn apply(
     plan: &Plan<'_>,
     on_applied: &(dyn Fn(&Applied) + Sync),
 ) -> Result<Vec<Applied>, (Vec<Applied>, MigrateError)> {
-    let mut done = Vec::with_capacity(plan.steps.len());
+    // Every script is split and checked before the first one runs, so a
+    // broken file later in the plan stops the run before it changes anything.
+    let mut scripts = Vec::with_capacity(plan.steps.len());
     for migration in &plan.steps {
-        match apply_one(client, target, migration).await {
+        match prepare(target, migration) {
+            Ok(script) => scripts.push(script),
+            Err(e) => return Err((Vec::new(), e)),
+        }
+    }
+    let mut done = Vec::with_capacity(plan.steps.len());
+    for (migration, script) in plan.steps.iter().zip(&scripts) {
+        match apply_one(client, target, migration, script).await {
             Ok(applied) => {
                 on_applied(&applied);
                 done.push(applied);
@@ -77,23 +89,69 @@ pub async fn apply(
     Ok(done)
 }
 
+/// A migration's statements, checked, and how they run.
+struct Script {
+    pieces: Vec<Piece>,
+    no_transaction: bool,
+    /// The pieces to run when in a transaction (a `BEGIN; ... COMMIT;`
+    /// wrapper left out).
+    inner: std::ops::Range<usize>,
+}
+
+fn prepare(target: &Target<'_>, migration: &Migration) -> Result<Script, MigrateError> {
+    let located = |source| MigrateError::Script {
+        path: migration.path.clone(),
+        line_offset: migration.up_line.saturating_sub(1),
+        source,
+    };
+    let pieces = migration
+        .pieces()
+        .map_err(|(line_offset, source)| MigrateError::Script {
+            path: migration.path.clone(),
+            line_offset,
+            source,
+        })?;
+    let no_transaction = migration.transaction == Transaction::Disabled
+        || script::needs_no_transaction(&pieces, target.server_version);
+    let inner = if no_transaction {
+        0..pieces.len()
+    } else {
+        let inner = script::in_transaction(&pieces).map_err(located)?;
+        let start = usize::from(inner.len() < pieces.len());
+        start..start + inner.len()
+    };
+    Ok(Script {
+        pieces,
+        no_transaction,
+        inner,
+    })
+}
+
 async fn apply_one(
     client: &Client,
     target: &Target<'_>,
     migration: &Migration,
+    script: &Script,
 ) -> Result<Applied, MigrateError> {
-    let pieces = script::split(&migration.up).map_err(|e| MigrateError::Script {
-        path: migration.path.clone(),
-        line_offset: migration.up_line.saturating_sub(1),
-        source: e,
-    })?;
-    let no_transaction = migration.transaction == Transaction::Disabled
-        || script::needs_no_transaction(&pieces, target.server_version);
+    let verify = match (&migration.verify, target.verify) {
+        (Some(verify), true) => {
+            let pieces = script::split(&verify.sql).map_err(|e| MigrateError::Script {
+                path: verify.path.clone(),
+                line_offset: verify.line.saturating_sub(1),
+                source: e,
+            })?;
+            Some((verify, pieces))
+        }
+        _ => None,
+    };
+    let verify = verify.as_ref().map(|(v, p)| (*v, p.as_slice()));
+    let no_transaction = script.no_transaction;
+    let pieces = &script.pieces[script.inner.clone()];
     let started = Instant::now();
     let skipped = if no_transaction {
-        apply_outside_transaction(client, target, migration, &pieces).await?
+        apply_outside_transaction(client, target, migration, pieces, verify).await?
     } else {
-        apply_in_transaction(client, target, migration, &pieces).await?
+        apply_in_transaction(client, target, migration, pieces, verify).await?
     };
     Ok(Applied {
         version: migration.version.to_string(),
@@ -122,7 +180,7 @@ async fn begin_locked(
         .map(|p| format!("SET LOCAL search_path = {p};"))
         .unwrap_or_default();
     let read = format!(
-        "SELECT state, checksum, applied_by FROM pgfleet.history WHERE db = {} AND version = {}",
+        "SELECT state, checksum, applied_by, error FROM pgfleet.history WHERE db = {} AND version = {}",
         quote_literal(target.db),
         quote_literal(migration.version.as_str()),
     );
@@ -169,8 +227,8 @@ async fn begin_locked(
     }
 }
 
-/// `state`, `checksum`, `applied_by` of a history row.
-type HistoryRow = (String, String, String);
+/// `state`, `checksum`, `applied_by`, `error` of a history row.
+type HistoryRow = (String, String, String, Option<String>);
 
 /// The history row among a query's results (the lock's own SELECT answers
 /// too, in a column named `locked`).
@@ -180,6 +238,7 @@ fn history_row(messages: Vec<SimpleQueryMessage>) -> Option<HistoryRow> {
             row.get(0).unwrap_or_default().to_owned(),
             row.get(1).unwrap_or_default().to_owned(),
             row.get(2).unwrap_or_default().to_owned(),
+            row.get(3).map(str::to_owned),
         )),
         _ => None,
     })
@@ -196,10 +255,29 @@ fn column(row: &tokio_postgres::SimpleQueryRow) -> Option<&str> {
 /// Whether a history row means "nothing to do" for this migration.
 fn already_done(row: Option<&HistoryRow>, migration: &Migration) -> bool {
     match row {
-        Some((state, checksum, _)) if state == "applied" => {
-            migration.kind == Kind::Versioned || *checksum == migration.checksum
-        }
+        Some((state, checksum, _, _)) if state == "applied" => match migration.kind {
+            Kind::Versioned => true,
+            Kind::Repeatable => *checksum == migration.checksum,
+            Kind::Always => false,
+        },
         _ => false,
+    }
+}
+
+/// A verify script and its statements.
+type VerifyPieces<'v> = Option<(&'v Verify, &'v [Piece])>;
+
+/// Savepoint around a verify script run inside the migration's transaction,
+/// so whatever the check does is undone, as its own `ROLLBACK` would.
+const VERIFY_SAVEPOINT: &str = "SAVEPOINT pgfleet_verify;";
+const VERIFY_UNDO: &str = "ROLLBACK TO SAVEPOINT pgfleet_verify;";
+
+fn statement(sql: &str) -> Piece {
+    Piece {
+        sql: sql.to_owned(),
+        start_line: 1,
+        start_offset: 0,
+        kind: PieceKind::Statement,
     }
 }
 
@@ -208,7 +286,38 @@ async fn apply_in_transaction(
     target: &Target<'_>,
     migration: &Migration,
     pieces: &[Piece],
+    verify: VerifyPieces<'_>,
 ) -> Result<bool, MigrateError> {
+    // The up script, then the verify script inside a savepoint: a failing check
+    // rolls the whole migration back.
+    let with_verify: Vec<Piece>;
+    let up_count = pieces.len();
+    let pieces = match verify {
+        Some((_, checks)) => {
+            with_verify = pieces
+                .iter()
+                .cloned()
+                .chain([statement(VERIFY_SAVEPOINT)])
+                .chain(checks.iter().cloned())
+                .chain([statement(VERIFY_UNDO)])
+                .collect();
+            with_verify.as_slice()
+        }
+        None => pieces,
+    };
+    let fail = |piece: &Piece, e: &tokio_postgres::Error| {
+        let index = pieces.iter().position(|p| std::ptr::eq(p, piece));
+        match verify {
+            Some((v, _)) if index.is_some_and(|i| i >= up_count) => MigrateError::VerifyFailed {
+                db: target.db.to_owned(),
+                version: migration.version.to_string(),
+                name: migration.name.clone(),
+                source: Box::new(locate_error(target.db, &v.path, v.line, piece, e)),
+                outcome: "the migration was rolled back with it".to_owned(),
+            },
+            _ => statement_error(target.db, migration, piece, e),
+        }
+    };
     let row = begin_locked(client, target, migration).await?;
     if already_done(row.as_ref(), migration) {
         client
@@ -229,10 +338,13 @@ async fn apply_in_transaction(
     let has_copy = pieces
         .iter()
         .any(|p| matches!(p.kind, PieceKind::CopyFromStdin { .. }));
-    if has_copy {
+    // With a verify script, one statement at a time: pipelined, the
+    // `ROLLBACK TO SAVEPOINT` after a failed check would clear the failure
+    // and let the history row commit.
+    if has_copy || verify.is_some() {
         if let Err((e, piece)) = run_pieces(client, pieces).await {
             let _ = client.batch_execute("ROLLBACK").await;
-            return Err(statement_error(target.db, migration, piece, &e));
+            return Err(fail(piece, &e));
         }
         client
             .batch_execute(&commit)
@@ -248,7 +360,7 @@ async fn apply_in_transaction(
             .await;
     if let Err((e, piece)) = statements {
         let _ = client.batch_execute("ROLLBACK").await;
-        return Err(statement_error(target.db, migration, piece, &e));
+        return Err(fail(piece, &e));
     }
     recorded.map_err(|e| MigrateError::sql(target.db, "cannot record the migration", e))?;
     Ok(false)
@@ -281,6 +393,7 @@ async fn apply_outside_transaction(
     target: &Target<'_>,
     migration: &Migration,
     pieces: &[Piece],
+    verify: VerifyPieces<'_>,
 ) -> Result<bool, MigrateError> {
     let deadline = Instant::now() + target.lock_timeout;
     loop {
@@ -290,10 +403,22 @@ async fn apply_outside_transaction(
             return Ok(true);
         }
         match row {
-            Some((state, _, by)) if state == "running" => {
-                // Another runner claimed it and is running it now: wait for
-                // it to finish (or for the lock timeout, naming who).
+            Some((state, _, by, note)) if state == "running" => {
+                // Another runner claimed it. If its session is gone (killed
+                // part-way), it will never finish: report it failed, which
+                // `repair` resolves. Else wait for it to finish (or for the
+                // lock timeout, naming who).
+                let alive = history::claim_alive(client, note.as_deref()).await;
                 commit(client, target).await?;
+                if alive.map_err(|e| MigrateError::Other(Box::new(e)))? == Some(false) {
+                    return Err(MigrateError::Plan(super::plan::PlanError::Failed {
+                        db: target.db.to_owned(),
+                        version: migration.version.to_string(),
+                        error: Some(history::interrupted_message(
+                            note.as_deref().unwrap_or_default(),
+                        )),
+                    }));
+                }
                 if Instant::now() >= deadline {
                     return Err(MigrateError::LockTimeout {
                         db: target.db.to_owned(),
@@ -306,7 +431,7 @@ async fn apply_outside_transaction(
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            Some((state, _, _)) if state == "failed" => {
+            Some((state, _, _, _)) if state == "failed" => {
                 commit(client, target).await?;
                 return Err(MigrateError::Plan(super::plan::PlanError::Failed {
                     db: target.db.to_owned(),
@@ -316,8 +441,9 @@ async fn apply_outside_transaction(
             }
             _ => {
                 let claim = new_row(target, migration, RowState::Running).upsert_sql();
+                let note = history::claim_note_sql(target.db, migration.version.as_str());
                 client
-                    .batch_execute(&format!("{claim};\nCOMMIT"))
+                    .batch_execute(&format!("{claim};\n{note};\nCOMMIT"))
                     .await
                     .map_err(|e| MigrateError::sql(target.db, "cannot claim the migration", e))?;
                 break;
@@ -332,7 +458,13 @@ async fn apply_outside_transaction(
             .await
             .map_err(|e| MigrateError::sql(target.db, "cannot set search_path", e))?;
     }
-    match run_pieces(client, pieces).await {
+    let ran = run_pieces(client, pieces).await;
+    if ran.is_ok() {
+        if let Some((v, checks)) = verify {
+            verify_outside(client, target, migration, v, checks).await?;
+        }
+    }
+    match ran {
         Ok(()) => {
             let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
             history::finish(client, target.db, migration.version.as_str(), Ok(ms))
@@ -341,6 +473,9 @@ async fn apply_outside_transaction(
             Ok(false)
         }
         Err((e, piece)) => {
+            // A script with its own BEGIN that failed inside it leaves the
+            // session in an aborted transaction: end it before recording.
+            let _ = client.batch_execute("ROLLBACK").await;
             let error = statement_error(target.db, migration, piece, &e);
             let message = error.to_string();
             let _ =
@@ -351,6 +486,76 @@ async fn apply_outside_transaction(
             })
         }
     }
+}
+
+/// The verify script of a migration that ran outside a transaction (it
+/// committed as it went): run inside a transaction that is rolled back. When
+/// it fails, the down script (Sqitch's revert) undoes the migration and its
+/// claim row goes; without one, or when that fails too, the migration is
+/// recorded as failed.
+async fn verify_outside(
+    client: &Client,
+    target: &Target<'_>,
+    migration: &Migration,
+    verify: &Verify,
+    checks: &[Piece],
+) -> Result<(), MigrateError> {
+    client
+        .batch_execute("BEGIN")
+        .await
+        .map_err(|e| MigrateError::sql(target.db, "cannot start the verify script", e))?;
+    let checked = run_pieces(client, checks).await;
+    let _ = client.batch_execute("ROLLBACK").await;
+    let Err((e, piece)) = checked else {
+        return Ok(());
+    };
+    let source = Box::new(locate_error(
+        target.db,
+        &verify.path,
+        verify.line,
+        piece,
+        &e,
+    ));
+    let version = migration.version.as_str();
+    let reverted = match &migration.down {
+        Some(down) => match script::split(down) {
+            Ok(down_pieces) => {
+                let undone = run_pieces(client, &down_pieces).await.is_ok();
+                if !undone {
+                    let _ = client.batch_execute("ROLLBACK").await;
+                }
+                undone
+            }
+            Err(_) => false,
+        },
+        None => false,
+    };
+    let outcome = if reverted {
+        let forget = format!(
+            "DELETE FROM pgfleet.history WHERE db = {} AND version = {}",
+            quote_literal(target.db),
+            quote_literal(version)
+        );
+        client
+            .batch_execute(&forget)
+            .await
+            .map_err(|e| MigrateError::sql(target.db, "cannot clear the migration's claim", e))?;
+        "the migration ran outside a transaction; its down script undid it".to_owned()
+    } else {
+        let message = format!("verify failed: {source}");
+        let _ = history::finish(client, target.db, version, Err(&message)).await;
+        format!(
+            "the migration ran outside a transaction and could not be undone: it is recorded as failed and blocks `{}`",
+            target.db
+        )
+    };
+    Err(MigrateError::VerifyFailed {
+        db: target.db.to_owned(),
+        version: migration.version.to_string(),
+        name: migration.name.clone(),
+        source,
+        outcome,
+    })
 }
 
 async fn commit(client: &Client, target: &Target<'_>) -> Result<(), MigrateError> {
@@ -398,7 +603,7 @@ fn new_row<'a>(target: &'a Target<'_>, migration: &'a Migration, state: RowState
         name: &migration.name,
         kind: match migration.kind {
             Kind::Versioned => RowKind::Versioned,
-            Kind::Repeatable => RowKind::Repeatable,
+            Kind::Repeatable | Kind::Always => RowKind::Repeatable,
         },
         checksum: &migration.checksum,
         applied_by: target.applied_by,
@@ -432,7 +637,8 @@ pub(crate) fn locate_error(
         return MigrateError::Sql {
             db: db.to_owned(),
             context: format!("`{}` failed", path.display()),
-            message: crate::connect::chain(e),
+            message: crate::error::describe_sql_error(e),
+            lost: crate::error::is_connection_lost(e),
         };
     };
     let position = match db_error.position() {

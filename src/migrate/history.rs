@@ -143,7 +143,7 @@ pub async fn read_existing(client: &Client, db: &str) -> Result<Vec<Row>> {
         )
         .await
         .map_err(Error::sql(format!("cannot read the history of `{db}`")))?;
-    Ok(rows
+    let mut rows: Vec<Row> = rows
         .iter()
         .map(|r| Row {
             version: r.get(0),
@@ -157,7 +157,85 @@ pub async fn read_existing(client: &Client, db: &str) -> Result<Vec<Row>> {
             state: RowState::parse(r.get(8)),
             error: r.get(9),
         })
-        .collect())
+        .collect();
+    settle_dead_claims(client, db, &mut rows).await?;
+    Ok(rows)
+}
+
+/// How a `running` row names the session that claimed it, in its `error`
+/// column while it runs: `running in server pid <pid>, backend started
+/// <timestamptz>`. `finish` overwrites it.
+const CLAIM_PREFIX: &str = "running in server pid ";
+
+/// SQL that stamps the claim of `version` with this session's server pid and
+/// backend start (the pair tells a live claimant from a pid reused later).
+/// Runs in the claiming transaction, after the row is written.
+pub fn claim_note_sql(db: &str, version: &str) -> String {
+    format!(
+        "UPDATE pgfleet.history
+            SET error = (SELECT {} || pid || ', backend started ' || backend_start::text
+                           FROM pg_stat_activity WHERE pid = pg_backend_pid())
+          WHERE db = {} AND version = {}",
+        quote_literal(CLAIM_PREFIX),
+        quote_literal(db),
+        quote_literal(version),
+    )
+}
+
+/// The server pid and backend start a claim note names.
+fn parse_claim(note: &str) -> Option<(i32, &str)> {
+    let rest = note.strip_prefix(CLAIM_PREFIX)?;
+    let (pid, started) = rest.split_once(", backend started ")?;
+    Some((pid.parse().ok()?, started))
+}
+
+/// Whether the session that claimed a `running` row is still there; `None`
+/// when the row names no session (an older pgfleet wrote it). A SIGKILLed
+/// pgfleet leaves its claim behind; its server process ends once the
+/// statement it was running does (the next read finds the socket closed),
+/// and from then on the row can never turn `applied` or `failed` by itself.
+///
+/// Through PgBouncer the claiming server connection outlives the client in
+/// the pool, so a dead claim there still looks alive: it waits for the lock
+/// timeout, whose message points at `repair`.
+pub async fn claim_alive(client: &Client, note: Option<&str>) -> Result<Option<bool>> {
+    let Some((pid, started)) = note.and_then(parse_claim) else {
+        return Ok(None);
+    };
+    // Another role's session shows a NULL backend_start: the pid alone then.
+    let rows = client
+        .query_typed(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                             WHERE pid = $1 AND (backend_start IS NULL OR backend_start = $2::text::timestamptz))",
+            &[(&pid, Type::INT4), (&started, Type::TEXT)],
+        )
+        .await
+        .map_err(Error::sql("cannot look for the session running a migration"))?;
+    Ok(Some(rows.first().is_some_and(|r| r.get::<_, bool>(0))))
+}
+
+/// What a dead claim's row reports as its error.
+pub fn interrupted_message(note: &str) -> String {
+    let pid = parse_claim(note).map_or_else(|| "?".to_owned(), |(pid, _)| pid.to_string());
+    format!(
+        "interrupted: the run that started it (server pid {pid}) ended before recording how it went; it may have done part of its work"
+    )
+}
+
+/// Reports `running` rows whose claimant is gone as `failed` (in memory:
+/// reads stay read-only), so `status`, `migrate` and `repair` all see an
+/// interrupted no-transaction migration for what it is.
+async fn settle_dead_claims(client: &Client, db: &str, rows: &mut [Row]) -> Result<()> {
+    for row in rows.iter_mut().filter(|r| r.state == RowState::Running) {
+        if claim_alive(client, row.error.as_deref()).await? == Some(false) {
+            tracing::debug!(db, version = %row.version, "the run that claimed it is gone");
+            row.state = RowState::Failed;
+            row.error = Some(interrupted_message(
+                row.error.as_deref().unwrap_or_default(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Values of a new history row.
@@ -295,6 +373,25 @@ mod tests {
             "{sql}"
         );
         assert!(sql.contains("E'DROP TABLE t; -- it''s \\\\ gone'"), "{sql}");
+    }
+
+    #[test]
+    fn claim_notes_parse_back() {
+        assert_eq!(
+            parse_claim(
+                "running in server pid 4242, backend started 2026-11-25 21:00:00.123456+00"
+            ),
+            Some((4242, "2026-11-25 21:00:00.123456+00"))
+        );
+        assert_eq!(
+            parse_claim("running in server pid x, backend started y"),
+            None
+        );
+        assert_eq!(parse_claim("relation \"t\" does not exist"), None);
+        assert!(
+            interrupted_message("running in server pid 7, backend started t")
+                .contains("server pid 7")
+        );
     }
 
     #[test]

@@ -78,6 +78,16 @@ pub enum MigrateError {
         source: Box<MigrateError>,
     },
 
+    #[error("`{db}`: the verify script of `{version}` ({name}) failed: {source}\n  {outcome}")]
+    VerifyFailed {
+        db: String,
+        version: String,
+        name: String,
+        source: Box<MigrateError>,
+        /// What became of the migration: rolled back, reverted, or recorded as failed.
+        outcome: String,
+    },
+
     #[error(transparent)]
     Plan(#[from] PlanError),
 
@@ -86,6 +96,8 @@ pub enum MigrateError {
         db: String,
         context: String,
         message: String,
+        /// The server went away (stopped, restarted, connection lost).
+        lost: bool,
     },
 
     #[error("`{db}`: runner `{command}` {outcome}")]
@@ -125,8 +137,21 @@ fn script_message(path: &std::path::Path, line_offset: usize, source: &ScriptErr
                 line + line_offset
             )
         }
+        ScriptError::NulByte { line } => format!(
+            "{}:{}: a NUL byte, which PostgreSQL cannot take in SQL text",
+            path.display(),
+            line + line_offset
+        ),
+        ScriptError::TransactionControl { line, statement } => format!(
+            "{}:{}: `{statement}` would end the transaction the migration runs in",
+            path.display(),
+            line + line_offset
+        ),
     }
 }
+
+/// What to do after the server went away part-way through a run.
+const SERVER_LOST_HINT: &str = "check that the server is up, then migrate again: every migration that committed is recorded, and one cut off outside a transaction shows as failed";
 
 impl MigrateError {
     #[allow(clippy::needless_pass_by_value)] // used as `map_err(|e| MigrateError::sql(..., e))`
@@ -135,6 +160,7 @@ impl MigrateError {
             db: db.to_owned(),
             context: context.to_owned(),
             message: crate::error::describe_sql_error(&e),
+            lost: crate::error::is_connection_lost(&e),
         }
     }
 
@@ -142,6 +168,12 @@ impl MigrateError {
     /// manifest or the files), 1 for everything that failed while running.
     pub fn exit_code(&self) -> u8 {
         match self {
+            // An Atlas folder whose files changed under its `atlas.sum` is an edited
+            // file: a refused run, like any other edited migration (SPEC).
+            MigrateError::Format {
+                source: FormatError::SumMismatch { .. },
+                ..
+            } => crate::error::exit::FAILED,
             MigrateError::Format { .. } | MigrateError::DuplicateAcrossFolders { .. } => {
                 crate::error::exit::USAGE
             }
@@ -159,6 +191,16 @@ impl MigrateError {
             MigrateError::Script { source: ScriptError::MetaCommand { .. }, .. } => {
                 Some("write it as SQL; psql meta-commands only work in psql".into())
             }
+            MigrateError::Script { source: ScriptError::NulByte { .. }, .. } => {
+                Some("remove it (a file saved as UTF-16 looks like this: save it as UTF-8)".into())
+            }
+            MigrateError::Script { source: ScriptError::TransactionControl { .. }, .. } => {
+                Some("each migration already runs in one transaction: remove it, split the file in two, or mark the file to run outside a transaction".into())
+            }
+            MigrateError::Sql { lost: true, .. } => Some(SERVER_LOST_HINT.into()),
+            MigrateError::Statement { code, .. } if code.starts_with("57P") => {
+                Some(SERVER_LOST_HINT.into())
+            }
             MigrateError::Statement { hint, .. } => hint.clone(),
             MigrateError::LockTimeout { .. } => {
                 Some("wait for it to finish, or raise `--lock-timeout`".into())
@@ -167,6 +209,9 @@ impl MigrateError {
                 "undo what it did if needed, then `pgfleet repair {db}` and migrate again"
             )),
             MigrateError::Plan(e) => Some(e.hint()),
+            MigrateError::VerifyFailed { .. } => Some(
+                "fix the deploy script or the verify script, then migrate again (`--verify` runs it)".into(),
+            ),
             MigrateError::NoDown { .. } => {
                 Some("write the down script in the file and roll back by hand, or roll back fewer migrations".into())
             }
@@ -188,6 +233,38 @@ impl From<crate::connect::ConnectError> for MigrateError {
     }
 }
 
+/// Schemas that a drizzle or Sqitch database's own migrations create with a
+/// plain `CREATE SCHEMA` (drizzle-kit writes one for each `pgSchema`, Sqitch
+/// projects often start with an `appschema` change). `create` leaves those to
+/// the migration, which would fail on a schema that already exists. Folders
+/// that cannot be read give none: `migrate` reports them.
+pub fn schemas_created_by_migrations(db: &Database) -> Vec<String> {
+    let mut schemas = Vec::new();
+    for source in &db.migrations {
+        let format = source
+            .format
+            .as_deref()
+            .or(db.format.as_deref())
+            .and_then(formats::Format::from_name);
+        let Ok(folder) = formats::load(&source.path, format) else {
+            continue;
+        };
+        if !matches!(
+            folder.format,
+            formats::Format::Drizzle | formats::Format::Sqitch
+        ) {
+            continue;
+        }
+        for migration in &folder.migrations {
+            let Ok(pieces) = script::split(&migration.up) else {
+                continue;
+            };
+            schemas.extend(pieces.iter().filter_map(|p| script::created_schema(&p.sql)));
+        }
+    }
+    schemas
+}
+
 /// Reads every migrations folder of `db`, in the manifest's order, and
 /// checks that versions are unique across them.
 pub fn load_folders(manifest: &Manifest, db: &Database) -> Result<Vec<Folder>, MigrateError> {
@@ -198,11 +275,20 @@ pub fn load_folders(manifest: &Manifest, db: &Database) -> Result<Vec<Folder>, M
             .as_deref()
             .or(db.format.as_deref())
             .and_then(formats::Format::from_name);
-        let folder =
-            formats::load(&source.path, format).map_err(|source| MigrateError::Format {
+        let peer = db
+            .history_table
+            .as_ref()
+            .map(|(schema, table)| formats::PeerTable {
+                schema: schema.clone(),
+                table: table.clone(),
+                project: None,
+            });
+        let folder = formats::load_with(&source.path, format, peer.as_ref()).map_err(|source| {
+            MigrateError::Format {
                 db: db.name.clone(),
                 source,
-            })?;
+            }
+        })?;
         folders.push(folder);
     }
     let mut seen: std::collections::BTreeMap<String, PathBuf> = std::collections::BTreeMap::new();

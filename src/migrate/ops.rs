@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use chrono::SecondsFormat;
 use serde::Serialize;
+use sha2::Digest as _;
 use tokio_postgres::Client;
 
 use super::formats::{self, Folder, Kind, Version};
@@ -422,6 +423,44 @@ pub enum Repair {
         name: String,
         old_checksum: String,
     },
+    /// Rewrite an Atlas folder's `atlas.sum` for its files as they are (what
+    /// `atlas migrate hash` does). Until then the folder cannot be read, so this is
+    /// the only repair offered for such a database; run `repair` again after it.
+    RewriteAtlasSum {
+        path: std::path::PathBuf,
+        problem: String,
+    },
+}
+
+/// `atlas.sum` files of `db`'s Atlas folders that do not match their files.
+fn stale_atlas_sums(db: &crate::manifest::Database) -> Result<Vec<Repair>, MigrateError> {
+    let mut repairs = Vec::new();
+    for source in &db.migrations {
+        let format_error = |source| MigrateError::Format {
+            db: db.name.clone(),
+            source,
+        };
+        let format = match source
+            .format
+            .as_deref()
+            .or(db.format.as_deref())
+            .and_then(formats::Format::from_name)
+        {
+            Some(format) => format,
+            None => formats::detect(&source.path).map_err(format_error)?,
+        };
+        // Atlas directories, and golang-migrate folders Atlas keeps a sum file for.
+        if format != formats::Format::Atlas && !source.path.join("atlas.sum").is_file() {
+            continue;
+        }
+        if let Some(problem) = formats::atlas_sum_problem(&source.path).map_err(format_error)? {
+            repairs.push(Repair::RewriteAtlasSum {
+                path: source.path.join("atlas.sum"),
+                problem,
+            });
+        }
+    }
+    Ok(repairs)
 }
 
 /// What `repair` would change; nothing is written.
@@ -430,6 +469,10 @@ pub async fn repair_plan(
     placement: &Placement,
 ) -> Result<Vec<Repair>, MigrateError> {
     let db = placement.database.as_str();
+    let sums = stale_atlas_sums(&fleet.manifest.databases[db])?;
+    if !sums.is_empty() {
+        return Ok(sums);
+    }
     let folders = load_folders(&fleet.manifest, &fleet.manifest.databases[db])?;
     let client = connect_existing(fleet, placement).await?;
     let rows = history::read(&client, db).await?;
@@ -472,6 +515,17 @@ pub async fn repair(
 ) -> Result<(), MigrateError> {
     let db = placement.database.as_str();
     let client = connect_existing(fleet, placement).await?;
+    if repairs
+        .iter()
+        .any(|r| matches!(r, Repair::RewriteAtlasSum { .. }))
+    {
+        // The log of this repair needs pgfleet.repairs, which a database that could
+        // not be migrated yet does not have.
+        client
+            .batch_execute(history::ENSURE)
+            .await
+            .map_err(|e| MigrateError::sql(db, "cannot create pgfleet.history", e))?;
+    }
     let by = quote_literal(&history::whoami());
     let q = |s: &str| quote_literal(s);
     let mut sql = format!(
@@ -523,6 +577,27 @@ pub async fn repair(
                     q(version)
                 ),
             ),
+            Repair::RewriteAtlasSum { path, .. } => {
+                let dir = path.parent().unwrap_or(path);
+                let old = std::fs::read(path)
+                    .map(|b| hex::encode(sha2::Sha256::digest(b)))
+                    .unwrap_or_default();
+                formats::rewrite_atlas_sum(dir).map_err(|source| MigrateError::Format {
+                    db: db.to_owned(),
+                    source,
+                })?;
+                let new = std::fs::read(path)
+                    .map(|b| hex::encode(sha2::Sha256::digest(b)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    sql,
+                    "INSERT INTO pgfleet.repairs (db, version, action, old_checksum, new_checksum, repaired_by) VALUES ({}, 'atlas.sum', 'rewrite_atlas_sum', {}, {}, {by});",
+                    q(db),
+                    q(&old),
+                    q(&new)
+                );
+                continue;
+            }
         };
         let _ = writeln!(
             sql,

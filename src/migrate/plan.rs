@@ -89,6 +89,7 @@ pub fn assess<'a>(folders: &'a [Folder], history: &'a [Row]) -> Assessment<'a> {
             let out_of_order = state == State::Pending
                 && row.is_none()
                 && migration.kind == Kind::Versioned
+                && folder.format.checks_order()
                 && newest_applied.is_some_and(|newest| migration.version < *newest);
             entries.push(Entry {
                 version: version.to_owned(),
@@ -151,6 +152,17 @@ pub enum PlanError {
     },
     #[error("`{db}`: no migration has version `{target}`")]
     UnknownTarget { db: String, target: String },
+    #[error("`{db}`: pgfleet cannot run {}: {reason}", list_files(paths))]
+    NotRunnable {
+        db: String,
+        paths: Vec<PathBuf>,
+        reason: String,
+    },
+}
+
+fn list_files(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
+    names.join(", ")
 }
 
 impl PlanError {
@@ -169,6 +181,9 @@ impl PlanError {
                 "undo what it did if needed, then clear it with `pgfleet repair {db}` and migrate again"
             ),
             PlanError::UnknownTarget { db, .. } => format!("`pgfleet status {db}` lists the versions"),
+            PlanError::NotRunnable { db, .. } => format!(
+                "apply it with its own tool (e.g. `goose up-by-one`), then `pgfleet migrate {db}` adopts it from that tool's history; or stop before it with `pgfleet migrate {db} --to VERSION`"
+            ),
         }
     }
 }
@@ -251,17 +266,34 @@ pub fn plan<'a>(
                 })?,
         ),
     };
-    let steps = assessment
+    let steps: Vec<&Migration> = assessment
         .entries
         .iter()
-        .filter(|e| e.state == State::Pending)
+        // Run-always migrations run on every `migrate`, applied or not.
+        .filter(|e| {
+            e.state == State::Pending
+                || (e.state == State::Applied
+                    && e.migration.is_some_and(|m| m.kind == Kind::Always))
+        })
         .filter_map(|e| e.migration)
         .filter(|m| match (target, m.kind) {
             (None, _) => true,
             (Some(t), Kind::Versioned) => m.version <= *t,
-            (Some(_), Kind::Repeatable) => false,
+            (Some(_), Kind::Repeatable | Kind::Always) => false,
         })
         .collect();
+    let blocked: Vec<PathBuf> = steps
+        .iter()
+        .filter(|m| m.not_runnable.is_some())
+        .map(|m| m.path.clone())
+        .collect();
+    if let Some(first) = steps.iter().find_map(|m| m.not_runnable.as_ref()) {
+        return Err(PlanError::NotRunnable {
+            db: db.to_owned(),
+            paths: blocked,
+            reason: first.clone(),
+        });
+    }
     Ok(Plan { steps })
 }
 
@@ -285,6 +317,9 @@ mod tests {
             down: None,
             transaction: Transaction::Auto,
             checksum: checksum.to_owned(),
+            statements: None,
+            not_runnable: None,
+            verify: None,
         }
     }
 
@@ -308,6 +343,7 @@ mod tests {
             format: Format::Native,
             migrations,
             unmatched: Vec::new(),
+            peer: None,
         }]
     }
 

@@ -29,6 +29,8 @@ pub struct MigrateOptions {
     pub dry_run: bool,
     /// How long to wait for another runner's lock.
     pub lock_timeout: Duration,
+    /// Run verify scripts (Sqitch's `verify/`) after each migration.
+    pub verify: bool,
 }
 
 impl Default for MigrateOptions {
@@ -39,6 +41,7 @@ impl Default for MigrateOptions {
             allow_out_of_order: false,
             dry_run: false,
             lock_timeout: Duration::from_secs(300),
+            verify: false,
         }
     }
 }
@@ -331,6 +334,7 @@ async fn migrate_files(
         lock_timeout: options.lock_timeout,
         server_version,
         applied_by: &applied_by,
+        verify: options.verify,
     };
     let on_applied = |a: &Applied| {
         progress(Event::Applied {

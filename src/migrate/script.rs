@@ -12,6 +12,27 @@
 
 use std::ops::Range;
 
+/// The schema a `CREATE SCHEMA name` statement makes, when it has no
+/// `IF NOT EXISTS` (so it fails on an existing schema): unquoted names fold to
+/// lower case, quoted ones are kept as written.
+pub fn created_schema(sql: &str) -> Option<String> {
+    let mut words = sql.split_whitespace();
+    let create = words.next()?;
+    let schema = words.next()?;
+    if !create.eq_ignore_ascii_case("create") || !schema.eq_ignore_ascii_case("schema") {
+        return None;
+    }
+    let name = words.next()?.trim_end_matches(';');
+    if name.eq_ignore_ascii_case("if") || name.eq_ignore_ascii_case("authorization") {
+        return None;
+    }
+    match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(quoted) if !quoted.contains('"') => Some(quoted.to_owned()),
+        Some(_) => None,
+        None => Some(name.to_ascii_lowercase()),
+    }
+}
+
 /// One statement of a script, ready to send to the server on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Piece {
@@ -47,6 +68,61 @@ pub enum ScriptError {
     /// A quote or comment still open at the end of the file; `line` is where it opens.
     #[error("line {line}: unterminated {what}")]
     Unterminated { line: usize, what: &'static str },
+    /// A NUL byte: PostgreSQL cannot take one anywhere in SQL text or COPY data.
+    #[error("line {line}: a NUL byte, which PostgreSQL cannot take in SQL text")]
+    NulByte { line: usize },
+    /// `COMMIT`, `ROLLBACK`... part-way through a script that runs in one transaction:
+    /// it would end that transaction early, and a later failure would leave the
+    /// migration half applied and unrecorded.
+    #[error("line {line}: `{statement}` would end the transaction the migration runs in")]
+    TransactionControl { line: usize, statement: String },
+}
+
+/// What a statement does to the transaction around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Control {
+    /// `BEGIN`, `START TRANSACTION`.
+    Begin,
+    /// `COMMIT`, `END`.
+    Commit,
+    /// `ROLLBACK` (not `ROLLBACK TO SAVEPOINT`), `ABORT`, `PREPARE TRANSACTION`,
+    /// `COMMIT PREPARED`...
+    Other,
+}
+
+/// The pieces to run inside the transaction pgfleet opens for a migration. A script
+/// wrapped in its own `BEGIN; ... COMMIT;` (common in folders written for tools that
+/// do not open one) loses the wrapper, so the history row commits with it; any other
+/// transaction-control statement is an error naming its line.
+pub fn in_transaction(pieces: &[Piece]) -> Result<&[Piece], ScriptError> {
+    let control: Vec<Option<Control>> = pieces.iter().map(Piece::control).collect();
+    let wrapped = pieces.len() >= 2
+        && control.first() == Some(&Some(Control::Begin))
+        && control.last() == Some(&Some(Control::Commit));
+    let inner = if wrapped {
+        &pieces[1..pieces.len() - 1]
+    } else {
+        pieces
+    };
+    let offset = usize::from(wrapped);
+    match control[offset..offset + inner.len()]
+        .iter()
+        .position(Option::is_some)
+    {
+        None => Ok(inner),
+        Some(i) => {
+            let piece = &inner[i];
+            Err(ScriptError::TransactionControl {
+                line: piece.start_line,
+                statement: piece
+                    .sql
+                    .trim_end_matches([';', ' ', '\n', '\r', '\t'])
+                    .chars()
+                    .take(40)
+                    .collect(),
+            })
+        }
+    }
 }
 
 const QUOTED_STRING: &str = "quoted string";
@@ -109,6 +185,37 @@ impl Piece {
         }
     }
 
+    /// Whether this statement starts, ends or otherwise controls the transaction.
+    fn control(&self) -> Option<Control> {
+        if !matches!(self.kind, PieceKind::Statement) {
+            return None;
+        }
+        let src = self.sql.as_bytes();
+        let mut scanner = Scanner::new(src, 0, src.len());
+        let mut words: Vec<&[u8]> = Vec::new();
+        while words.len() < 2 {
+            match scanner.next_token() {
+                Ok(Some(token)) if token.kind == Tok::Word => words.push(&src[token.range()]),
+                Ok(Some(_)) => {}
+                _ => break,
+            }
+        }
+        let at = |i: usize, kw: &str| words.get(i).is_some_and(|w| is_kw(w, kw));
+        if at(0, "begin") || (at(0, "start") && at(1, "transaction")) {
+            Some(Control::Begin)
+        } else if (at(0, "commit") && !at(1, "prepared")) || at(0, "end") {
+            Some(Control::Commit)
+        } else if (at(0, "rollback") && !at(1, "to"))
+            || at(0, "abort")
+            || at(0, "commit")
+            || (at(0, "prepare") && at(1, "transaction"))
+        {
+            Some(Control::Other)
+        } else {
+            None
+        }
+    }
+
     /// Line in the file of a 1-based CHARACTER position inside `sql` (PostgreSQL's error
     /// position counts characters, not bytes). Positions past the end give the last line.
     pub fn line_of_position(&self, position: usize) -> usize {
@@ -128,10 +235,46 @@ pub fn needs_no_transaction(pieces: &[Piece], server_version_num: u32) -> bool {
         .any(|piece| piece.needs_no_transaction(server_version_num))
 }
 
+/// Splits `source` and exercises what callers do with the pieces, for the
+/// fuzz target (`fuzz/`): must never panic, and every piece's line must lie
+/// within the script.
+#[doc(hidden)]
+pub fn fuzz_split(source: &str) {
+    let Ok(pieces) = split(source) else { return };
+    let lines = source.lines().count().max(1);
+    needs_no_transaction(&pieces, 150_000);
+    needs_no_transaction(&pieces, 110_000);
+    for piece in &pieces {
+        assert!(
+            piece.start_line >= 1 && piece.start_line <= lines + 1,
+            "piece starts on line {} of {lines}",
+            piece.start_line
+        );
+        for position in [
+            0,
+            1,
+            piece.sql.len() / 2,
+            piece.sql.len(),
+            piece.sql.len() + 1,
+        ] {
+            let line = piece.line_of_position(position);
+            assert!(
+                line >= piece.start_line,
+                "position {position} before its piece"
+            );
+        }
+    }
+}
+
 /// Split a script into the statements psql would send, in order. Empty statements (only
 /// whitespace, comments or a stray `;`) are dropped.
 pub fn split(source: &str) -> Result<Vec<Piece>, ScriptError> {
     let src = source.as_bytes();
+    if let Some(nul) = src.iter().position(|&b| b == 0) {
+        return Err(ScriptError::NulByte {
+            line: 1 + count_newlines(&src[..nul]),
+        });
+    }
     // A BOM is only skipped; offsets stay offsets into `source`.
     let mut pos = if source.starts_with('\u{feff}') { 3 } else { 0 };
     let mut lines = LineCounter::default();
@@ -680,6 +823,103 @@ fn is_dolq_cont(b: u8) -> bool {
 mod tests {
     use super::*;
 
+    /// Every file of `fuzz/corpus/{target}` (the seeds, and any input a fuzzer
+    /// once crashed on, kept there as a regression case).
+    fn fuzz_corpus(target: &str) -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/corpus")
+            .join(target);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        assert!(!files.is_empty(), "{}", dir.display());
+        files
+            .into_iter()
+            .filter_map(|p| {
+                let text = String::from_utf8(std::fs::read(&p).unwrap()).ok()?;
+                Some((p.display().to_string(), text))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fuzz_corpus_replays() {
+        for (_, text) in fuzz_corpus("script") {
+            fuzz_split(&text);
+        }
+    }
+
+    #[test]
+    fn a_nul_byte_is_an_error_naming_its_line() {
+        assert_eq!(
+            split("SELECT 1;\nSELECT 'a\0b';\n"),
+            Err(ScriptError::NulByte { line: 2 })
+        );
+    }
+
+    /// The statements `in_transaction` keeps, or the line of the one it refuses.
+    fn kept(source: &str) -> Result<Vec<String>, (usize, String)> {
+        let pieces = split(source).unwrap();
+        match in_transaction(&pieces) {
+            Ok(inner) => Ok(inner.iter().map(|p| p.sql.clone()).collect()),
+            Err(ScriptError::TransactionControl { line, statement }) => Err((line, statement)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn transaction_control_inside_a_migration() {
+        let ok = |v: &[&str]| Ok(v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        // A whole-file wrapper is dropped: pgfleet's own transaction replaces it.
+        assert_eq!(kept("BEGIN;\nSELECT 1;\nCOMMIT;\n"), ok(&["SELECT 1;"]));
+        assert_eq!(
+            kept("start transaction;\nSELECT 1;\nend;"),
+            ok(&["SELECT 1;"])
+        );
+        assert_eq!(kept("-- c\nBEGIN;\nCOMMIT;\n"), ok(&[]));
+        // Savepoints, function bodies and DO blocks are not transaction control.
+        assert_eq!(
+            kept("SAVEPOINT a;\nROLLBACK TO SAVEPOINT a;\nROLLBACK TO a;\nRELEASE a;\n"),
+            ok(&[
+                "SAVEPOINT a;",
+                "ROLLBACK TO SAVEPOINT a;",
+                "ROLLBACK TO a;",
+                "RELEASE a;"
+            ])
+        );
+        assert_eq!(
+            kept(
+                "DO $$ BEGIN PERFORM 1; END $$;\nCREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;\n"
+            ),
+            ok(&[
+                "DO $$ BEGIN PERFORM 1; END $$;",
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;"
+            ])
+        );
+        assert_eq!(
+            kept("CREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);\n"),
+            Err((2, "COMMIT".to_owned()))
+        );
+        assert_eq!(
+            kept("BEGIN;\nSELECT 1;\nROLLBACK;\n"),
+            Err((1, "BEGIN".to_owned()))
+        );
+        assert_eq!(
+            kept("BEGIN;\nSELECT 1;\nCOMMIT;\nBEGIN;\nSELECT 2;\nCOMMIT;\n"),
+            Err((3, "COMMIT".to_owned()))
+        );
+        assert_eq!(
+            kept("SELECT 1;\n/* x */ abort;\n"),
+            Err((2, "abort".to_owned()))
+        );
+        assert_eq!(
+            kept("PREPARE TRANSACTION 'x';\n"),
+            Err((1, "PREPARE TRANSACTION 'x'".to_owned()))
+        );
+    }
+
     /// (start line, sql) of every piece.
     fn split_lines(source: &str) -> Vec<(usize, String)> {
         split(source)
@@ -1214,5 +1454,28 @@ SELECT 'after copy';
                 command: "\\set".to_owned()
             })
         );
+    }
+}
+
+#[cfg(test)]
+mod created_schema_tests {
+    use super::created_schema;
+
+    #[test]
+    fn plain_create_schema_only() {
+        let cases = [
+            ("CREATE SCHEMA \"billing\";", Some("billing")),
+            ("create schema Billing", Some("billing")),
+            (
+                "CREATE SCHEMA \"Billing\" AUTHORIZATION app;",
+                Some("Billing"),
+            ),
+            ("CREATE SCHEMA IF NOT EXISTS billing;", None),
+            ("CREATE SCHEMA AUTHORIZATION app;", None),
+            ("CREATE TABLE schema (id int);", None),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(created_schema(sql).as_deref(), want, "{sql}");
+        }
     }
 }

@@ -184,6 +184,14 @@ fn folders(manifest: &Manifest, db: &crate::manifest::Database) -> Check {
                     ScriptError::Unterminated { line, what } => {
                         (line, format!("unterminated {what}"))
                     }
+                    ScriptError::NulByte { line } => (
+                        line,
+                        "a NUL byte, which PostgreSQL cannot take in SQL text".to_owned(),
+                    ),
+                    ScriptError::TransactionControl { line, statement } => (
+                        line,
+                        format!("`{statement}` would end the transaction the migration runs in"),
+                    ),
                 };
                 return Check::new(
                     &db.name,

@@ -2,7 +2,7 @@
 
 use crate::support::{TestDbs, Workspace, fixture, query, query_one};
 
-const FORMATS: [(&str, &str); 7] = [
+const FORMATS: [(&str, &str); 8] = [
     ("native", "native"),
     ("prisma", "prisma"),
     ("dbmate", "dbmate"),
@@ -10,6 +10,7 @@ const FORMATS: [(&str, &str); 7] = [
     ("golang-migrate", "gomigrate"),
     ("flyway", "flyway"),
     ("node-pg-migrate", "npgm"),
+    ("goose", "goose"),
 ];
 
 fn db_name(format: &str) -> String {

@@ -200,16 +200,6 @@ fn unreadable_folders_are_usage_errors_before_anything_changes() {
         query_one(&url, "SELECT to_regclass('native_customer') IS NULL").as_deref(),
         Some("t")
     );
-
-    let ws = Workspace::with_manifest(&format!(
-        "{}[databases.g]\nmigrations = \"{}\"\n",
-        dbs.manifest_head(),
-        crate::support::fixture("detect/goose").display()
-    ));
-    ws.pgfleet()
-        .args(["status"])
-        .expect_code(2)
-        .stderr_contains("goose");
 }
 
 #[test]

@@ -4,18 +4,23 @@
 
 use std::process::Child;
 
-use crate::support::{PgBouncer, TestDbs, Workspace, cluster, fixture, query, query_one};
+use crate::support::{
+    Figures, PgBouncer, TestDbs, Workspace, cluster, fixture, query, query_one, trials,
+};
 
-/// `n` migrations; each but the first logs its version once into `log`, so a
-/// migration applied twice shows as a duplicate. One runs outside a
-/// transaction.
-fn counted_migrations(ws: &Workspace, n: usize) {
-    ws.write(
-        "db/0000_log.sql",
-        "CREATE TABLE log (version text PRIMARY KEY, at timestamptz DEFAULT clock_timestamp());\n",
-    );
-    for i in 1..n {
-        let body = if i == n / 2 {
+/// Migrations `from..to`; `0000` makes the log, each other one logs its
+/// version once into `log`, so a migration applied twice shows as a
+/// duplicate (or fails on the primary key). The middle one of each batch
+/// runs outside a transaction.
+fn counted_migrations(ws: &Workspace, from: usize, to: usize) {
+    if from == 0 {
+        ws.write(
+            "db/0000_log.sql",
+            "CREATE TABLE log (version text PRIMARY KEY, at timestamptz DEFAULT clock_timestamp());\n",
+        );
+    }
+    for i in from.max(1)..to {
+        let body = if i == from.midpoint(to) {
             format!(
                 "CREATE INDEX CONCURRENTLY log_at_{i} ON log (at);\nINSERT INTO log (version) VALUES ('{i:04}');\n"
             )
@@ -40,32 +45,47 @@ fn spawn_migrates(ws: &Workspace, count: usize) -> Vec<Child> {
         .collect()
 }
 
-fn assert_exactly_once(ws: &Workspace, url: &str, n: usize, runners: usize) {
+/// Rounds of `runners` processes running `migrate` at once on the same
+/// database: 40 migrations in the first round, 10 more in each next one.
+/// After every round each migration is applied exactly once and no runner
+/// failed. CI runs 2 rounds; `PGFLEET_RELIABILITY_LONG=1` runs 20.
+fn assert_exactly_once(test: &str, ws: &Workspace, url: &str, runners: usize) {
+    ws.mkdir("db");
     ws.pgfleet().args(["create"]).success();
-    for child in spawn_migrates(ws, runners) {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "a runner failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    assert_eq!(
-        query_one(url, "SELECT count(*) FROM pgfleet.history").as_deref(),
-        Some(n.to_string().as_str())
-    );
-    assert_eq!(
-        query_one(url, "SELECT count(*) FROM log").as_deref(),
-        Some((n - 1).to_string().as_str())
-    );
-    assert_eq!(
-        query_one(
+    let mut figures = Figures {
+        trials: trials(2, 20),
+        ..Figures::default()
+    };
+    let mut n = 0;
+    for round in 0..figures.trials {
+        let next = if round == 0 { 40 } else { n + 10 };
+        counted_migrations(ws, n, next);
+        n = next;
+        for child in spawn_migrates(ws, runners) {
+            let out = child.wait_with_output().unwrap();
+            if !out.status.success() {
+                figures.failures += 1;
+                figures.notes.push(format!(
+                    "round {round}: a runner failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
+        let counts = query(
             url,
-            "SELECT count(*) FROM pgfleet.history WHERE state <> 'applied'"
-        )
-        .as_deref(),
-        Some("0")
-    );
+            "SELECT (SELECT count(*) FROM pgfleet.history), (SELECT count(*) FROM log),
+                    (SELECT count(*) FROM pgfleet.history WHERE state <> 'applied')",
+        );
+        let expected = [n.to_string(), (n - 1).to_string(), "0".to_owned()].map(Some);
+        if counts[0] != expected {
+            figures.inconsistencies += 1;
+            figures.notes.push(format!(
+                "round {round}: history, log, not applied = {:?}, expected {expected:?}",
+                counts[0]
+            ));
+        }
+    }
+    figures.finish(test);
 }
 
 #[test]
@@ -75,8 +95,7 @@ fn concurrent_migrates_apply_each_migration_once() {
         "{}[databases.app]\nmigrations = \"db\"\n",
         dbs.manifest_head()
     ));
-    counted_migrations(&ws, 40);
-    assert_exactly_once(&ws, &dbs.url(&dbs.name("app")), 40, 4);
+    assert_exactly_once("concurrent", &ws, &dbs.url(&dbs.name("app")), 8);
 }
 
 #[test]
@@ -87,8 +106,7 @@ fn concurrent_migrates_through_pgbouncer_in_transaction_mode_apply_each_once() {
         "[servers.pg]\nurl = \"postgresql://postgres@127.0.0.1:{}/postgres\"\n[databases.app]\nmigrations = \"db\"\n[envs.test]\ndatabase = \"{}_{{name}}\"\n",
         bouncer.port, dbs.prefix
     ));
-    counted_migrations(&ws, 40);
-    assert_exactly_once(&ws, &dbs.url(&dbs.name("app")), 40, 4);
+    assert_exactly_once("concurrent_pgbouncer", &ws, &dbs.url(&dbs.name("app")), 8);
     ws.pgfleet().args(["status", "--check"]).success();
     drop(bouncer);
 }

@@ -70,6 +70,9 @@ fn parse(
         down: down_script(sections.down),
         transaction: transaction(options),
         checksum: source.checksum,
+        statements: None,
+        not_runnable: None,
+        verify: None,
         path,
     })
 }

@@ -1,48 +1,46 @@
 //! Format detection (SPEC "Format detection"): which tool wrote a migrations folder,
 //! decided from file names and the markers in the first few KiB of each file, in SPEC's
 //! order. Tools pgfleet cannot read yet are named so the user is not left guessing.
+//!
+//! Atlas (`atlas.sum` beside `<version>_<name>.sql`), Liquibase (a first line
+//! `--liquibase formatted sql`) and goose (`-- +goose` annotations) come before the
+//! formats told apart by file names, as SPEC orders them.
 
 use std::fs;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Format, FormatError, dbmate, file_name, flyway, golang_migrate, io_error, lines, list, native,
-    node_pg_migrate, prisma,
+    Format, FormatError, dbmate, engine, file_name, flyway, golang_migrate, io_error, lines, list,
+    native, node_pg_migrate, prisma,
 };
 
 /// How much of each file detection reads: markers sit at the top of migration files.
 const HEAD_BYTES: u64 = 8 * 1024;
 
 /// Detects the format from the folder's contents, in SPEC's order. An empty folder is
-/// Native with zero migrations.
+/// Native with zero migrations. A folder written for another engine is
+/// [`FormatError::OtherEngine`], whatever its layout.
 pub fn detect(dir: &Path) -> Result<Format, FormatError> {
+    engine::check(dir)?;
     let listing = list(dir)?;
-    let unsupported = |format, evidence: PathBuf| FormatError::Unsupported {
-        dir: dir.to_owned(),
-        format,
-        evidence,
-    };
 
-    let sqitch = dir.join("sqitch.plan");
-    if sqitch.is_file() {
-        return Err(unsupported("sqitch", sqitch));
+    if dir.join("sqitch.plan").is_file() {
+        return Ok(Format::Sqitch);
     }
-    let journal = dir.join("meta").join("_journal.json");
-    if journal.is_file() {
-        return Err(unsupported("drizzle", journal));
+    if dir.join("meta").join("_journal.json").is_file() {
+        return Ok(Format::Drizzle);
     }
     // Atlas's `atlas.sum` beside golang-migrate pairs is only a checksum file of that
     // folder (SPEC); beside single versioned files it marks an Atlas directory.
-    let atlas = dir.join("atlas.sum");
-    if atlas.is_file()
+    if dir.join(super::atlas::SUM_FILE).is_file()
         && listing.files.iter().any(|p| {
             file_name(p).is_some_and(|n| {
-                golang_migrate::parse_name(n).is_none() && native::parse_name(n).is_some()
+                golang_migrate::parse_name(n).is_none() && super::atlas::parse_name(n).is_some()
             })
         })
     {
-        return Err(unsupported("atlas", atlas));
+        return Ok(Format::Atlas);
     }
 
     let mut heads = Vec::new();
@@ -51,11 +49,19 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
             heads.push((path.clone(), read_head(path)?));
         }
     }
-    if let Some((path, _)) = heads.iter().find(|(_, head)| is_liquibase(head)) {
-        return Err(unsupported("liquibase", path.clone()));
+    if heads.iter().any(|(_, head)| is_liquibase(head)) {
+        return Ok(Format::Liquibase);
     }
-    if let Some((path, _)) = heads.iter().find(|(_, head)| is_goose(head)) {
-        return Err(unsupported("goose", path.clone()));
+    // A Liquibase master changelog at the top, its SQL changelogs in sub-folders.
+    for path in &listing.files {
+        if super::liquibase::is_changelog_name(path)
+            && read_head(path)?.contains("databaseChangeLog")
+        {
+            return Ok(Format::Liquibase);
+        }
+    }
+    if heads.iter().any(|(_, head)| is_goose(head)) {
+        return Ok(Format::Goose);
     }
 
     // The formats pgfleet reads: one example file per format, so mixed folders can be
@@ -68,9 +74,9 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
     };
     for sub in &listing.dirs {
         if let Some(script) = prisma::migration_script(sub) {
-            let snapshot = sub.join("snapshot.json");
-            if snapshot.is_file() {
-                return Err(unsupported("drizzle", snapshot));
+            // drizzle-kit 1.x writes the same folders, with its snapshot beside the SQL.
+            if sub.join("snapshot.json").is_file() {
+                return Ok(Format::Drizzle);
             }
             note(Format::Prisma, script);
         }
@@ -134,26 +140,17 @@ fn classify(name: &str, head: &str) -> Option<Format> {
 
 /// Liquibase formatted SQL starts with `--liquibase formatted sql` (spaces and case vary).
 fn is_liquibase(head: &str) -> bool {
-    let first = lines(head).next().map_or("", |l| l.content.trim());
-    first.strip_prefix("--").is_some_and(|rest| {
-        rest.trim_start()
-            .to_ascii_lowercase()
-            .starts_with("liquibase formatted")
-    })
+    let first = lines(head).next().map_or("", |l| l.content);
+    super::liquibase::is_header(first)
 }
 
 /// goose annotations: `-- +goose Up`, `-- +goose StatementBegin`, ...
 fn is_goose(head: &str) -> bool {
-    lines(head).any(|l| {
-        l.content
-            .trim_start()
-            .strip_prefix("--")
-            .is_some_and(|rest| rest.trim_start().starts_with("+goose"))
-    })
+    lines(head).any(|l| super::goose::is_annotation(l.content))
 }
 
 /// The first [`HEAD_BYTES`] of a file, lossily decoded: enough to see its markers.
-fn read_head(path: &Path) -> Result<String, FormatError> {
+pub(super) fn read_head(path: &Path) -> Result<String, FormatError> {
     let mut buf = Vec::new();
     fs::File::open(path)
         .and_then(|f| f.take(HEAD_BYTES).read_to_end(&mut buf))

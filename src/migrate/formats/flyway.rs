@@ -95,6 +95,9 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
             down: None,
             transaction: Transaction::Auto,
             checksum: source.checksum,
+            statements: None,
+            not_runnable: None,
+            verify: None,
         });
     }
     for conf in confs {

@@ -5,7 +5,8 @@
 //! golang-migrate has no transaction marker (its postgres driver sends the whole file as one
 //! simple query); sqlx's first-line `-- no-transaction` is honoured because sqlx folders are
 //! detected as golang-migrate. An `atlas.sum` beside the pairs is a companion (SPEC: "an
-//! `atlas.sum` beside pairs is still verified"), not a migration.
+//! `atlas.sum` beside pairs is still verified"), not a migration: it must match the files
+//! (see `atlas.rs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,11 @@ pub(super) fn read_pairs(
     format: Format,
     singles: bool,
 ) -> Result<super::Folder, FormatError> {
+    // Atlas also writes golang-migrate folders; its sum file is checked as in an Atlas
+    // directory (Atlas hashes every `.sql` file, ups and downs alike).
+    if dir.join(super::atlas::SUM_FILE).is_file() {
+        super::atlas::verify_sum(dir)?;
+    }
     let listing = list(dir)?;
     let mut migrations = Vec::new();
     let mut unmatched = listing.dirs;
@@ -94,6 +100,9 @@ pub(super) fn read_pairs(
             down: None,
             transaction,
             checksum: source.checksum,
+            statements: None,
+            not_runnable: None,
+            verify: None,
         });
     }
     for migration in &mut migrations {
@@ -189,6 +198,9 @@ mod tests {
             down: None,
             transaction: Transaction::Auto,
             checksum: String::new(),
+            statements: None,
+            not_runnable: None,
+            verify: None,
         }
     }
 

@@ -1,18 +1,25 @@
 //! Migration folders written for pgfleet or for peer tools (Prisma, dbmate, sqlx,
-//! golang-migrate, Flyway, node-pg-migrate): detecting which tool wrote a folder, reading
+//! golang-migrate, Flyway, node-pg-migrate, goose, Atlas, Liquibase, drizzle-kit, Sqitch):
+//! detecting which tool wrote a folder, reading
 //! its files into [`Migration`]s, and writing a new empty migration in the folder's style.
 //!
 //! This is pure file reading: nothing here talks to a database. Each format lives in its
 //! own module; this one holds the shared types, detection (SPEC "Format detection") and
 //! the helpers the readers share (listing, checksums, marker sections).
 
+mod atlas;
 mod dbmate;
 mod detect;
+mod drizzle;
+mod engine;
 mod flyway;
 mod golang_migrate;
+mod goose;
+mod liquibase;
 mod native;
 mod node_pg_migrate;
 mod prisma;
+mod sqitch;
 mod sqlx;
 pub mod version;
 
@@ -36,10 +43,15 @@ pub enum Format {
     GolangMigrate,
     Flyway,
     NodePgMigrate,
+    Goose,
+    Atlas,
+    Liquibase,
+    Drizzle,
+    Sqitch,
 }
 
 impl Format {
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 12] = [
         Format::Native,
         Format::Prisma,
         Format::Dbmate,
@@ -47,6 +59,11 @@ impl Format {
         Format::GolangMigrate,
         Format::Flyway,
         Format::NodePgMigrate,
+        Format::Goose,
+        Format::Atlas,
+        Format::Liquibase,
+        Format::Drizzle,
+        Format::Sqitch,
     ];
 
     /// The name used in `pgfleet.toml` (`format = "..."`) and in output.
@@ -59,7 +76,19 @@ impl Format {
             Format::GolangMigrate => "golang-migrate",
             Format::Flyway => "flyway",
             Format::NodePgMigrate => "node-pg-migrate",
+            Format::Goose => "goose",
+            Format::Atlas => "atlas",
+            Format::Liquibase => "liquibase",
+            Format::Drizzle => "drizzle",
+            Format::Sqitch => "sqitch",
         }
+    }
+
+    /// Whether a pending migration older than the newest applied one is refused.
+    /// Liquibase runs whatever changeset it has not run, wherever it sits in the
+    /// changelog, so it has no such order.
+    pub fn checks_order(self) -> bool {
+        self != Format::Liquibase
     }
 
     pub fn from_name(s: &str) -> Option<Format> {
@@ -77,6 +106,13 @@ impl Format {
             Format::Sqlx => Some("_sqlx_migrations"),
             Format::Flyway => Some("flyway_schema_history"),
             Format::NodePgMigrate => Some("pgmigrations"),
+            Format::Goose => Some("goose_db_version"),
+            Format::Atlas => Some("atlas_schema_revisions"),
+            Format::Liquibase => Some("databasechangelog"),
+            // Both live in their own schema (`drizzle`, `sqitch` by default): the folder
+            // says where ([`Folder::peer`]).
+            Format::Drizzle => Some(drizzle::DEFAULT_TABLE),
+            Format::Sqitch => Some("changes"),
         }
     }
 }
@@ -90,8 +126,11 @@ impl fmt::Display for Format {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Versioned,
-    /// Flyway `R__` scripts: re-run whenever their checksum changes, after the versioned ones.
+    /// Re-run whenever its checksum changes: Flyway `R__` scripts (after the versioned
+    /// ones, by their version) and Liquibase `runOnChange` changesets (in changelog order).
     Repeatable,
+    /// Run on every `migrate` (Liquibase `runAlways`); recorded as `repeatable`.
+    Always,
 }
 
 /// Whether the file says how to run it. `Auto` = in a transaction unless a statement needs
@@ -118,8 +157,88 @@ pub struct Migration {
     /// Down SQL, `None` when absent or only whitespace and comments.
     pub down: Option<String>,
     pub transaction: Transaction,
-    /// Lowercase hex SHA-256 of the bytes of `path` as read (BOM included).
+    /// Lowercase hex SHA-256 of the bytes of `path` as read (BOM included); for formats
+    /// with several migrations in one file (Liquibase changesets), of the migration's text.
     pub checksum: String,
+    /// The up script cut into statements by the file's own rules (goose
+    /// `StatementBegin`/`StatementEnd`, Atlas and Liquibase delimiters). `None`: the
+    /// engine splits `up` with psql's rules ([`Migration::pieces`]).
+    pub statements: Option<Vec<Statement>>,
+    /// Why pgfleet cannot run this migration itself (goose `.go` migrations): it blocks
+    /// `migrate` while pending, and counts as applied once its own tool has recorded it.
+    pub not_runnable: Option<String>,
+    /// A script that checks the migration worked (Sqitch's `verify/`), run after the up
+    /// script in the same transaction by `migrate --verify`.
+    pub verify: Option<Verify>,
+}
+
+/// One part of an up script whose format sets statement boundaries itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    pub sql: String,
+    /// 1-based line in the migration's file where `sql` starts.
+    pub line: usize,
+    /// `true`: `sql` is sent as one statement, as written. `false`: it is a stretch of
+    /// ordinary script, split with psql's rules.
+    pub whole: bool,
+}
+
+impl Migration {
+    /// The up script as the statements to send, with lines relative to `up_line` (as
+    /// [`script::split`](crate::migrate::script::split) numbers them for `up`). On a
+    /// split error, the error and the line offset to add to its line.
+    pub fn pieces(
+        &self,
+    ) -> Result<Vec<crate::migrate::script::Piece>, (usize, crate::migrate::script::ScriptError)>
+    {
+        use crate::migrate::script::{self, Piece, PieceKind};
+        let offset = self.up_line.saturating_sub(1);
+        let Some(statements) = &self.statements else {
+            return script::split(&self.up).map_err(|e| (offset, e));
+        };
+        let mut pieces = Vec::new();
+        for statement in statements {
+            // Lines relative to the up script: file line - up_line + 1.
+            let base = statement.line.saturating_sub(offset);
+            if statement.whole {
+                if !is_blank_sql(&statement.sql) {
+                    pieces.push(Piece {
+                        sql: statement.sql.clone(),
+                        start_line: base.max(1),
+                        start_offset: 0,
+                        kind: PieceKind::Statement,
+                    });
+                }
+                continue;
+            }
+            let split =
+                script::split(&statement.sql).map_err(|e| (statement.line.saturating_sub(1), e))?;
+            for mut piece in split {
+                piece.start_line = (base + piece.start_line).saturating_sub(1).max(1);
+                pieces.push(piece);
+            }
+        }
+        Ok(pieces)
+    }
+}
+
+/// A verify script: where it is and the SQL to run.
+#[derive(Clone, Debug)]
+pub struct Verify {
+    pub path: PathBuf,
+    pub sql: String,
+    /// 1-based line in `path` where `sql` starts.
+    pub line: usize,
+}
+
+/// Where a peer tool keeps its history table when that is not one of the database's
+/// owned schemas (drizzle's `drizzle.__drizzle_migrations`, Sqitch's `sqitch.changes`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerTable {
+    pub schema: String,
+    pub table: String,
+    /// Sqitch's `%project`: the registry holds rows of every project deployed there.
+    pub project: Option<String>,
 }
 
 /// A folder read as one format.
@@ -131,6 +250,9 @@ pub struct Folder {
     /// Files and folders that match no pattern of the format, for the caller to warn about.
     /// Hidden files and a format's known companions are left out.
     pub unmatched: Vec<PathBuf>,
+    /// The peer's history table when the format names it exactly (drizzle, Sqitch);
+    /// `None`: look for [`Format::history_table`] in the database's owned schemas.
+    pub peer: Option<PeerTable>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +304,37 @@ pub enum FormatError {
     BadName { name: String },
     #[error("`{}` is not UTF-8 text; save it as UTF-8", .path.display())]
     NotUtf8 { path: PathBuf },
+    #[error(
+        "migrations folder `{}` is written for {engine}, not PostgreSQL ({evidence}); pgfleet leaves it out: point `migrations` at a PostgreSQL folder, or remove this database from pgfleet.toml",
+        .dir.display()
+    )]
+    OtherEngine {
+        dir: PathBuf,
+        engine: String,
+        /// What gave it away: a file, a line and the text found there.
+        evidence: String,
+    },
+    /// A file the format reads (drizzle's journal, `sqitch.plan`, a config) says
+    /// something pgfleet cannot follow; `line` is 0 when the whole file is meant.
+    #[error("{}{}: {message}", .path.display(), if *.line > 0 { format!(" line {}", .line) } else { String::new() })]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// A line the format's own tool would refuse too (an unknown goose annotation, a
+    /// Liquibase changeset header without `author:id`, ...).
+    #[error("{}:{line}: {message}", .path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "`{}` does not match the files of its folder: {problem}; if the change is intended, rewrite it with `atlas migrate hash` (or `pgfleet repair DB`, which rewrites it the same way)",
+        .sum.display()
+    )]
+    SumMismatch { sum: PathBuf, problem: String },
 }
 
 fn list_found(found: &[(Format, PathBuf)]) -> String {
@@ -219,16 +372,57 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
         Format::GolangMigrate => golang_migrate::read(dir),
         Format::Flyway => flyway::read(dir),
         Format::NodePgMigrate => node_pg_migrate::read(dir),
+        Format::Goose => goose::read(dir),
+        Format::Atlas => atlas::read(dir),
+        Format::Liquibase => liquibase::read(dir),
+        Format::Drizzle => drizzle::read(dir, None),
+        Format::Sqitch => sqitch::read(dir, None),
     }
+}
+
+/// Why the `atlas.sum` of an Atlas folder does not match its files, if it does not.
+pub fn atlas_sum_problem(dir: &Path) -> Result<Option<String>, FormatError> {
+    atlas::sum_problem(dir)
+}
+
+/// Rewrites an Atlas folder's `atlas.sum` for its files as they are (`atlas migrate
+/// hash`); returns the file written.
+pub fn rewrite_atlas_sum(dir: &Path) -> Result<PathBuf, FormatError> {
+    atlas::rewrite_sum(dir)?;
+    Ok(dir.join(atlas::SUM_FILE))
 }
 
 /// Detects (unless `format` is given) and reads.
 pub fn load(dir: &Path, format: Option<Format>) -> Result<Folder, FormatError> {
+    load_with(dir, format, None)
+}
+
+/// [`load`], with the peer's history table set by the manifest (`history_table`), which
+/// wins over what the tool's own config says. A folder written for another engine is
+/// refused whether its format was detected or set.
+pub fn load_with(
+    dir: &Path,
+    format: Option<Format>,
+    history_table: Option<&PeerTable>,
+) -> Result<Folder, FormatError> {
     let format = match format {
-        Some(format) => format,
+        Some(format) => {
+            engine::check(dir)?;
+            format
+        }
         None => detect(dir)?,
     };
-    read(dir, format)
+    match format {
+        Format::Drizzle => drizzle::read(dir, history_table),
+        Format::Sqitch => sqitch::read(dir, history_table),
+        _ => {
+            let mut folder = read(dir, format)?;
+            if let Some(peer) = history_table {
+                folder.peer = Some(peer.clone());
+            }
+            Ok(folder)
+        }
+    }
 }
 
 /// Writes a new, empty migration named `name` in `format` into `dir` with the next
@@ -253,6 +447,29 @@ pub fn new_migration(
         Format::GolangMigrate => golang_migrate::template(dir, &name, now, &existing),
         Format::Flyway => flyway::template(dir, &name, &existing),
         Format::NodePgMigrate => node_pg_migrate::template(dir, &name, now, &existing),
+        Format::Goose => goose::template(dir, &name, now, &existing),
+        Format::Atlas => atlas::template(dir, &name, now, &existing),
+        Format::Liquibase => liquibase::template(dir, &name, &existing),
+        // Both tools keep an index (journal, plan) that their own commands write.
+        Format::Drizzle | Format::Sqitch => {
+            return Err(FormatError::Invalid {
+                path: dir.to_owned(),
+                line: 0,
+                message: format!(
+                    "pgfleet does not write {format} migrations: create them with {} so its {} stays right",
+                    if format == Format::Drizzle {
+                        "`drizzle-kit generate`"
+                    } else {
+                        "`sqitch add`"
+                    },
+                    if format == Format::Drizzle {
+                        "journal"
+                    } else {
+                        "plan"
+                    },
+                ),
+            });
+        }
     };
     let mut written = Vec::new();
     for (path, contents) in files {
@@ -268,6 +485,10 @@ pub fn new_migration(
         file.write_all(contents.as_bytes())
             .map_err(io_error(&path))?;
         written.push(path);
+    }
+    // `atlas migrate new` keeps the sum file in step with the new file.
+    if format == Format::Atlas {
+        atlas::rewrite_sum(dir)?;
     }
     Ok(written)
 }
@@ -354,6 +575,40 @@ fn list(dir: &Path) -> Result<Listing, FormatError> {
 /// The file name as UTF-8; names that are not UTF-8 match no pattern.
 fn file_name(path: &Path) -> Option<&str> {
     path.file_name().and_then(|n| n.to_str())
+}
+
+/// Every format's file-name parser on two names, for the fuzz target
+/// (`fuzz/`): must never panic, versions must compare consistently, and a
+/// version's text must parse back to an equal version.
+#[doc(hidden)]
+pub fn fuzz_file_names(a: &str, b: &str) {
+    let versions = |file: &str| -> Vec<Version> {
+        let stem = file.strip_suffix(".sql").unwrap_or(file);
+        [
+            native::parse_name(file).map(|(v, _)| v),
+            golang_migrate::parse_name(file).map(|(v, _, _)| v),
+            flyway::parse_name(file).map(|(_, v, _)| v),
+            split_version_name(stem).map(|(v, _)| v),
+            Version::parse_integer(stem),
+            Version::parse_dotted(stem),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    };
+    let (left, right) = (versions(a), versions(b));
+    for x in &left {
+        assert_eq!(x.cmp(x), std::cmp::Ordering::Equal, "{x} != itself");
+        let text = x.to_string();
+        if let Some(again) = Version::parse_integer(&text).or_else(|| Version::parse_dotted(&text))
+        {
+            assert_eq!(&again, x, "`{text}` parses back to another version");
+        }
+        for y in &right {
+            assert_eq!(x.cmp(y), y.cmp(x).reverse(), "{x} vs {y}");
+            assert_eq!(x == y, x.cmp(y) == std::cmp::Ordering::Equal, "{x} vs {y}");
+        }
+    }
 }
 
 /// `<digits>_<name>` -> (version, name); the name must not be empty.
@@ -554,6 +809,7 @@ fn finish(
         format,
         migrations,
         unmatched,
+        peer: None,
     })
 }
 

@@ -47,6 +47,9 @@ fn parse(path: PathBuf, version: Version, name: String, source: Source) -> Migra
         down: down_script(sections.down),
         transaction,
         checksum: source.checksum,
+        statements: None,
+        not_runnable: None,
+        verify: None,
     }
 }
 

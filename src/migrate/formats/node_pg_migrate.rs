@@ -78,6 +78,9 @@ fn parse(
         down: down_script(sections.down),
         transaction: transaction(&source.text),
         checksum: source.checksum,
+        statements: None,
+        not_runnable: None,
+        verify: None,
         path,
     })
 }

@@ -49,6 +49,9 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
             down: None,
             transaction: Transaction::Auto,
             checksum: source.checksum,
+            statements: None,
+            not_runnable: None,
+            verify: None,
         });
     }
     finish(dir, Format::Prisma, migrations, unmatched)

@@ -73,6 +73,13 @@ fn detects_fixtures() {
         ("flyway/basic", Format::Flyway),
         ("flyway/repeatable", Format::Flyway),
         ("node-pg-migrate/basic", Format::NodePgMigrate),
+        ("goose/basic", Format::Goose),
+        ("goose/envsub", Format::Goose),
+        ("goose/go_migration", Format::Goose),
+        ("goose/detect_only", Format::Goose),
+        ("atlas/basic", Format::Atlas),
+        ("liquibase/basic", Format::Liquibase),
+        ("liquibase/xml_master", Format::Liquibase),
     ];
     for (rel, want) in cases {
         assert_eq!(detect(&fixture(rel)).unwrap(), want, "fixture {rel}");
@@ -89,25 +96,28 @@ fn detection_order() {
         (&[("README.md", "hi")], Ok(Format::Native)),
         (&[("1_a.sql", "SELECT 1;")], Ok(Format::Native)),
         (&[(".hidden.sql", "x")], Ok(Format::Native)),
-        (&[("sqitch.plan", ""), ("V1__a.sql", "")], Err("sqitch")),
+        (
+            &[("sqitch.plan", ""), ("V1__a.sql", "")],
+            Ok(Format::Sqitch),
+        ),
         (
             &[("meta/_journal.json", "{}"), ("sqitch.plan", "")],
-            Err("sqitch"),
+            Ok(Format::Sqitch),
         ),
         (
             &[("meta/_journal.json", "{}"), ("0000_a.sql", "")],
-            Err("drizzle"),
+            Ok(Format::Drizzle),
         ),
         (
             &[
                 ("20240101000000_a/migration.sql", ""),
                 ("20240101000000_a/snapshot.json", "{}"),
             ],
-            Err("drizzle"),
+            Ok(Format::Drizzle),
         ),
         (
             &[("atlas.sum", "h1:x"), ("20240101000000_a.sql", "")],
-            Err("atlas"),
+            Ok(Format::Atlas),
         ),
         (
             &[
@@ -122,19 +132,27 @@ fn detection_order() {
                 "changelog.sql",
                 "--liquibase formatted sql\n--changeset a:1\n",
             )],
-            Err("liquibase"),
+            Ok(Format::Liquibase),
         ),
         (
             &[("1_a.sql", "\u{feff}-- Liquibase Formatted SQL\r\n")],
-            Err("liquibase"),
+            Ok(Format::Liquibase),
         ),
-        (&[("1_a.sql", "-- +goose Up\nSELECT 1;\n")], Err("goose")),
+        (
+            &[("1_a.sql", "-- +goose Up\nSELECT 1;\n")],
+            Ok(Format::Goose),
+        ),
+        // An Atlas directory whose files carry goose annotations is still Atlas's.
+        (
+            &[("atlas.sum", ""), ("1_a.sql", "-- +goose Up\n")],
+            Ok(Format::Atlas),
+        ),
         (
             &[
                 ("1_a.sql", "-- +goose Up\n"),
                 ("2_b.sql", "--liquibase formatted sql\n"),
             ],
-            Err("liquibase"),
+            Ok(Format::Liquibase),
         ),
         (
             &[("20240101000000_a/migration.sql", "")],
@@ -177,6 +195,79 @@ fn detection_order() {
         });
         assert_eq!(got, *want, "files {files:?}");
     }
+}
+
+#[test]
+fn liquibase_fixtures_follow_their_master_changelog() {
+    let basic = read(&fixture("liquibase/basic"), Format::Liquibase).unwrap();
+    assert_eq!(
+        versions(&basic),
+        [
+            "changes/001_customers_and_invoices.sql::create-customers-and-invoices::jane",
+            "changes/001_customers_and_invoices.sql::index-invoices::jane",
+            "changes/002_functions_and_views.sql::customer-total::bob",
+            "changes/002_functions_and_views.sql::audit-runs::bob",
+            "changes/002_functions_and_views.sql::totals-view::bob",
+        ]
+    );
+    let kinds: Vec<Kind> = basic.migrations.iter().map(|m| m.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Kind::Versioned,
+            Kind::Versioned,
+            Kind::Versioned,
+            Kind::Always,
+            Kind::Repeatable
+        ]
+    );
+    assert_eq!(basic.migrations[1].transaction, Transaction::Disabled);
+    assert!(basic.unmatched.is_empty(), "{:?}", basic.unmatched);
+    let xml = read(&fixture("liquibase/xml_master"), Format::Liquibase).unwrap();
+    assert_eq!(
+        names(&xml),
+        ["1", "2", "3"],
+        "include first, then includeAll in path order"
+    );
+    // Without a master: every formatted SQL file, in path order.
+    let dir = folder(&[
+        (
+            "b.sql",
+            "--liquibase formatted sql\n--changeset a:2\nSELECT 2;\n",
+        ),
+        (
+            "a.sql",
+            "--liquibase formatted sql\n--changeset a:1\nSELECT 1;\n",
+        ),
+        ("notes.sql", "SELECT 0;\n"),
+    ]);
+    let plain = read(dir.path(), Format::Liquibase).unwrap();
+    assert_eq!(versions(&plain), ["a.sql::1::a", "b.sql::2::a"]);
+    assert_eq!(file_names(&plain.unmatched), ["notes.sql"]);
+}
+
+#[test]
+fn atlas_sum_beside_golang_migrate_pairs_is_verified() {
+    let dir = folder(&[
+        ("1_a.up.sql", "CREATE TABLE a ();\n"),
+        ("1_a.down.sql", "DROP TABLE a;\n"),
+    ]);
+    rewrite_atlas_sum(dir.path()).unwrap();
+    assert_eq!(detect(dir.path()).unwrap(), Format::GolangMigrate);
+    assert_eq!(
+        read(dir.path(), Format::GolangMigrate)
+            .unwrap()
+            .migrations
+            .len(),
+        1
+    );
+    fs::write(dir.path().join("1_a.down.sql"), "DROP TABLE IF EXISTS a;\n").unwrap();
+    let err = read(dir.path(), Format::GolangMigrate).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("does not match the files of its folder: `1_a.down.sql` changed"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -238,24 +329,6 @@ fn mixed_formats_are_ambiguous() {
             "files {files:?}"
         );
     }
-}
-
-#[test]
-fn goose_is_unsupported() {
-    let dir = fixture("detect/goose");
-    let err = detect(&dir).unwrap_err();
-    assert!(
-        matches!(&err, FormatError::Unsupported { format: "goose", evidence, .. }
-            if file_name(evidence) == Some("20240125000000_create_pets.sql")),
-        "{err:?}"
-    );
-    assert_eq!(
-        err.to_string(),
-        format!(
-            "migrations folder `{d}` holds goose migrations (found `{d}/20240125000000_create_pets.sql`); pgfleet cannot read goose migrations yet: run goose itself with `runner = \"...\"` for this database",
-            d = dir.display()
-        )
-    );
 }
 
 #[test]
@@ -536,7 +609,15 @@ fn unmatched_files_per_format() {
         ),
         (
             Format::GolangMigrate,
-            &[("1_a.up.sql", "x"), ("2_b.sql", "x"), ("atlas.sum", "")],
+            // A valid `atlas.sum` (Atlas verifies it; see atlas.rs) is a companion.
+            &[
+                ("1_a.up.sql", "x"),
+                ("2_b.sql", "x"),
+                (
+                    "atlas.sum",
+                    "h1:28y9NMHyeXOE3qvRbMv/VJBNNqNfO4qwvZjjk8x8VZk=\n1_a.up.sql h1:E0nT9jHqUkGinnFerL4xsOs+rQGZfxwM8eMmGJDAZxQ=\n2_b.sql h1:9GzcCUi0D7esHLnxZqw+C1dQWXH7FSlCJQkM+CetTJg=\n",
+                ),
+            ],
             &["1"],
             &["2_b.sql"],
         ),
@@ -824,6 +905,9 @@ fn new_migration_per_format() {
             "a",
             &["20240506070809123_a.sql"],
         ),
+        (Format::Goose, &[], "a", &["20240506070809_a.sql"]),
+        (Format::Atlas, &[], "a", &["20240506070809_a.sql"]),
+        (Format::Liquibase, &[], "a", &["0001_a.sql"]),
         // The clock is behind the newest migration: newest + 1.
         (
             Format::Native,
@@ -897,6 +981,13 @@ fn new_migration_markers_and_detection() {
         (Format::GolangMigrate, "--", Format::GolangMigrate),
         (Format::Flyway, "--", Format::Flyway),
         (Format::Sqlx, "-- Add migration script here", Format::Native),
+        (Format::Goose, "-- +goose Up", Format::Goose),
+        (Format::Atlas, "atlas migrate hash", Format::Atlas),
+        (
+            Format::Liquibase,
+            "--liquibase formatted sql",
+            Format::Liquibase,
+        ),
     ];
     for (format, marker, detected) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -987,4 +1078,20 @@ fn line_iteration() {
             (4, 7, 8, "c")
         ]
     );
+}
+
+/// The fuzz target's seeds (and any input a fuzzer once crashed on).
+#[test]
+fn fuzz_corpus_replays() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/file_name");
+    let mut count = 0;
+    for entry in fs::read_dir(&dir).unwrap() {
+        let bytes = fs::read(entry.unwrap().path()).unwrap();
+        if let Ok(text) = String::from_utf8(bytes) {
+            let (a, b) = text.split_once('\n').unwrap_or((&text, &text));
+            fuzz_file_names(a, b);
+            count += 1;
+        }
+    }
+    assert!(count > 0, "{}", dir.display());
 }

@@ -22,6 +22,8 @@ enum Key {
     /// Numeric parts without leading zeros and without trailing zero parts, so `001` equals
     /// `1` and Flyway's `1.0` equals `1` (Flyway reports both as the same version).
     Versioned(Vec<Part>),
+    /// A place in a changelog (Liquibase): order comes from the changelog, not the text.
+    Position(u64),
     /// The description of a repeatable migration.
     Repeatable(String),
 }
@@ -90,6 +92,15 @@ impl Version {
         }
     }
 
+    /// A migration identified by `text` whose order is its `position` in a changelog
+    /// (Liquibase changesets: `<file>::<id>::<author>`).
+    pub fn positional(position: u64, text: String) -> Version {
+        Version {
+            text,
+            key: Key::Position(position),
+        }
+    }
+
     /// The version as written (Flyway: dotted; repeatable: `R__<desc>`).
     pub fn as_str(&self) -> &str {
         &self.text
@@ -104,7 +115,7 @@ impl Version {
     pub(crate) fn major(&self) -> Option<&str> {
         match &self.key {
             Key::Versioned(parts) => Some(parts.first().map_or("", |p| p.0.as_str())),
-            Key::Repeatable(_) => None,
+            Key::Position(_) | Key::Repeatable(_) => None,
         }
     }
 }

@@ -5,12 +5,15 @@
 
 mod cluster;
 mod command;
+mod knobs;
 mod pgbouncer;
 mod tls;
+pub mod tools;
 mod workspace;
 
 pub use cluster::{TestDbs, cluster, query, query_one};
 pub use command::Pgfleet;
+pub use knobs::{Figures, Rng, trials};
 pub use pgbouncer::PgBouncer;
 pub use tls::make_test_certs;
 pub use workspace::{Workspace, copy_dir, fixture};

@@ -1,0 +1,2 @@
+/* a /* nested */ comment; */ SELECT 'it''s;' AS "x;y"; -- end;
+SELECT E'\';';

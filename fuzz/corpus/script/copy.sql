@@ -1,0 +1,5 @@
+COPY t (id) FROM stdin;
+1
+2
+\.
+SELECT 1;

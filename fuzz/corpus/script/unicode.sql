@@ -1,0 +1,2 @@
+SELECT 'é€😀' AS "ünï";
+SELECT U&'\0041';

@@ -1,0 +1,885 @@
+//! Liquibase formatted SQL, as the Liquibase documentation describes it ("Example
+//! Changelogs: SQL Format", "include", "includeAll", "changeset attributes"):
+//!
+//! - a file is a changelog when its first line is `--liquibase formatted sql`;
+//! - `--changeset author:id [attribute:value ...]` starts a changeset, which runs up to
+//!   the next one. Attributes honoured: `runInTransaction:false` (outside a
+//!   transaction), `splitStatements:false` (the whole changeset is one statement),
+//!   `endDelimiter:X` (a statement ends at a line ending in `X`; case-insensitive, so
+//!   `GO` works), `runOnChange:true` (re-run when its text changes), `runAlways:true`
+//!   (run on every `migrate`), `dbms:` (changesets for other databases are left out),
+//!   `ignore:true`. Contexts and labels do not filter: every changeset runs.
+//! - `--rollback SQL` lines (several add up) or a `/* liquibase rollback ... */` block
+//!   give the down script; `--rollback not required` / `empty` means none;
+//! - `--comment:` lines are comments. Preconditions are refused (pgfleet cannot honour
+//!   their `onFail`), naming the line.
+//!
+//! Order: a master changelog at the top of the folder (`*changelog*.yaml|yml|xml`,
+//! preferring one whose name says `master`) is followed, with its `include` (`file`)
+//! and `includeAll` (`path`, files in path order, recursively) entries, in YAML or XML;
+//! without one, every formatted SQL file under the folder in path order.
+//!
+//! Each changeset is one migration. Its version is `<file>::<id>::<author>` with
+//! `<file>` relative to the migrations folder: unique, stable when other files are
+//! added, and Liquibase's own identity of a changeset. Its checksum is the SHA-256 of
+//! the changeset's text, so editing one changeset does not touch the others.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+
+use super::{
+    Folder, Format, FormatError, Kind, Migration, Statement, Transaction, Version, io_error, lines,
+    read_source,
+};
+
+/// `--liquibase formatted sql` (spaces and case vary).
+pub(super) fn is_header(line: &str) -> bool {
+    line.trim().strip_prefix("--").is_some_and(|rest| {
+        rest.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("liquibase formatted")
+    })
+}
+
+pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
+    let all = walk(dir)?;
+    let files = match master(dir, &all)? {
+        Some(master) => {
+            let mut files = Vec::new();
+            follow(dir, &master, &mut files, 0)?;
+            files
+        }
+        None => all
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+            .cloned()
+            .collect(),
+    };
+    let mut migrations = Vec::new();
+    let mut read_files = BTreeSet::new();
+    let mut unmatched = Vec::new();
+    for path in files {
+        if !read_files.insert(path.clone()) {
+            continue;
+        }
+        let source = read_source(&path)?;
+        if !lines(&source.text)
+            .next()
+            .is_some_and(|l| is_header(l.content))
+        {
+            unmatched.push(path);
+            continue;
+        }
+        let rel = relative(dir, &path);
+        parse_file(&path, &rel, &source.text, &mut migrations)?;
+    }
+    // Files the changelog does not reach are reported, never skipped silently.
+    for path in all {
+        let is_changelog = path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "xml");
+        if !read_files.contains(&path) && !is_changelog && !unmatched.contains(&path) {
+            unmatched.push(path);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for m in &migrations {
+        if !seen.insert(m.version.as_str()) {
+            return Err(FormatError::Syntax {
+                path: m.path.clone(),
+                line: m.up_line.saturating_sub(1),
+                message: format!(
+                    "changeset `{}` is declared twice; Liquibase identifies a changeset by file, id and author, so give it another id",
+                    m.version
+                ),
+            });
+        }
+    }
+    unmatched.sort();
+    Ok(Folder {
+        format: Format::Liquibase,
+        migrations,
+        unmatched,
+        peer: None,
+    })
+}
+
+/// Every visible file under `dir`, in path order.
+fn walk(dir: &Path) -> Result<Vec<PathBuf>, FormatError> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(current) = stack.pop() {
+        for entry in fs::read_dir(&current).map_err(io_error(&current))? {
+            let entry = entry.map_err(io_error(&current))?;
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            let meta = fs::metadata(&path).map_err(io_error(&path))?;
+            if meta.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn relative(dir: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A YAML or XML file whose name says `changelog`: a candidate master changelog.
+pub(super) fn is_changelog_name(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e == "yaml" || e == "yml" || e == "xml")
+        && super::file_name(path).is_some_and(|n| n.to_ascii_lowercase().contains("changelog"))
+}
+
+/// The master changelog at the top of the folder, if there is one.
+fn master(dir: &Path, all: &[PathBuf]) -> Result<Option<PathBuf>, FormatError> {
+    let candidates: Vec<&PathBuf> = all
+        .iter()
+        .filter(|p| p.parent() == Some(dir) && is_changelog_name(p))
+        .collect();
+    if candidates.len() <= 1 {
+        return Ok(candidates.first().map(|p| (*p).clone()));
+    }
+    let masters: Vec<&&PathBuf> = candidates
+        .iter()
+        .filter(|p| super::file_name(p).is_some_and(|n| n.to_ascii_lowercase().contains("master")))
+        .collect();
+    match masters.as_slice() {
+        [one] => Ok(Some((**one).clone())),
+        _ => Err(FormatError::Syntax {
+            path: dir.to_owned(),
+            line: 0,
+            message: format!(
+                "several changelogs could be the master: {}; keep one at the top of the folder (or name it `*master*`)",
+                super::list_paths(&candidates.iter().map(|p| (*p).clone()).collect::<Vec<_>>())
+            ),
+        }),
+    }
+}
+
+/// One `include` or `includeAll` entry of a changelog.
+#[derive(Debug, PartialEq, Eq)]
+struct Entry {
+    all: bool,
+    target: String,
+    relative_to_changelog: bool,
+    line: usize,
+}
+
+/// Appends the files `changelog` includes, in order, following nested changelogs.
+fn follow(
+    dir: &Path,
+    changelog: &Path,
+    files: &mut Vec<PathBuf>,
+    depth: usize,
+) -> Result<(), FormatError> {
+    let syntax = |line: usize, message: String| FormatError::Syntax {
+        path: changelog.to_owned(),
+        line,
+        message,
+    };
+    if depth > 16 {
+        return Err(syntax(
+            0,
+            "changelogs include each other in a loop".to_owned(),
+        ));
+    }
+    let text = read_source(changelog)?.text;
+    let xml = changelog.extension().is_some_and(|e| e == "xml");
+    let entries = if xml {
+        xml_entries(&text)
+    } else {
+        yaml_entries(&text)
+    }
+    .map_err(|(line, message)| syntax(line, message))?;
+    let base = changelog.parent().unwrap_or(dir);
+    for entry in entries {
+        let Some(target) = resolve(dir, base, &entry) else {
+            return Err(syntax(
+                entry.line,
+                format!(
+                    "`{}` is not in the migrations folder; pgfleet looks for it beside the changelog and from the folder's top",
+                    entry.target
+                ),
+            ));
+        };
+        if entry.all {
+            let mut under: Vec<PathBuf> = walk(&target)?
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+                .collect();
+            under.sort();
+            files.extend(under);
+        } else if target
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "xml")
+        {
+            follow(dir, &target, files, depth + 1)?;
+        } else {
+            files.push(target);
+        }
+    }
+    Ok(())
+}
+
+/// Where an include points: beside the changelog when it says so (or when that
+/// exists), else from the folder's top, else any shorter tail of the path under the
+/// folder (a Spring `classpath:db/changelog/...` path seen from `db/changelog`).
+fn resolve(dir: &Path, base: &Path, entry: &Entry) -> Option<PathBuf> {
+    let target = entry
+        .target
+        .trim()
+        .trim_start_matches("classpath:")
+        .trim_start_matches("file:")
+        .trim_start_matches('/');
+    let exists = |p: &Path| p.exists().then(|| p.to_owned());
+    if entry.relative_to_changelog {
+        return exists(&base.join(target));
+    }
+    let parts: Vec<&str> = target.split('/').filter(|p| !p.is_empty()).collect();
+    exists(&base.join(target))
+        .or_else(|| exists(&dir.join(target)))
+        .or_else(|| (1..parts.len()).find_map(|skip| exists(&dir.join(parts[skip..].join("/")))))
+}
+
+/// `include` / `includeAll` entries of a YAML changelog:
+/// `- include: {file: x}` or `- include:` followed by indented `file: x` lines.
+fn yaml_entries(text: &str) -> Result<Vec<Entry>, (usize, String)> {
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut open = false;
+    for line in lines(text) {
+        let content = line.content.split(" #").next().unwrap_or_default().trim();
+        let item = content.strip_prefix("- ").map_or(content, str::trim_start);
+        let (key, value) = match item.split_once(':') {
+            Some((k, v)) => (k.trim(), v.trim()),
+            None => continue,
+        };
+        match key {
+            "include" | "includeAll" => {
+                entries.push(Entry {
+                    all: key == "includeAll",
+                    target: String::new(),
+                    relative_to_changelog: false,
+                    line: line.number,
+                });
+                open = true;
+                // Flow style: `include: {file: a.sql, relativeToChangelogFile: true}`.
+                if let Some(flow) = value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
+                    for pair in flow.split(',') {
+                        if let Some((k, v)) = pair.split_once(':') {
+                            set(entries.last_mut(), k.trim(), v.trim());
+                        }
+                    }
+                }
+            }
+            "changeSet" => {
+                return Err((
+                    line.number,
+                    "a YAML changeSet: pgfleet reads Liquibase formatted SQL only; move it into a `--liquibase formatted sql` file".to_owned(),
+                ));
+            }
+            "file" | "path" | "relativeToChangelogFile" if open => {
+                set(entries.last_mut(), key, value);
+            }
+            _ => {}
+        }
+    }
+    check_targets(entries)
+}
+
+fn set(entry: Option<&mut Entry>, key: &str, value: &str) {
+    let Some(entry) = entry else { return };
+    let value = value.trim_matches(|c| c == '"' || c == '\'');
+    match key {
+        "file" | "path" => value.clone_into(&mut entry.target),
+        "relativeToChangelogFile" => entry.relative_to_changelog = value == "true",
+        _ => {}
+    }
+}
+
+fn check_targets(entries: Vec<Entry>) -> Result<Vec<Entry>, (usize, String)> {
+    if let Some(e) = entries.iter().find(|e| e.target.is_empty()) {
+        let key = if e.all {
+            "includeAll` needs `path"
+        } else {
+            "include` needs `file"
+        };
+        return Err((e.line, format!("`{key}`")));
+    }
+    Ok(entries)
+}
+
+/// `<include file=".."/>` / `<includeAll path=".."/>` entries of an XML changelog.
+fn xml_entries(text: &str) -> Result<Vec<Entry>, (usize, String)> {
+    let mut entries = Vec::new();
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(at) = rest.find('<') {
+        let tag_start = offset + at;
+        let after = &rest[at + 1..];
+        let end = after.find('>').unwrap_or(after.len());
+        let tag = &after[..end];
+        let line = 1 + text[..tag_start].matches('\n').count();
+        let name = tag.split_whitespace().next().unwrap_or_default();
+        match name.trim_end_matches('/') {
+            "include" | "includeAll" => {
+                let mut entry = Entry {
+                    all: name.starts_with("includeAll"),
+                    target: String::new(),
+                    relative_to_changelog: false,
+                    line,
+                };
+                for key in ["file", "path", "relativeToChangelogFile"] {
+                    if let Some(value) = attribute(tag, key) {
+                        set(Some(&mut entry), key, &value);
+                    }
+                }
+                entries.push(entry);
+            }
+            "changeSet" => {
+                return Err((
+                    line,
+                    "an XML changeSet: pgfleet reads Liquibase formatted SQL only; move it into a `--liquibase formatted sql` file".to_owned(),
+                ));
+            }
+            _ => {}
+        }
+        let consumed = at + 1 + end;
+        offset += consumed;
+        rest = &rest[consumed..];
+    }
+    check_targets(entries)
+}
+
+/// The value of `key="..."` (or `'...'`) in a tag.
+fn attribute(tag: &str, key: &str) -> Option<String> {
+    let mut rest = tag;
+    while let Some(at) = rest.find(key) {
+        let before_ok = at == 0 || rest[..at].ends_with(char::is_whitespace);
+        let after = rest[at + key.len()..].trim_start();
+        if before_ok && let Some(value) = after.strip_prefix('=') {
+            let value = value.trim_start();
+            let quote = value.chars().next()?;
+            if quote == '"' || quote == '\'' {
+                let body = &value[1..];
+                return body.find(quote).map(|end| body[..end].to_owned());
+            }
+        }
+        rest = &rest[at + key.len()..];
+    }
+    None
+}
+
+/// A formatted-SQL changelog's text with the changesets meant for other databases
+/// (`dbms:mysql`, `dbms:!postgresql`) blanked, lines kept, so the other-engine check
+/// judges only what pgfleet would run. `None` when `text` is no formatted-SQL changelog.
+pub(super) fn postgres_part(text: &str) -> Option<String> {
+    if !text.lines().next().is_some_and(is_header) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut skipping = false;
+    for line in text.lines() {
+        if let Some(header) = changeset_header(line) {
+            skipping = header.is_ok_and(|h| h.skip);
+        }
+        if !skipping {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// A changeset's header and attributes.
+#[derive(Debug)]
+struct Header {
+    author: String,
+    id: String,
+    no_transaction: bool,
+    no_split: bool,
+    delimiter: Option<String>,
+    /// Versioned; `runOnChange` = Repeatable; `runAlways` = Always (it wins).
+    kind: Kind,
+    skip: bool,
+}
+
+/// `--changeset author:id attr:value ...`, `None` when the line is no changeset line.
+fn changeset_header(line: &str) -> Option<Result<Header, String>> {
+    let rest = line.trim().strip_prefix("--")?.trim_start();
+    let rest = keyword(rest, "changeset")?.trim();
+    if rest.is_empty() {
+        return Some(Err("`--changeset` needs `author:id`".to_owned()));
+    }
+    // `"author name":id` may quote the author.
+    let (author, after) = if let Some(quoted) = rest.strip_prefix('"') {
+        match quoted.split_once("\":") {
+            Some((a, after)) => (a.to_owned(), after),
+            None => return Some(Err("`--changeset` needs `author:id`".to_owned())),
+        }
+    } else {
+        let first = rest.split_whitespace().next().unwrap_or_default();
+        match first.split_once(':') {
+            Some((a, _)) if !a.is_empty() => (a.to_owned(), &rest[a.len() + 1..]),
+            _ => {
+                return Some(Err(format!(
+                    "`--changeset {first}` needs `author:id`, e.g. `--changeset jane:1`"
+                )));
+            }
+        }
+    };
+    let mut words = after.split_whitespace();
+    let id = words
+        .next()
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_owned();
+    if id.is_empty() {
+        return Some(Err("`--changeset` needs `author:id`".to_owned()));
+    }
+    let mut header = Header {
+        author,
+        id,
+        no_transaction: false,
+        no_split: false,
+        delimiter: None,
+        kind: Kind::Versioned,
+        skip: false,
+    };
+    for word in words {
+        let Some((key, value)) = word.split_once(':') else {
+            continue;
+        };
+        let yes = value.eq_ignore_ascii_case("true");
+        match key {
+            "runInTransaction" => header.no_transaction = value.eq_ignore_ascii_case("false"),
+            "splitStatements" => header.no_split = value.eq_ignore_ascii_case("false"),
+            "endDelimiter" => header.delimiter = Some(value.to_owned()).filter(|v| !v.is_empty()),
+            "runOnChange" if yes && header.kind != Kind::Always => header.kind = Kind::Repeatable,
+            "runAlways" if yes => header.kind = Kind::Always,
+            "ignore" => header.skip |= yes,
+            "dbms" => header.skip |= !dbms_matches(value),
+            _ => {}
+        }
+    }
+    Some(Ok(header))
+}
+
+/// The text after `word` when `text` starts with it (any case) followed by a blank,
+/// a `:` or the end: `--rollback DROP ...` but not `-- rollbacks are manual`.
+fn keyword<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+    let head = text.get(..word.len())?;
+    let rest = &text[word.len()..];
+    (head.eq_ignore_ascii_case(word)
+        && (rest.is_empty() || rest.starts_with(char::is_whitespace) || rest.starts_with(':')))
+    .then(|| rest.strip_prefix(':').unwrap_or(rest))
+}
+
+/// Liquibase's `dbms` list: `postgresql`, `all`, `!mysql`, comma-separated.
+fn dbms_matches(list: &str) -> bool {
+    let items: Vec<&str> = list.split(',').map(str::trim).collect();
+    if items.contains(&"!postgresql") {
+        return false;
+    }
+    items
+        .iter()
+        .any(|i| *i == "postgresql" || *i == "all" || i.starts_with('!'))
+}
+
+/// One changeset while its lines are read.
+struct Open {
+    header: Header,
+    line: usize,
+    text: String,
+    body: Vec<(usize, String)>,
+    rollback: String,
+    in_rollback_block: bool,
+}
+
+fn parse_file(
+    path: &Path,
+    rel: &str,
+    text: &str,
+    migrations: &mut Vec<Migration>,
+) -> Result<(), FormatError> {
+    let syntax = |line: usize, message: String| FormatError::Syntax {
+        path: path.to_owned(),
+        line,
+        message,
+    };
+    let mut open: Option<Open> = None;
+    for line in lines(text).skip(1) {
+        if let Some(current) = open.as_mut().filter(|o| o.in_rollback_block) {
+            current.text.push_str(line.content);
+            current.text.push('\n');
+            let end = line.content.find("*/");
+            current
+                .rollback
+                .push_str(&line.content[..end.unwrap_or(line.content.len())]);
+            current.rollback.push('\n');
+            current.in_rollback_block = end.is_none();
+            continue;
+        }
+        if let Some(header) = changeset_header(line.content) {
+            let header = header.map_err(|m| syntax(line.number, m))?;
+            if let Some(done) = open.take() {
+                close(path, rel, done, migrations);
+            }
+            open = Some(Open {
+                header,
+                line: line.number,
+                text: format!("{}\n", line.content),
+                body: Vec::new(),
+                rollback: String::new(),
+                in_rollback_block: false,
+            });
+            continue;
+        }
+        let Some(current) = open.as_mut() else {
+            // Before the first changeset: comments only (Liquibase ignores the rest too).
+            continue;
+        };
+        current.text.push_str(line.content);
+        current.text.push('\n');
+        let trimmed = line.content.trim();
+        let directive = trimmed.strip_prefix("--").map(str::trim_start);
+        if let Some(rollback) = directive.and_then(|d| keyword(d, "rollback")) {
+            let sql = rollback.trim();
+            let none =
+                sql.eq_ignore_ascii_case("not required") || sql.eq_ignore_ascii_case("empty");
+            if !none && !sql.is_empty() {
+                current.rollback.push_str(sql);
+                current.rollback.push('\n');
+            }
+            continue;
+        }
+        if directive.is_some_and(|d| {
+            d.starts_with("precondition-") || keyword(d, "preconditions").is_some()
+        }) {
+            return Err(syntax(
+                line.number,
+                "Liquibase preconditions are not supported by pgfleet (it cannot honour their onFail); check the condition in SQL or run this changelog with Liquibase".to_owned(),
+            ));
+        }
+        if directive.is_some_and(|d| {
+            d.starts_with("comment")
+                || d.starts_with("validCheckSum")
+                || d.starts_with("ignoreLines")
+        }) {
+            continue;
+        }
+        if let Some(block) = trimmed.strip_prefix("/*") {
+            if block
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("liquibase rollback")
+            {
+                let after = block.trim_start()["liquibase rollback".len()..].to_owned();
+                let end = after.find("*/");
+                current
+                    .rollback
+                    .push_str(&after[..end.unwrap_or(after.len())]);
+                current.rollback.push('\n');
+                current.in_rollback_block = end.is_none();
+                continue;
+            }
+        }
+        current.body.push((line.number, line.content.to_owned()));
+    }
+    if let Some(current) = open.as_ref().filter(|o| o.in_rollback_block) {
+        return Err(syntax(
+            current.line,
+            "a `/* liquibase rollback` block in this changeset is never closed with `*/`"
+                .to_owned(),
+        ));
+    }
+    if let Some(done) = open.take() {
+        close(path, rel, done, migrations);
+    }
+    Ok(())
+}
+
+/// Turns a finished changeset into a migration (unless it is for another database).
+fn close(path: &Path, rel: &str, open: Open, migrations: &mut Vec<Migration>) {
+    let Open {
+        header,
+        line,
+        text,
+        body,
+        rollback,
+        ..
+    } = open;
+    if header.skip {
+        return;
+    }
+    let up_line = body.first().map_or(line + 1, |(n, _)| *n);
+    let statements = if header.no_split {
+        Some(vec![Statement {
+            sql: joined(&body),
+            line: up_line,
+            whole: true,
+        }])
+    } else {
+        header
+            .delimiter
+            .as_deref()
+            .map(|delimiter| split_at_delimiter(&body, delimiter))
+    };
+    let up = match &statements {
+        Some(statements) => super::goose::script_text(statements),
+        None => joined(&body),
+    };
+    let down = match header.delimiter.as_deref() {
+        Some(delimiter) => {
+            let rows: Vec<(usize, String)> = rollback
+                .lines()
+                .enumerate()
+                .map(|(i, l)| (i + 1, l.to_owned()))
+                .collect();
+            super::goose::script_text(&split_at_delimiter(&rows, delimiter))
+        }
+        None => rollback,
+    };
+    let kind = header.kind;
+    let position = u64::try_from(migrations.len()).unwrap_or(u64::MAX);
+    let version = format!("{rel}::{}::{}", header.id, header.author);
+    migrations.push(Migration {
+        version: Version::positional(position, version),
+        name: header.id,
+        kind,
+        path: path.to_owned(),
+        up,
+        up_line,
+        down: super::down_script(Some(&down)),
+        transaction: if header.no_transaction {
+            Transaction::Disabled
+        } else {
+            Transaction::Auto
+        },
+        checksum: hex::encode(Sha256::digest(text.as_bytes())),
+        statements,
+        not_runnable: None,
+        verify: None,
+    });
+}
+
+fn joined(body: &[(usize, String)]) -> String {
+    let mut text = String::new();
+    for (_, line) in body {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+/// `endDelimiter`: a statement ends at a line whose end (trailing blanks aside) is the
+/// delimiter, compared case-insensitively; the delimiter is not sent.
+fn split_at_delimiter(body: &[(usize, String)], delimiter: &str) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    let mut start = None;
+    let delimiter = delimiter.to_ascii_lowercase();
+    for (number, line) in body {
+        let trimmed = line.trim_end();
+        let ends = trimmed.to_ascii_lowercase().ends_with(&delimiter);
+        if start.is_none() && !ends {
+            if super::is_blank_sql(line) {
+                continue;
+            }
+            start = Some(*number);
+        }
+        if ends {
+            current.push_str(&trimmed[..trimmed.len() - delimiter.len()]);
+            current.push('\n');
+            if !super::is_blank_sql(&current) {
+                statements.push(Statement {
+                    sql: std::mem::take(&mut current),
+                    line: start.unwrap_or(*number),
+                    whole: true,
+                });
+            }
+            current.clear();
+            start = None;
+        } else {
+            current.push_str(line);
+            current.push('\n');
+        }
+    }
+    if !super::is_blank_sql(&current) {
+        statements.push(Statement {
+            sql: current,
+            line: start.unwrap_or(1),
+            whole: true,
+        });
+    }
+    statements
+}
+
+/// A new changelog file: `<n>_<name>.sql` with one changeset by the current user.
+pub(super) fn template(dir: &Path, name: &str, existing: &[Migration]) -> Vec<(PathBuf, String)> {
+    let files: BTreeSet<&Path> = existing.iter().map(|m| m.path.as_path()).collect();
+    let next = files.len() + 1;
+    let author = std::env::var("USER").unwrap_or_else(|_| "pgfleet".to_owned());
+    vec![(
+        dir.join(format!("{next:04}_{name}.sql")),
+        format!(
+            "--liquibase formatted sql\n\n--changeset {author}:{name}\n-- the SQL goes here\n\n--rollback -- the SQL that undoes it goes here\n"
+        ),
+    )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str) -> Result<Vec<Migration>, FormatError> {
+        let mut migrations = Vec::new();
+        parse_file(Path::new("db/a.sql"), "a.sql", text, &mut migrations)?;
+        Ok(migrations)
+    }
+
+    #[test]
+    fn headers_and_attributes() {
+        let h = changeset_header("--changeset jane:1").unwrap().unwrap();
+        assert_eq!((h.author.as_str(), h.id.as_str()), ("jane", "1"));
+        let h = changeset_header(
+            "-- changeset bob:add-index runInTransaction:false splitStatements:false endDelimiter:/ runOnChange:true runAlways:true",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(h.no_transaction && h.no_split && h.kind == Kind::Always);
+        assert_eq!(h.delimiter.as_deref(), Some("/"));
+        let h = changeset_header("--changeset \"Jane Doe\":7 dbms:mysql")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (h.author.as_str(), h.id.as_str(), h.skip),
+            ("Jane Doe", "7", true)
+        );
+        let h = changeset_header("--changeset a:1 dbms:postgresql,h2")
+            .unwrap()
+            .unwrap();
+        assert!(!h.skip);
+        assert!(changeset_header("-- changes here").is_none());
+        assert!(changeset_header("-- changesets below are Jane's").is_none());
+        assert!(changeset_header("--changeset jane").unwrap().is_err());
+        assert!(changeset_header("SELECT 1; --changeset a:1").is_none());
+    }
+
+    #[test]
+    fn changesets_rollbacks_and_versions() {
+        let text = "--liquibase formatted sql\n\n--changeset jane:1\n--comment: the table\nCREATE TABLE a (id int);\n--rollback DROP TABLE a;\n\n--changeset jane:2 endDelimiter:/\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql\n/\nSELECT f()\n/\n/* liquibase rollback\nDROP FUNCTION f()\n/\n*/\n--changeset jane:3 runAlways:true splitStatements:false\nSELECT 1; SELECT 2;\n--rollback not required\n";
+        let m = parse_text(text).unwrap();
+        let versions: Vec<&str> = m.iter().map(|m| m.version.as_str()).collect();
+        assert_eq!(
+            versions,
+            ["a.sql::1::jane", "a.sql::2::jane", "a.sql::3::jane"]
+        );
+        assert!(m[0].version < m[1].version && m[1].version < m[2].version);
+        assert_eq!(m[0].up, "CREATE TABLE a (id int);\n\n");
+        assert_eq!(m[0].up_line, 5);
+        assert_eq!(m[0].down.as_deref(), Some("DROP TABLE a;\n"));
+        let statements: Vec<(&str, usize)> = m[1]
+            .statements
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|s| (s.sql.as_str(), s.line))
+            .collect();
+        assert_eq!(
+            statements,
+            [
+                (
+                    "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql\n\n",
+                    9
+                ),
+                ("SELECT f()\n\n", 11)
+            ]
+        );
+        assert_eq!(m[1].down.as_deref(), Some("DROP FUNCTION f()\n\n\n;\n"));
+        assert_eq!(m[2].kind, Kind::Always);
+        assert_eq!(m[2].down, None);
+        assert_eq!(m[2].statements.as_ref().unwrap().len(), 1);
+        // Each changeset has its own checksum.
+        assert_ne!(m[0].checksum, m[1].checksum);
+    }
+
+    #[test]
+    fn words_that_only_start_like_directives_are_comments() {
+        let m = parse_text("--liquibase formatted sql\n--changeset a:1\n-- rollbacks are done by hand\nSELECT 1;\n--rollback: SELECT 2;\n").unwrap();
+        assert_eq!(m[0].up, "-- rollbacks are done by hand\nSELECT 1;\n");
+        assert_eq!(m[0].down.as_deref(), Some("SELECT 2;\n"));
+    }
+
+    #[test]
+    fn refusals() {
+        let err = parse_text("--liquibase formatted sql\n--changeset a:1\n--precondition-sql-check expectedResult:0 SELECT 1\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("db/a.sql:3: Liquibase preconditions are not supported"),
+            "{err}"
+        );
+        let err = parse_text("--liquibase formatted sql\n--changeset nobody\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("db/a.sql:2: `--changeset nobody` needs `author:id`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn changelog_entries() {
+        let yaml = "databaseChangeLog:\n  - include:\n      file: changes/001.sql\n      relativeToChangelogFile: true\n  - includeAll: {path: more/, relativeToChangelogFile: true}\n  - include:\n      file: 'classpath:db/changelog/x.sql'\n";
+        let got = yaml_entries(yaml).unwrap();
+        assert_eq!(
+            got,
+            [
+                Entry {
+                    all: false,
+                    target: "changes/001.sql".into(),
+                    relative_to_changelog: true,
+                    line: 2
+                },
+                Entry {
+                    all: true,
+                    target: "more/".into(),
+                    relative_to_changelog: true,
+                    line: 5
+                },
+                Entry {
+                    all: false,
+                    target: "classpath:db/changelog/x.sql".into(),
+                    relative_to_changelog: false,
+                    line: 6
+                },
+            ]
+        );
+        let xml = "<?xml version=\"1.0\"?>\n<databaseChangeLog xmlns=\"x\">\n  <include file=\"changes/001.sql\" relativeToChangelogFile=\"true\"/>\n  <includeAll path='more/'/>\n</databaseChangeLog>\n";
+        let got = xml_entries(xml).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            (
+                got[0].target.as_str(),
+                got[0].relative_to_changelog,
+                got[0].line
+            ),
+            ("changes/001.sql", true, 3)
+        );
+        assert_eq!((got[1].target.as_str(), got[1].all), ("more/", true));
+        assert!(yaml_entries("databaseChangeLog:\n  - changeSet:\n      id: 1\n").is_err());
+    }
+}

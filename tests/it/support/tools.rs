@@ -1,0 +1,47 @@
+//! Peer tools some tests run for real (drizzle-kit from npm, sqitch from Debian).
+//! Absent locally: the test prints why and passes. Absent under CI (`CI` set): the
+//! test fails, so CI can never skip them silently (`.ci/run` installs them).
+
+use std::path::PathBuf;
+
+/// Where `.ci/run` installs drizzle-kit, drizzle-orm and pg (a folder holding
+/// `node_modules`), from `PGFLEET_TEST_DRIZZLE_DIR`.
+pub fn drizzle_dir(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("PGFLEET_TEST_DRIZZLE_DIR").map(PathBuf::from);
+    let found = dir.filter(|d| {
+        d.join("node_modules/drizzle-kit/bin.cjs").is_file()
+            && d.join("node_modules/drizzle-orm").is_dir()
+            && which::which("node").is_ok()
+    });
+    absent(
+        test,
+        found,
+        "drizzle-kit (set PGFLEET_TEST_DRIZZLE_DIR to a folder whose node_modules holds drizzle-kit, drizzle-orm and pg; .ci/run does)",
+    )
+}
+
+/// The `sqitch` command with its PostgreSQL driver (`apt-get install sqitch libdbd-pg-perl`).
+pub fn sqitch(test: &str) -> Option<PathBuf> {
+    let found = which::which("sqitch").ok().filter(|_| {
+        std::process::Command::new("perl")
+            .args(["-MDBD::Pg", "-e", "1"])
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    absent(
+        test,
+        found,
+        "sqitch with DBD::Pg (apt-get install sqitch libdbd-pg-perl)",
+    )
+}
+
+fn absent(test: &str, found: Option<PathBuf>, what: &str) -> Option<PathBuf> {
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{test}: {what} is missing, and CI must not skip this test"
+        );
+        eprintln!("skipping {test}: {what} is missing");
+    }
+    found
+}
