@@ -28,6 +28,7 @@ pub fn run(global: &Global, out: &Output, args: &InitArgs) -> Result<u8, Error> 
             .map_err(|e| Error::Usage(format!("cannot read the current folder: {e}")))?,
     };
     let report = init::init(&root, &InitOptions { force: args.force })?;
+    let root = std::path::absolute(&root).unwrap_or(root);
     if out.json {
         out.json(&report);
         return Ok(0);
@@ -63,6 +64,25 @@ pub fn run(global: &Global, out: &Output, args: &InitArgs) -> Result<u8, Error> 
                 s.env,
                 s.url,
                 s.from.join(", ")
+            ));
+        }
+    }
+    if !report.services.is_empty() {
+        out.line(format!(
+            "found {} service .env file(s) (`pgfleet env --write` keeps them):",
+            report.services.len()
+        ));
+        for s in &report.services {
+            let vars: Vec<String> = s
+                .vars
+                .iter()
+                .map(|(v, db)| format!("{v} -> {db}"))
+                .collect();
+            out.line(format!(
+                "  {}: {} ({})",
+                s.name,
+                s.env_file.display(),
+                vars.join(", ")
             ));
         }
     }

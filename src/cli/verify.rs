@@ -34,6 +34,10 @@ pub async fn run(global: &Global, out: &Output, args: &VerifyArgs) -> Result<u8,
             workspace: global.workspace.as_deref(),
             env: global.env.as_deref(),
         })?;
+        if let Some(env) = global.env.as_deref() {
+            // An unknown `--env` is a usage error here too, not a failed check.
+            pgfleet::topology::select_env(&manifest, Some(env))?;
+        }
         for name in &args.databases {
             if !manifest.databases.contains_key(name) {
                 return Err(Error::UnknownDatabase {

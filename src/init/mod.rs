@@ -2,7 +2,7 @@
 //! migration folders, `.env` files and compose files.
 //!
 //! [`scan`] walks the repository, [`urls`] reads connection URLs out of the
-//! files it found, [`plan`](plan()) turns both into databases, servers and envs,
+//! files it found, [`plan`] turns both into databases, servers and envs,
 //! and `render` writes the commented manifest. Before the file is put in
 //! place it is loaded and every env resolved, exactly as the other commands
 //! will: `init` never leaves a manifest that does not load.
@@ -10,6 +10,8 @@
 //! Guesses are marked `# guessed:` in the file and listed in the report;
 //! what could not be used is in the report with the reason.
 
+mod extensions;
+pub mod plan;
 mod render;
 pub mod scan;
 pub mod urls;
@@ -19,33 +21,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::connect::{ConnInfo, Env as ConnEnv};
 use crate::manifest::{self, FILE_NAME};
-use crate::migrate::formats::Format;
+pub use plan::{EnvPlan, Plan, ServicePlan};
 pub use scan::Skipped;
-use urls::{Password, UrlFound};
-
-/// Folder names that say what a folder holds rather than whose it is: the
-/// database is named after the nearest folder above them
-/// (`apps/billing/db/migrations` -> `billing`).
-const GENERIC_DIRS: &[&str] = &[
-    "migrations",
-    "migration",
-    "migrate",
-    "db",
-    "database",
-    "databases",
-    "prisma",
-    "sql",
-    "schema",
-    "src",
-    "main",
-    "resources",
-    "alembic",
-    "supabase",
-    "versions",
-    "data",
-];
 
 /// The embedded server `init` declares for `envs.dev`.
 pub const EMBEDDED_SERVER: &str = "local";
@@ -106,6 +84,8 @@ pub struct InitReport {
     pub databases: Vec<DatabaseFound>,
     pub servers: Vec<ServerFound>,
     pub envs: Vec<String>,
+    /// `[services.NAME]` written for the `.env` files whose URLs were matched.
+    pub services: Vec<ServicePlan>,
     /// URLs found that no database could be matched to, and why.
     pub unplaced: Vec<Unplaced>,
     /// Folders that looked like migrations and were left out, and why.
@@ -115,6 +95,8 @@ pub struct InitReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct DatabaseFound {
     pub name: String,
+    /// Extensions the migrations use but never create (`extensions = [...]`).
+    pub extensions: Vec<String>,
     /// The service folder it is named after (relative; `.` = the workspace).
     pub service: String,
     pub migrations: Vec<FolderReport>,
@@ -153,28 +135,6 @@ pub struct Unplaced {
     pub reason: String,
 }
 
-/// One env built from URLs: its servers, its default server and per-database
-/// placements.
-#[derive(Debug, Clone)]
-pub struct EnvPlan {
-    pub name: String,
-    pub server: String,
-    /// database -> (server, physical database or None for `{name}`, why).
-    pub placements: BTreeMap<String, (String, Option<String>, String)>,
-}
-
-/// Everything the manifest will hold.
-#[derive(Debug)]
-pub struct Plan {
-    pub workspace_name: String,
-    pub env_files: Vec<String>,
-    pub databases: Vec<DatabaseFound>,
-    pub servers: Vec<ServerFound>,
-    pub envs: Vec<EnvPlan>,
-    pub unplaced: Vec<Unplaced>,
-    pub skipped: Vec<Skipped>,
-}
-
 /// Scans `root`, writes `root/pgfleet.toml`, and says what it did.
 pub fn init(root: &Path, options: &InitOptions) -> Result<InitReport, InitError> {
     if !root.is_dir() {
@@ -187,7 +147,7 @@ pub fn init(root: &Path, options: &InitOptions) -> Result<InitReport, InitError>
     if target.exists() && !options.force {
         return Err(InitError::Exists { path: target });
     }
-    let plan = plan(&root);
+    let plan = plan::plan(&root);
     let text = render::render(&plan);
     let tmp = root.join(format!(".{FILE_NAME}.init-{}", std::process::id()));
     let write = |path: &Path, text: &str| {
@@ -225,6 +185,7 @@ pub fn init(root: &Path, options: &InitOptions) -> Result<InitReport, InitError>
             .collect(),
         databases: plan.databases,
         servers: plan.servers,
+        services: plan.services,
         unplaced: plan.unplaced,
         skipped: plan.skipped,
     })
@@ -287,462 +248,9 @@ pub fn sanitize(raw: &str) -> String {
     out
 }
 
-/// `name`, or `name_2`, `name_3`... whichever is not taken yet; marks it taken.
-fn unique(name: &str, taken: &mut BTreeSet<String>) -> String {
-    let mut candidate = name.to_owned();
-    let mut n = 2;
-    while taken.contains(&candidate) {
-        candidate = format!("{name}_{n}");
-        n += 1;
-    }
-    taken.insert(candidate.clone());
-    candidate
-}
-
-/// The service folder of a migration folder, and the name it gives: the
-/// nearest folder that is not in [`GENERIC_DIRS`].
-fn service_of(rel: &Path, root_name: &str) -> (PathBuf, String) {
-    let parts: Vec<&std::ffi::OsStr> = rel.iter().collect();
-    for i in (0..parts.len()).rev() {
-        let part = parts[i].to_string_lossy();
-        if !GENERIC_DIRS.contains(&part.to_ascii_lowercase().as_str()) {
-            let dir: PathBuf = parts[..=i].iter().collect();
-            return (dir, sanitize(&part));
-        }
-    }
-    (PathBuf::new(), sanitize(root_name))
-}
-
-/// Builds the plan: the scan, the URLs, and how they fit together.
-pub fn plan(root: &Path) -> Plan {
-    let root_name = root
-        .file_name()
-        .map_or_else(|| "app".into(), |n| n.to_string_lossy().into_owned());
-    let found = scan::scan(root);
-
-    // Migration folders grouped by service: one logical database each.
-    let mut by_service: BTreeMap<PathBuf, (String, Vec<scan::FolderFound>)> = BTreeMap::new();
-    for folder in found.folders {
-        let (dir, name) = service_of(&folder.path, &root_name);
-        by_service
-            .entry(dir)
-            .or_insert((name, Vec::new()))
-            .1
-            .push(folder);
-    }
-    let mut taken = BTreeSet::new();
-    let mut databases: Vec<(PathBuf, DatabaseFound)> = Vec::new();
-    for (dir, (name, mut folders)) in by_service {
-        folders.sort_by_key(|f| (f.format != Format::Prisma, f.path.clone()));
-        let name = unique(&name, &mut taken);
-        let mut guesses = vec![format!(
-            "named after the service folder `{}`",
-            scan::shown(&dir)
-        )];
-        if folders.len() > 1 {
-            guesses.push(format!(
-                "these {} folders sit in `{}` and are taken to migrate one database, applied in this order; split them into databases of their own if they do not",
-                folders.len(),
-                scan::shown(&dir)
-            ));
-        }
-        databases.push((
-            dir.clone(),
-            DatabaseFound {
-                name,
-                service: scan::shown(&dir),
-                migrations: folders
-                    .into_iter()
-                    .map(|f| FolderReport {
-                        path: f.path,
-                        format: f.format.name().to_owned(),
-                        migrations: f.migrations,
-                        note: f.note,
-                    })
-                    .collect(),
-                runner: None,
-                cwd: None,
-                guesses,
-            },
-        ));
-    }
-    for alembic in found.alembic {
-        let (dir, name) = service_of(&alembic.cwd, &root_name);
-        let name = unique(&name, &mut taken);
-        let mut guesses = vec![
-            format!("named after the service folder `{}`", scan::shown(&dir)),
-            "an Alembic project: pgfleet runs alembic with DATABASE_URL set and does not read its history".into(),
-        ];
-        guesses.extend(alembic.notes);
-        databases.push((
-            dir,
-            DatabaseFound {
-                name,
-                service: scan::shown(&alembic.cwd),
-                migrations: Vec::new(),
-                runner: Some(alembic.command),
-                cwd: Some(alembic.cwd),
-                guesses,
-            },
-        ));
-    }
-    databases.sort_by(|a, b| a.1.name.cmp(&b.1.name));
-
-    let (urls, problems) = urls::find(root, &found.url_files);
-    let mut unplaced: Vec<Unplaced> = problems
-        .into_iter()
-        .map(|(file, reason)| Unplaced {
-            what: file.display().to_string(),
-            reason,
-        })
-        .collect();
-
-    let mut server_names: BTreeSet<String> = BTreeSet::from([EMBEDDED_SERVER.to_owned()]);
-    let mut env_names: BTreeSet<String> = BTreeSet::from([DEV_ENV.to_owned()]);
-    let mut by_env: BTreeMap<String, Vec<UrlFound>> = BTreeMap::new();
-    for url in urls {
-        let upper = url.var.to_ascii_uppercase();
-        if upper.contains("TEST") || upper.contains("SHADOW") {
-            unplaced.push(Unplaced {
-                what: url.origin(),
-                reason: "a test or shadow database, not a placement".into(),
-            });
-            continue;
-        }
-        if let Err(reason) = check_url(&url) {
-            unplaced.push(Unplaced {
-                what: url.origin(),
-                reason,
-            });
-            continue;
-        }
-        by_env.entry(url.env.clone()).or_default().push(url);
-    }
-
-    let mut servers = Vec::new();
-    let mut envs = Vec::new();
-    for (env, mut list) in by_env {
-        list.sort_by(|a, b| (a.priority, &a.file, a.line).cmp(&(b.priority, &b.file, b.line)));
-        let env_name = unique(&env, &mut env_names);
-        // Servers: URLs that differ only in their database are one server.
-        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-        for (i, url) in list.iter().enumerate() {
-            let key = url.url.server_url(Some("\u{0}"));
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, members)) => members.push(i),
-                None => groups.push((key, vec![i])),
-            }
-        }
-        let several = groups.len() > 1;
-        // Several servers in one env are told apart by host, or by user
-        // when they share a host.
-        let hosts: BTreeSet<&str> = groups
-            .iter()
-            .map(|(_, m)| list[m[0]].url.hostport.as_str())
-            .collect();
-        let by_host = hosts.len() == groups.len();
-        let mut server_of_url = vec![String::new(); list.len()];
-        let mut env_servers: Vec<ServerFound> = Vec::new();
-        for (_, members) in &groups {
-            let first = &list[members[0]];
-            let base = if several {
-                let host = first.url.hostport.split(':').next().unwrap_or("");
-                let tell = match (&first.url.user, by_host) {
-                    (Some(user), false) => user.as_str(),
-                    _ => host,
-                };
-                format!("{env_name}_{}", sanitize(tell))
-            } else {
-                env_name.clone()
-            };
-            let name = unique(&base, &mut server_names);
-            let password_var = match &first.url.password {
-                Password::None => None,
-                Password::Var(v) => Some(v.clone()),
-                Password::Literal => {
-                    Some(format!("PGFLEET_{}_PASSWORD", name.to_ascii_uppercase()))
-                }
-            };
-            for &m in members {
-                server_of_url[m].clone_from(&name);
-            }
-            env_servers.push(ServerFound {
-                url: first.url.server_url(password_var.as_deref()),
-                name,
-                env: env_name.clone(),
-                password_var,
-                from: members.iter().map(|&m| list[m].origin()).collect(),
-                dropped: members
-                    .iter()
-                    .flat_map(|&m| list[m].url.dropped.iter().cloned())
-                    .collect(),
-            });
-        }
-        // Placements.
-        let mut placements: BTreeMap<String, (String, Option<String>, String)> = BTreeMap::new();
-        let mut physical_owner: BTreeMap<(String, String), String> = BTreeMap::new();
-        for (i, url) in list.iter().enumerate() {
-            let Some((db, why)) = match_database(url, &databases) else {
-                unplaced.push(Unplaced {
-                    what: url.origin(),
-                    reason: format!(
-                        "no database found for it (its folder, service name, variable name and database name match none); the server is `{}` in env `{env_name}`",
-                        server_of_url[i]
-                    ),
-                });
-                continue;
-            };
-            if let Some((_, _, earlier)) = placements.get(&db) {
-                unplaced.push(Unplaced {
-                    what: url.origin(),
-                    reason: format!(
-                        "database `{db}` is already placed in env `{env_name}` ({earlier})"
-                    ),
-                });
-                continue;
-            }
-            let server = server_of_url[i].clone();
-            if let Some(physical) = &url.url.dbname {
-                if let Some(other) = physical_owner.get(&(server.clone(), physical.clone())) {
-                    unplaced.push(Unplaced {
-                        what: url.origin(),
-                        reason: format!(
-                            "it names database `{physical}` on `{server}`, already the place of `{other}`; two logical databases in one physical database need schemas of their own: set `schema` under [envs.{env_name}.databases.{db}]"
-                        ),
-                    });
-                    continue;
-                }
-                physical_owner.insert((server.clone(), physical.clone()), db.clone());
-            }
-            placements.insert(
-                db,
-                (
-                    server,
-                    url.url.dbname.clone(),
-                    format!("{} ({why})", url.origin()),
-                ),
-            );
-        }
-        // The env's own server: the one most placements use.
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for (server, _, _) in placements.values() {
-            *counts.entry(server.as_str()).or_default() += 1;
-        }
-        let mut server = env_servers[0].name.clone();
-        let mut best = 0;
-        for s in &env_servers {
-            let n = counts.get(s.name.as_str()).copied().unwrap_or(0);
-            if n > best {
-                best = n;
-                server.clone_from(&s.name);
-            }
-        }
-        servers.extend(env_servers);
-        envs.push(EnvPlan {
-            name: env_name,
-            server,
-            placements,
-        });
-    }
-
-    let env_files = if root.join(".env").is_file() {
-        vec![".env".to_owned()]
-    } else {
-        Vec::new()
-    };
-    Plan {
-        workspace_name: root_name,
-        env_files,
-        databases: databases.into_iter().map(|(_, d)| d).collect(),
-        servers,
-        envs,
-        unplaced,
-        skipped: found.skipped,
-    }
-}
-
-/// Whether the URL pgfleet would write for this server parses.
-fn check_url(url: &UrlFound) -> Result<(), String> {
-    let text = url.url.server_url(match url.url.password {
-        Password::None => None,
-        _ => Some("PW"),
-    });
-    let expanded = manifest::expand(&text, &|name: &str| {
-        Some(if name.contains("PORT") { "5432" } else { "x" }.to_owned())
-    })
-    .map_err(|_| "its `${...}` references cannot be read".to_owned())?;
-    let env = ConnEnv {
-        var: &|_| None,
-        home: None,
-    };
-    ConnInfo::parse_with(&expanded, &env)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
-/// The database a URL belongs to, and why: the service folder it sits in
-/// (or that its compose service builds), its service name, its variable's
-/// prefix (`BILLING_DATABASE_URL`), its database name, or being the only one.
-fn match_database(
-    url: &UrlFound,
-    databases: &[(PathBuf, DatabaseFound)],
-) -> Option<(String, String)> {
-    if let Some(owner) = url.owner.as_ref().filter(|o| !o.as_os_str().is_empty()) {
-        let hits: Vec<&(PathBuf, DatabaseFound)> = databases
-            .iter()
-            .filter(|(dir, _)| {
-                !dir.as_os_str().is_empty() && (dir.starts_with(owner) || owner.starts_with(dir))
-            })
-            .collect();
-        let exact: Vec<&(PathBuf, DatabaseFound)> = hits
-            .iter()
-            .copied()
-            .filter(|(dir, _)| dir == owner)
-            .collect();
-        let pick = match (exact.as_slice(), hits.as_slice()) {
-            ([one], _) | ([], [one]) => Some(&one.1),
-            _ => None,
-        };
-        if let Some(db) = pick {
-            return Some((
-                db.name.clone(),
-                format!("it belongs to `{}`", owner.display()),
-            ));
-        }
-    }
-    let by_name = |candidate: &str| {
-        let candidate = sanitize(candidate);
-        databases
-            .iter()
-            .find(|(_, d)| d.name == candidate)
-            .map(|(_, d)| d.name.clone())
-    };
-    if let Some(db) = url.hint.as_deref().and_then(by_name) {
-        return Some((db, "service name".into()));
-    }
-    let upper = url.var.to_ascii_uppercase();
-    for suffix in [
-        "_DATABASE_URL",
-        "_DB_URL",
-        "_POSTGRES_URL",
-        "_PG_URL",
-        "_URL",
-    ] {
-        if let Some(prefix) = upper.strip_suffix(suffix) {
-            if let Some(db) = by_name(prefix) {
-                return Some((db, "variable name".into()));
-            }
-        }
-    }
-    if let Some(physical) = &url.url.dbname {
-        let mut stem = sanitize(physical);
-        for suffix in ["_db", "_dev", "_development", "_local"] {
-            if let Some(s) = stem.strip_suffix(suffix) {
-                stem = s.to_owned();
-            }
-        }
-        if let Some(db) = by_name(&stem) {
-            return Some((db, "database name".into()));
-        }
-    }
-    let at_root = url.owner.as_ref().is_none_or(|o| o.as_os_str().is_empty());
-    if let [(_, only)] = databases {
-        if at_root {
-            return Some((only.name.clone(), "the only database".into()));
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_come_from_the_service_folder() {
-        let cases = [
-            ("apps/bff/prisma/migrations", "apps/bff", "bff"),
-            (
-                "services/Billing-API/db/migrations",
-                "services/Billing-API",
-                "billing_api",
-            ),
-            ("orders/src/main/resources/db/migration", "orders", "orders"),
-            ("migrations", "", "shop"),
-            ("2024/sql", "2024", "db_2024"),
-        ];
-        for (path, dir, name) in cases {
-            let (d, n) = service_of(Path::new(path), "shop");
-            assert_eq!((d.to_str().unwrap(), n.as_str()), (dir, name), "{path}");
-        }
-        let mut taken = BTreeSet::new();
-        assert_eq!(unique("web", &mut taken), "web");
-        assert_eq!(unique("web", &mut taken), "web_2");
-    }
-
-    #[test]
-    fn urls_are_matched_by_variable_and_database_name_and_explained_when_not() {
-        let dir = tempfile::tempdir().unwrap();
-        let files = [
-            ("services/billing/migrations/0001_init.sql", "SELECT 1;\n"),
-            ("services/orders/migrations/0001_init.sql", "SELECT 1;\n"),
-            ("services/search/migrations/0001_init.sql", "SELECT 1;\n"),
-            (
-                ".env",
-                "BILLING_DATABASE_URL=postgres://app:pw1@localhost:5432/billing_main\n\
-                 ORDERS_DB=postgres://app:pw1@localhost:5432/orders_dev\n\
-                 SEARCH_URL=postgres://app:pw1@localhost:5432/orders_dev\n\
-                 TEST_DATABASE_URL=postgres://app:pw1@localhost:5432/test\n\
-                 OTHER_URL=postgres://app:pw1@localhost:5432/elsewhere\n",
-            ),
-            ("compose.yaml", "services: [unclosed\n"),
-        ];
-        for (path, text) in files {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        let plan = plan(dir.path());
-        let env = &plan.envs[0];
-        assert_eq!(env.name, "dotenv");
-        let placed: Vec<(&str, Option<&str>)> = env
-            .placements
-            .iter()
-            .map(|(db, (_, physical, _))| (db.as_str(), physical.as_deref()))
-            .collect();
-        assert_eq!(
-            placed,
-            [
-                ("billing", Some("billing_main")),
-                ("orders", Some("orders_dev"))
-            ]
-        );
-        let unplaced: Vec<String> = plan
-            .unplaced
-            .iter()
-            .map(|u| format!("{}: {}", u.what, u.reason))
-            .collect();
-        assert_eq!(unplaced.len(), 4, "{unplaced:#?}");
-        assert!(
-            unplaced[0].starts_with("compose.yaml: not valid YAML"),
-            "{unplaced:#?}"
-        );
-        assert!(
-            unplaced[1].starts_with("`TEST_DATABASE_URL` in .env:4: a test or shadow database"),
-            "{unplaced:#?}"
-        );
-        assert!(
-            unplaced[2].starts_with(
-                "`SEARCH_URL` in .env:3: it names database `orders_dev` on `dotenv`, already the place of `orders`"
-            ),
-            "{unplaced:#?}"
-        );
-        assert!(
-            unplaced[3].starts_with("`OTHER_URL` in .env:5: no database found for it"),
-            "{unplaced:#?}"
-        );
-        assert!(!format!("{plan:?}").contains("pw1"));
-    }
 
     #[test]
     fn finds_referenced_variables() {

@@ -114,6 +114,10 @@ pub fn render(plan: &Plan) -> String {
                 t.push_str("]\n");
             }
         }
+        if !db.extensions.is_empty() {
+            let list: Vec<String> = db.extensions.iter().map(|e| q(e)).collect();
+            let _ = writeln!(t, "extensions = [{}]", list.join(", "));
+        }
         if let Some(runner) = &db.runner {
             let _ = writeln!(t, "runner = {}", q(runner));
         }
@@ -137,6 +141,13 @@ pub fn render(plan: &Plan) -> String {
             env.name,
             q(&env.server)
         );
+        if ["production", "prod", "staging"].contains(&env.name.as_str()) {
+            t.truncate(t.len() - 1);
+            let _ = writeln!(
+                t,
+                "protected = true   # guessed: named like a deployed env, so destructive commands are refused\n"
+            );
+        }
         for (db, (server, physical, why)) in &env.placements {
             let _ = writeln!(t, "# guessed: {why}\n[envs.{}.databases.{db}]", env.name);
             if *server != env.server {
@@ -147,6 +158,25 @@ pub fn render(plan: &Plan) -> String {
             }
             t.push('\n');
         }
+    }
+    for service in &plan.services {
+        let _ = writeln!(
+            t,
+            "# guessed: `pgfleet env --write` sets these variables in `{}` to the URLs of the env\n\
+             # in use (in `dev`, the embedded server); it changes only the variables listed here.\n\
+             [services.{}]\nenv_file = {}",
+            service.env_file.display(),
+            service.name,
+            q(&service.env_file.display().to_string())
+        );
+        if let Some(style) = service.url_style {
+            let _ = writeln!(t, "url_style = {}", q(style));
+        }
+        let _ = writeln!(t, "[services.{}.vars]", service.name);
+        for (var, db) in &service.vars {
+            let _ = writeln!(t, "{var} = {}", q(db));
+        }
+        t.push('\n');
     }
     while t.ends_with("\n\n") {
         t.pop();

@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::extensions::Usage;
 use crate::migrate::formats::{self, Format};
 
 /// Folders never entered, whatever `.gitignore` says.
@@ -40,6 +41,8 @@ pub struct FolderFound {
     pub migrations: usize,
     /// What made the format certain or guessed, for the manifest comment.
     pub note: Option<String>,
+    /// Extensions its scripts use and create.
+    pub extensions: Usage,
 }
 
 /// An Alembic project: run by `runner` in `cwd`.
@@ -258,12 +261,19 @@ fn migration_folder(
     };
     match formats::read(dir, format) {
         Ok(folder) if folder.migrations.is_empty() && !is_migrations => None,
-        Ok(folder) => Some(Ok(FolderFound {
-            path: rel.to_path_buf(),
-            format,
-            migrations: folder.migrations.len(),
-            note,
-        })),
+        Ok(folder) => {
+            let mut extensions = Usage::default();
+            for m in &folder.migrations {
+                extensions.add(&m.up);
+            }
+            Some(Ok(FolderFound {
+                path: rel.to_path_buf(),
+                format,
+                migrations: folder.migrations.len(),
+                note,
+                extensions,
+            }))
+        }
         Err(e) => Some(Err(relative_message(root, &e.to_string()))),
     }
 }

@@ -18,6 +18,8 @@ use super::scan::UrlFile;
 /// Query parameters pgfleet's connection layer reads; Prisma's `schema`,
 /// `connection_limit` and the like are dropped from the server URL.
 const KEPT_PARAMS: &[&str] = &[
+    "host",
+    "port",
     "sslmode",
     "ssl",
     "sslrootcert",
@@ -70,6 +72,9 @@ pub struct SplitUrl {
     pub dbname: Option<String>,
     pub kept: Vec<(String, String)>,
     pub dropped: Vec<String>,
+    /// How the service spells its URLs, for `[services]` `url_style`:
+    /// `asyncpg` for `postgresql+asyncpg://`, `prisma` when it has `schema=`.
+    pub style: Option<&'static str>,
 }
 
 impl SplitUrl {
@@ -114,7 +119,7 @@ pub fn split_url(value: &str) -> Option<SplitUrl> {
     if !is_pg_url(value) {
         return None;
     }
-    let (_, body) = value.split_once("://")?;
+    let (scheme, body) = value.split_once("://")?;
     let body = body.split_once('#').map_or(body, |(b, _)| b);
     let before_query = body.split_once('?').map_or(body, |(b, _)| b);
     let (userinfo, rest) = match before_query.rfind('@') {
@@ -146,7 +151,15 @@ pub fn split_url(value: &str) -> Option<SplitUrl> {
             dropped.push(k.to_owned());
         }
     }
+    let style = if scheme.to_ascii_lowercase().ends_with("+asyncpg") {
+        Some("asyncpg")
+    } else if dropped.iter().any(|d| d == "schema") {
+        Some("prisma")
+    } else {
+        None
+    };
     Some(SplitUrl {
+        style,
         user: user.filter(|u| !u.is_empty()),
         password,
         hostport: hostport.to_owned(),
@@ -302,6 +315,16 @@ fn yaml(root: &Path, path: &Path, env: &str) -> Result<Vec<UrlFound>, String> {
     for doc in &docs {
         walk(doc, &Context::default(), &base, &mut pairs);
     }
+    // A compose anchor (`x-env: &env`) merged into services (`<<: *env`) is
+    // seen twice: keep the copies that know their service.
+    let known: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(_, _, c)| c.owner.is_some() || c.hint.is_some())
+        .map(|(k, v, _)| (k.clone(), v.clone()))
+        .collect();
+    pairs.retain(|(k, v, c)| {
+        c.owner.is_some() || c.hint.is_some() || !known.iter().any(|(kk, vv)| kk == k && vv == v)
+    });
     let mut cursor: BTreeMap<String, usize> = BTreeMap::new();
     let lines: Vec<&str> = text.lines().collect();
     Ok(pairs
@@ -309,8 +332,10 @@ fn yaml(root: &Path, path: &Path, env: &str) -> Result<Vec<UrlFound>, String> {
         .filter_map(|(var, value, ctx)| {
             let url = split_url(&value)?;
             let from = cursor.get(&var).copied().unwrap_or(0);
+            let on = |i: &usize| lines[*i].contains(&var) && lines[*i].contains(&url.hostport);
             let line = (from..lines.len())
-                .find(|&i| lines[i].contains(&var) && lines[i].contains(&url.hostport))
+                .find(on)
+                .or_else(|| (0..lines.len()).find(on))
                 .map_or(0, |i| i + 1);
             cursor.insert(var.clone(), line);
             Some(UrlFound {
@@ -447,6 +472,22 @@ mod tests {
         );
         assert_eq!(unquote("\"a b\" # c"), "a b");
         assert_eq!(unquote("abc # c"), "abc");
+    }
+
+    #[test]
+    fn a_merged_compose_anchor_counts_once_with_its_service() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("docker-compose.yml");
+        fs::write(
+            &file,
+            "x-env: &env\n  DATABASE_URL: postgres://api:${API_PW}@db:5432/api\nservices:\n  api:\n    build: ./api\n    environment:\n      <<: *env\n",
+        )
+        .unwrap();
+        let found = yaml(dir.path(), &file, "compose").unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].origin(), "`DATABASE_URL` in docker-compose.yml:2");
+        assert_eq!(found[0].owner.as_deref(), Some(Path::new("api")));
+        assert_eq!(found[0].url.password, Password::Var("API_PW".into()));
     }
 
     #[test]

@@ -29,6 +29,11 @@ pub fn verify_offline(manifest: &Manifest, env: Option<&str>) -> VerifyReport {
         checks.push(match result {
             Ok(topology) => {
                 let servers: Vec<&str> = topology.servers.keys().map(String::as_str).collect();
+                let servers = if servers.is_empty() {
+                    "no server".to_owned()
+                } else {
+                    servers.join(", ")
+                };
                 Check::new(
                     "-",
                     check,
@@ -36,7 +41,7 @@ pub fn verify_offline(manifest: &Manifest, env: Option<&str>) -> VerifyReport {
                     format!(
                         "{} placement(s) on {}{}",
                         topology.placements.len(),
-                        servers.join(", "),
+                        servers,
                         if topology.protected.is_some() {
                             " (protected)"
                         } else {
@@ -45,12 +50,26 @@ pub fn verify_offline(manifest: &Manifest, env: Option<&str>) -> VerifyReport {
                     ),
                 )
             }
-            Err(e @ ManifestError::MissingVariable { .. }) => Check::new(
-                "-",
-                check,
-                Outcome::Warning,
-                format!("cannot be used from here yet: {e}"),
-            ),
+            Err(e @ ManifestError::MissingVariable { .. }) => {
+                let names = missing_variables(manifest, env, &e);
+                Check::new(
+                    "-",
+                    check,
+                    Outcome::Warning,
+                    if names.len() > 1 {
+                        format!(
+                            "cannot be used from here yet: {e}; it also needs {}",
+                            names[1..]
+                                .iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    } else {
+                        format!("cannot be used from here yet: {e}")
+                    },
+                )
+            }
             Err(e) => Check::new("-", check, Outcome::Failed, e.to_string()),
         });
     }
@@ -58,7 +77,11 @@ pub fn verify_offline(manifest: &Manifest, env: Option<&str>) -> VerifyReport {
         "-",
         "dependencies",
         Outcome::Ok,
-        format!("order: {}", manifest.order.join(", ")),
+        if manifest.order.is_empty() {
+            "no databases declared".to_owned()
+        } else {
+            format!("order: {}", manifest.order.join(", "))
+        },
     ));
     for name in &manifest.order {
         let db = &manifest.databases[name];
@@ -100,6 +123,41 @@ pub fn verify_offline(manifest: &Manifest, env: Option<&str>) -> VerifyReport {
         unreachable: false,
         checks,
     }
+}
+
+/// Every variable `env` needs and does not have, starting with the one
+/// `first` names: the manifest is resolved again with a stand-in for each
+/// one found, until it resolves or fails for another reason.
+fn missing_variables(manifest: &Manifest, env: &str, first: &ManifestError) -> Vec<String> {
+    let ManifestError::MissingVariable { name, .. } = first else {
+        return Vec::new();
+    };
+    let mut names = vec![name.clone()];
+    let mut vars: std::collections::BTreeMap<String, String> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    // One more round than there are `${`s in the file is always enough.
+    for _ in 0..=manifest_text_refs(manifest) {
+        for n in &names {
+            let stand_in = if n.contains("PORT") { "5432" } else { "x" };
+            vars.insert(n.clone(), stand_in.to_owned());
+        }
+        let Ok(again) = crate::manifest::load_with(&manifest.path, vars.clone()) else {
+            break;
+        };
+        match topology::resolve(&again, env) {
+            Err(ManifestError::MissingVariable { name, .. }) if !names.contains(&name) => {
+                names.push(name);
+            }
+            _ => break,
+        }
+    }
+    names
+}
+
+/// How many `${` the manifest file holds.
+fn manifest_text_refs(manifest: &Manifest) -> usize {
+    std::fs::read_to_string(&manifest.path).map_or(0, |t| t.matches("${").count())
 }
 
 /// Reads every folder of `db` and splits every script, as `migrate` would.

@@ -66,7 +66,7 @@ fn prisma_app_plus_raw_sql_then_up() {
     }
     for want in [
         "[databases.web]\nmigrations = [\n  \"apps/web/prisma/migrations\",   # prisma, 2 migration(s); migration_lock.toml: provider = \"postgresql\"\n  \"apps/web/db/migrations\",   # native, 1 migration(s)\n]\n",
-        "[databases.analytics]\nmigrations = \"packages/analytics/sql\"   # native, 2 migration(s)\n",
+        "# guessed: the migrations use `citext` but never create it: `create` makes it first\n[databases.analytics]\nmigrations = \"packages/analytics/sql\"   # native, 2 migration(s)\nextensions = [\"citext\"]\n",
         "# guessed: named after the service folder `apps/web`\n",
         "[envs.dev]\nserver = \"local\"\ndatabase = \"{name}\"\n",
         // compose's own `${WEB_DB_PASSWORD}` is kept; literal passwords become variables.
@@ -76,6 +76,7 @@ fn prisma_app_plus_raw_sql_then_up() {
         "[envs.dotenv.databases.web]\ndatabase = \"web\"\n",
         "[envs.compose.databases.analytics]\n",
         "# Left out of the URL (not connection settings pgfleet reads): `connection_limit`, `schema`\n",
+        "[services.web]\nenv_file = \"apps/web/.env\"\nurl_style = \"prisma\"\n[services.web.vars]\nDATABASE_URL = \"web\"\n",
     ] {
         assert!(text.contains(want), "missing\n{want}\nin\n{text}");
     }
@@ -86,7 +87,12 @@ fn prisma_app_plus_raw_sql_then_up() {
     let check = ws.pgfleet().args(["verify", "--offline"]).success();
     check
         .stdout_contains("web        migrations    ok       2 prisma + 1 native")
-        .stdout_contains("env dev       ok       2 placement(s) on local");
+        .stdout_contains("env dev       ok       2 placement(s) on local")
+        // Every variable an env lacks, not only the first.
+        .stdout_contains(
+            "env compose   warning  cannot be used from here yet: variable `PGFLEET_COMPOSE_ANALYTICS_PASSWORD` has no value",
+        )
+        .stdout_contains("; it also needs `WEB_DB_PASSWORD`");
 
     ws.pgfleet().args(["up"]).success();
     let web = embedded_url(&ws, "web");
@@ -102,6 +108,14 @@ fn prisma_app_plus_raw_sql_then_up() {
         )
         .as_deref(),
         Some("0")
+    );
+    // The service's own .env now points at the embedded server, Prisma-style.
+    ws.pgfleet().args(["env", "--write"]).success();
+    let env = std::fs::read_to_string(ws.join("apps/web/.env")).unwrap();
+    assert!(
+        env.starts_with("DATABASE_URL='postgresql://postgres@127.0.0.1:")
+            && env.ends_with("/web?sslmode=disable&schema=public'\n"),
+        "{env}"
     );
     ws.pgfleet().args(["server", "stop"]).success();
 }
@@ -279,6 +293,14 @@ fn env_passwords_become_variables_and_verify_offline_checks_without_a_server() {
     // a broken migration is a failure (exit 3), named with file and line.
     let out = ws.pgfleet().args(["verify", "--offline"]).success();
     out.stdout_contains("env dotenv    warning  cannot be used from here yet: variable `PGFLEET_DOTENV_PASSWORD` has no value");
+    ws.pgfleet()
+        .args(["-e", "dotenb", "verify", "--offline"])
+        .expect_code(2)
+        .stderr_contains("error: unknown env `dotenb`\nhint: did you mean `dotenv`?");
+    ws.pgfleet()
+        .args(["-e", "dev", "verify", "--offline", "billing"])
+        .success()
+        .stdout_contains("env dev       ok      1 placement(s) on local");
     ws.write(
         "services/billing/migrations/0002_bad.sql",
         "SELECT 1;\nSELECT 'oops;\n",
