@@ -316,3 +316,34 @@ fn a_killed_no_transaction_migration_shows_failed_and_repair_clears_it() {
         Some("0001 applied, 0002 applied")
     );
 }
+
+/// `repair` leaves alone a no-transaction migration whose run is alive:
+/// clearing it would let a second run start the same statements again.
+#[test]
+fn repair_does_not_clear_a_no_transaction_migration_still_running() {
+    let dbs = TestDbs::new("crash_repair_live");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"db\"\n",
+        dbs.manifest_head()
+    ));
+    ws.write("db/0001_slow.sql", "SELECT pg_sleep(2);\nVACUUM;\n");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    let child = spawn_migrate(&ws);
+    assert!(wait_for_statement(
+        &url,
+        child.id(),
+        "pg_sleep",
+        Duration::from_secs(30)
+    ));
+    ws.pgfleet()
+        .args(["repair", "app", "--yes"])
+        .success()
+        .stdout_contains("app: nothing to repair");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        query_one(&url, "SELECT state FROM pgfleet.history").as_deref(),
+        Some("applied")
+    );
+}
