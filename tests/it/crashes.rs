@@ -150,16 +150,14 @@ fn migrate_killed_at_random_moments_leaves_history_and_schema_in_agreement() {
         // Odd trials: during a no-transaction migration; even: at random
         // (a whole run takes a second or two here).
         if trial % 2 == 1 {
-            let needle = if rng.below(2) == 0 {
-                "pg_sleep"
-            } else {
-                "CREATE INDEX CONCURRENTLY"
-            };
-            if !wait_for_statement(&url, pid, needle, Duration::from_secs(30)) {
+            // Its 0.4 s sleep has started: kill within it or just after it
+            // (in the concurrent index build, the insert, or recording).
+            if !wait_for_statement(&url, pid, "pg_sleep", Duration::from_secs(30)) {
                 figures
                     .notes
-                    .push(format!("trial {trial}: never saw `{needle}`"));
+                    .push(format!("trial {trial}: never saw `pg_sleep`"));
             }
+            std::thread::sleep(Duration::from_millis(rng.below(600)));
         } else {
             std::thread::sleep(Duration::from_millis(rng.below(2500)));
         }
