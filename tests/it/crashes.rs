@@ -153,6 +153,7 @@ fn migrate_killed_at_random_moments_leaves_history_and_schema_in_agreement() {
             // Its 0.4 s sleep has started: kill within it or just after it
             // (in the concurrent index build, the insert, or recording).
             if !wait_for_statement(&url, pid, "pg_sleep", Duration::from_secs(30)) {
+                figures.failures += 1;
                 figures
                     .notes
                     .push(format!("trial {trial}: never saw `pg_sleep`"));
