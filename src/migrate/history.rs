@@ -182,6 +182,12 @@ pub fn claim_note_sql(db: &str, version: &str) -> String {
     )
 }
 
+/// Whether a `running` row carries a claim note (then, once read through
+/// [`read_existing`], its claimant was alive at the read).
+pub fn has_claim(row: &Row) -> bool {
+    row.state == RowState::Running && row.error.as_deref().and_then(parse_claim).is_some()
+}
+
 /// The server pid and backend start a claim note names.
 fn parse_claim(note: &str) -> Option<(i32, &str)> {
     let rest = note.strip_prefix(CLAIM_PREFIX)?;

@@ -142,8 +142,12 @@ fn script_message(path: &std::path::Path, line_offset: usize, source: &ScriptErr
             path.display(),
             line + line_offset
         ),
-        ScriptError::TransactionControl { line, statement } => format!(
-            "{}:{}: `{statement}` would end the transaction the migration runs in",
+        ScriptError::TransactionControl {
+            line,
+            statement,
+            effect,
+        } => format!(
+            "{}:{}: `{statement}` would {effect} the transaction the migration runs in",
             path.display(),
             line + line_offset
         ),

@@ -490,6 +490,9 @@ pub async fn repair_plan(
                     .map(|m| m.checksum.clone())
                     .unwrap_or_default(),
             }),
+            // A claim whose session still runs is a migration under way,
+            // not something to clear (a dead one reads as failed).
+            (_, RowState::Running) if history::has_claim(row) => {}
             (_, RowState::Failed | RowState::Running) => {
                 repairs.push(Repair::ClearFailed {
                     version: entry.version.clone(),

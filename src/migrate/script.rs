@@ -74,8 +74,13 @@ pub enum ScriptError {
     /// `COMMIT`, `ROLLBACK`... part-way through a script that runs in one transaction:
     /// it would end that transaction early, and a later failure would leave the
     /// migration half applied and unrecorded.
-    #[error("line {line}: `{statement}` would end the transaction the migration runs in")]
-    TransactionControl { line: usize, statement: String },
+    #[error("line {line}: `{statement}` would {effect} the transaction the migration runs in")]
+    TransactionControl {
+        line: usize,
+        statement: String,
+        /// `end`, or `nest a transaction in` for a `BEGIN`.
+        effect: &'static str,
+    },
 }
 
 /// What a statement does to the transaction around it.
@@ -113,6 +118,11 @@ pub fn in_transaction(pieces: &[Piece]) -> Result<&[Piece], ScriptError> {
         Some(i) => {
             let piece = &inner[i];
             Err(ScriptError::TransactionControl {
+                effect: if control[offset + i] == Some(Control::Begin) {
+                    "nest a transaction in"
+                } else {
+                    "end"
+                },
                 line: piece.start_line,
                 statement: piece
                     .sql
@@ -864,7 +874,9 @@ mod tests {
         let pieces = split(source).unwrap();
         match in_transaction(&pieces) {
             Ok(inner) => Ok(inner.iter().map(|p| p.sql.clone()).collect()),
-            Err(ScriptError::TransactionControl { line, statement }) => Err((line, statement)),
+            Err(ScriptError::TransactionControl {
+                line, statement, ..
+            }) => Err((line, statement)),
             Err(e) => panic!("{e}"),
         }
     }
@@ -913,6 +925,11 @@ mod tests {
         assert_eq!(
             kept("SELECT 1;\n/* x */ abort;\n"),
             Err((2, "abort".to_owned()))
+        );
+        let pieces = split("SELECT 1;\nBEGIN;\n").unwrap();
+        assert_eq!(
+            in_transaction(&pieces).unwrap_err().to_string(),
+            "line 2: `BEGIN` would nest a transaction in the transaction the migration runs in"
         );
         assert_eq!(
             kept("PREPARE TRANSACTION 'x';\n"),

@@ -407,6 +407,13 @@ fn cases() -> Vec<Case> {
             1,
             &["db/0002_commit.sql:2: `COMMIT` would end the transaction the migration runs in", "hint: each migration already runs in one transaction"],
         ),
+        case(
+            "begin_without_commit",
+            STD,
+            &[OK1, ("db/0002_begin.sql", b"CREATE TABLE bad (id int);\nBEGIN;\nCREATE TABLE bad_2 (id int);\n")],
+            1,
+            &["db/0002_begin.sql:2: `BEGIN` would nest a transaction in the transaction the migration runs in"],
+        ),
         // A whole-file BEGIN/COMMIT (golang-migrate style) is pgfleet's own
         // transaction: a failure rolls back everything, history included.
         applied(case(
