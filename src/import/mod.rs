@@ -7,6 +7,7 @@
 //! - [`decimal`], [`json`]: exact `numeric` and `jsonb` forms
 //! - [`create`]: `--create-tables` DDL from the SQLite schema
 //! - [`load`]: streaming one table with binary COPY
+//! - [`rowhash`]: the 64-bit row hash both sides compute
 //!
 //! Steps, all inside one transaction: find (or create) each target table,
 //! check it is empty, load tables parents first, add keys and foreign keys
@@ -20,6 +21,7 @@ pub mod create;
 pub mod decimal;
 pub mod json;
 pub mod load;
+pub mod rowhash;
 pub mod source;
 pub mod target;
 

@@ -182,9 +182,10 @@ pub fn order(names: &[String], edges: &[(String, String)]) -> (Vec<String>, Vec<
     (done, cycle)
 }
 
-/// `count(*)` and the sum of each row's 64-bit hash, over the binary form
-/// of the columns in `columns` (the same bytes binary COPY carried: a
-/// 4-byte length then the value, `-1` for NULL), hashed with SHA-256.
+/// `count(*)` and the sum of each row's 64-bit hash (see
+/// [`super::rowhash`]) over the binary form of the columns in `columns`: the
+/// same bytes binary COPY carried, a 4-byte length then the value (`-1` for
+/// NULL). Fixed-width types get their length as a constant.
 pub fn checksum_sql(table: &TargetTable, columns: &[(String, Kind)]) -> String {
     let row = if columns.is_empty() {
         "''::bytea".to_owned()
@@ -193,13 +194,17 @@ pub fn checksum_sql(table: &TargetTable, columns: &[(String, Kind)]) -> String {
             .iter()
             .map(|(name, kind)| {
                 let send = kind.send_sql(&quote_ident(name));
-                format!(r"coalesce(int4send(octet_length({send})) || {send}, '\xffffffff'::bytea)")
+                let len = match kind.fixed_len() {
+                    Some(n) => format!(r"'\x{n:08x}'::bytea"),
+                    None => format!("int4send(octet_length({send}))"),
+                };
+                format!(r"coalesce({len} || {send}, '\xffffffff'::bytea)")
             })
             .collect::<Vec<_>>()
             .join(" || ")
     };
     format!(
-        "SELECT count(*)::int8, coalesce(sum(('x' || encode(substr(sha256({row}), 1, 8), 'hex'))::bit(64)::int8), 0)::text FROM ONLY {}",
+        "SELECT count(*)::int8, coalesce(sum(hashtextextended(encode({row}, 'hex') COLLATE \"C\", 0)), 0)::text FROM ONLY {}",
         table.sql()
     )
 }

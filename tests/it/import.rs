@@ -551,3 +551,33 @@ fn a_difference_found_by_the_checksum_rolls_everything_back() {
         Some("0")
     );
 }
+
+#[test]
+fn the_row_hash_matches_the_server() {
+    // Every length from 0 to 60 (all tails of lookup3's 12-byte blocks), and
+    // non-ASCII bytes.
+    let dbs = TestDbs::new("import_rowhash");
+    let texts: Vec<String> = (0..=60)
+        .map(|n| {
+            (0..n)
+                .map(|i| char::from(b'a' + ((i * 7 + n) % 26) as u8))
+                .collect()
+        })
+        .chain(["zoë 🚀".to_owned(), "\u{7f}~".to_owned()])
+        .collect();
+    let list = texts
+        .iter()
+        .map(|t| format!("('{t}')"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let server = query(
+        &crate::support::cluster().url,
+        &format!("SELECT hashtextextended(t COLLATE \"C\", 0) FROM (VALUES {list}) v(t)"),
+    );
+    for (text, row) in texts.iter().zip(server) {
+        #[allow(clippy::cast_possible_wrap)]
+        let ours = pgfleet::import::rowhash::hash_bytes_extended(text.as_bytes(), 0) as i64;
+        assert_eq!(Some(ours.to_string()), row[0], "{text:?}");
+    }
+    drop(dbs);
+}
