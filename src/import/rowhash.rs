@@ -71,6 +71,7 @@ fn word(k: &[u8]) -> u32 {
 }
 
 /// lookup3 over `key` with a 64-bit seed, as PostgreSQL computes it.
+#[allow(clippy::many_single_char_names)] // a, b, c, k: the algorithm's own names
 pub fn hash_bytes_extended(key: &[u8], seed: u64) -> u64 {
     #[allow(clippy::cast_possible_truncation)]
     let init = 0x9e37_79b9_u32
