@@ -557,10 +557,10 @@ fn the_row_hash_matches_the_server() {
     // Every length from 0 to 60 (all tails of lookup3's 12-byte blocks), and
     // non-ASCII bytes.
     let dbs = TestDbs::new("import_rowhash");
-    let texts: Vec<String> = (0..=60)
+    let texts: Vec<String> = (0u8..=60)
         .map(|n| {
             (0..n)
-                .map(|i| char::from(b'a' + ((i * 7 + n) % 26) as u8))
+                .map(|i| char::from(b'a' + (i % 26 * 7 + n) % 26))
                 .collect()
         })
         .chain(["zoë 🚀".to_owned(), "\u{7f}~".to_owned()])
