@@ -54,11 +54,18 @@ impl Kind {
             "bigint" => Kind::Int8,
             "real" => Kind::Float4,
             "double precision" => Kind::Float8,
-            "numeric" => Kind::Numeric(u32::try_from(typmod - 4).ok().and_then(|m| {
-                let scale = m & 0x7ff;
-                // A negative scale (PostgreSQL 15) is rare; refuse it below.
-                (scale <= 1000).then_some((m >> 16, scale))
-            })),
+            "numeric" => match u32::try_from(typmod - 4) {
+                Err(_) => Kind::Numeric(None),
+                Ok(m) => {
+                    let scale = m & 0x7ff;
+                    // A negative scale (PostgreSQL 15: 11-bit two's complement)
+                    // rounds to tens, hundreds...: not converted.
+                    if scale > 1000 {
+                        return None;
+                    }
+                    Kind::Numeric(Some((m >> 16, scale)))
+                }
+            },
             "text" | "character varying" | "name" | "citext" => Kind::Text(len),
             "character" => Kind::Bpchar(len.unwrap_or(1)),
             "bytea" => Kind::Bytea,
@@ -68,6 +75,18 @@ impl Kind {
             "date" => Kind::Date,
             "timestamp without time zone" => Kind::Timestamp,
             "timestamp with time zone" => Kind::Timestamptz,
+            _ => return None,
+        })
+    }
+
+    /// The length of the binary form of fixed-width types.
+    pub fn fixed_len(&self) -> Option<u32> {
+        Some(match self {
+            Kind::Bool => 1,
+            Kind::Int2 => 2,
+            Kind::Int4 | Kind::Float4 | Kind::Date => 4,
+            Kind::Int8 | Kind::Float8 | Kind::Timestamp | Kind::Timestamptz => 8,
+            Kind::Uuid => 16,
             _ => return None,
         })
     }
@@ -649,6 +668,27 @@ mod tests {
             b"\x01{\"a\": 2, \"b\": 1}"
         );
         assert!(enc(&Kind::Json, ValueRef::Text(b"{oops")).is_err());
+    }
+
+    #[test]
+    fn target_types_from_the_catalog() {
+        let typmod = |p: i32, s: i32| ((p << 16) | (s & 0x7ff)) + 4;
+        assert_eq!(
+            Kind::from_pg("numeric", typmod(10, 2), None),
+            Some(Kind::Numeric(Some((10, 2))))
+        );
+        assert_eq!(
+            Kind::from_pg("numeric", -1, None),
+            Some(Kind::Numeric(None))
+        );
+        assert_eq!(Kind::from_pg("numeric", typmod(2, -3), None), None);
+        assert_eq!(
+            Kind::from_pg("character varying", 14, None),
+            Some(Kind::Text(Some(10)))
+        );
+        assert_eq!(Kind::from_pg("text", -1, None), Some(Kind::Text(None)));
+        assert_eq!(Kind::from_pg("character", 7, None), Some(Kind::Bpchar(3)));
+        assert_eq!(Kind::from_pg("inet", -1, None), None);
     }
 
     #[test]

@@ -14,12 +14,12 @@ use std::pin::pin;
 use bytes::Bytes;
 use futures_util::SinkExt;
 use rusqlite::types::ValueRef;
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
 use super::ImportError;
 use super::convert::{self, Kind, Zone};
+use super::rowhash;
 
 const CHUNK: usize = 256 * 1024;
 
@@ -163,6 +163,7 @@ fn read(table: &TableLoad, tx: &mpsc::Sender<Msg>) -> Result<(), ImportError> {
     buf.extend_from_slice(&0u32.to_be_bytes());
     buf.extend_from_slice(&0u32.to_be_bytes());
     let mut sent = Sent::default();
+    let mut scratch = Vec::new();
     let mut in_chunk = 0u64;
     while let Some(row) = rows.next().map_err(source_error)? {
         sent.rows += 1;
@@ -189,10 +190,7 @@ fn read(table: &TableLoad, tx: &mpsc::Sender<Msg>) -> Result<(), ImportError> {
                 });
             }
         }
-        let digest = Sha256::digest(&buf[start..]);
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&digest[..8]);
-        sent.checksum += i128::from(i64::from_be_bytes(first));
+        sent.checksum += i128::from(rowhash::row_hash(&buf[start..], &mut scratch));
         in_chunk += 1;
         if buf.len() >= CHUNK {
             let chunk = Bytes::from(std::mem::replace(

@@ -7,6 +7,7 @@
 //! - [`decimal`], [`json`]: exact `numeric` and `jsonb` forms
 //! - [`create`]: `--create-tables` DDL from the SQLite schema
 //! - [`load`]: streaming one table with binary COPY
+//! - [`rowhash`]: the 64-bit row hash both sides compute
 //!
 //! Steps, all inside one transaction: find (or create) each target table,
 //! check it is empty, load tables parents first, add keys and foreign keys
@@ -20,6 +21,7 @@ pub mod create;
 pub mod decimal;
 pub mod json;
 pub mod load;
+pub mod rowhash;
 pub mod source;
 pub mod target;
 
@@ -526,6 +528,49 @@ async fn run(
                 quote_ident(&fk.name),
                 crate::connect::quote_literal(comment)
             ));
+        }
+    }
+
+    // Primary keys, unique constraints and indexes of the imported tables
+    // are dropped too and built again after the data: one sorted build per
+    // index instead of one insertion per row. Left in place: those another
+    // kept constraint needs (a foreign key from a table not imported, an
+    // exclusion constraint), clustered and replica-identity indexes.
+    for index in target::indexes(client, &oids)
+        .await
+        .map_err(sql("cannot read the indexes"))?
+    {
+        let (drop, add, comment) = match &index.constraint {
+            Some((name, definition)) => (
+                format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    index.table_sql,
+                    quote_ident(name)
+                ),
+                format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {definition}",
+                    index.table_sql,
+                    quote_ident(name)
+                ),
+                format!(
+                    "COMMENT ON CONSTRAINT {} ON {} IS ",
+                    quote_ident(name),
+                    index.table_sql
+                ),
+            ),
+            None => (
+                format!("DROP INDEX {}", index.index_sql),
+                index.definition.clone(),
+                format!("COMMENT ON INDEX {} IS ", index.index_sql),
+            ),
+        };
+        client
+            .batch_execute(&drop)
+            .await
+            .map_err(sql("cannot set an index aside for the load"))?;
+        after_load.push(add);
+        if let Some(text) = &index.comment {
+            after_load.push(format!("{comment}{}", crate::connect::quote_literal(text)));
         }
     }
 

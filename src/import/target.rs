@@ -150,6 +150,69 @@ pub async fn foreign_keys(
         .collect())
 }
 
+/// An index of an imported table that can be rebuilt after the load.
+#[derive(Debug, Clone)]
+pub struct TargetIndex {
+    pub table_sql: String,
+    pub index_sql: String,
+    /// The primary key or unique constraint it backs: name and definition.
+    pub constraint: Option<(String, String)>,
+    /// `CREATE INDEX ...` (for an index that backs no constraint).
+    pub definition: String,
+    pub comment: Option<String>,
+}
+
+/// The indexes of `oids` that nothing kept needs: no constraint uses them
+/// but their own primary key or unique constraint and the validated foreign
+/// keys of the imported tables (which are dropped first), and they are not
+/// clustered or the replica identity.
+pub async fn indexes(
+    client: &Client,
+    oids: &[u32],
+) -> Result<Vec<TargetIndex>, tokio_postgres::Error> {
+    let rows = client
+        .query_typed(
+            "SELECT quote_ident(tn.nspname) || '.' || quote_ident(t.relname),
+                    quote_ident(n.nspname) || '.' || quote_ident(ic.relname),
+                    c.conname::text,
+                    CASE WHEN c.oid IS NOT NULL THEN pg_get_constraintdef(c.oid) END,
+                    pg_get_indexdef(i.indexrelid),
+                    CASE WHEN c.oid IS NOT NULL THEN obj_description(c.oid, 'pg_constraint')
+                         ELSE obj_description(i.indexrelid, 'pg_class') END
+               FROM pg_index i
+               JOIN pg_class ic ON ic.oid = i.indexrelid
+               JOIN pg_namespace n ON n.oid = ic.relnamespace
+               JOIN pg_class t ON t.oid = i.indrelid
+               JOIN pg_namespace tn ON tn.oid = t.relnamespace
+               LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+                                        AND c.contype IN ('p', 'u')
+              WHERE i.indrelid = ANY($1) AND ic.relkind = 'i' AND i.indisvalid
+                AND NOT i.indisclustered AND NOT i.indisreplident
+                AND NOT EXISTS (
+                    SELECT 1 FROM pg_constraint o
+                     WHERE o.conindid = i.indexrelid
+                       AND (c.oid IS NULL OR o.oid <> c.oid)
+                       AND NOT (o.contype = 'f' AND o.conrelid = ANY($1) AND o.convalidated))
+              ORDER BY 1, 2",
+            &[(&oids, Type::OID_ARRAY)],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let name: Option<String> = r.get(2);
+            let definition: Option<String> = r.get(3);
+            TargetIndex {
+                table_sql: r.get(0),
+                index_sql: r.get(1),
+                constraint: name.zip(definition),
+                definition: r.get(4),
+                comment: r.get(5),
+            }
+        })
+        .collect())
+}
+
 /// Parents before children (Kahn's algorithm, names in order among equals);
 /// the second list holds the tables left in cycles, in name order, loaded
 /// last. Self-references do not count: one COPY checks them at its end.
@@ -182,9 +245,10 @@ pub fn order(names: &[String], edges: &[(String, String)]) -> (Vec<String>, Vec<
     (done, cycle)
 }
 
-/// `count(*)` and the sum of each row's 64-bit hash, over the binary form
-/// of the columns in `columns` (the same bytes binary COPY carried: a
-/// 4-byte length then the value, `-1` for NULL), hashed with SHA-256.
+/// `count(*)` and the sum of each row's 64-bit hash (see
+/// [`super::rowhash`]) over the binary form of the columns in `columns`: the
+/// same bytes binary COPY carried, a 4-byte length then the value (`-1` for
+/// NULL). Fixed-width types get their length as a constant.
 pub fn checksum_sql(table: &TargetTable, columns: &[(String, Kind)]) -> String {
     let row = if columns.is_empty() {
         "''::bytea".to_owned()
@@ -193,13 +257,17 @@ pub fn checksum_sql(table: &TargetTable, columns: &[(String, Kind)]) -> String {
             .iter()
             .map(|(name, kind)| {
                 let send = kind.send_sql(&quote_ident(name));
-                format!(r"coalesce(int4send(octet_length({send})) || {send}, '\xffffffff'::bytea)")
+                let len = match kind.fixed_len() {
+                    Some(n) => format!(r"'\x{n:08x}'::bytea"),
+                    None => format!("int4send(octet_length({send}))"),
+                };
+                format!(r"coalesce({len} || {send}, '\xffffffff'::bytea)")
             })
             .collect::<Vec<_>>()
             .join(" || ")
     };
     format!(
-        "SELECT count(*)::int8, coalesce(sum(('x' || encode(substr(sha256({row}), 1, 8), 'hex'))::bit(64)::int8), 0)::text FROM ONLY {}",
+        "SELECT count(*)::int8, coalesce(sum(hashtextextended(encode({row}, 'hex') COLLATE \"C\", 0)), 0)::text FROM ONLY {}",
         table.sql()
     )
 }

@@ -340,7 +340,10 @@ fn a_foreign_key_cycle_between_existing_tables_loads_and_keeps_its_constraints()
          CREATE TABLE b (id integer PRIMARY KEY, a_id integer REFERENCES a);
          ALTER TABLE a ADD CONSTRAINT a_b FOREIGN KEY (b_id) REFERENCES b;
          CREATE TABLE c (id integer PRIMARY KEY, a_id integer REFERENCES a);
-         COMMENT ON CONSTRAINT a_b ON a IS 'every a has its b';\n",
+         COMMENT ON CONSTRAINT a_b ON a IS 'every a has its b';
+         CREATE UNIQUE INDEX c_a ON c (a_id) WHERE a_id > 0;
+         COMMENT ON INDEX c_a IS 'one c per a';
+         CREATE TABLE d (id integer PRIMARY KEY, c_id integer REFERENCES c);\n",
         "CREATE TABLE a (id INTEGER PRIMARY KEY, b_id INTEGER);
          CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER);
          CREATE TABLE c (id INTEGER PRIMARY KEY, a_id INTEGER);
@@ -348,9 +351,15 @@ fn a_foreign_key_cycle_between_existing_tables_loads_and_keeps_its_constraints()
          INSERT INTO b VALUES (1, 2);
          INSERT INTO c VALUES (1, 1);",
     );
+    let oids = "SELECT 'a_pkey'::regclass::oid, 'c_pkey'::regclass::oid";
+    let before = rows(&url, oids);
     ws.pgfleet()
         .args(["import", "sqlite", "src.db", "--into", "app"])
         .success();
+    let after = rows(&url, oids);
+    let split = |r: &[String]| r[0].split('|').map(str::to_owned).collect::<Vec<_>>();
+    assert_ne!(split(&before)[0], split(&after)[0], "a_pkey was rebuilt");
+    assert_eq!(split(&before)[1], split(&after)[1], "c_pkey stayed");
     assert_eq!(
         rows(
             &url,
@@ -361,9 +370,40 @@ fn a_foreign_key_cycle_between_existing_tables_loads_and_keeps_its_constraints()
     assert_eq!(
         rows(
             &url,
-            "SELECT conname FROM pg_constraint WHERE contype = 'f' ORDER BY 1"
+            "SELECT conname, convalidated, obj_description(oid, 'pg_constraint')
+               FROM pg_constraint WHERE contype = 'f' ORDER BY 1"
         ),
-        ["a_b", "b_a_id_fkey", "c_a_id_fkey"]
+        [
+            "a_b|t|every a has its b",
+            "b_a_id_fkey|t|NULL",
+            "c_a_id_fkey|t|NULL",
+            "d_c_id_fkey|t|NULL"
+        ]
+    );
+    // Keys and indexes were rebuilt after the data, as they were (but
+    // `c_pkey` stayed in place: `d`, not imported, references it).
+    assert_eq!(
+        rows(
+            &url,
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid),
+                    obj_description(indexrelid, 'pg_class')
+               FROM pg_index WHERE indrelid IN ('a'::regclass, 'b'::regclass, 'c'::regclass)
+              ORDER BY 1"
+        ),
+        [
+            "a_pkey|CREATE UNIQUE INDEX a_pkey ON public.a USING btree (id)|NULL",
+            "b_pkey|CREATE UNIQUE INDEX b_pkey ON public.b USING btree (id)|NULL",
+            "c_a|CREATE UNIQUE INDEX c_a ON public.c USING btree (a_id) WHERE (a_id > 0)|one c per a",
+            "c_pkey|CREATE UNIQUE INDEX c_pkey ON public.c USING btree (id)|NULL",
+        ]
+    );
+    assert_eq!(
+        rows(
+            &url,
+            "SELECT conname FROM pg_constraint
+              WHERE contype = 'p' AND connamespace = 'public'::regnamespace ORDER BY 1"
+        ),
+        ["a_pkey", "b_pkey", "c_pkey", "d_pkey"]
     );
     // A dangling reference in a cycle is still caught, and rolls back.
     sqlite(
@@ -373,7 +413,7 @@ fn a_foreign_key_cycle_between_existing_tables_loads_and_keeps_its_constraints()
                            CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER);
                            INSERT INTO a VALUES (5, 99);",
     );
-    query(&url, "TRUNCATE a, b, c");
+    query(&url, "TRUNCATE a, b, c, d");
     ws.pgfleet()
         .args(["import", "sqlite", "bad.db", "--into", "app"])
         .expect_code(1)
@@ -550,4 +590,34 @@ fn a_difference_found_by_the_checksum_rolls_everything_back() {
         query_one(&url, "SELECT count(*) FROM t").as_deref(),
         Some("0")
     );
+}
+
+#[test]
+fn the_row_hash_matches_the_server() {
+    // Every length from 0 to 60 (all tails of lookup3's 12-byte blocks), and
+    // non-ASCII bytes.
+    let dbs = TestDbs::new("import_rowhash");
+    let texts: Vec<String> = (0u8..=60)
+        .map(|n| {
+            (0..n)
+                .map(|i| char::from(b'a' + (i % 26 * 7 + n) % 26))
+                .collect()
+        })
+        .chain(["zoë 🚀".to_owned(), "\u{7f}~".to_owned()])
+        .collect();
+    let list = texts
+        .iter()
+        .map(|t| format!("('{t}')"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let server = query(
+        &crate::support::cluster().url,
+        &format!("SELECT hashtextextended(t COLLATE \"C\", 0) FROM (VALUES {list}) v(t)"),
+    );
+    for (text, row) in texts.iter().zip(server) {
+        #[allow(clippy::cast_possible_wrap)]
+        let ours = pgfleet::import::rowhash::hash_bytes_extended(text.as_bytes(), 0) as i64;
+        assert_eq!(Some(ours.to_string()), row[0], "{text:?}");
+    }
+    drop(dbs);
 }
