@@ -124,34 +124,7 @@ pub enum MigrateError {
 }
 
 fn script_message(path: &std::path::Path, line_offset: usize, source: &ScriptError) -> String {
-    match source {
-        ScriptError::MetaCommand { line, command } => format!(
-            "{}:{}: psql meta-command `{command}` cannot run through pgfleet",
-            path.display(),
-            line + line_offset
-        ),
-        ScriptError::Unterminated { line, what } => {
-            format!(
-                "{}:{}: unterminated {what}",
-                path.display(),
-                line + line_offset
-            )
-        }
-        ScriptError::NulByte { line } => format!(
-            "{}:{}: a NUL byte, which PostgreSQL cannot take in SQL text",
-            path.display(),
-            line + line_offset
-        ),
-        ScriptError::TransactionControl {
-            line,
-            statement,
-            effect,
-        } => format!(
-            "{}:{}: `{statement}` would {effect} the transaction the migration runs in",
-            path.display(),
-            line + line_offset
-        ),
-    }
+    source.at(path.display(), line_offset)
 }
 
 /// What to do after the server went away part-way through a run.

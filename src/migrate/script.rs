@@ -60,27 +60,59 @@ pub enum PieceKind {
     },
 }
 
+/// Why a script cannot be run; `line` is 1-based within the script. Shown as
+/// `line N: what` on its own, or as `file:N: what` by [`ScriptError::at`].
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("line {}: {}", self.line(), self.what())]
 pub enum ScriptError {
     /// A psql meta-command such as `\i`, `\set`, `\connect` — the server cannot run it.
-    #[error("line {line}: psql meta-command `{command}` cannot run through pgfleet")]
     MetaCommand { line: usize, command: String },
     /// A quote or comment still open at the end of the file; `line` is where it opens.
-    #[error("line {line}: unterminated {what}")]
     Unterminated { line: usize, what: &'static str },
     /// A NUL byte: PostgreSQL cannot take one anywhere in SQL text or COPY data.
-    #[error("line {line}: a NUL byte, which PostgreSQL cannot take in SQL text")]
     NulByte { line: usize },
     /// `COMMIT`, `ROLLBACK`... part-way through a script that runs in one transaction:
     /// it would end that transaction early, and a later failure would leave the
     /// migration half applied and unrecorded.
-    #[error("line {line}: `{statement}` would {effect} the transaction the migration runs in")]
     TransactionControl {
         line: usize,
         statement: String,
         /// `end`, or `nest a transaction in` for a `BEGIN`.
         effect: &'static str,
     },
+}
+
+impl ScriptError {
+    /// The 1-based line in the script.
+    pub fn line(&self) -> usize {
+        match self {
+            ScriptError::MetaCommand { line, .. }
+            | ScriptError::Unterminated { line, .. }
+            | ScriptError::NulByte { line }
+            | ScriptError::TransactionControl { line, .. } => *line,
+        }
+    }
+
+    /// What is wrong, without the line.
+    pub fn what(&self) -> String {
+        match self {
+            ScriptError::MetaCommand { command, .. } => {
+                format!("psql meta-command `{command}` cannot run through pgfleet")
+            }
+            ScriptError::Unterminated { what, .. } => format!("unterminated {what}"),
+            ScriptError::NulByte { .. } => {
+                "a NUL byte, which PostgreSQL cannot take in SQL text".to_owned()
+            }
+            ScriptError::TransactionControl {
+                statement, effect, ..
+            } => format!("`{statement}` would {effect} the transaction the migration runs in"),
+        }
+    }
+
+    /// `file:line: what`, for a script that starts `line_offset` lines into `file`.
+    pub fn at(&self, file: impl std::fmt::Display, line_offset: usize) -> String {
+        format!("{file}:{}: {}", self.line() + line_offset, self.what())
+    }
 }
 
 /// What a statement does to the transaction around it.

@@ -9,7 +9,6 @@
 
 use crate::manifest::{Manifest, ManifestError};
 use crate::migrate;
-use crate::migrate::script::{self, ScriptError};
 use crate::topology;
 
 use super::{Check, Outcome, VerifyReport};
@@ -175,33 +174,12 @@ fn folders(manifest: &Manifest, db: &crate::manifest::Database) -> Check {
     let mut unmatched = Vec::new();
     for folder in &folders {
         for m in &folder.migrations {
-            if let Err(e) = script::split(&m.up) {
-                let (line, what) = match e {
-                    ScriptError::MetaCommand { line, command } => (
-                        line,
-                        format!("psql meta-command `{command}` cannot run through pgfleet"),
-                    ),
-                    ScriptError::Unterminated { line, what } => {
-                        (line, format!("unterminated {what}"))
-                    }
-                    ScriptError::NulByte { line } => (
-                        line,
-                        "a NUL byte, which PostgreSQL cannot take in SQL text".to_owned(),
-                    ),
-                    ScriptError::TransactionControl { line, statement } => (
-                        line,
-                        format!("`{statement}` would end the transaction the migration runs in"),
-                    ),
-                };
+            if let Err((line_offset, e)) = m.pieces() {
                 return Check::new(
                     &db.name,
                     "migrations",
                     Outcome::Failed,
-                    format!(
-                        "{}:{}: {what}",
-                        manifest.shown(&m.path),
-                        line + m.up_line - 1
-                    ),
+                    e.at(manifest.shown(&m.path), line_offset),
                 );
             }
         }
