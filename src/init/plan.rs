@@ -36,6 +36,13 @@ const GENERIC_DIRS: &[&str] = &[
     "supabase",
     "versions",
     "data",
+    "drizzle",
+    "changelog",
+    "changelogs",
+    "sqitch",
+    "liquibase",
+    "atlas",
+    "goose",
 ];
 
 /// One env built from URLs: its servers, its default server and per-database

@@ -30,7 +30,19 @@ pub const SKIPPED_DIRS: &[&str] = &[
 
 /// Folder names that hold migrations when they hold SQL (`db/migrations`,
 /// `prisma/migrations`, Flyway's `db/migration`, `sql/`, `migrate/`).
-pub const CANDIDATE_NAMES: &[&str] = &["migrations", "migration", "sql", "migrate"];
+pub const CANDIDATE_NAMES: &[&str] = &[
+    "migrations",
+    "migration",
+    "sql",
+    "migrate",
+    "drizzle",
+    "changelog",
+    "changelogs",
+];
+
+/// Files that make their folder a candidate whatever its name: Prisma's
+/// lock, a Sqitch plan, drizzle-kit's journal, an Atlas sum file.
+const MARKER_FILES: &[&str] = &["migration_lock.toml", "sqitch.plan", "atlas.sum"];
 
 /// A migration folder `init` can put in the manifest.
 #[derive(Debug, Clone)]
@@ -128,7 +140,9 @@ pub fn scan(root: &Path) -> Scan {
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(|n| CANDIDATE_NAMES.contains(&n));
-        if candidate_name || names.contains("migration_lock.toml") {
+        let marked = MARKER_FILES.iter().any(|m| names.contains(*m))
+            || dir.join("meta").join("_journal.json").is_file();
+        if candidate_name || marked {
             if let Some(outcome) = migration_folder(root, dir, &rel, &names) {
                 taken.push(dir.to_path_buf());
                 match outcome {
@@ -234,7 +248,9 @@ fn migration_folder(
             None => note = Some("migration_lock.toml names no provider; assumed PostgreSQL".into()),
         }
     }
-    if sql_files == 0 && prisma_dirs == 0 {
+    // A Sqitch project keeps its scripts in deploy/: its plan is enough.
+    let planned = names.contains("sqitch.plan");
+    if sql_files == 0 && prisma_dirs == 0 && !planned {
         if !is_migrations {
             return None;
         }
@@ -360,6 +376,22 @@ mod tests {
             .iter()
             .map(|f| (f.path.display().to_string(), f.format.name()))
             .collect()
+    }
+
+    /// A Sqitch project (scripts in deploy/) and a drizzle-kit `out` folder
+    /// are candidates by their plan and journal, whatever their names.
+    #[test]
+    fn sqitch_plans_and_drizzle_journals_make_candidates() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        for (format, name) in [("sqitch", "sqitch"), ("drizzle", "drizzle")] {
+            let scan = scan(&fixtures.join(format));
+            assert!(
+                found(&scan).contains(&("basic".to_owned(), name)),
+                "{format}: {:?} {:?}",
+                found(&scan),
+                scan.skipped
+            );
+        }
     }
 
     #[test]
