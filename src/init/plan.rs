@@ -539,6 +539,22 @@ fn match_database(
 mod tests {
     use super::*;
 
+    fn write_files(root: &Path, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+
+    /// `(database, physical database)` of each placement of `env`.
+    fn placed(env: &EnvPlan) -> Vec<(&str, Option<&str>)> {
+        env.placements
+            .iter()
+            .map(|(db, (_, physical, _))| (db.as_str(), physical.as_deref()))
+            .collect()
+    }
+
     #[test]
     fn names_come_from_the_service_folder() {
         let cases = [
@@ -574,17 +590,9 @@ mod tests {
                 "services:\n  billing:\n    build: b/billing\n    environment:\n      DATABASE_URL: postgres://app@db/billing\n",
             ),
         ];
-        for (path, text) in files {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
+        write_files(dir.path(), &files);
         let plan = plan(dir.path());
-        let placed: Vec<(&str, Option<&str>)> = plan.envs[0]
-            .placements
-            .iter()
-            .map(|(db, (_, physical, _))| (db.as_str(), physical.as_deref()))
-            .collect();
+        let placed = placed(&plan.envs[0]);
         assert_eq!(
             placed,
             [
@@ -611,19 +619,11 @@ mod tests {
             ),
             ("compose.yaml", "services: [unclosed\n"),
         ];
-        for (path, text) in files {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
+        write_files(dir.path(), &files);
         let plan = plan(dir.path());
         let env = &plan.envs[0];
         assert_eq!(env.name, "dotenv");
-        let placed: Vec<(&str, Option<&str>)> = env
-            .placements
-            .iter()
-            .map(|(db, (_, physical, _))| (db.as_str(), physical.as_deref()))
-            .collect();
+        let placed = placed(env);
         assert_eq!(
             placed,
             [

@@ -790,30 +790,9 @@ fn toml_error(path: &Path, source: &str, e: &toml::de::Error) -> ManifestError {
 mod tests {
     use super::*;
 
-    /// Every file of `fuzz/corpus/{target}` (the seeds, and any input a fuzzer
-    /// once crashed on, kept there as a regression case).
-    fn fuzz_corpus(target: &str) -> Vec<(String, String)> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/corpus")
-            .join(target);
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        assert!(!files.is_empty(), "{}", dir.display());
-        files
-            .into_iter()
-            .filter_map(|p| {
-                let text = String::from_utf8(std::fs::read(&p).unwrap()).ok()?;
-                Some((p.display().to_string(), text))
-            })
-            .collect()
-    }
-
     #[test]
     fn fuzz_corpus_replays() {
-        for (path, text) in fuzz_corpus("manifest") {
+        for (path, text) in crate::fuzz_corpus::read("manifest") {
             assert!(Manifest::fuzz_parse(&text).is_some(), "{path}");
         }
     }

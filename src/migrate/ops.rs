@@ -440,12 +440,7 @@ fn stale_atlas_sums(db: &crate::manifest::Database) -> Result<Vec<Repair>, Migra
             db: db.name.clone(),
             source,
         };
-        let format = match source
-            .format
-            .as_deref()
-            .or(db.format.as_deref())
-            .and_then(formats::Format::from_name)
-        {
+        let format = match super::declared_format(db, source) {
             Some(format) => format,
             None => formats::detect(&source.path).map_err(format_error)?,
         };

@@ -865,30 +865,9 @@ fn is_dolq_cont(b: u8) -> bool {
 mod tests {
     use super::*;
 
-    /// Every file of `fuzz/corpus/{target}` (the seeds, and any input a fuzzer
-    /// once crashed on, kept there as a regression case).
-    fn fuzz_corpus(target: &str) -> Vec<(String, String)> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/corpus")
-            .join(target);
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        assert!(!files.is_empty(), "{}", dir.display());
-        files
-            .into_iter()
-            .filter_map(|p| {
-                let text = String::from_utf8(std::fs::read(&p).unwrap()).ok()?;
-                Some((p.display().to_string(), text))
-            })
-            .collect()
-    }
-
     #[test]
     fn fuzz_corpus_replays() {
-        for (_, text) in fuzz_corpus("script") {
+        for (_, text) in crate::fuzz_corpus::read("script") {
             fuzz_split(&text);
         }
     }

@@ -142,6 +142,17 @@ pub enum Transaction {
     Disabled,
 }
 
+impl Transaction {
+    /// `Disabled` when the file carries its format's no-transaction marker, else `Auto`.
+    fn unless_marked(no_transaction: bool) -> Self {
+        if no_transaction {
+            Transaction::Disabled
+        } else {
+            Transaction::Auto
+        }
+    }
+}
+
 /// One migration as read from its file(s).
 #[derive(Clone, Debug)]
 pub struct Migration {
@@ -185,6 +196,26 @@ pub struct Statement {
 }
 
 impl Migration {
+    /// A versioned migration whose up script is the whole file as read, run in a
+    /// transaction, with no down script: each format sets what it reads differently
+    /// with `Migration { .., ..Migration::whole_file(..) }`.
+    fn whole_file(version: Version, name: String, path: PathBuf, source: Source) -> Migration {
+        Migration {
+            version,
+            name,
+            kind: Kind::Versioned,
+            path,
+            up: source.text,
+            up_line: 1,
+            down: None,
+            transaction: Transaction::Auto,
+            checksum: source.checksum,
+            statements: None,
+            not_runnable: None,
+            verify: None,
+        }
+    }
+
     /// The up script as the statements to send, with lines relative to `up_line` (as
     /// [`script::split`](crate::migrate::script::split) numbers them for `up`). On a
     /// split error, the error and the line offset to add to its line.
