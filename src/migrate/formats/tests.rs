@@ -4,6 +4,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest as _, Sha256};
+
+use super::template::clean_name;
 use super::*;
 
 /// Files to write into a test folder: (relative path, contents).
