@@ -126,6 +126,25 @@ impl Format {
     }
 }
 
+/// The second table Liquibase keeps beside its changelog, to lock it.
+const LIQUIBASE_LOCK_TABLE: &str = "databasechangeloglock";
+
+/// The tables peer tools keep their history in, by their default names (each
+/// [`Format::history_table`], and Liquibase's lock table), sorted: `clean` keeps them
+/// and `schema dump`/`drift` leave them out, wherever they are. Tables named by a
+/// drizzle config, a Sqitch registry or the manifest's `history_table` are
+/// [`crate::migrate::peer_tables`].
+pub fn peer_history_tables() -> Vec<&'static str> {
+    let mut tables: Vec<&'static str> = Format::ALL
+        .into_iter()
+        .filter_map(Format::history_table)
+        .chain([LIQUIBASE_LOCK_TABLE])
+        .collect();
+    tables.sort_unstable();
+    tables.dedup();
+    tables
+}
+
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -1083,3 +1083,24 @@ fn fuzz_corpus_replays() {
         fuzz_file_names(a, b);
     }
 }
+
+/// `clean` and `schema dump` keep the same tables: every format's history table, and
+/// Liquibase's lock.
+#[test]
+fn peer_history_tables_are_every_formats_and_liquibases_lock() {
+    assert_eq!(
+        peer_history_tables(),
+        [
+            "__drizzle_migrations",
+            "_prisma_migrations",
+            "_sqlx_migrations",
+            "atlas_schema_revisions",
+            "databasechangelog",
+            "databasechangeloglock",
+            "flyway_schema_history",
+            "goose_db_version",
+            "pgmigrations",
+            "schema_migrations",
+        ]
+    );
+}
