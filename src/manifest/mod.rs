@@ -246,6 +246,12 @@ impl Manifest {
             .to_string()
     }
 
+    /// `message` (an error's text) with the workspace's paths shown as [`Manifest::shown`]
+    /// shows them.
+    pub fn shown_in(&self, message: &str) -> String {
+        relative_in(&self.root, message)
+    }
+
     /// Where `offset` in the manifest is, as file:line:column.
     pub fn locate(&self, offset: usize) -> Location {
         Location::at(self.path.clone(), &self.source, offset)
@@ -784,6 +790,12 @@ fn toml_error(path: &Path, source: &str, e: &toml::de::Error) -> ManifestError {
         };
     }
     ManifestError::Syntax { at, message }
+}
+
+/// `message` with every path under `root` relative to it. Errors that carry paths
+/// (the format readers') name them absolute; summaries show them as the workspace does.
+pub fn relative_in(root: &Path, message: &str) -> String {
+    message.replace(&format!("{}/", root.display()), "")
 }
 
 #[cfg(test)]
