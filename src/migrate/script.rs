@@ -127,9 +127,10 @@ enum Control {
     Other,
 }
 
-/// The pieces to run inside the transaction pgfleet opens for a migration. A script
-/// wrapped in its own `BEGIN; ... COMMIT;` (common in folders written for tools that
-/// do not open one) loses the wrapper, so the history row commits with it; any other
+/// The pieces to run inside the transaction pgfleet opens for a migration (and for a
+/// seed file or a down script `rollback` runs). A script wrapped in its own
+/// `BEGIN; ... COMMIT;` (common in folders written for tools that do not open one)
+/// loses the wrapper, so the history row commits with it; any other
 /// transaction-control statement is an error naming its line.
 pub fn in_transaction(pieces: &[Piece]) -> Result<&[Piece], ScriptError> {
     let control: Vec<Option<Control>> = pieces.iter().map(Piece::control).collect();
