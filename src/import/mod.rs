@@ -5,6 +5,7 @@
 //! - [`target`]: the PostgreSQL tables and column types, load order, checksum SQL
 //! - [`convert`]: one value to the target type's binary form, or a refusal
 //! - [`decimal`], [`json`]: exact `numeric` and `jsonb` forms
+//! - `time`: dates and times, and the zone naive ones are read in
 //! - [`create`]: `--create-tables` DDL from the SQLite schema
 //! - `pair`: a SQLite table matched with its target, or a refusal
 //! - [`load`]: streaming one table with binary COPY
@@ -27,6 +28,7 @@ mod pair;
 pub mod rowhash;
 pub mod source;
 pub mod target;
+mod time;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
