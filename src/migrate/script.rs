@@ -178,6 +178,16 @@ const QUOTED_IDENT: &str = "quoted identifier";
 const AFTER_COPY: &str = "statement after `COPY ... FROM STDIN` on the same line";
 
 impl Piece {
+    /// A statement pgfleet writes itself (not read from a file), as line 1.
+    pub(crate) fn statement(sql: &str) -> Piece {
+        Piece {
+            sql: sql.to_owned(),
+            start_line: 1,
+            start_offset: 0,
+            kind: PieceKind::Statement,
+        }
+    }
+
     /// True when PostgreSQL refuses this statement inside a transaction block
     /// (`PreventInTransactionBlock` in the server): CREATE \[UNIQUE\] INDEX CONCURRENTLY,
     /// DROP INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY and REINDEX SCHEMA|DATABASE|SYSTEM,
@@ -966,12 +976,7 @@ mod tests {
     }
 
     fn statement(sql: &str) -> Piece {
-        Piece {
-            sql: sql.to_owned(),
-            start_line: 1,
-            start_offset: 0,
-            kind: PieceKind::Statement,
-        }
+        Piece::statement(sql)
     }
 
     #[test]
