@@ -34,6 +34,8 @@ pub mod drift;
 pub mod envfile;
 pub mod error;
 pub mod fleet;
+#[cfg(test)]
+mod fuzz_corpus;
 pub mod graph;
 pub mod import;
 pub mod init;

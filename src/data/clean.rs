@@ -7,7 +7,7 @@
 //! MATERIALIZED VIEW` for each materialized view there.
 //!
 //! Never touched: anything in schema `pgfleet`, the history tables of the
-//! tools pgfleet adopts from ([`PEER_HISTORY_TABLES`]), and every table
+//! tools pgfleet adopts from ([`peer_history_tables`]), and every table
 //! outside the owned schemas, which in a shared physical database belong to
 //! other logical databases. So there is no CASCADE: a foreign key from a
 //! table outside the set into it is an error naming both.
@@ -22,25 +22,8 @@ use tokio_postgres::types::Type;
 use super::DataError;
 use crate::connect::quote_ident;
 use crate::fleet::Fleet;
+use crate::migrate::formats::peer_history_tables;
 use crate::topology::Placement;
-
-/// Other tools' history tables, kept by `clean` wherever they are: Prisma,
-/// dbmate and golang-migrate, sqlx, Flyway, node-pg-migrate, goose, Atlas,
-/// Liquibase (and its lock table), drizzle. Tables named by a drizzle config, a Sqitch
-/// registry or the manifest's `history_table` are kept too
-/// ([`crate::migrate::peer_tables`]).
-pub const PEER_HISTORY_TABLES: &[&str] = &[
-    "_prisma_migrations",
-    "schema_migrations",
-    "_sqlx_migrations",
-    "flyway_schema_history",
-    "pgmigrations",
-    "__drizzle_migrations",
-    "goose_db_version",
-    "atlas_schema_revisions",
-    "databasechangelog",
-    "databasechangeloglock",
-];
 
 /// What `clean` did for one logical database; names are `schema.name`.
 #[derive(Debug, Serialize)]
@@ -210,6 +193,7 @@ async fn plan(
         )
         .await
         .map_err(|e| DataError::sql(db, "cannot list its tables", e))?;
+    let kept = peer_history_tables();
     let mut work = Work::default();
     for row in rows {
         let relation = Relation {
@@ -220,7 +204,7 @@ async fn plan(
         let owned_by_column: bool = row.get(3);
         match kind.as_str() {
             "r" | "p"
-                if !PEER_HISTORY_TABLES.contains(&relation.name.as_str())
+                if !kept.contains(&relation.name.as_str())
                     && !peers
                         .iter()
                         .any(|(s, t)| *s == relation.schema && *t == relation.name) =>

@@ -3,7 +3,9 @@
 //!
 //! A file is split like a migration (`migrate::script::split`, so COPY data
 //! and `BEGIN ATOMIC` bodies work) and its statements run inside one
-//! transaction with `SET LOCAL search_path` for schema placements. A failing
+//! transaction with `SET LOCAL search_path` for schema placements (a file's
+//! own `BEGIN; ... COMMIT;` wrapper is left out; other transaction control is
+//! refused before anything runs, as in a migration). A failing
 //! statement rolls its whole file back and is reported as `file:line:
 //! message`; files before it stay committed, and nothing after it runs.
 
@@ -166,11 +168,15 @@ async fn seed_file(client: &Client, placement: &Placement, path: &Path) -> Resul
         path: path.to_path_buf(),
         source,
     })?;
-    let pieces = script::split(&text).map_err(|source| MigrateError::Script {
+    let located = |source| MigrateError::Script {
         path: path.to_path_buf(),
         line_offset: 0,
         source,
-    })?;
+    };
+    let pieces = script::split(&text).map_err(located)?;
+    // As for a migration: a `BEGIN; ... COMMIT;` wrapper is left out, and any other
+    // transaction control, which would commit part of the file, is refused.
+    let pieces = script::in_transaction(&pieces).map_err(located)?;
     let search_path = placement
         .search_path
         .as_deref()
@@ -180,7 +186,7 @@ async fn seed_file(client: &Client, placement: &Placement, path: &Path) -> Resul
         .batch_execute(&format!("BEGIN{search_path}"))
         .await
         .map_err(|e| DataError::sql(db, "cannot start the seed's transaction", e))?;
-    if let Err((e, piece)) = apply::run_pieces(client, &pieces).await {
+    if let Err((e, piece)) = apply::run_pieces(client, pieces).await {
         let _ = client.batch_execute("ROLLBACK").await;
         return Err(apply::locate_error(db, path, 1, piece, &e).into());
     }

@@ -5,7 +5,9 @@
 //! - [`target`]: the PostgreSQL tables and column types, load order, checksum SQL
 //! - [`convert`]: one value to the target type's binary form, or a refusal
 //! - [`decimal`], [`json`]: exact `numeric` and `jsonb` forms
+//! - `time`: dates and times, and the zone naive ones are read in
 //! - [`create`]: `--create-tables` DDL from the SQLite schema
+//! - `pair`: a SQLite table matched with its target, or a refusal
 //! - [`load`]: streaming one table with binary COPY
 //! - [`rowhash`]: the 64-bit row hash both sides compute
 //!
@@ -22,9 +24,11 @@ pub mod decimal;
 mod error;
 pub mod json;
 pub mod load;
+mod pair;
 pub mod rowhash;
 pub mod source;
 pub mod target;
+mod time;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -39,7 +43,7 @@ use crate::fleet::Fleet;
 use crate::topology::Placement;
 use convert::{Kind, Zone};
 pub use error::ImportError;
-use target::TargetTable;
+use pair::Pair;
 
 /// What `import sqlite` was asked to do.
 #[derive(Debug, Clone)]
@@ -226,15 +230,6 @@ fn sql(context: &str) -> impl FnOnce(tokio_postgres::Error) -> ImportError {
     }
 }
 
-/// A SQLite table matched with its target.
-struct Pair<'a> {
-    source: &'a source::SourceTable,
-    target: TargetTable,
-    /// (source column, target column, kind, NOT NULL), generated target
-    /// columns left out.
-    columns: Vec<(String, String, Kind, bool)>,
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn run(
     client: &Client,
@@ -298,60 +293,8 @@ async fn run(
     // Match tables and columns; refuse anything that would lose data.
     let mut pairs: Vec<Pair<'_>> = Vec::new();
     for t in wanted {
-        let Some(found) = target::find(&existing, &t.name) else {
-            return Err(ImportError::MissingTable {
-                table: t.name.clone(),
-                database: db,
-                schemas,
-            });
-        };
-        let cols = target::columns(client, found.oid)
-            .await
-            .map_err(sql("cannot read the target columns"))?;
-        let mut columns = Vec::new();
-        for c in &t.columns {
-            let matched = cols
-                .iter()
-                .find(|x| x.name == c.name)
-                .or_else(|| cols.iter().find(|x| x.name.eq_ignore_ascii_case(&c.name)));
-            let Some(tc) = matched else {
-                return Err(ImportError::MissingColumn {
-                    table: t.name.clone(),
-                    column: c.name.clone(),
-                    target: found.shown(),
-                });
-            };
-            if tc.generated {
-                continue;
-            }
-            let Some(kind) = tc.kind.clone() else {
-                return Err(ImportError::UnsupportedType {
-                    target: found.shown(),
-                    column: tc.name.clone(),
-                    type_name: tc.shown_type.clone(),
-                });
-            };
-            columns.push((c.name.clone(), tc.name.clone(), kind, tc.not_null));
-        }
-        if !options.create_tables {
-            let has_rows = client
-                .query_typed(
-                    &format!("SELECT EXISTS (SELECT 1 FROM {})", found.sql()),
-                    &[],
-                )
-                .await
-                .map_err(sql("cannot read the target table"))?;
-            if has_rows.first().is_some_and(|r| r.get::<_, bool>(0)) {
-                return Err(ImportError::NotEmpty {
-                    target: found.shown(),
-                });
-            }
-        }
-        pairs.push(Pair {
-            source: t,
-            target: found.clone(),
-            columns,
-        });
+        let check_empty = !options.create_tables;
+        pairs.push(pair::pair(client, &db, &schemas, &existing, t, check_empty).await?);
     }
 
     // Load order: parents first by the target's foreign keys (tables left in

@@ -105,6 +105,84 @@ fn service_of(rel: &Path, root_name: &str) -> (PathBuf, String) {
     (PathBuf::new(), sanitize(root_name))
 }
 
+/// One logical database per service folder holding migration folders, named
+/// after it (made unique against `taken`).
+fn folder_databases(
+    folders: Vec<scan::FolderFound>,
+    root_name: &str,
+    taken: &mut BTreeSet<String>,
+) -> Vec<(PathBuf, DatabaseFound)> {
+    let mut by_service: BTreeMap<PathBuf, (String, Vec<scan::FolderFound>)> = BTreeMap::new();
+    for folder in folders {
+        let (dir, name) = service_of(&folder.path, root_name);
+        by_service
+            .entry(dir)
+            .or_insert((name, Vec::new()))
+            .1
+            .push(folder);
+    }
+    by_service
+        .into_iter()
+        .map(|(dir, (name, folders))| {
+            let name = unique(&name, taken);
+            let database = folder_database(&dir, name, folders);
+            (dir, database)
+        })
+        .collect()
+}
+
+/// The database of one service folder's migration folders (Prisma's first), with
+/// the extensions they use but never create and what was guessed.
+fn folder_database(dir: &Path, name: String, mut folders: Vec<scan::FolderFound>) -> DatabaseFound {
+    folders.sort_by_key(|f| (f.format != Format::Prisma, f.path.clone()));
+    let mut guesses = vec![format!(
+        "named after the service folder `{}`",
+        scan::shown(dir)
+    )];
+    let mut usage = extensions::Usage::default();
+    for f in &folders {
+        usage.used.extend(f.extensions.used.iter().cloned());
+        usage.created.extend(f.extensions.created.iter().cloned());
+    }
+    let missing = usage.missing();
+    if !missing.is_empty() {
+        guesses.push(format!(
+            "the migrations use {} but never create {}: `create` makes {} first",
+            missing
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if missing.len() == 1 { "it" } else { "them" },
+            if missing.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    if folders.len() > 1 {
+        guesses.push(format!(
+            "these {} folders sit in `{}` and are taken to migrate one database, applied in this order; split them into databases of their own if they do not",
+            folders.len(),
+            scan::shown(dir)
+        ));
+    }
+    DatabaseFound {
+        name,
+        extensions: missing,
+        service: scan::shown(dir),
+        migrations: folders
+            .into_iter()
+            .map(|f| FolderReport {
+                path: f.path,
+                format: f.format.name().to_owned(),
+                migrations: f.migrations,
+                note: f.note,
+            })
+            .collect(),
+        runner: None,
+        cwd: None,
+        guesses,
+    }
+}
+
 /// Builds the plan: the scan, the URLs, and how they fit together.
 pub fn plan(root: &Path) -> Plan {
     let root_name = root
@@ -113,70 +191,8 @@ pub fn plan(root: &Path) -> Plan {
     let found = scan::scan(root);
 
     // Migration folders grouped by service: one logical database each.
-    let mut by_service: BTreeMap<PathBuf, (String, Vec<scan::FolderFound>)> = BTreeMap::new();
-    for folder in found.folders {
-        let (dir, name) = service_of(&folder.path, &root_name);
-        by_service
-            .entry(dir)
-            .or_insert((name, Vec::new()))
-            .1
-            .push(folder);
-    }
     let mut taken = BTreeSet::new();
-    let mut databases: Vec<(PathBuf, DatabaseFound)> = Vec::new();
-    for (dir, (name, mut folders)) in by_service {
-        folders.sort_by_key(|f| (f.format != Format::Prisma, f.path.clone()));
-        let name = unique(&name, &mut taken);
-        let mut guesses = vec![format!(
-            "named after the service folder `{}`",
-            scan::shown(&dir)
-        )];
-        let mut usage = extensions::Usage::default();
-        for f in &folders {
-            usage.used.extend(f.extensions.used.iter().cloned());
-            usage.created.extend(f.extensions.created.iter().cloned());
-        }
-        let missing = usage.missing();
-        if !missing.is_empty() {
-            guesses.push(format!(
-                "the migrations use {} but never create {}: `create` makes {} first",
-                missing
-                    .iter()
-                    .map(|e| format!("`{e}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if missing.len() == 1 { "it" } else { "them" },
-                if missing.len() == 1 { "it" } else { "them" },
-            ));
-        }
-        if folders.len() > 1 {
-            guesses.push(format!(
-                "these {} folders sit in `{}` and are taken to migrate one database, applied in this order; split them into databases of their own if they do not",
-                folders.len(),
-                scan::shown(&dir)
-            ));
-        }
-        databases.push((
-            dir.clone(),
-            DatabaseFound {
-                name,
-                extensions: missing,
-                service: scan::shown(&dir),
-                migrations: folders
-                    .into_iter()
-                    .map(|f| FolderReport {
-                        path: f.path,
-                        format: f.format.name().to_owned(),
-                        migrations: f.migrations,
-                        note: f.note,
-                    })
-                    .collect(),
-                runner: None,
-                cwd: None,
-                guesses,
-            },
-        ));
-    }
+    let mut databases = folder_databases(found.folders, &root_name, &mut taken);
     for alembic in found.alembic {
         let (dir, name) = service_of(&alembic.cwd, &root_name);
         let name = unique(&name, &mut taken);
@@ -539,6 +555,22 @@ fn match_database(
 mod tests {
     use super::*;
 
+    fn write_files(root: &Path, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+
+    /// `(database, physical database)` of each placement of `env`.
+    fn placed(env: &EnvPlan) -> Vec<(&str, Option<&str>)> {
+        env.placements
+            .iter()
+            .map(|(db, (_, physical, _))| (db.as_str(), physical.as_deref()))
+            .collect()
+    }
+
     #[test]
     fn names_come_from_the_service_folder() {
         let cases = [
@@ -574,17 +606,9 @@ mod tests {
                 "services:\n  billing:\n    build: b/billing\n    environment:\n      DATABASE_URL: postgres://app@db/billing\n",
             ),
         ];
-        for (path, text) in files {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
+        write_files(dir.path(), &files);
         let plan = plan(dir.path());
-        let placed: Vec<(&str, Option<&str>)> = plan.envs[0]
-            .placements
-            .iter()
-            .map(|(db, (_, physical, _))| (db.as_str(), physical.as_deref()))
-            .collect();
+        let placed = placed(&plan.envs[0]);
         assert_eq!(
             placed,
             [
@@ -611,19 +635,11 @@ mod tests {
             ),
             ("compose.yaml", "services: [unclosed\n"),
         ];
-        for (path, text) in files {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
+        write_files(dir.path(), &files);
         let plan = plan(dir.path());
         let env = &plan.envs[0];
         assert_eq!(env.name, "dotenv");
-        let placed: Vec<(&str, Option<&str>)> = env
-            .placements
-            .iter()
-            .map(|(db, (_, physical, _))| (db.as_str(), physical.as_deref()))
-            .collect();
+        let placed = placed(env);
         assert_eq!(
             placed,
             [

@@ -3,7 +3,17 @@
 
 use std::fmt::Write as _;
 
-use super::{DEV_ENV, EMBEDDED_SERVER, Plan, scan};
+use super::{DEV_ENV, EMBEDDED_SERVER, FolderReport, Plan, scan};
+
+/// The comment after a migrations folder: its format, how many migrations, any note.
+fn folder_comment(f: &FolderReport) -> String {
+    let note = f
+        .note
+        .as_ref()
+        .map(|n| format!("; {n}"))
+        .unwrap_or_default();
+    format!("{}, {} migration(s){note}", f.format, f.migrations)
+}
 
 /// A TOML basic string.
 fn q(s: &str) -> String {
@@ -86,14 +96,9 @@ pub fn render(plan: &Plan) -> String {
             [one] => {
                 let _ = writeln!(
                     t,
-                    "migrations = {}   # {}, {} migration(s){}",
+                    "migrations = {}   # {}",
                     q(&one.path.display().to_string()),
-                    one.format,
-                    one.migrations,
-                    one.note
-                        .as_ref()
-                        .map(|n| format!("; {n}"))
-                        .unwrap_or_default()
+                    folder_comment(one)
                 );
             }
             many => {
@@ -101,14 +106,9 @@ pub fn render(plan: &Plan) -> String {
                 for f in many {
                     let _ = writeln!(
                         t,
-                        "  {},   # {}, {} migration(s){}",
+                        "  {},   # {}",
                         q(&f.path.display().to_string()),
-                        f.format,
-                        f.migrations,
-                        f.note
-                            .as_ref()
-                            .map(|n| format!("; {n}"))
-                            .unwrap_or_default()
+                        folder_comment(f)
                     );
                 }
                 t.push_str("]\n");

@@ -273,7 +273,7 @@ fn migration_folder(
         // A `sql/` of loose scripts named like no migration is not a
         // migration folder; a `migrations/` folder like that is worth a word.
         Err(formats::FormatError::Unrecognised { .. }) if !is_migrations => return None,
-        Err(e) => return Some(Err(relative_message(root, &e.to_string()))),
+        Err(e) => return Some(Err(crate::manifest::relative_in(root, &e.to_string()))),
     };
     match formats::read(dir, format) {
         Ok(folder) if folder.migrations.is_empty() && !is_migrations => None,
@@ -290,15 +290,8 @@ fn migration_folder(
                 extensions,
             }))
         }
-        Err(e) => Some(Err(relative_message(root, &e.to_string()))),
+        Err(e) => Some(Err(crate::manifest::relative_in(root, &e.to_string()))),
     }
-}
-
-/// Messages from the format readers name absolute paths; the summary shows
-/// them relative to the workspace.
-fn relative_message(root: &Path, message: &str) -> String {
-    let prefix = format!("{}/", root.display());
-    message.replace(&prefix, "")
 }
 
 /// `provider = "..."` from Prisma's `migration_lock.toml`.

@@ -246,6 +246,12 @@ impl Manifest {
             .to_string()
     }
 
+    /// `message` (an error's text) with the workspace's paths shown as [`Manifest::shown`]
+    /// shows them.
+    pub fn shown_in(&self, message: &str) -> String {
+        relative_in(&self.root, message)
+    }
+
     /// Where `offset` in the manifest is, as file:line:column.
     pub fn locate(&self, offset: usize) -> Location {
         Location::at(self.path.clone(), &self.source, offset)
@@ -786,34 +792,19 @@ fn toml_error(path: &Path, source: &str, e: &toml::de::Error) -> ManifestError {
     ManifestError::Syntax { at, message }
 }
 
+/// `message` with every path under `root` relative to it. Errors that carry paths
+/// (the format readers') name them absolute; summaries show them as the workspace does.
+pub fn relative_in(root: &Path, message: &str) -> String {
+    message.replace(&format!("{}/", root.display()), "")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every file of `fuzz/corpus/{target}` (the seeds, and any input a fuzzer
-    /// once crashed on, kept there as a regression case).
-    fn fuzz_corpus(target: &str) -> Vec<(String, String)> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/corpus")
-            .join(target);
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        assert!(!files.is_empty(), "{}", dir.display());
-        files
-            .into_iter()
-            .filter_map(|p| {
-                let text = String::from_utf8(std::fs::read(&p).unwrap()).ok()?;
-                Some((p.display().to_string(), text))
-            })
-            .collect()
-    }
-
     #[test]
     fn fuzz_corpus_replays() {
-        for (path, text) in fuzz_corpus("manifest") {
+        for (path, text) in crate::fuzz_corpus::read("manifest") {
             assert!(Manifest::fuzz_parse(&text).is_some(), "{path}");
         }
     }

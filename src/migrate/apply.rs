@@ -272,15 +272,6 @@ type VerifyPieces<'v> = Option<(&'v Verify, &'v [Piece])>;
 const VERIFY_SAVEPOINT: &str = "SAVEPOINT pgfleet_verify;";
 const VERIFY_UNDO: &str = "ROLLBACK TO SAVEPOINT pgfleet_verify;";
 
-fn statement(sql: &str) -> Piece {
-    Piece {
-        sql: sql.to_owned(),
-        start_line: 1,
-        start_offset: 0,
-        kind: PieceKind::Statement,
-    }
-}
-
 async fn apply_in_transaction(
     client: &Client,
     target: &Target<'_>,
@@ -297,9 +288,9 @@ async fn apply_in_transaction(
             with_verify = pieces
                 .iter()
                 .cloned()
-                .chain([statement(VERIFY_SAVEPOINT)])
+                .chain([Piece::statement(VERIFY_SAVEPOINT)])
                 .chain(checks.iter().cloned())
-                .chain([statement(VERIFY_UNDO)])
+                .chain([Piece::statement(VERIFY_UNDO)])
                 .collect();
             with_verify.as_slice()
         }

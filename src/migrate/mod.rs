@@ -210,6 +210,19 @@ impl From<crate::connect::ConnectError> for MigrateError {
     }
 }
 
+/// The format the manifest sets for one of `db`'s folders (the folder's own
+/// `format`, else the database's); `None`: detected from the files.
+pub(crate) fn declared_format(
+    db: &Database,
+    source: &crate::manifest::MigrationSource,
+) -> Option<formats::Format> {
+    source
+        .format
+        .as_deref()
+        .or(db.format.as_deref())
+        .and_then(formats::Format::from_name)
+}
+
 /// Schemas that a drizzle or Sqitch database's own migrations create with a
 /// plain `CREATE SCHEMA` (drizzle-kit writes one for each `pgSchema`, Sqitch
 /// projects often start with an `appschema` change). `create` leaves those to
@@ -218,11 +231,7 @@ impl From<crate::connect::ConnectError> for MigrateError {
 pub fn schemas_created_by_migrations(db: &Database) -> Vec<String> {
     let mut schemas = Vec::new();
     for source in &db.migrations {
-        let format = source
-            .format
-            .as_deref()
-            .or(db.format.as_deref())
-            .and_then(formats::Format::from_name);
+        let format = declared_format(db, source);
         let Ok(folder) = formats::load(&source.path, format) else {
             continue;
         };
@@ -248,11 +257,7 @@ pub fn schemas_created_by_migrations(db: &Database) -> Vec<String> {
 pub fn peer_tables(db: &Database) -> Vec<(String, String)> {
     let mut tables: Vec<(String, String)> = db.history_table.iter().cloned().collect();
     for source in &db.migrations {
-        let format = source
-            .format
-            .as_deref()
-            .or(db.format.as_deref())
-            .and_then(formats::Format::from_name);
+        let format = declared_format(db, source);
         if let Ok(folder) = formats::load(&source.path, format) {
             tables.extend(folder.peer.map(|p| (p.schema, p.table)));
         }
@@ -265,11 +270,7 @@ pub fn peer_tables(db: &Database) -> Vec<(String, String)> {
 pub fn load_folders(manifest: &Manifest, db: &Database) -> Result<Vec<Folder>, MigrateError> {
     let mut folders = Vec::with_capacity(db.migrations.len());
     for source in &db.migrations {
-        let format = source
-            .format
-            .as_deref()
-            .or(db.format.as_deref())
-            .and_then(formats::Format::from_name);
+        let format = declared_format(db, source);
         let peer = db
             .history_table
             .as_ref()

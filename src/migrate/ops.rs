@@ -275,19 +275,20 @@ pub async fn rollback(
         .as_deref()
         .map(|p| format!("SET LOCAL search_path = {p};"))
         .unwrap_or_default();
+    // Every down script is checked before any runs.
+    let downs = chosen
+        .into_iter()
+        .map(|row| prepare_down(db, row, server_version))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut done = Vec::new();
-    for row in chosen {
-        let down = row.down_script.as_deref().unwrap_or_default();
-        let pieces = script::split(down).map_err(|e| MigrateError::Usage {
-            db: db.to_owned(),
-            message: format!("the down script of `{}` cannot be run: {e}", row.version),
-        })?;
+    for (row, down) in downs {
+        let pieces = down.pieces;
         let forget = format!(
             "DELETE FROM pgfleet.history WHERE db = {} AND version = {}",
             quote_literal(db),
             quote_literal(&row.version)
         );
-        let result = if script::needs_no_transaction(&pieces, server_version) {
+        let result = if down.no_transaction {
             let mut r = Ok(());
             for piece in &pieces {
                 r = client.batch_execute(&piece.sql).await;
@@ -301,8 +302,9 @@ pub async fn rollback(
             }
         } else {
             let sql = format!(
-                "BEGIN; SELECT pg_advisory_xact_lock({}); {search_path}\n{down}\n;\n{forget};\nCOMMIT",
-                history::lock_key(db)
+                "BEGIN; SELECT pg_advisory_xact_lock({}); {search_path}\n{}\n;\n{forget};\nCOMMIT",
+                history::lock_key(db),
+                down.sql
             );
             let r = client.batch_execute(&sql).await;
             if r.is_err() {
@@ -323,6 +325,52 @@ pub async fn rollback(
         });
     }
     Ok(done)
+}
+
+/// A down script ready to run.
+struct Down {
+    pieces: Vec<script::Piece>,
+    no_transaction: bool,
+    /// What runs between pgfleet's `BEGIN` and the history row's deletion: the script,
+    /// or the statements inside its own `BEGIN; ... COMMIT;` wrapper.
+    sql: String,
+}
+
+/// Splits `row`'s down script and, when it runs in a transaction, refuses the
+/// transaction control that would commit part of it apart from the deletion of its
+/// history row, as [`script::in_transaction`] does for migrations (a NUL byte is
+/// refused by the split).
+fn prepare_down<'r>(
+    db: &str,
+    row: &'r Row,
+    server_version: u32,
+) -> Result<(&'r Row, Down), MigrateError> {
+    let text = row.down_script.as_deref().unwrap_or_default();
+    let cannot_run = |e: script::ScriptError| MigrateError::Usage {
+        db: db.to_owned(),
+        message: format!("the down script of `{}` cannot be run: {e}", row.version),
+    };
+    let pieces = script::split(text).map_err(cannot_run)?;
+    let no_transaction = script::needs_no_transaction(&pieces, server_version);
+    let sql = if no_transaction {
+        text.to_owned()
+    } else {
+        let inner = script::in_transaction(&pieces).map_err(cannot_run)?;
+        if inner.len() < pieces.len() {
+            let statements: Vec<&str> = inner.iter().map(|p| p.sql.as_str()).collect();
+            statements.join("\n")
+        } else {
+            text.to_owned()
+        }
+    };
+    Ok((
+        row,
+        Down {
+            pieces,
+            no_transaction,
+            sql,
+        },
+    ))
 }
 
 /// The version of a history row as its file spells it, for ordering.
@@ -440,12 +488,7 @@ fn stale_atlas_sums(db: &crate::manifest::Database) -> Result<Vec<Repair>, Migra
             db: db.name.clone(),
             source,
         };
-        let format = match source
-            .format
-            .as_deref()
-            .or(db.format.as_deref())
-            .and_then(formats::Format::from_name)
-        {
+        let format = match super::declared_format(db, source) {
             Some(format) => format,
             None => formats::detect(&source.path).map_err(format_error)?,
         };

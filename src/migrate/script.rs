@@ -127,9 +127,10 @@ enum Control {
     Other,
 }
 
-/// The pieces to run inside the transaction pgfleet opens for a migration. A script
-/// wrapped in its own `BEGIN; ... COMMIT;` (common in folders written for tools that
-/// do not open one) loses the wrapper, so the history row commits with it; any other
+/// The pieces to run inside the transaction pgfleet opens for a migration (and for a
+/// seed file or a down script `rollback` runs). A script wrapped in its own
+/// `BEGIN; ... COMMIT;` (common in folders written for tools that do not open one)
+/// loses the wrapper, so the history row commits with it; any other
 /// transaction-control statement is an error naming its line.
 pub fn in_transaction(pieces: &[Piece]) -> Result<&[Piece], ScriptError> {
     let control: Vec<Option<Control>> = pieces.iter().map(Piece::control).collect();
@@ -177,6 +178,16 @@ const QUOTED_IDENT: &str = "quoted identifier";
 const AFTER_COPY: &str = "statement after `COPY ... FROM STDIN` on the same line";
 
 impl Piece {
+    /// A statement pgfleet writes itself (not read from a file), as line 1.
+    pub(crate) fn statement(sql: &str) -> Piece {
+        Piece {
+            sql: sql.to_owned(),
+            start_line: 1,
+            start_offset: 0,
+            kind: PieceKind::Statement,
+        }
+    }
+
     /// True when PostgreSQL refuses this statement inside a transaction block
     /// (`PreventInTransactionBlock` in the server): CREATE \[UNIQUE\] INDEX CONCURRENTLY,
     /// DROP INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY and REINDEX SCHEMA|DATABASE|SYSTEM,
@@ -865,30 +876,9 @@ fn is_dolq_cont(b: u8) -> bool {
 mod tests {
     use super::*;
 
-    /// Every file of `fuzz/corpus/{target}` (the seeds, and any input a fuzzer
-    /// once crashed on, kept there as a regression case).
-    fn fuzz_corpus(target: &str) -> Vec<(String, String)> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/corpus")
-            .join(target);
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        assert!(!files.is_empty(), "{}", dir.display());
-        files
-            .into_iter()
-            .filter_map(|p| {
-                let text = String::from_utf8(std::fs::read(&p).unwrap()).ok()?;
-                Some((p.display().to_string(), text))
-            })
-            .collect()
-    }
-
     #[test]
     fn fuzz_corpus_replays() {
-        for (_, text) in fuzz_corpus("script") {
+        for (_, text) in crate::fuzz_corpus::read("script") {
             fuzz_split(&text);
         }
     }
@@ -986,12 +976,7 @@ mod tests {
     }
 
     fn statement(sql: &str) -> Piece {
-        Piece {
-            sql: sql.to_owned(),
-            start_line: 1,
-            start_offset: 0,
-            kind: PieceKind::Statement,
-        }
+        Piece::statement(sql)
     }
 
     #[test]

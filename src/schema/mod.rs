@@ -16,23 +16,20 @@ pub use model::SchemaModel;
 
 use crate::error::Result;
 use crate::fleet::Fleet;
-use crate::migrate::formats::Format;
+use crate::migrate::formats;
 use crate::topology::Placement;
 
 /// What `placement` owns: its schemas (never `pgfleet`), the extensions
 /// the manifest declares for it, and not the peers' history tables.
 pub fn scope(fleet: &Fleet, placement: &Placement) -> Scope {
-    let mut skip_tables: Vec<String> = Format::ALL
+    let mut skip_tables: Vec<String> = formats::peer_history_tables()
         .into_iter()
-        .filter_map(Format::history_table)
         .map(str::to_owned)
         .collect();
     // Tables a drizzle config, a Sqitch registry or `history_table` names.
     if let Some(db) = fleet.manifest.databases.get(&placement.database) {
         skip_tables.extend(crate::migrate::peer_tables(db).into_iter().map(|(_, t)| t));
     }
-    // Liquibase locks its changelog with a second table of its own.
-    skip_tables.push("databasechangeloglock".to_owned());
     skip_tables.sort();
     skip_tables.dedup();
     Scope {

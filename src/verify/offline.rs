@@ -164,9 +164,7 @@ fn folders(manifest: &Manifest, db: &crate::manifest::Database) -> Check {
     let folders = match migrate::load_folders(manifest, db) {
         Ok(folders) => folders,
         Err(e) => {
-            let message = e
-                .to_string()
-                .replace(&format!("{}/", manifest.root.display()), "");
+            let message = manifest.shown_in(&e.to_string());
             return Check::new(&db.name, "migrations", Outcome::Failed, message);
         }
     };

@@ -102,6 +102,43 @@ fn a_failing_seed_rolls_back_its_file_and_names_the_line() {
     );
 }
 
+/// As in a migration: a file's own `BEGIN; ... COMMIT;` wrapper is left out (its rows
+/// commit with pgfleet's transaction), and a `COMMIT` in the middle, which would commit
+/// half the file, is refused before any of the file runs.
+#[test]
+fn a_seed_committing_mid_file_is_refused_and_a_wrapped_one_runs() {
+    let (dbs, ws) = seeded(
+        "seed_commit",
+        "",
+        &[
+            (
+                "01_wrapped.sql",
+                "BEGIN;
+INSERT INTO log (file) VALUES ('wrapped');
+COMMIT;
+",
+            ),
+            (
+                "02_commit.sql",
+                "INSERT INTO log (file) VALUES ('half');
+COMMIT;
+INSERT INTO log (file) VALUES ('other half');
+",
+            ),
+        ],
+    );
+    ws.pgfleet().args(["create"]).success();
+    ws.pgfleet().args(["migrate"]).success();
+    let out = ws.pgfleet().args(["seed"]).expect_code(1);
+    out.stdout_contains("app: seed FAILED after 1 seed file(s)")
+        .stderr_contains("seeds/02_commit.sql:2: `COMMIT` would end the transaction");
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        strings(query(&url, "SELECT file FROM log ORDER BY n")),
+        ["wrapped"]
+    );
+}
+
 #[test]
 fn seed_command_runs_in_cwd_with_the_database_url() {
     let (dbs, ws) = seeded(

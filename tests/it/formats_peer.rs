@@ -23,6 +23,36 @@ fn versions(url: &str) -> Vec<(String, String)> {
     .collect()
 }
 
+/// `up -v` on a fixture holding a no-transaction migration, which the log names.
+fn up_with_a_no_transaction_file(ws: &Workspace) {
+    ws.pgfleet()
+        .args(["up", "-v"])
+        .success()
+        .stderr_contains("outside a transaction");
+}
+
+/// Adds customer 1 (`{prefix}_customer`) with `invoices` (`(customer_id, amount)`
+/// tuples) and returns what the fixture's `{prefix}_customer_total(1)` makes of them.
+fn customer_total(url: &str, prefix: &str, invoices: &str) -> Option<String> {
+    query(
+        url,
+        &format!(
+            "INSERT INTO {prefix}_customer (name) VALUES ('a'); INSERT INTO {prefix}_invoice (customer_id, amount) VALUES {invoices};"
+        ),
+    );
+    query_one(url, &format!("SELECT {prefix}_customer_total(1)"))
+}
+
+/// How many valid non-primary-key indexes are named `{prefix}_...`.
+fn valid_indexes(url: &str, prefix: &str) -> Option<String> {
+    query_one(
+        url,
+        &format!(
+            "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE '{prefix}\\_%' AND i.indisvalid AND NOT i.indisprimary"
+        ),
+    )
+}
+
 /// goose's `goose_db_version` as goose v3 creates it for PostgreSQL, with its
 /// own version-0 row.
 const GOOSE_TABLE: &str = "CREATE TABLE goose_db_version (
@@ -37,17 +67,12 @@ INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true);";
 fn goose_blocks_no_transaction_and_rollback() {
     let dbs = TestDbs::new("goose_basic");
     let ws = workspace(&dbs, "shop", "goose/basic");
-    let out = ws.pgfleet().args(["up", "-v"]).success();
-    out.stderr_contains("outside a transaction");
+    up_with_a_no_transaction_file(&ws);
     let url = dbs.url(&dbs.name("shop"));
     // The StatementBegin block (a body full of `;`, no final `;`) ran as one statement,
     // and the statement after it too.
-    query(
-        &url,
-        "INSERT INTO goose_customer (name) VALUES ('a'); INSERT INTO goose_invoice (customer_id, amount) VALUES (1, 2.5), (1, 4);",
-    );
     assert_eq!(
-        query_one(&url, "SELECT goose_customer_total(1)").as_deref(),
+        customer_total(&url, "goose", "(1, 2.5), (1, 4)").as_deref(),
         Some("6.50")
     );
     assert_eq!(
@@ -59,14 +84,7 @@ fn goose_blocks_no_transaction_and_rollback() {
         Some("sum of a customer's invoices")
     );
     // CREATE INDEX CONCURRENTLY under NO TRANSACTION: valid indexes.
-    assert_eq!(
-        query_one(
-            &url,
-            "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'goose\\_%' AND i.indisvalid AND NOT i.indisprimary"
-        )
-        .as_deref(),
-        Some("2")
-    );
+    assert_eq!(valid_indexes(&url, "goose").as_deref(), Some("2"));
     let status = ws.pgfleet().args(["status", "--json"]).success();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(status["databases"][0]["format"], "goose");
@@ -212,27 +230,13 @@ fn goose_history_is_adopted_latest_row_per_version_wins() {
 fn atlas_directives_and_sum_refusal_then_repair() {
     let dbs = TestDbs::new("atlas_basic");
     let ws = workspace(&dbs, "shop", "atlas/basic");
-    ws.pgfleet()
-        .args(["up", "-v"])
-        .success()
-        .stderr_contains("outside a transaction");
+    up_with_a_no_transaction_file(&ws);
     let url = dbs.url(&dbs.name("shop"));
-    query(
-        &url,
-        "INSERT INTO atlas_customer (name) VALUES ('a'); INSERT INTO atlas_invoice (customer_id, amount) VALUES (1, 1.25), (1, 2);",
-    );
     assert_eq!(
-        query_one(&url, "SELECT atlas_customer_total(1)").as_deref(),
+        customer_total(&url, "atlas", "(1, 1.25), (1, 2)").as_deref(),
         Some("3.25")
     );
-    assert_eq!(
-        query_one(
-            &url,
-            "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'atlas\\_%' AND i.indisvalid AND NOT i.indisprimary"
-        )
-        .as_deref(),
-        Some("2")
-    );
+    assert_eq!(valid_indexes(&url, "atlas").as_deref(), Some("2"));
     let status = ws.pgfleet().args(["status", "--json"]).success();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(status["databases"][0]["format"], "atlas");
@@ -327,18 +331,11 @@ fn atlas_revisions_are_adopted_from_their_own_schema() {
 fn liquibase_changesets_attributes_reruns_and_rollback() {
     let dbs = TestDbs::new("lb_basic");
     let ws = workspace(&dbs, "shop", "liquibase/basic");
-    ws.pgfleet()
-        .args(["up", "-v"])
-        .success()
-        .stderr_contains("outside a transaction");
+    up_with_a_no_transaction_file(&ws);
     let url = dbs.url(&dbs.name("shop"));
-    query(
-        &url,
-        "INSERT INTO lb_customer (name) VALUES ('a'); INSERT INTO lb_invoice (customer_id, amount) VALUES (1, 3), (1, 4);",
-    );
     // endDelimiter `/`: the PL/pgSQL body with its `;` was one statement.
     assert_eq!(
-        query_one(&url, "SELECT lb_customer_total(1)").as_deref(),
+        customer_total(&url, "lb", "(1, 3), (1, 4)").as_deref(),
         Some("7.00")
     );
     assert_eq!(

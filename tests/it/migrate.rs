@@ -302,6 +302,61 @@ fn flyway_repeatables_rerun_when_changed_and_undo_rolls_back() {
     );
 }
 
+/// Down scripts get a migration's transaction checks: one wrapped in its own
+/// `BEGIN; ... COMMIT;` loses the wrapper, so its history row goes in the same
+/// transaction; one committing half way is refused before anything runs.
+#[test]
+fn rollback_refuses_a_down_script_committing_half_way() {
+    let dbs = TestDbs::new("rollback_commit");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.shop]\nmigrations = \"db\"\n",
+        dbs.manifest_head()
+    ));
+    ws.write(
+        "db/0001_a.sql",
+        "CREATE TABLE rb_a (id int);\n-- pgfleet:down\nBEGIN;\nDROP TABLE rb_a;\nCOMMIT;\n",
+    );
+    ws.write(
+        "db/0002_b.sql",
+        "CREATE TABLE rb_b (id int);\n-- pgfleet:down\nDROP TABLE rb_b;\nCOMMIT;\nSELECT 1;\n",
+    );
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("shop"));
+    ws.pgfleet()
+        .args(["rollback", "shop", "--count", "2", "-y"])
+        .expect_code(1)
+        .stderr_contains(
+            "the down script of `0002` cannot be run: line 2: `COMMIT` would end the transaction",
+        );
+    // Nothing was rolled back.
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM pgfleet.history").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('rb_b') IS NOT NULL").as_deref(),
+        Some("t")
+    );
+    // Without the second migration, the wrapped down script runs with its history row.
+    query(
+        &url,
+        "DROP TABLE rb_b; DELETE FROM pgfleet.history WHERE version = '0002'",
+    );
+    std::fs::remove_file(ws.join("db/0002_b.sql")).unwrap();
+    ws.pgfleet()
+        .args(["rollback", "shop"])
+        .success()
+        .stdout_contains("shop: rolled back 0001_a");
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('rb_a') IS NULL").as_deref(),
+        Some("t")
+    );
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM pgfleet.history").as_deref(),
+        Some("0")
+    );
+}
+
 #[test]
 fn new_writes_the_next_file_in_the_database_format() {
     let dbs = TestDbs::new("new_file");

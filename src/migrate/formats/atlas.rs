@@ -147,11 +147,7 @@ fn parse(
         up,
         up_line: 1,
         down: None,
-        transaction: if found.no_transaction {
-            Transaction::Disabled
-        } else {
-            Transaction::Auto
-        },
+        transaction: Transaction::unless_marked(found.no_transaction),
         checksum,
         statements,
         not_runnable: None,

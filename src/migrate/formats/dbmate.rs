@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    FormatError, Kind, Migration, Source, Transaction, Version, down_script, next_timestamp,
+    FormatError, Migration, Source, Transaction, Version, down_script, next_timestamp,
     split_sections,
 };
 
@@ -32,11 +32,7 @@ fn transaction(options: &str) -> Transaction {
         .split_whitespace()
         .filter_map(|o| o.split_once(':'))
         .any(|(key, value)| key == "transaction" && value == "false");
-    if disabled {
-        Transaction::Disabled
-    } else {
-        Transaction::Auto
-    }
+    Transaction::unless_marked(disabled)
 }
 
 pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
@@ -62,18 +58,11 @@ fn parse(
         .and_then(|l| marker(l, "up"))
         .unwrap_or_default();
     Ok(Migration {
-        version,
-        name,
-        kind: Kind::Versioned,
         up: sections.up.to_owned(),
         up_line: sections.up_line,
         down: down_script(sections.down),
         transaction: transaction(options),
-        checksum: source.checksum,
-        statements: None,
-        not_runnable: None,
-        verify: None,
-        path,
+        ..Migration::whole_file(version, name, path, source)
     })
 }
 

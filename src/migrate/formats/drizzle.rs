@@ -19,8 +19,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Folder, Format, FormatError, Kind, Migration, PeerTable, Transaction, Version, file_name,
-    finish, io_error, list, read_source, split_version_name,
+    Folder, Format, FormatError, Migration, PeerTable, Version, file_name, finish, io_error, list,
+    read_source, split_version_name,
 };
 use crate::migrate::script;
 
@@ -162,20 +162,10 @@ fn read_folders(dir: &Path) -> Result<Folder, FormatError> {
 
 fn migration(path: PathBuf, version: Version, name: String) -> Result<Migration, FormatError> {
     let source = read_source(&path)?;
+    // drizzle hashes the file text; for UTF-8 files that is the checksum of these bytes.
     Ok(Migration {
-        version,
-        name,
-        kind: Kind::Versioned,
         up: close_chunks(&source.text),
-        up_line: 1,
-        down: None,
-        transaction: Transaction::Auto,
-        // drizzle hashes the file text; for UTF-8 files that is these bytes.
-        checksum: source.checksum,
-        verify: None,
-        statements: None,
-        not_runnable: None,
-        path,
+        ..Migration::whole_file(version, name, path, source)
     })
 }
 

@@ -82,22 +82,12 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
         }
         let source = read_source(&path)?;
         migrations.push(Migration {
-            version,
-            name: desc,
             kind: if prefix == Prefix::Repeatable {
                 Kind::Repeatable
             } else {
                 Kind::Versioned
             },
-            path,
-            up: source.text,
-            up_line: 1,
-            down: None,
-            transaction: Transaction::Auto,
-            checksum: source.checksum,
-            statements: None,
-            not_runnable: None,
-            verify: None,
+            ..Migration::whole_file(version, desc, path, source)
         });
     }
     for conf in confs {

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Format, FormatError, Kind, Migration, Transaction, Version, down_script, file_name, finish,
-    lines, list, next_timestamp, read_source, split_version_name,
+    Format, FormatError, Migration, Transaction, Version, down_script, file_name, finish, lines,
+    list, next_timestamp, read_source, split_version_name,
 };
 
 /// The direction of a pair file.
@@ -85,24 +85,11 @@ pub(super) fn read_pairs(
         };
         let source = read_source(&path)?;
         let first = lines(&source.text).next().map_or("", |l| l.content.trim());
-        let transaction = if first.starts_with(super::sqlx::NO_TRANSACTION) {
-            Transaction::Disabled
-        } else {
-            Transaction::Auto
-        };
+        let transaction =
+            Transaction::unless_marked(first.starts_with(super::sqlx::NO_TRANSACTION));
         migrations.push(Migration {
-            version,
-            name,
-            kind: Kind::Versioned,
-            path,
-            up: source.text,
-            up_line: 1,
-            down: None,
             transaction,
-            checksum: source.checksum,
-            statements: None,
-            not_runnable: None,
-            verify: None,
+            ..Migration::whole_file(version, name, path, source)
         });
     }
     for migration in &mut migrations {
@@ -156,6 +143,7 @@ pub(super) fn template(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::migrate::formats::Kind;
 
     #[test]
     fn names() {

@@ -96,18 +96,10 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
         let source = read_source(&path)?;
         let migration = if go {
             Migration {
-                version,
-                name,
-                kind: Kind::Versioned,
                 up: String::new(),
-                up_line: 1,
-                down: None,
-                transaction: Transaction::Auto,
-                checksum: source.checksum,
                 statements: Some(Vec::new()),
                 not_runnable: Some(GO_REASON.to_owned()),
-                verify: None,
-                path,
+                ..Migration::whole_file(version, name, path, source)
             }
         } else {
             parse(path, version, name, &source, &|key| std::env::var(key).ok())?
@@ -290,11 +282,7 @@ fn parse(
         up: script_text(&up.statements),
         up_line,
         down: super::down_script(Some(&down_text)),
-        transaction: if no_transaction {
-            Transaction::Disabled
-        } else {
-            Transaction::Auto
-        },
+        transaction: Transaction::unless_marked(no_transaction),
         checksum: source.checksum.clone(),
         statements: Some(up.statements),
         not_runnable: None,

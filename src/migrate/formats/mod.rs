@@ -4,14 +4,16 @@
 //! its files into [`Migration`]s, and writing a new empty migration in the folder's style.
 //!
 //! This is pure file reading: nothing here talks to a database. Each format lives in its
-//! own module; this one holds the shared types, detection (SPEC "Format detection") and
-//! the helpers the readers share (listing, checksums, marker sections).
+//! own module; this one holds the shared types and dispatch; `detect` the detection (SPEC
+//! "Format detection"), `read` the helpers the readers share (listing, checksums, marker
+//! sections), `template` new migrations and `error` what goes wrong.
 
 mod atlas;
 mod dbmate;
 mod detect;
 mod drizzle;
 mod engine;
+mod error;
 mod flyway;
 mod golang_migrate;
 mod goose;
@@ -19,18 +21,24 @@ mod liquibase;
 mod native;
 mod node_pg_migrate;
 mod prisma;
+mod read;
 mod sqitch;
 mod sqlx;
+mod template;
 pub mod version;
 
 use std::fmt;
-use std::fs;
-use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest as _, Sha256};
-
 pub use detect::detect;
+pub use error::FormatError;
+use error::{io_error, list_paths};
+use read::{
+    Source, down_script, file_name, finish, is_blank_sql, lines, list, read_single_files,
+    read_source, split_sections, split_version_name,
+};
+pub use template::new_migration;
+use template::next_timestamp;
 pub use version::Version;
 
 /// The migration formats pgfleet reads.
@@ -118,6 +126,25 @@ impl Format {
     }
 }
 
+/// The second table Liquibase keeps beside its changelog, to lock it.
+const LIQUIBASE_LOCK_TABLE: &str = "databasechangeloglock";
+
+/// The tables peer tools keep their history in, by their default names (each
+/// [`Format::history_table`], and Liquibase's lock table), sorted: `clean` keeps them
+/// and `schema dump`/`drift` leave them out, wherever they are. Tables named by a
+/// drizzle config, a Sqitch registry or the manifest's `history_table` are
+/// [`crate::migrate::peer_tables`].
+pub fn peer_history_tables() -> Vec<&'static str> {
+    let mut tables: Vec<&'static str> = Format::ALL
+        .into_iter()
+        .filter_map(Format::history_table)
+        .chain([LIQUIBASE_LOCK_TABLE])
+        .collect();
+    tables.sort_unstable();
+    tables.dedup();
+    tables
+}
+
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -140,6 +167,17 @@ pub enum Kind {
 pub enum Transaction {
     Auto,
     Disabled,
+}
+
+impl Transaction {
+    /// `Disabled` when the file carries its format's no-transaction marker, else `Auto`.
+    fn unless_marked(no_transaction: bool) -> Self {
+        if no_transaction {
+            Transaction::Disabled
+        } else {
+            Transaction::Auto
+        }
+    }
 }
 
 /// One migration as read from its file(s).
@@ -185,6 +223,26 @@ pub struct Statement {
 }
 
 impl Migration {
+    /// A versioned migration whose up script is the whole file as read, run in a
+    /// transaction, with no down script: each format sets what it reads differently
+    /// with `Migration { .., ..Migration::whole_file(..) }`.
+    fn whole_file(version: Version, name: String, path: PathBuf, source: Source) -> Migration {
+        Migration {
+            version,
+            name,
+            kind: Kind::Versioned,
+            path,
+            up: source.text,
+            up_line: 1,
+            down: None,
+            transaction: Transaction::Auto,
+            checksum: source.checksum,
+            statements: None,
+            not_runnable: None,
+            verify: None,
+        }
+    }
+
     /// The up script as the statements to send, with lines relative to `up_line` (as
     /// [`script::split`](crate::migrate::script::split) numbers them for `up`). On a
     /// split error, the error and the line offset to add to its line.
@@ -254,98 +312,6 @@ pub struct Folder {
     /// The peer's history table when the format names it exactly (drizzle, Sqitch);
     /// `None`: look for [`Format::history_table`] in the database's owned schemas.
     pub peer: Option<PeerTable>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum FormatError {
-    #[error(
-        "migrations folder `{}` mixes formats: {}; set format = \"...\" for this database (one of {})",
-        .dir.display(), list_found(.found), list_names(.found)
-    )]
-    Ambiguous {
-        dir: PathBuf,
-        found: Vec<(Format, PathBuf)>,
-    },
-    #[error(
-        "no file in migrations folder `{}` is named like a migration: {}; name them `<version>_<name>.sql` (e.g. `0001_create_users.sql`) or set format = \"...\" for this database",
-        .dir.display(), list_paths(.files)
-    )]
-    Unrecognised { dir: PathBuf, files: Vec<PathBuf> },
-    #[error(
-        "version {version} is used twice, by `{}` and `{}`; give one of them a new version",
-        .first.display(), .second.display()
-    )]
-    DuplicateVersion {
-        first: PathBuf,
-        second: PathBuf,
-        version: Version,
-    },
-    #[error("`{}` has no `{marker}` line; add it above the up script", .path.display())]
-    MissingMarker { path: PathBuf, marker: &'static str },
-    #[error("`{}` {reason}", .path.display())]
-    Orphan { path: PathBuf, reason: String },
-    #[error("cannot read or write `{}`: {source}", .path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error(
-        "migration name `{name}` may only hold letters, digits, `_` and `-` (spaces become `_`)"
-    )]
-    BadName { name: String },
-    #[error("`{}` is not UTF-8 text; save it as UTF-8", .path.display())]
-    NotUtf8 { path: PathBuf },
-    #[error(
-        "migrations folder `{}` is written for {engine}, not PostgreSQL ({evidence}); pgfleet leaves it out: point `migrations` at a PostgreSQL folder, or remove this database from pgfleet.toml",
-        .dir.display()
-    )]
-    OtherEngine {
-        dir: PathBuf,
-        engine: String,
-        /// What gave it away: a file, a line and the text found there.
-        evidence: String,
-    },
-    /// A line the format's own tool would refuse too (an unknown goose annotation, a
-    /// Liquibase changeset header without `author:id`, a `sqitch.plan` dependency that
-    /// is not earlier), or a file it reads that says something pgfleet cannot follow
-    /// (drizzle's journal, a config); `line` is 0 when the whole file is meant.
-    #[error("{}{}: {message}", .path.display(), if *.line > 0 { format!(":{}", .line) } else { String::new() })]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
-    #[error(
-        "`{}` does not match the files of its folder: {problem}; if the change is intended, rewrite it with `atlas migrate hash` (or `pgfleet repair DB`, which rewrites it the same way)",
-        .sum.display()
-    )]
-    SumMismatch { sum: PathBuf, problem: String },
-}
-
-fn list_found(found: &[(Format, PathBuf)]) -> String {
-    let items: Vec<String> = found
-        .iter()
-        .map(|(format, path)| format!("{format} (`{}`)", path.display()))
-        .collect();
-    items.join(", ")
-}
-
-fn list_names(found: &[(Format, PathBuf)]) -> String {
-    let items: Vec<String> = found.iter().map(|(f, _)| format!("\"{f}\"")).collect();
-    items.join(", ")
-}
-
-fn list_paths(files: &[PathBuf]) -> String {
-    let items: Vec<String> = files.iter().map(|p| format!("`{}`", p.display())).collect();
-    items.join(", ")
-}
-
-fn io_error(path: &Path) -> impl FnOnce(io::Error) -> FormatError + '_ {
-    move |source| FormatError::Io {
-        path: path.to_owned(),
-        source,
-    }
 }
 
 /// Reads every migration in `dir` as `format`.
@@ -420,158 +386,6 @@ pub fn load_with(
     Ok(folder)
 }
 
-/// Writes a new, empty migration named `name` in `format` into `dir` with the next
-/// version and returns the paths written (up first).
-pub fn new_migration(
-    dir: &Path,
-    format: Format,
-    name: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<PathBuf>, FormatError> {
-    let name = clean_name(name)?;
-    let existing = if dir.exists() {
-        read(dir, format)?.migrations
-    } else {
-        Vec::new()
-    };
-    let files = match format {
-        Format::Native => native::template(dir, &name, now, &existing),
-        Format::Prisma => prisma::template(dir, &name, now, &existing),
-        Format::Dbmate => dbmate::template(dir, &name, now, &existing),
-        Format::Sqlx => sqlx::template(dir, &name, now, &existing),
-        Format::GolangMigrate => golang_migrate::template(dir, &name, now, &existing),
-        Format::Flyway => flyway::template(dir, &name, &existing),
-        Format::NodePgMigrate => node_pg_migrate::template(dir, &name, now, &existing),
-        Format::Goose => goose::template(dir, &name, now, &existing),
-        Format::Atlas => atlas::template(dir, &name, now, &existing),
-        Format::Liquibase => liquibase::template(dir, &name, &existing),
-        // Both tools keep an index (journal, plan) that their own commands write.
-        Format::Drizzle | Format::Sqitch => {
-            return Err(FormatError::Syntax {
-                path: dir.to_owned(),
-                line: 0,
-                message: format!(
-                    "pgfleet does not write {format} migrations: create them with {} so its {} stays right",
-                    if format == Format::Drizzle {
-                        "`drizzle-kit generate`"
-                    } else {
-                        "`sqitch add`"
-                    },
-                    if format == Format::Drizzle {
-                        "journal"
-                    } else {
-                        "plan"
-                    },
-                ),
-            });
-        }
-    };
-    let mut written = Vec::new();
-    for (path, contents) in files {
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(io_error(parent))?;
-        }
-        // create_new: never overwrite a migration that happens to have the same name.
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(io_error(&path))?;
-        file.write_all(contents.as_bytes())
-            .map_err(io_error(&path))?;
-        written.push(path);
-    }
-    // `atlas migrate new` keeps the sum file in step with the new file.
-    if format == Format::Atlas {
-        atlas::rewrite_sum(dir)?;
-    }
-    Ok(written)
-}
-
-/// Spaces become `_`; anything but letters, digits, `_` and `-` is refused, since the name
-/// ends up in a file name every peer tool must parse back.
-fn clean_name(name: &str) -> Result<String, FormatError> {
-    let cleaned = name.trim().replace(' ', "_");
-    let ok = !cleaned.is_empty()
-        && cleaned
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
-        Ok(cleaned)
-    } else {
-        Err(FormatError::BadName {
-            name: name.to_owned(),
-        })
-    }
-}
-
-/// A UTC timestamp version (`YYYYMMDDHHMMSS`, or with milliseconds for node-pg-migrate),
-/// bumped past the newest existing version when the clock is behind it.
-fn next_timestamp(
-    now: chrono::DateTime<chrono::Utc>,
-    millis: bool,
-    existing: &[Migration],
-) -> String {
-    let pattern = if millis {
-        "%Y%m%d%H%M%S%3f"
-    } else {
-        "%Y%m%d%H%M%S"
-    };
-    let stamp = now.format(pattern).to_string();
-    bump_past(stamp, existing)
-}
-
-/// `candidate`, or the newest existing version plus one when that is not smaller.
-fn bump_past(candidate: String, existing: &[Migration]) -> String {
-    let newest = existing
-        .iter()
-        .map(|m| &m.version)
-        .filter(|v| !v.is_repeatable())
-        .max();
-    match (Version::parse_integer(&candidate), newest) {
-        (Some(version), Some(newest)) if version <= *newest => {
-            version::increment_digits(newest.as_str())
-        }
-        _ => candidate,
-    }
-}
-
-/// The top level of a migrations folder: visible files and sub-folders, sorted by name.
-struct Listing {
-    files: Vec<PathBuf>,
-    dirs: Vec<PathBuf>,
-}
-
-fn list(dir: &Path) -> Result<Listing, FormatError> {
-    let mut listing = Listing {
-        files: Vec::new(),
-        dirs: Vec::new(),
-    };
-    for entry in fs::read_dir(dir).map_err(io_error(dir))? {
-        let entry = entry.map_err(io_error(dir))?;
-        let path = entry.path();
-        // Hidden entries (.gitkeep, .DS_Store, editor swap files) are never migrations.
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        // Follows symlinks: a linked migration file is read like any other.
-        let meta = fs::metadata(&path).map_err(io_error(&path))?;
-        if meta.is_dir() {
-            listing.dirs.push(path);
-        } else {
-            listing.files.push(path);
-        }
-    }
-    listing.files.sort();
-    listing.dirs.sort();
-    Ok(listing)
-}
-
-/// The file name as UTF-8; names that are not UTF-8 match no pattern.
-fn file_name(path: &Path) -> Option<&str> {
-    path.file_name().and_then(|n| n.to_str())
-}
-
 /// Every format's file-name parser on two names, for the fuzz target
 /// (`fuzz/`): must never panic, versions must compare consistently, and a
 /// version's text must parse back to an equal version.
@@ -604,208 +418,6 @@ pub fn fuzz_file_names(a: &str, b: &str) {
             assert_eq!(x == y, x.cmp(y) == std::cmp::Ordering::Equal, "{x} vs {y}");
         }
     }
-}
-
-/// `<digits>_<name>` -> (version, name); the name must not be empty.
-fn split_version_name(stem: &str) -> Option<(Version, &str)> {
-    let (digits, name) = stem.split_once('_')?;
-    if name.is_empty() {
-        return None;
-    }
-    Some((Version::parse_integer(digits)?, name))
-}
-
-/// A file's text (BOM stripped) and the checksum of its bytes (BOM included).
-struct Source {
-    text: String,
-    checksum: String,
-}
-
-fn read_source(path: &Path) -> Result<Source, FormatError> {
-    let bytes = fs::read(path).map_err(io_error(path))?;
-    let checksum = hex::encode(Sha256::digest(&bytes));
-    let mut text = String::from_utf8(bytes).map_err(|_| FormatError::NotUtf8 {
-        path: path.to_owned(),
-    })?;
-    if text.starts_with('\u{feff}') {
-        text.drain(..'\u{feff}'.len_utf8());
-    }
-    Ok(Source { text, checksum })
-}
-
-/// One line of a file: its 1-based number, byte range (with the line break) and content
-/// (without `\n` or `\r\n`, so markers match in CRLF files).
-#[derive(Clone, Copy, Debug)]
-struct Line<'a> {
-    number: usize,
-    start: usize,
-    end: usize,
-    content: &'a str,
-}
-
-fn lines(text: &str) -> impl Iterator<Item = Line<'_>> {
-    let mut start = 0;
-    let mut number = 0;
-    std::iter::from_fn(move || {
-        if start >= text.len() {
-            return None;
-        }
-        let rest = &text[start..];
-        let len = rest.find('\n').map_or(rest.len(), |i| i + 1);
-        let raw = &rest[..len];
-        let content = raw.strip_suffix('\n').unwrap_or(raw);
-        let content = content.strip_suffix('\r').unwrap_or(content);
-        number += 1;
-        let line = Line {
-            number,
-            start,
-            end: start + len,
-            content,
-        };
-        start += len;
-        Some(line)
-    })
-}
-
-/// A file split at its up and down markers.
-struct Sections<'a> {
-    up: &'a str,
-    up_line: usize,
-    /// The up marker line, for formats whose marker carries options.
-    up_marker: Option<&'a str>,
-    down: Option<&'a str>,
-}
-
-/// Splits `text` at the first line matching `is_up` (when the format has an up marker;
-/// otherwise the up script starts at line 1) and the first matching `is_down`. Returns
-/// `None` when the format needs an up marker and there is none. A down section written
-/// before the up one (dbmate allows it) runs to the up marker.
-fn split_sections<'a>(
-    text: &'a str,
-    is_up: Option<&dyn Fn(&str) -> bool>,
-    is_down: &dyn Fn(&str) -> bool,
-) -> Option<Sections<'a>> {
-    let up_marker = match is_up {
-        Some(is_up) => Some(lines(text).find(|l| is_up(l.content))?),
-        None => None,
-    };
-    let (up_start, up_line) = up_marker.map_or((0, 1), |l| (l.end, l.number + 1));
-    let down_marker = lines(text).find(|l| is_down(l.content));
-    let (up, down) = match down_marker {
-        Some(d) if d.start >= up_start => (&text[up_start..d.start], Some(&text[d.end..])),
-        Some(d) => {
-            // Down before up: it ends where the up marker starts.
-            let up_marker_start = up_marker.map_or(0, |l| l.start);
-            (&text[up_start..], Some(&text[d.end..up_marker_start]))
-        }
-        None => (&text[up_start..], None),
-    };
-    Some(Sections {
-        up,
-        up_line,
-        up_marker: up_marker.map(|l| l.content),
-        down,
-    })
-}
-
-/// The down script, unless it holds nothing but whitespace and comments.
-fn down_script(text: Option<&str>) -> Option<String> {
-    text.filter(|t| !is_blank_sql(t)).map(str::to_owned)
-}
-
-/// True when `sql` holds only whitespace, `--` comments and (nested) `/* */` comments.
-fn is_blank_sql(sql: &str) -> bool {
-    let bytes = sql.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_whitespace() {
-            i += 1;
-        } else if bytes[i..].starts_with(b"--") {
-            while i < bytes.len() && bytes[i] != b'\n' {
-                i += 1;
-            }
-        } else if bytes[i..].starts_with(b"/*") {
-            let mut depth = 0;
-            while i < bytes.len() {
-                if bytes[i..].starts_with(b"/*") {
-                    depth += 1;
-                    i += 2;
-                } else if bytes[i..].starts_with(b"*/") {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-        } else {
-            return false;
-        }
-    }
-    true
-}
-
-/// Reads a folder of single `<version>_<name>.sql` files (native, dbmate,
-/// node-pg-migrate), each parsed by `parse`; other files are unmatched.
-fn read_single_files(
-    dir: &Path,
-    format: Format,
-    parse: impl Fn(PathBuf, Version, String, Source) -> Result<Migration, FormatError>,
-) -> Result<Folder, FormatError> {
-    let listing = list(dir)?;
-    let mut migrations = Vec::new();
-    let mut unmatched = listing.dirs;
-    for path in listing.files {
-        let Some((version, name)) = file_name(&path).and_then(native::parse_name) else {
-            unmatched.push(path);
-            continue;
-        };
-        let name = name.to_owned();
-        let source = read_source(&path)?;
-        migrations.push(parse(path, version, name, source)?);
-    }
-    finish(dir, format, migrations, unmatched)
-}
-
-/// Sorts, rejects duplicate versions and refuses a folder whose `.sql` files all failed
-/// to match (zero migrations would silently do nothing).
-fn finish(
-    dir: &Path,
-    format: Format,
-    mut migrations: Vec<Migration>,
-    mut unmatched: Vec<PathBuf>,
-) -> Result<Folder, FormatError> {
-    // Stable sort: of two equal versions the one listed first (by file name) is `first`.
-    migrations.sort_by(|a, b| a.version.cmp(&b.version));
-    if let Some(pair) = migrations.windows(2).find(|w| w[0].version == w[1].version) {
-        return Err(FormatError::DuplicateVersion {
-            first: pair[0].path.clone(),
-            second: pair[1].path.clone(),
-            version: pair[1].version.clone(),
-        });
-    }
-    unmatched.sort();
-    if migrations.is_empty() {
-        let sql: Vec<PathBuf> = unmatched
-            .iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-            .cloned()
-            .collect();
-        if !sql.is_empty() {
-            return Err(FormatError::Unrecognised {
-                dir: dir.to_owned(),
-                files: sql,
-            });
-        }
-    }
-    Ok(Folder {
-        format,
-        migrations,
-        unmatched,
-        peer: None,
-    })
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    FormatError, Kind, Migration, Source, Transaction, Version, down_script, lines, next_timestamp,
+    FormatError, Migration, Source, Transaction, Version, down_script, lines, next_timestamp,
     split_sections, split_version_name,
 };
 
@@ -32,24 +32,15 @@ fn parse(path: PathBuf, version: Version, name: String, source: Source) -> Migra
     let sections =
         split_sections(text, None, &is_down).expect("sections without an up marker always split");
     let first = lines(text).next().map_or("", |l| l.content.trim());
-    let transaction = if first == NO_TRANSACTION || first.starts_with(super::sqlx::NO_TRANSACTION) {
-        Transaction::Disabled
-    } else {
-        Transaction::Auto
-    };
+    let transaction = Transaction::unless_marked(
+        first == NO_TRANSACTION || first.starts_with(super::sqlx::NO_TRANSACTION),
+    );
     Migration {
-        version,
-        name,
-        kind: Kind::Versioned,
-        path,
         up: sections.up.to_owned(),
         up_line: sections.up_line,
         down: down_script(sections.down),
         transaction,
-        checksum: source.checksum,
-        statements: None,
-        not_runnable: None,
-        verify: None,
+        ..Migration::whole_file(version, name, path, source)
     }
 }
 

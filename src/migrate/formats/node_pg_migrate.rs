@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    FormatError, Kind, Migration, Source, Transaction, Version, down_script, next_timestamp,
+    FormatError, Migration, Source, Transaction, Version, down_script, next_timestamp,
     split_sections,
 };
 
@@ -44,11 +44,7 @@ fn transaction(text: &str) -> Transaction {
         .and_then(|b| strip_prefix_ci(b, "no"))
         .and_then(|rest| strip_prefix_ci(rest.trim_start(), "transaction"))
         .is_some();
-    if disabled {
-        Transaction::Disabled
-    } else {
-        Transaction::Auto
-    }
+    Transaction::unless_marked(disabled)
 }
 
 pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
@@ -70,18 +66,11 @@ fn parse(
         });
     };
     Ok(Migration {
-        version,
-        name,
-        kind: Kind::Versioned,
         up: sections.up.to_owned(),
         up_line: sections.up_line,
         down: down_script(sections.down),
         transaction: transaction(&source.text),
-        checksum: source.checksum,
-        statements: None,
-        not_runnable: None,
-        verify: None,
-        path,
+        ..Migration::whole_file(version, name, path, source)
     })
 }
 

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    Format, FormatError, Kind, Migration, Transaction, file_name, finish, list, next_timestamp,
-    read_source, split_version_name,
+    Format, FormatError, Migration, file_name, finish, list, next_timestamp, read_source,
+    split_version_name,
 };
 
 /// The companion Prisma keeps beside the migration folders.
@@ -39,20 +39,12 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
         unmatched.extend(inner.dirs);
         unmatched.extend(inner.files.into_iter().filter(|p| *p != script));
         let source = read_source(&script)?;
-        migrations.push(Migration {
+        migrations.push(Migration::whole_file(
             version,
-            name: name.to_owned(),
-            kind: Kind::Versioned,
-            path: script,
-            up: source.text,
-            up_line: 1,
-            down: None,
-            transaction: Transaction::Auto,
-            checksum: source.checksum,
-            statements: None,
-            not_runnable: None,
-            verify: None,
-        });
+            name.to_owned(),
+            script,
+            source,
+        ));
     }
     finish(dir, Format::Prisma, migrations, unmatched)
 }

@@ -4,6 +4,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest as _, Sha256};
+
+use super::template::clean_name;
 use super::*;
 
 /// Files to write into a test folder: (relative path, contents).
@@ -1075,15 +1078,29 @@ fn line_iteration() {
 /// The fuzz target's seeds (and any input a fuzzer once crashed on).
 #[test]
 fn fuzz_corpus_replays() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/file_name");
-    let mut count = 0;
-    for entry in fs::read_dir(&dir).unwrap() {
-        let bytes = fs::read(entry.unwrap().path()).unwrap();
-        if let Ok(text) = String::from_utf8(bytes) {
-            let (a, b) = text.split_once('\n').unwrap_or((&text, &text));
-            fuzz_file_names(a, b);
-            count += 1;
-        }
+    for (_, text) in crate::fuzz_corpus::read("file_name") {
+        let (a, b) = text.split_once('\n').unwrap_or((&text, &text));
+        fuzz_file_names(a, b);
     }
-    assert!(count > 0, "{}", dir.display());
+}
+
+/// `clean` and `schema dump` keep the same tables: every format's history table, and
+/// Liquibase's lock.
+#[test]
+fn peer_history_tables_are_every_formats_and_liquibases_lock() {
+    assert_eq!(
+        peer_history_tables(),
+        [
+            "__drizzle_migrations",
+            "_prisma_migrations",
+            "_sqlx_migrations",
+            "atlas_schema_revisions",
+            "databasechangelog",
+            "databasechangeloglock",
+            "flyway_schema_history",
+            "goose_db_version",
+            "pgmigrations",
+            "schema_migrations",
+        ]
+    );
 }

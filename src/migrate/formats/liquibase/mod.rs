@@ -399,11 +399,7 @@ fn close(path: &Path, rel: &str, open: Open, migrations: &mut Vec<Migration>) {
         up,
         up_line,
         down: super::down_script(Some(&down)),
-        transaction: if header.no_transaction {
-            Transaction::Disabled
-        } else {
-            Transaction::Auto
-        },
+        transaction: Transaction::unless_marked(header.no_transaction),
         checksum: hex::encode(Sha256::digest(text.as_bytes())),
         statements,
         not_runnable: None,
