@@ -75,7 +75,6 @@ fn tool_config(dir: &Path) -> Option<(String, String)> {
     }
     // drizzle: the journal's `dialect`, then drizzle.config.*'s.
     let journal = dir.join("meta").join("_journal.json");
-    let is_drizzle = journal.is_file() || drizzle::has_snapshot_folders(dir);
     if let Ok(text) = fs::read_to_string(&journal) {
         if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
             if let Some(dialect) = value.get("dialect").and_then(|d| d.as_str()) {
@@ -90,17 +89,20 @@ fn tool_config(dir: &Path) -> Option<(String, String)> {
             }
         }
     }
-    if is_drizzle {
-        if let Some(config) = drizzle::find_config(dir) {
-            if let Some(setting) = config.dialect.as_ref() {
-                if !is_postgres(&setting.value) {
-                    let evidence = shown(
-                        &config.path,
-                        setting.line,
-                        &format!("dialect: \"{}\"", setting.value),
-                    );
-                    return Some((engine_name(&setting.value), evidence));
-                }
+    // The config first (a few stats): telling a drizzle folder by its snapshot
+    // folders lists the whole folder, so that is only done for a config that
+    // names another engine, not on every load.
+    if let Some(config) = drizzle::find_config(dir) {
+        if let Some(setting) = config.dialect.as_ref() {
+            if !is_postgres(&setting.value)
+                && (journal.is_file() || drizzle::has_snapshot_folders(dir))
+            {
+                let evidence = shown(
+                    &config.path,
+                    setting.line,
+                    &format!("dialect: \"{}\"", setting.value),
+                );
+                return Some((engine_name(&setting.value), evidence));
             }
         }
     }
@@ -561,5 +563,27 @@ mod fixture_tests {
             err.contains("drizzle.config.ts` line 2: `dialect: \"mysql\"`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn drizzle_config_dialect_applies_to_drizzle_folders_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(
+            tmp.path().join("drizzle.config.ts"),
+            "export default {\n  dialect: \"mysql\",\n  out: \"./drizzle\",\n};\n",
+        )
+        .unwrap();
+        // drizzle-kit 1.x: snapshot folders, no journal.
+        let v1 = tmp.path().join("drizzle");
+        fs::create_dir_all(v1.join("20250101000000_init")).unwrap();
+        fs::write(v1.join("20250101000000_init/migration.sql"), "SELECT 1;\n").unwrap();
+        fs::write(v1.join("20250101000000_init/snapshot.json"), "{}").unwrap();
+        let err = tool_config(&v1).expect("refused").0;
+        assert_eq!(err, "MySQL");
+        // Another tool's folder under the same config is not drizzle's.
+        let other = tmp.path().join("other");
+        fs::create_dir_all(&other).unwrap();
+        fs::write(other.join("0001_init.sql"), "SELECT 1;\n").unwrap();
+        assert_eq!(tool_config(&other), None);
     }
 }

@@ -15,28 +15,32 @@ pub(super) struct Listing {
 }
 
 pub(super) fn list(dir: &Path) -> Result<Listing, FormatError> {
-    let mut listing = Listing {
-        files: Vec::new(),
-        dirs: Vec::new(),
-    };
+    // Entries keep their names to be sorted by: one folder, so by name is the
+    // order sorting whole paths gives, without parsing every path per comparison.
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
     for entry in fs::read_dir(dir).map_err(io_error(dir))? {
         let entry = entry.map_err(io_error(dir))?;
-        let path = entry.path();
+        let name = entry.file_name();
         // Hidden entries (.gitkeep, .DS_Store, editor swap files) are never migrations.
-        if entry.file_name().to_string_lossy().starts_with('.') {
+        if name.as_encoded_bytes().starts_with(b".") {
             continue;
         }
+        let path = entry.path();
         // Follows symlinks: a linked migration file is read like any other.
         let meta = fs::metadata(&path).map_err(io_error(&path))?;
         if meta.is_dir() {
-            listing.dirs.push(path);
+            dirs.push((name, path));
         } else {
-            listing.files.push(path);
+            files.push((name, path));
         }
     }
-    listing.files.sort();
-    listing.dirs.sort();
-    Ok(listing)
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    dirs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(Listing {
+        files: files.into_iter().map(|(_, p)| p).collect(),
+        dirs: dirs.into_iter().map(|(_, p)| p).collect(),
+    })
 }
 
 /// The file name as UTF-8; names that are not UTF-8 match no pattern.

@@ -1104,3 +1104,28 @@ fn peer_history_tables_are_every_formats_and_liquibases_lock() {
         ]
     );
 }
+
+#[test]
+fn listing_is_in_path_order_without_hidden_entries() {
+    let dir = folder(&[
+        ("9_b.sql", ""),
+        ("10_a.sql", ""),
+        ("1_a.sql", ""),
+        ("1.sql", ""),
+        ("Z_upper.sql", ""),
+        ("é_accent.sql", ""),
+        (".gitkeep", ""),
+        ("sub_b/x.sql", ""),
+        ("sub-a/x.sql", ""),
+        ("sub/x.sql", ""),
+    ]);
+    let listing = list(dir.path()).unwrap();
+    let mut files = listing.files.clone();
+    files.sort();
+    assert_eq!(listing.files, files);
+    assert_eq!(listing.files.len(), 6);
+    let mut dirs = listing.dirs.clone();
+    dirs.sort();
+    assert_eq!(listing.dirs, dirs);
+    assert_eq!(listing.dirs.len(), 3);
+}
