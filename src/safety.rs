@@ -16,6 +16,8 @@ pub enum Destructive {
     Restore,
     /// `import sqlite`: writes rows (refused like the others).
     Import,
+    /// `env --write`: puts the env's passwords into the services' `.env` files.
+    EnvWrite,
     /// Not refused in protected envs, but confirmed like the others.
     Repair,
 }
@@ -30,6 +32,7 @@ impl fmt::Display for Destructive {
             Destructive::Rollback => "rollback",
             Destructive::Restore => "restore",
             Destructive::Import => "import sqlite",
+            Destructive::EnvWrite => "env --write",
             Destructive::Repair => "repair",
         })
     }

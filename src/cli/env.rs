@@ -5,6 +5,7 @@ use clap::Args;
 use pgfleet::Error;
 use pgfleet::envfile::{self, FileReport};
 use pgfleet::fleet::Fleet;
+use pgfleet::safety::Destructive;
 use pgfleet::wiring::{assignment, service_env, url_variable};
 
 use super::{Global, Output};
@@ -22,7 +23,8 @@ use super::{Global, Output};
   pgfleet -e single env --write --json  what was added, updated or unchanged, per file
 
 --write changes only the variables listed in [services.NAME.vars]; every other line
-stays as it is. It prints variable names, never values.")]
+stays as it is. It prints variable names, never values. In a protected env it is
+refused unless --allow-protected (then confirmed unless --yes).")]
 pub struct EnvArgs {
     /// One logical database: print every variable `exec` would set for it.
     /// With --write: the services whose files to write [default: all]
@@ -31,11 +33,23 @@ pub struct EnvArgs {
     /// Write the URLs into the .env files of the manifest's [services]
     #[arg(long)]
     pub write: bool,
+    /// With --write in a protected env: write its passwords into the files anyway
+    /// (you are still asked to confirm unless --yes)
+    #[arg(long, requires = "write")]
+    pub allow_protected: bool,
 }
 
 pub fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Error> {
     let fleet = global.open()?;
     if args.write {
+        // A protected env's passwords do not belong in working-tree files by default.
+        super::drop::confirm(
+            global,
+            out,
+            &fleet.topology,
+            Destructive::EnvWrite,
+            args.allow_protected,
+        )?;
         let reports = envfile::write(&fleet, &args.names)?;
         render_reports(&fleet, out, &reports);
         return Ok(0);

@@ -264,3 +264,28 @@ fn env_write_errors_name_the_line_or_the_folder() {
         .expect_code(2)
         .stderr_contains("takes one database");
 }
+
+#[test]
+fn env_write_is_refused_in_a_protected_env_unless_allowed() {
+    let (_dbs, ws) = fleet("env_write_protected");
+    let manifest = std::fs::read_to_string(ws.join("pgfleet.toml")).unwrap();
+    ws.write(
+        "pgfleet.toml",
+        &manifest.replace("[envs.test]\n", "[envs.test]\nprotected = true\n"),
+    );
+    ws.pgfleet()
+        .args(["env", "--write"])
+        .expect_code(4)
+        .stderr_contains("`env --write` refused: env `test` is protected (`protected = true`)")
+        .stderr_contains("--allow-protected");
+    assert!(!ws.join("services/api/.env").exists());
+    // Confirmed by --yes, it writes as anywhere else.
+    ws.pgfleet()
+        .args(["env", "--write", "--allow-protected", "--yes"])
+        .success();
+    assert!(
+        read_env(&ws, "services/api/.env")
+            .iter()
+            .any(|(k, _)| k == "DATABASE_URL")
+    );
+}
