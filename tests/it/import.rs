@@ -2,7 +2,7 @@
 //! PostgreSQL, and what a user sees checked: rows, types, exit codes,
 //! messages, and that a failed import leaves nothing behind.
 
-use crate::support::{TestDbs, Workspace, query, query_one};
+use crate::support::{Pgfleet, TestDbs, Workspace, query, query_one};
 
 /// A workspace with one logical database `app` migrated with `schema_sql`,
 /// and a SQLite file `src.db` built from `sqlite_sql`. Returns the URL of
@@ -19,6 +19,13 @@ fn setup(test: &str, schema_sql: &str, sqlite_sql: &str) -> (TestDbs, Workspace,
     sqlite(&ws, "src.db", sqlite_sql);
     let url = dbs.url(&dbs.name("app"));
     (dbs, ws, url)
+}
+
+/// `pgfleet import sqlite FILE --into app EXTRA...` in `ws`.
+fn import(ws: &Workspace, file: &str, extra: &[&str]) -> Pgfleet {
+    ws.pgfleet()
+        .args(["import", "sqlite", file, "--into", "app"])
+        .args(extra)
 }
 
 fn sqlite(ws: &Workspace, name: &str, sql: &str) {
@@ -87,10 +94,7 @@ INSERT INTO users VALUES
 INSERT INTO "order" VALUES (10, 1, 0.5), (11, 8, NULL);
 "#,
     );
-    let out = ws
-        .pgfleet()
-        .args(["import", "sqlite", "src.db", "--into", "app", "-v"])
-        .success();
+    let out = import(&ws, "src.db", &["-v"]).success();
     out.stdout_contains("imported 5 row(s) in 3 table(s) into `app`")
         .stdout_contains("sequence public.users_id_seq moved: next value 9")
         .stdout_contains("sequence public.order_id_seq moved: next value 12");
@@ -164,8 +168,7 @@ fn a_value_that_does_not_fit_stops_the_import_and_leaves_nothing() {
          INSERT INTO t VALUES (1, 5, 1), (2, 'abc', 1);",
     );
     // SQLite keeps a TEXT in an INTEGER column: that is an error, not a crash.
-    ws.pgfleet()
-        .args(["import", "sqlite", "src.db", "--into", "app"])
+    import(&ws, "src.db", &[])
         .expect_code(1)
         .stderr_contains("error: table `t`, rowid 2, column `n`: 'abc' is text, not an integer")
         .stderr_contains("nothing was imported");
@@ -176,20 +179,16 @@ fn a_value_that_does_not_fit_stops_the_import_and_leaves_nothing() {
         "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);
                            INSERT INTO t VALUES (1, 1), (42, 3000000000);",
     );
-    ws.pgfleet()
-        .args(["import", "sqlite", "big.db", "--into", "app"])
-        .expect_code(1)
-        .stderr_contains(
-            "error: table `t`, rowid 42, column `n`: 3000000000 does not fit integer (int4)",
-        );
+    import(&ws, "big.db", &[]).expect_code(1).stderr_contains(
+        "error: table `t`, rowid 42, column `n`: 3000000000 does not fit integer (int4)",
+    );
     // SQLite lets a NULL into a primary key that is not `INTEGER PRIMARY KEY`.
     sqlite(
         &ws,
         "null.db",
         "CREATE TABLE parent (id INT PRIMARY KEY); INSERT INTO parent VALUES (NULL);",
     );
-    ws.pgfleet()
-        .args(["import", "sqlite", "null.db", "--into", "app"])
+    import(&ws, "null.db", &[])
         .expect_code(1)
         .stderr_contains(
             "error: table `parent`, rowid 1, column `id`: NULL is not allowed: the target column is NOT NULL",
@@ -230,18 +229,7 @@ INSERT INTO "order" VALUES (2, 1, 51.49136601467643, 'first'), (3, 2, 0.1, 42);
 INSERT INTO tags VALUES ('β', 1.5), ('a', NULL);
 "#,
     );
-    let out = ws
-        .pgfleet()
-        .args([
-            "import",
-            "sqlite",
-            "src.db",
-            "--into",
-            "app",
-            "--create-tables",
-            "--json",
-        ])
-        .success();
+    let out = import(&ws, "src.db", &["--create-tables", "--json"]).success();
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");
     assert_eq!(doc["committed"], true);
     assert_eq!(
@@ -319,15 +307,7 @@ INSERT INTO tags VALUES ('β', 1.5), ('a', NULL);
         Some("3")
     );
     // Running it again: the tables exist now.
-    ws.pgfleet()
-        .args([
-            "import",
-            "sqlite",
-            "src.db",
-            "--into",
-            "app",
-            "--create-tables",
-        ])
+    import(&ws, "src.db", &["--create-tables"])
         .expect_code(1)
         .stderr_contains("error: `--create-tables`: table `legacy.misc` already exists in `app`");
 }
@@ -353,9 +333,7 @@ fn a_foreign_key_cycle_between_existing_tables_loads_and_keeps_its_constraints()
     );
     let oids = "SELECT 'a_pkey'::regclass::oid, 'c_pkey'::regclass::oid";
     let before = rows(&url, oids);
-    ws.pgfleet()
-        .args(["import", "sqlite", "src.db", "--into", "app"])
-        .success();
+    import(&ws, "src.db", &[]).success();
     let after = rows(&url, oids);
     let split = |r: &[String]| r[0].split('|').map(str::to_owned).collect::<Vec<_>>();
     assert_ne!(split(&before)[0], split(&after)[0], "a_pkey was rebuilt");
@@ -414,8 +392,7 @@ fn a_foreign_key_cycle_between_existing_tables_loads_and_keeps_its_constraints()
                            INSERT INTO a VALUES (5, 99);",
     );
     query(&url, "TRUNCATE a, b, c, d");
-    ws.pgfleet()
-        .args(["import", "sqlite", "bad.db", "--into", "app"])
+    import(&ws, "bad.db", &[])
         .expect_code(1)
         .stderr_contains("a_b");
     assert_eq!(
@@ -432,21 +409,18 @@ fn empty_corrupt_and_truncated_files() {
         "PRAGMA user_version = 1;",
     );
     // A file with no tables at all: nothing to do, and it says so.
-    ws.pgfleet()
-        .args(["import", "sqlite", "src.db", "--into", "app"])
+    import(&ws, "src.db", &[])
         .success()
         .stdout_contains("imported 0 row(s) in 0 table(s)");
     ws.write(
         "junk.db",
         "this is not a database, just text that goes on for a while\n",
     );
-    ws.pgfleet()
-        .args(["import", "sqlite", "junk.db", "--into", "app"])
+    import(&ws, "junk.db", &[])
         .expect_code(1)
         .stderr_contains("error: cannot read `junk.db`: file is not a database")
         .stderr_contains("hint: is it a SQLite database");
-    ws.pgfleet()
-        .args(["import", "sqlite", "missing.db", "--into", "app"])
+    import(&ws, "missing.db", &[])
         .expect_code(1)
         .stderr_contains("error: cannot read `missing.db`: no such file");
     // A file cut short is caught when it is opened (its header says how many
@@ -470,8 +444,7 @@ fn empty_corrupt_and_truncated_files() {
     let mut cut = bytes[..4 * 4096].to_vec();
     cut[28..32].copy_from_slice(&4u32.to_be_bytes());
     std::fs::write(ws.join("cut.db"), &cut).expect("write");
-    ws.pgfleet()
-        .args(["import", "sqlite", "cut.db", "--into", "app"])
+    import(&ws, "cut.db", &[])
         .expect_code(1)
         .stderr_contains(
             "error: cannot read `cut.db`: cannot read table `t`: database disk image is malformed",
@@ -485,8 +458,7 @@ fn empty_corrupt_and_truncated_files() {
         ["0|0"]
     );
     std::fs::write(ws.join("cut2.db"), &bytes[..4 * 4096]).expect("write");
-    ws.pgfleet()
-        .args(["import", "sqlite", "cut2.db", "--into", "app"])
+    import(&ws, "cut2.db", &[])
         .expect_code(1)
         .stderr_contains("error: cannot read `cut2.db`: database disk image is malformed");
 }
@@ -501,24 +473,13 @@ fn dry_run_subsets_missing_tables_and_protected_envs() {
          INSERT INTO kept VALUES (1), (2);
          INSERT INTO orphan VALUES (1, 'x');",
     );
-    ws.pgfleet()
-        .args(["import", "sqlite", "src.db", "--into", "app"])
+    import(&ws, "src.db", &[])
         .expect_code(1)
         .stderr_contains(
             "error: SQLite table `orphan` has no table in `app` (looked in schema `public`)",
         )
         .stderr_contains("hint: create it with a migration first, pass `--create-tables`");
-    ws.pgfleet()
-        .args([
-            "import",
-            "sqlite",
-            "src.db",
-            "--into",
-            "app",
-            "--tables",
-            "kept",
-            "--dry-run",
-        ])
+    import(&ws, "src.db", &["--tables", "kept", "--dry-run"])
         .success()
         .stdout_contains(
             "dry run: 2 row(s) in 1 table(s) verified, then rolled back; `app` is unchanged",
@@ -527,27 +488,17 @@ fn dry_run_subsets_missing_tables_and_protected_envs() {
         query_one(&url, "SELECT count(*) FROM kept").as_deref(),
         Some("0")
     );
-    ws.pgfleet()
-        .args([
-            "import", "sqlite", "src.db", "--into", "app", "--tables", "nope",
-        ])
+    import(&ws, "src.db", &["--tables", "nope"])
         .expect_code(2)
         .stderr_contains("error: `src.db` has no table `nope`")
         .stderr_contains("hint: the file's tables: kept, orphan");
-    ws.pgfleet()
-        .args([
-            "import", "sqlite", "src.db", "--into", "app", "--tables", "kept",
-        ])
-        .success();
+    import(&ws, "src.db", &["--tables", "kept"]).success();
     assert_eq!(
         query_one(&url, "SELECT count(*) FROM kept").as_deref(),
         Some("2")
     );
     // Into a table that already holds rows: refused, not doubled.
-    ws.pgfleet()
-        .args([
-            "import", "sqlite", "src.db", "--into", "app", "--tables", "kept",
-        ])
+    import(&ws, "src.db", &["--tables", "kept"])
         .expect_code(1)
         .stderr_contains("error: table `public.kept` already holds rows");
     // A protected env refuses before connecting.
@@ -555,9 +506,7 @@ fn dry_run_subsets_missing_tables_and_protected_envs() {
         "{}protected = true\n[databases.app]\n",
         dbs.manifest_head()
     ));
-    protected
-        .pgfleet()
-        .args(["import", "sqlite", "x.db", "--into", "app"])
+    import(&protected, "x.db", &[])
         .expect_code(4)
         .stderr_contains("error: `import sqlite` refused: env `test` is protected");
 }
@@ -575,10 +524,7 @@ fn a_difference_found_by_the_checksum_rolls_everything_back() {
         "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);
          INSERT INTO t VALUES (1, 'quiet'), (2, NULL);",
     );
-    let out = ws
-        .pgfleet()
-        .args(["import", "sqlite", "src.db", "--into", "app"])
-        .expect_code(1);
+    let out = import(&ws, "src.db", &[]).expect_code(1);
     out.stderr_contains("error: import into `app` rolled back: count or checksum differs for t");
     let line = out.stdout.lines().nth(1).unwrap_or_default();
     assert!(
