@@ -139,25 +139,8 @@ pub async fn import_sqlite(
             message: "no such file".into(),
         });
     }
-    let (all_tables, counts) = {
-        let conn = source::open(&options.file).map_err(source_error)?;
-        let tables = source::tables(&conn).map_err(source_error)?;
-        let mut counts = BTreeMap::new();
-        for t in &tables {
-            let n: i64 = conn
-                .query_row(
-                    &format!("SELECT count(*) FROM \"{}\"", t.name.replace('"', "\"\"")),
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(|e| ImportError::Source {
-                    file: options.file.clone(),
-                    message: format!("cannot read table `{}`: {e}", t.name),
-                })?;
-            counts.insert(t.name.clone(), u64::try_from(n).unwrap_or(0));
-        }
-        (tables, counts)
-    };
+    let conn = source::open(&options.file).map_err(source_error)?;
+    let all_tables = source::tables(&conn).map_err(source_error)?;
     let wanted: Vec<source::SourceTable> = if options.tables.is_empty() {
         all_tables
     } else {
@@ -183,6 +166,22 @@ pub async fn import_sqlite(
         }
         picked
     };
+    // Row counts of the tables to import only, for the progress bars.
+    let mut counts = BTreeMap::new();
+    for t in &wanted {
+        let n: i64 = conn
+            .query_row(
+                &format!("SELECT count(*) FROM {}", source::quote(&t.name)),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| ImportError::Source {
+                file: options.file.clone(),
+                message: format!("cannot read table `{}`: {e}", t.name),
+            })?;
+        counts.insert(t.name.clone(), u64::try_from(n).unwrap_or(0));
+    }
+    drop(conn);
 
     let mut info = fleet.conninfo(placement)?;
     info.application_name = Some(format!("pgfleet import (pid {})", std::process::id()));
