@@ -17,6 +17,8 @@ use rusqlite::types::ValueRef;
 use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
+use crate::connect::quote_ident;
+
 use super::ImportError;
 use super::convert::{self, Kind, Zone};
 use super::rowhash;
@@ -64,7 +66,7 @@ pub async fn load(
     let columns = table
         .target_columns
         .iter()
-        .map(|c| crate::connect::quote_ident(c))
+        .map(|c| quote_ident(c))
         .collect::<Vec<_>>()
         .join(", ");
     let statement = format!(
@@ -140,17 +142,16 @@ fn read(table: &TableLoad, tx: &mpsc::Sender<Msg>) -> Result<(), ImportError> {
         message: format!("cannot read table `{}`: {e}", table.source),
     };
     let conn = super::source::open(&table.file).map_err(source_error)?;
-    let quoted = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let mut select = vec![if table.without_rowid {
         "NULL".to_owned()
     } else {
         "rowid".to_owned()
     }];
-    select.extend(table.columns.iter().map(|(c, _)| quoted(c)));
+    select.extend(table.columns.iter().map(|(c, _)| quote_ident(c)));
     let sql = format!(
         "SELECT {} FROM {}",
         select.join(", "),
-        quoted(&table.source)
+        quote_ident(&table.source)
     );
     let mut stmt = conn.prepare(&sql).map_err(source_error)?;
     let mut rows = stmt.query([]).map_err(source_error)?;

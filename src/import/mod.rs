@@ -171,7 +171,7 @@ pub async fn import_sqlite(
     for t in &wanted {
         let n: i64 = conn
             .query_row(
-                &format!("SELECT count(*) FROM {}", source::quote(&t.name)),
+                &format!("SELECT count(*) FROM {}", quote_ident(&t.name)),
                 [],
                 |r| r.get(0),
             )

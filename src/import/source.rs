@@ -61,11 +61,6 @@ impl SourceTable {
     }
 }
 
-/// `name` as a SQLite identifier: in double quotes, inner ones doubled.
-pub fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 /// Opens `path` read-only; a file that is not a SQLite database fails here
 /// or at the first read.
 pub fn open(path: &Path) -> rusqlite::Result<Connection> {
