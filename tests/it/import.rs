@@ -567,3 +567,25 @@ fn the_row_hash_matches_the_server() {
     }
     drop(dbs);
 }
+
+#[test]
+fn timezone_reads_naive_times_in_that_zone() {
+    let (_dbs, ws, url) = setup(
+        "import_timezone",
+        "CREATE TABLE t (id integer PRIMARY KEY, seen timestamptz);\n",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, seen TEXT);
+         INSERT INTO t VALUES (1, '2024-05-01 12:30:00'), (2, '2024-05-01T12:30:00+00:00');",
+    );
+    import(&ws, "src.db", &["--timezone", "Nowhere/Else"])
+        .expect_code(2)
+        .stderr_contains("error: `--timezone Nowhere/Else` is not a time zone");
+    import(&ws, "src.db", &["--timezone", "Europe/Paris"]).success();
+    // The naive time is Paris summer time (UTC+2); an explicit offset wins.
+    assert_eq!(
+        rows(
+            &url,
+            "SELECT id, to_char(seen AT TIME ZONE 'UTC', 'HH24:MI') FROM t ORDER BY id"
+        ),
+        ["1|10:30", "2|12:30"]
+    );
+}
