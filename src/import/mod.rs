@@ -476,39 +476,47 @@ async fn run(
         return Ok(());
     }
     progress(Event::Step("sequences".into()));
-    for pair in &pairs {
-        for (_, column, kind, _) in &pair.columns {
-            if !matches!(kind, Kind::Int2 | Kind::Int4 | Kind::Int8) {
-                continue;
-            }
-            let rows = client
-                .query_typed(
-                    "SELECT pg_get_serial_sequence($1, $2)",
-                    &[(&pair.target.sql(), Type::TEXT), (column, Type::TEXT)],
-                )
-                .await
-                .map_err(sql("cannot find sequences"))?;
-            let Some(sequence) = rows.first().and_then(|r| r.get::<_, Option<String>>(0)) else {
-                continue;
-            };
-            let moved = client
+    // One round trip finds the sequences of every integer column.
+    let (tables, columns): (Vec<String>, Vec<String>) = pairs
+        .iter()
+        .flat_map(|pair| {
+            pair.columns
+                .iter()
+                .filter(|(_, _, kind, _)| matches!(kind, Kind::Int2 | Kind::Int4 | Kind::Int8))
+                .map(|(_, column, _, _)| (pair.target.sql(), column.clone()))
+        })
+        .unzip();
+    let found = client
+        .query_typed(
+            "SELECT t, c, pg_get_serial_sequence(t, c)
+               FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(t, c, n)
+              ORDER BY n",
+            &[(&tables, Type::TEXT_ARRAY), (&columns, Type::TEXT_ARRAY)],
+        )
+        .await
+        .map_err(sql("cannot find sequences"))?;
+    for row in &found {
+        let (table, column): (String, String) = (row.get(0), row.get(1));
+        let Some(sequence) = row.get::<_, Option<String>>(2) else {
+            continue;
+        };
+        let moved = client
                 .query_typed(
                     &format!(
                         "SELECT setval($1::regclass, m) FROM (SELECT max({})::int8 AS m FROM {}) x WHERE m IS NOT NULL",
-                        quote_ident(column),
-                        pair.target.sql()
+                        quote_ident(&column),
+                        table
                     ),
                     &[(&sequence, Type::TEXT)],
                 )
                 .await
                 .map_err(sql(&format!("cannot move sequence `{sequence}`")))?;
-            if let Some(row) = moved.first() {
-                let last: i64 = row.get(0);
-                report.sequences.push(SequenceMove {
-                    sequence,
-                    next: last.saturating_add(1),
-                });
-            }
+        if let Some(row) = moved.first() {
+            let last: i64 = row.get(0);
+            report.sequences.push(SequenceMove {
+                sequence,
+                next: last.saturating_add(1),
+            });
         }
     }
 
