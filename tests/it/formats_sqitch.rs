@@ -28,6 +28,14 @@ fn deploy_first_two(url: &str, ws: &Workspace, search_path: &str) {
     query(url, REGISTRY);
 }
 
+/// A workspace whose database `app` (under manifest `head`) migrates from a copy of
+/// the `sqitch/basic` project in `shop`.
+fn shop(head: &str) -> Workspace {
+    let ws = Workspace::with_manifest(&format!("{head}[databases.app]\nmigrations = \"shop\"\n"));
+    ws.fixture("sqitch/basic", "shop");
+    ws
+}
+
 /// The rows of `sql`, none of whose values may be NULL.
 fn text_rows(url: &str, sql: &str) -> Vec<Vec<String>> {
     query(url, sql)
@@ -49,8 +57,7 @@ fn sqitch_registry_is_adopted_and_the_rest_deployed_once() {
             dbs.prefix
         ),
     );
-    let ws = Workspace::with_manifest(&format!("{head}[databases.app]\nmigrations = \"shop\"\n"));
-    ws.fixture("sqitch/basic", "shop");
+    let ws = shop(&head);
     ws.pgfleet().args(["create"]).success();
     let url = dbs.url(&dbs.name("shared"));
     deploy_first_two(&url, &ws, "app");
@@ -129,11 +136,7 @@ fn sqitch_registry_is_adopted_and_the_rest_deployed_once() {
 #[test]
 fn failing_verify_scripts_undo_their_migration() {
     let dbs = TestDbs::new("sqitch_verify");
-    let ws = Workspace::with_manifest(&format!(
-        "{}[databases.app]\nmigrations = \"shop\"\n",
-        dbs.manifest_head()
-    ));
-    ws.fixture("sqitch/basic", "shop");
+    let ws = shop(&dbs.manifest_head());
     ws.write(
         "shop/verify/invoices.sql",
         "-- Verify shop:invoices on pg\n\nBEGIN;\n\nSELECT total FROM invoices WHERE false;\n\nROLLBACK;\n",
@@ -198,11 +201,7 @@ fn sqitch_round_trip() {
         return;
     };
     let dbs = TestDbs::new("sqitch_tool");
-    let ws = Workspace::with_manifest(&format!(
-        "{}[databases.app]\nmigrations = \"shop\"\n",
-        dbs.manifest_head()
-    ));
-    ws.fixture("sqitch/basic", "shop");
+    let ws = shop(&dbs.manifest_head());
     ws.pgfleet().args(["create"]).success();
     let url = dbs.url(&dbs.name("app"));
     let target = format!("db:{}", url.replace("postgresql://", "pg://"));

@@ -26,7 +26,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::{
     Folder, Format, FormatError, Kind, Migration, Statement, Transaction, Version, file_name,
-    finish, io_error, lines, list, next_timestamp, read_source,
+    finish, io_error, lines, list, read_source, timestamped_file,
 };
 
 pub(super) const SUM_FILE: &str = "atlas.sum";
@@ -293,13 +293,10 @@ pub(super) fn template(
     now: chrono::DateTime<chrono::Utc>,
     existing: &[Migration],
 ) -> Vec<(PathBuf, String)> {
-    let version = next_timestamp(now, false, existing);
-    vec![(
-        dir.join(format!("{version}_{name}.sql")),
-        format!(
-            "-- {name}: the script goes here; then run `atlas migrate hash` (or `pgfleet repair DB`) to update atlas.sum.\n"
-        ),
-    )]
+    let contents = format!(
+        "-- {name}: the script goes here; then run `atlas migrate hash` (or `pgfleet repair DB`) to update atlas.sum.\n"
+    );
+    timestamped_file(dir, name, now, false, existing, contents)
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    FormatError, Migration, Source, Transaction, Version, down_script, next_timestamp,
-    split_sections,
+    FormatError, Migration, Source, Transaction, Version, down_script, split_sections,
+    timestamped_file,
 };
 
 pub(super) const UP_MARKER: &str = "-- migrate:up";
@@ -72,10 +72,9 @@ pub(super) fn template(
     now: chrono::DateTime<chrono::Utc>,
     existing: &[Migration],
 ) -> Vec<(PathBuf, String)> {
-    let version = next_timestamp(now, false, existing);
     // dbmate's own template is the two markers; the comment above `up` is allowed by dbmate.
     let contents = format!("-- {name}\n-- migrate:up\n\n\n-- migrate:down\n\n");
-    vec![(dir.join(format!("{version}_{name}.sql")), contents)]
+    timestamped_file(dir, name, now, false, existing, contents)
 }
 
 #[cfg(test)]

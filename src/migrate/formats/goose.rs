@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use super::{
     Folder, Format, FormatError, Kind, Migration, Source, Statement, Transaction, Version,
-    file_name, finish, lines, list, next_timestamp, read_source, split_version_name,
+    file_name, finish, lines, list, read_source, split_version_name, timestamped_file,
 };
 
 /// What goose Go migrations are, for status and the refusal.
@@ -400,12 +400,11 @@ pub(super) fn template(
     now: chrono::DateTime<chrono::Utc>,
     existing: &[Migration],
 ) -> Vec<(PathBuf, String)> {
-    let version = next_timestamp(now, false, existing);
     // The shape of `goose create NAME sql`, with comments where goose puts sample queries.
     let contents = format!(
         "-- +goose Up\n-- +goose StatementBegin\n-- {name}: the up SQL goes here.\n-- +goose StatementEnd\n\n-- +goose Down\n-- +goose StatementBegin\n-- The SQL that undoes it goes here.\n-- +goose StatementEnd\n"
     );
-    vec![(dir.join(format!("{version}_{name}.sql")), contents)]
+    timestamped_file(dir, name, now, false, existing, contents)
 }
 
 #[cfg(test)]

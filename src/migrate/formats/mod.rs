@@ -38,7 +38,7 @@ use read::{
     read_source, split_sections, split_version_name,
 };
 pub use template::new_migration;
-use template::next_timestamp;
+use template::{next_timestamp, timestamped_file};
 pub use version::Version;
 
 /// The migration formats pgfleet reads.

@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    FormatError, Migration, Source, Transaction, Version, down_script, lines, next_timestamp,
-    split_sections, split_version_name,
+    FormatError, Migration, Source, Transaction, Version, down_script, lines, split_sections,
+    split_version_name, timestamped_file,
 };
 
 pub(super) const DOWN_MARKER: &str = "-- pgfleet:down";
@@ -50,11 +50,10 @@ pub(super) fn template(
     now: chrono::DateTime<chrono::Utc>,
     existing: &[Migration],
 ) -> Vec<(PathBuf, String)> {
-    let version = next_timestamp(now, false, existing);
     let contents = format!(
         "-- {name}: the up script goes here.\n\n\n{DOWN_MARKER}\n-- The lines below undo it (optional).\n\n"
     );
-    vec![(dir.join(format!("{version}_{name}.sql")), contents)]
+    timestamped_file(dir, name, now, false, existing, contents)
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    FormatError, Migration, Source, Transaction, Version, down_script, next_timestamp,
-    split_sections,
+    FormatError, Migration, Source, Transaction, Version, down_script, split_sections,
+    timestamped_file,
 };
 
 pub(super) const UP_MARKER: &str = "-- Up Migration";
@@ -80,9 +80,8 @@ pub(super) fn template(
     now: chrono::DateTime<chrono::Utc>,
     existing: &[Migration],
 ) -> Vec<(PathBuf, String)> {
-    let version = next_timestamp(now, true, existing);
     let contents = "-- Up Migration\n\n-- Down Migration\n".to_owned();
-    vec![(dir.join(format!("{version}_{name}.sql")), contents)]
+    timestamped_file(dir, name, now, true, existing, contents)
 }
 
 #[cfg(test)]

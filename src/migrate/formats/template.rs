@@ -94,6 +94,20 @@ pub(super) fn clean_name(name: &str) -> Result<String, FormatError> {
     }
 }
 
+/// The one file `{timestamp}_{name}.sql` holding `contents`: what `new` writes for the
+/// formats that keep a migration in a single timestamped file.
+pub(super) fn timestamped_file(
+    dir: &Path,
+    name: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    millis: bool,
+    existing: &[Migration],
+    contents: String,
+) -> Vec<(PathBuf, String)> {
+    let version = next_timestamp(now, millis, existing);
+    vec![(dir.join(format!("{version}_{name}.sql")), contents)]
+}
+
 /// A UTC timestamp version (`YYYYMMDDHHMMSS`, or with milliseconds for node-pg-migrate),
 /// bumped past the newest existing version when the clock is behind it.
 pub(super) fn next_timestamp(
