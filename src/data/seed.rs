@@ -186,7 +186,9 @@ async fn seed_file(client: &Client, placement: &Placement, path: &Path) -> Resul
         .batch_execute(&format!("BEGIN{search_path}"))
         .await
         .map_err(|e| DataError::sql(db, "cannot start the seed's transaction", e))?;
-    if let Err((e, piece)) = apply::run_pieces(client, pieces).await {
+    // As a migration's statements: pipelined, one round trip for the file
+    // unless it has COPY data.
+    if let Err((e, piece)) = apply::run_in_transaction(client, pieces).await {
         let _ = client.batch_execute("ROLLBACK").await;
         return Err(apply::locate_error(db, path, 1, piece, &e).into());
     }

@@ -357,6 +357,23 @@ async fn apply_in_transaction(
     Ok(false)
 }
 
+/// Runs `pieces` inside an open transaction: pipelined in one round trip
+/// ([`run_pipelined`]) unless a `COPY ... FROM STDIN` needs its own exchange
+/// ([`run_pieces`]). The first error is the real one; roll back on it.
+pub(crate) async fn run_in_transaction<'p>(
+    client: &Client,
+    pieces: &'p [Piece],
+) -> Result<(), (tokio_postgres::Error, &'p Piece)> {
+    if pieces
+        .iter()
+        .any(|p| matches!(p.kind, PieceKind::CopyFromStdin { .. }))
+    {
+        run_pieces(client, pieces).await
+    } else {
+        run_pipelined(client, pieces).await
+    }
+}
+
 /// Sends every statement at once (tokio-postgres pipelines requests polled
 /// together) and waits for all answers: one round trip for the whole
 /// script, yet each statement is its own Query, so a failure names its

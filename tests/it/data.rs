@@ -2,7 +2,7 @@
 //! databases, transactions per file, shared physical databases, protected
 //! envs.
 
-use crate::support::{TestDbs, Workspace, cluster, query, query_one};
+use crate::support::{Pgfleet, TestDbs, Workspace, cluster, query, query_one};
 
 /// One logical database `app` with a `log` table and the given seed files.
 fn seeded(test: &str, extra: &str, seeds: &[(&str, &str)]) -> (TestDbs, Workspace) {
@@ -20,6 +20,26 @@ fn seeded(test: &str, extra: &str, seeds: &[(&str, &str)]) -> (TestDbs, Workspac
         ws.write(&format!("seeds/{name}"), text);
     }
     (dbs, ws)
+}
+
+/// `create` and `migrate`, then the `seed` command, to be run by the caller.
+fn seed_migrated(ws: &Workspace) -> Pgfleet {
+    ws.pgfleet().args(["create"]).success();
+    ws.pgfleet().args(["migrate"]).success();
+    ws.pgfleet().args(["seed"])
+}
+
+/// The `file` column of `app`'s `log` table, in insert order.
+fn logged(dbs: &TestDbs) -> Vec<String> {
+    strings(query(
+        &dbs.url(&dbs.name("app")),
+        "SELECT file FROM log ORDER BY n",
+    ))
+}
+
+/// `SELECT count(*)` of `table`.
+fn count(url: &str, table: &str) -> Option<String> {
+    query_one(url, &format!("SELECT count(*) FROM {table}"))
 }
 
 fn strings(rows: Vec<Vec<Option<String>>>) -> Vec<String> {
@@ -48,18 +68,13 @@ fn seeds_run_in_name_order_each_in_its_own_transaction() {
             ("notes.txt", "not a seed"),
         ],
     );
-    ws.pgfleet().args(["create"]).success();
-    ws.pgfleet().args(["migrate"]).success();
-    let out = ws.pgfleet().args(["seed"]).success();
+    let out = seed_migrated(&ws).success();
     out.stdout_contains("app: seeded, 3 seed file(s)")
         .stderr_contains(
             "warning: `seeds/notes.txt` in the seeds folder of `app` is not a `*.sql` file",
         );
+    assert_eq!(logged(&dbs), ["a", "a", "b", "b", "c"]);
     let url = dbs.url(&dbs.name("app"));
-    assert_eq!(
-        strings(query(&url, "SELECT file FROM log ORDER BY n")),
-        ["a", "a", "b", "b", "c"]
-    );
     // One transaction per file: one xid per file, three in all.
     assert_eq!(
         strings(query(
@@ -88,18 +103,12 @@ fn a_failing_seed_rolls_back_its_file_and_names_the_line() {
             ("03_later.sql", "INSERT INTO log (file) VALUES ('later');\n"),
         ],
     );
-    ws.pgfleet().args(["create"]).success();
-    ws.pgfleet().args(["migrate"]).success();
-    let out = ws.pgfleet().args(["seed"]).expect_code(1);
+    let out = seed_migrated(&ws).expect_code(1);
     out.stdout_contains("app: seed FAILED after 1 seed file(s)")
         .stderr_contains("error: `app`: ")
         .stderr_contains("seeds/02_bad.sql:3: relation \"nope\" does not exist");
     // The file before it committed; nothing of the failing file, nothing after.
-    let url = dbs.url(&dbs.name("app"));
-    assert_eq!(
-        strings(query(&url, "SELECT file FROM log ORDER BY n")),
-        ["ok"]
-    );
+    assert_eq!(logged(&dbs), ["ok"]);
 }
 
 /// As in a migration: a file's own `BEGIN; ... COMMIT;` wrapper is left out (its rows
@@ -127,16 +136,10 @@ INSERT INTO log (file) VALUES ('other half');
             ),
         ],
     );
-    ws.pgfleet().args(["create"]).success();
-    ws.pgfleet().args(["migrate"]).success();
-    let out = ws.pgfleet().args(["seed"]).expect_code(1);
+    let out = seed_migrated(&ws).expect_code(1);
     out.stdout_contains("app: seed FAILED after 1 seed file(s)")
         .stderr_contains("seeds/02_commit.sql:2: `COMMIT` would end the transaction");
-    let url = dbs.url(&dbs.name("app"));
-    assert_eq!(
-        strings(query(&url, "SELECT file FROM log ORDER BY n")),
-        ["wrapped"]
-    );
+    assert_eq!(logged(&dbs), ["wrapped"]);
 }
 
 #[test]
@@ -183,17 +186,11 @@ fn up_seeds_the_databases_it_creates_and_only_those() {
     let out = ws.pgfleet().args(["up"]).success();
     out.stdout_contains("app: seeded, 1 seed file(s)");
     let url = dbs.url(&dbs.name("app"));
-    assert_eq!(
-        query_one(&url, "SELECT count(*) FROM log").as_deref(),
-        Some("1")
-    );
+    assert_eq!(count(&url, "log").as_deref(), Some("1"));
     let again = ws.pgfleet().args(["up", "--json"]).success();
     let report: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
     assert!(report["seed"].is_null(), "{report}");
-    assert_eq!(
-        query_one(&url, "SELECT count(*) FROM log").as_deref(),
-        Some("1")
-    );
+    assert_eq!(count(&url, "log").as_deref(), Some("1"));
 }
 
 #[test]
@@ -213,10 +210,7 @@ fn up_in_a_protected_env_skips_seeds_and_says_so() {
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(report["seeds_skipped"], serde_json::json!(["app"]));
     let url = dbs.url(&dbs.name("app"));
-    assert_eq!(
-        query_one(&url, "SELECT count(*) FROM t").as_deref(),
-        Some("0")
-    );
+    assert_eq!(count(&url, "t").as_deref(), Some("0"));
 }
 
 #[test]
@@ -350,30 +344,15 @@ fn clean_in_a_shared_database_leaves_the_other_databases_rows_alone() {
         .args(["up"])
         .success()
         .stdout_contains("billing: seeded, 1 seed file(s)");
-    assert_eq!(
-        query_one(&url, "SELECT count(*) FROM auth.users").as_deref(),
-        Some("2")
-    );
-    assert_eq!(
-        query_one(&url, "SELECT count(*) FROM billing.invoices").as_deref(),
-        Some("3")
-    );
+    assert_eq!(count(&url, "auth.users").as_deref(), Some("2"));
+    assert_eq!(count(&url, "billing.invoices").as_deref(), Some("3"));
     ws.pgfleet()
         .args(["clean", "billing"])
         .success()
         .stdout_contains("billing: emptied 1 table(s), restarted 0 sequence(s)");
-    assert_eq!(
-        query_one(&url, "SELECT count(*) FROM billing.invoices").as_deref(),
-        Some("0")
-    );
-    assert_eq!(
-        query_one(&url, "SELECT count(*) FROM auth.users").as_deref(),
-        Some("2")
-    );
-    assert_eq!(
-        query_one(&url, "SELECT count(*) FROM pgfleet.history").as_deref(),
-        Some("2")
-    );
+    assert_eq!(count(&url, "billing.invoices").as_deref(), Some("0"));
+    assert_eq!(count(&url, "auth.users").as_deref(), Some("2"));
+    assert_eq!(count(&url, "pgfleet.history").as_deref(), Some("2"));
 }
 
 #[test]
@@ -389,14 +368,8 @@ fn clean_refuses_a_foreign_key_from_a_table_it_does_not_own() {
         "error: `auth`: cannot clean: `billing.invoices` references `auth.users` (foreign key `invoices_user_id_fkey`), and `billing.invoices` is not a table `auth` owns",
     )
     .stderr_contains("hint: pgfleet never truncates with CASCADE");
-    assert_eq!(
-        query_one(&url, "SELECT count(*) FROM auth.users").as_deref(),
-        Some("2")
-    );
-    assert_eq!(
-        query_one(&url, "SELECT count(*) FROM billing.invoices").as_deref(),
-        Some("3")
-    );
+    assert_eq!(count(&url, "auth.users").as_deref(), Some("2"));
+    assert_eq!(count(&url, "billing.invoices").as_deref(), Some("3"));
 }
 
 #[test]
@@ -415,10 +388,7 @@ fn reset_gives_a_freshly_migrated_and_seeded_database() {
     let out = ws.pgfleet().args(["reset"]).success();
     out.stdout_contains("app: recreated, 1 migration(s) applied")
         .stdout_contains("app: seeded, 1 seed file(s)");
-    assert_eq!(
-        strings(query(&url, "SELECT file FROM log ORDER BY n")),
-        ["seed"]
-    );
+    assert_eq!(logged(&dbs), ["seed"]);
     assert_eq!(
         query_one(
             &url,
@@ -427,8 +397,5 @@ fn reset_gives_a_freshly_migrated_and_seeded_database() {
         .as_deref(),
         Some("0")
     );
-    assert_eq!(
-        query_one(&url, "SELECT count(*) FROM pgfleet.history").as_deref(),
-        Some("1")
-    );
+    assert_eq!(count(&url, "pgfleet.history").as_deref(), Some("1"));
 }

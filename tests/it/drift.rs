@@ -181,4 +181,17 @@ fn shadows_are_built_on_the_shadow_server() {
         .expect_code(3)
         .stdout_contains("index public.invoices_user_idx: removed");
     assert_eq!(shadows("dsrv_"), Vec::<String>::new());
+    // `scratch` above is the same cluster: only an unreachable one shows the
+    // shadow is not built on the database's own server.
+    ws.write(
+        "pgfleet.toml",
+        &format!(
+            "{}shadow_server = \"scratch\"\n[servers.scratch]\nurl = \"postgresql://u@127.0.0.1:1/postgres\"\n[databases.dsrv]\nmigrations = \"dsrv\"\n",
+            dbs.manifest_head()
+        ),
+    );
+    ws.pgfleet()
+        .args(["drift"])
+        .expect_code(1)
+        .stderr_contains("could not connect to `postgresql://u@127.0.0.1:1/postgres`");
 }
