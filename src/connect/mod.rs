@@ -23,8 +23,10 @@ use std::time::Duration;
 
 pub use error::ConnectError;
 pub(crate) use error::chain;
+pub(crate) use parse::is_postgres_scheme;
 pub use quote::{quote_ident, quote_literal};
 pub(crate) use url::enc as url_encode;
+pub(crate) use url::split_userinfo;
 
 /// What the password is replaced with wherever connection info is shown.
 pub(crate) const MASK: &str = "****";

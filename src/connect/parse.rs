@@ -88,10 +88,15 @@ pub(crate) fn url_scheme(s: &str) -> Option<(&str, &str)> {
     .then_some((scheme, rest))
 }
 
+/// Whether `scheme` is `postgresql`, `postgres` or a SQLAlchemy form `postgresql+driver`.
+pub(crate) fn is_postgres_scheme(scheme: &str) -> bool {
+    let base = scheme.split_once('+').map_or(scheme, |(base, _)| base);
+    base.eq_ignore_ascii_case("postgresql") || base.eq_ignore_ascii_case("postgres")
+}
+
 /// Accepts `postgresql`, `postgres` and their SQLAlchemy forms `postgresql+driver`.
 fn check_scheme(scheme: &str) -> Result<(), ConnectError> {
-    let base = scheme.split_once('+').map_or(scheme, |(base, _)| base);
-    if base.eq_ignore_ascii_case("postgresql") || base.eq_ignore_ascii_case("postgres") {
+    if is_postgres_scheme(scheme) {
         Ok(())
     } else {
         Err(ConnectError::UnsupportedScheme {

@@ -465,7 +465,7 @@ fn check_url(url: &UrlFound) -> Result<(), String> {
         _ => Some("PW"),
     });
     let expanded = manifest::expand(&text, &|name: &str| {
-        Some(if name.contains("PORT") { "5432" } else { "x" }.to_owned())
+        Some(manifest::stand_in(name).to_owned())
     })
     .map_err(|_| "its `${...}` references cannot be read".to_owned())?;
     let env = ConnEnv {

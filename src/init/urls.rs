@@ -14,6 +14,7 @@ use std::path::{Component, Path, PathBuf};
 use yaml_rust2::{Yaml, YamlLoader};
 
 use super::scan::UrlFile;
+use crate::connect;
 
 /// Query parameters pgfleet's connection layer reads; Prisma's `schema`,
 /// `connection_limit` and the like are dropped from the server URL.
@@ -105,11 +106,10 @@ impl SplitUrl {
 /// Whether `value` is a PostgreSQL URL (`postgres`, `postgresql`, or
 /// SQLAlchemy's `postgresql+driver`).
 pub fn is_pg_url(value: &str) -> bool {
-    let Some((scheme, _)) = value.trim().split_once("://") else {
-        return false;
-    };
-    let base = scheme.split_once('+').map_or(scheme, |(b, _)| b);
-    base.eq_ignore_ascii_case("postgres") || base.eq_ignore_ascii_case("postgresql")
+    value
+        .trim()
+        .split_once("://")
+        .is_some_and(|(scheme, _)| connect::is_postgres_scheme(scheme))
 }
 
 /// Cuts a PostgreSQL URL into parts without resolving anything. `None` when
@@ -121,11 +121,7 @@ pub fn split_url(value: &str) -> Option<SplitUrl> {
     }
     let (scheme, body) = value.split_once("://")?;
     let body = body.split_once('#').map_or(body, |(b, _)| b);
-    let before_query = body.split_once('?').map_or(body, |(b, _)| b);
-    let (userinfo, rest) = match before_query.rfind('@') {
-        Some(at) => (Some(&body[..at]), &body[at + 1..]),
-        None => (None, body),
-    };
+    let (userinfo, rest) = connect::split_userinfo(body);
     let (user, password) = match userinfo {
         None => (None, Password::None),
         Some(info) => match split_outside_braces(info, ':') {

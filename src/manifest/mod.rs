@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub use error::{Location, ManifestError, suggest};
+pub(crate) use interpolate::stand_in;
 pub use interpolate::{ExpandError, expand};
 use raw::{RawDatabase, RawManifest, RawMigrationEntry, RawMigrations, Text};
 pub use services::{Service, UrlStyle};

@@ -138,8 +138,7 @@ fn missing_variables(manifest: &Manifest, env: &str, first: &ManifestError) -> V
     // One more round than there are `${`s in the file is always enough.
     for _ in 0..=manifest_text_refs(manifest) {
         for n in &names {
-            let stand_in = if n.contains("PORT") { "5432" } else { "x" };
-            vars.insert(n.clone(), stand_in.to_owned());
+            vars.insert(n.clone(), crate::manifest::stand_in(n).to_owned());
         }
         let Ok(again) = crate::manifest::load_with(&manifest.path, vars.clone()) else {
             break;

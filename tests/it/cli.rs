@@ -162,12 +162,40 @@ fn bash_completions_are_a_valid_script_calling_complete() {
         "bash -n: {}",
         String::from_utf8_lossy(&check.stderr)
     );
-    for shell in ["zsh", "fish", "elvish", "powershell"] {
+    for shell in ["elvish", "powershell"] {
         Pgfleet::new()
             .args(["completions", shell])
             .success()
             .stdout_contains("pgfleet");
     }
+}
+
+/// zsh and fish complete databases and envs through `pgfleet __complete`:
+/// the helpers are in the script and clap's `_default` is swapped for them.
+#[test]
+fn zsh_and_fish_completions_offer_the_manifest_names() {
+    let zsh = Pgfleet::new().args(["completions", "zsh"]).success();
+    zsh.stdout_contains("#compdef pgfleet")
+        .stdout_contains("_pgfleet_databases() { _pgfleet_names databases services }")
+        .stdout_contains(":_pgfleet_databases'")
+        .stdout_contains(":ENV:_pgfleet_envs'")
+        .stdout_contains("__complete");
+    assert!(
+        !zsh.stdout.contains(":ENV:_default'"),
+        "an env option still completes files:\n{}",
+        zsh.stdout
+    );
+
+    Pgfleet::new()
+        .args(["completions", "fish"])
+        .success()
+        .stdout_contains("function __fish_pgfleet_names")
+        .stdout_contains(
+            "complete -c pgfleet -s e -l env -x -a \"(__fish_pgfleet_names envs)\"",
+        )
+        .stdout_contains(
+            "complete -c pgfleet -n \"__fish_pgfleet_using_subcommand migrate\" -f -a \"(__fish_pgfleet_names databases)\"",
+        );
 }
 
 #[test]
