@@ -16,9 +16,15 @@ use crate::error::{Error, Result};
 use crate::fleet::Fleet;
 use crate::topology::Placement;
 
-/// SQLSTATE 42P04: another process created the database between our look and
-/// our `CREATE DATABASE`.
-const DUPLICATE_DATABASE: &str = "42P04";
+/// What another process creating the same object between our look and our `CREATE`
+/// looks like: 42P04 duplicate_database, 42P06 duplicate_schema, 42710
+/// duplicate_object (an extension), or 23505 unique_violation on the catalog's name
+/// index when both `CREATE`s ran at the same moment. Either way it exists now, and
+/// this run did not create it.
+fn created_by_another(e: &tokio_postgres::Error) -> bool {
+    e.code()
+        .is_some_and(|c| matches!(c.code(), "42P04" | "42P06" | "42710" | "23505"))
+}
 
 #[derive(Debug, Default, Serialize)]
 pub struct CreateReport {
@@ -123,17 +129,19 @@ pub async fn create(fleet: &Fleet, placements: &[&Placement]) -> Result<CreateRe
                     created_schemas.push(schema.clone());
                     continue;
                 }
-                client
-                    .batch_execute(&format!(
-                        "CREATE SCHEMA IF NOT EXISTS {}",
-                        quote_ident(schema)
-                    ))
+                match client
+                    .batch_execute(&format!("CREATE SCHEMA {}", quote_ident(schema)))
                     .await
-                    .map_err(Error::sql(format!(
-                        "cannot create schema `{schema}` in `{}`",
-                        placement.physical
-                    )))?;
-                created_schemas.push(schema.clone());
+                {
+                    Ok(()) => created_schemas.push(schema.clone()),
+                    Err(e) if created_by_another(&e) => {}
+                    Err(e) => {
+                        return Err(Error::sql(format!(
+                            "cannot create schema `{schema}` in `{}`",
+                            placement.physical
+                        ))(e));
+                    }
+                }
             }
         }
         let mut created_extensions = Vec::new();
@@ -145,17 +153,19 @@ pub async fn create(fleet: &Fleet, placements: &[&Placement]) -> Result<CreateRe
             )
             .await?
             {
-                client
-                    .batch_execute(&format!(
-                        "CREATE EXTENSION IF NOT EXISTS {}",
-                        quote_ident(extension)
-                    ))
+                match client
+                    .batch_execute(&format!("CREATE EXTENSION {}", quote_ident(extension)))
                     .await
-                    .map_err(Error::sql(format!(
-                        "cannot create extension `{extension}` for `{}` in `{}`",
-                        placement.database, placement.physical
-                    )))?;
-                created_extensions.push(extension.clone());
+                {
+                    Ok(()) => created_extensions.push(extension.clone()),
+                    Err(e) if created_by_another(&e) => {}
+                    Err(e) => {
+                        return Err(Error::sql(format!(
+                            "cannot create extension `{extension}` for `{}` in `{}`",
+                            placement.database, placement.physical
+                        ))(e));
+                    }
+                }
             }
         }
         report.databases.push(Created {
@@ -302,7 +312,7 @@ async fn create_database(admin: &Client, physical: &str) -> Result<bool> {
         .await
     {
         Ok(()) => Ok(true),
-        Err(e) if e.code().is_some_and(|c| c.code() == DUPLICATE_DATABASE) => Ok(false),
+        Err(e) if created_by_another(&e) => Ok(false),
         Err(e) => Err(Error::sql(format!("cannot create database `{physical}`"))(
             e,
         )),

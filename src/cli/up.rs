@@ -35,6 +35,8 @@ pub struct UpArgs {
 pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Error> {
     let fleet = Arc::new(global.open()?);
     let mut servers = Vec::new();
+    // Held until this run has seeded what it created (see `lock_provisioning`).
+    let mut provisioning = Vec::new();
     for (name, endpoint) in &fleet.topology.servers {
         if let Endpoint::Embedded { .. } = endpoint {
             let server = fleet
@@ -56,6 +58,7 @@ pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Err
                 out.line(format!("server `{name}`: {state} on 127.0.0.1:{port}"));
             }
             servers.push(serde_json::json!({"server": name, "state": state, "port": port}));
+            provisioning.push(server.lock_provisioning().await?);
         }
     }
     let selected = fleet.select(&args.databases, !args.run.only)?;
@@ -72,6 +75,7 @@ pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Err
     } else {
         seed_fresh(&fleet, out, &created, &migrated).await
     };
+    drop(provisioning);
     if out.json {
         out.json(&serde_json::json!({
             "env": fleet.topology.env, "servers": servers, "create": created, "migrate": migrated,

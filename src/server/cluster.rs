@@ -10,6 +10,7 @@
 //! - `version`      the full version of the binaries that last started it
 //! - `.lock`        `flock`ed around init + start + stop, so concurrent pgfleet processes
 //!   (parallel tests share one cluster) neither both `initdb` nor both start
+//! - `.provision.lock` `flock`ed by `up` from creating databases until seeding them
 //!
 //! Nothing here is global: several servers in one workspace are just several roots.
 
@@ -477,27 +478,18 @@ impl EmbeddedServer {
         Ok(())
     }
 
-    /// Takes the exclusive lock on `root/.lock`, blocking on a worker thread.
-    ///
-    /// `flock` locks belong to the open file description, so two tasks in one process
-    /// exclude each other too. Rust opens files close-on-exec, so the daemonised server
-    /// does not inherit (and keep holding) the lock.
+    /// Takes the exclusive lock on `root/.lock`, held around init, start and stop.
     async fn lock(&self) -> Result<Flock<File>, ServerError> {
-        let path = self.lock_file();
-        let p = path.clone();
-        let res = tokio::task::spawn_blocking(move || {
-            let file = OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&p)?;
-            Flock::lock(file, FlockArg::LockExclusive)
-                .map_err(|(_, errno)| std::io::Error::from(errno))
-        })
-        .await
-        .map_err(std::io::Error::other)
-        .and_then(|r| r);
-        res.map_err(io_err(path))
+        lock_exclusive(self.lock_file()).await
+    }
+
+    /// Takes the exclusive lock on `root/.provision.lock`, which `up` holds from creating
+    /// the databases on this server until it has seeded them: a second `up` started at
+    /// the same moment (monorepo task runners start several) waits, then finds the fleet
+    /// created and migrated, and seeds nothing twice. The lock goes with the value.
+    pub async fn lock_provisioning(&self) -> Result<Flock<File>, ServerError> {
+        std::fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
+        lock_exclusive(self.root.join(".provision.lock")).await
     }
 
     /// A command for a PostgreSQL binary, run as `user` when given, in `root` (the child
@@ -689,6 +681,27 @@ async fn tcp_accepts(port: u16, timeout: Duration) -> bool {
         tokio::time::timeout(timeout, tokio::net::TcpStream::connect(("127.0.0.1", port))).await,
         Ok(Ok(_))
     )
+}
+
+/// Takes the exclusive `flock` on `path` (created if missing), blocking on a worker thread.
+///
+/// `flock` locks belong to the open file description, so two tasks in one process
+/// exclude each other too. Rust opens files close-on-exec, so the daemonised server
+/// does not inherit (and keep holding) the lock.
+async fn lock_exclusive(path: PathBuf) -> Result<Flock<File>, ServerError> {
+    let p = path.clone();
+    let res = tokio::task::spawn_blocking(move || {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)?;
+        Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| std::io::Error::from(errno))
+    })
+    .await
+    .map_err(std::io::Error::other)
+    .and_then(|r| r);
+    res.map_err(io_err(path))
 }
 
 #[cfg(test)]

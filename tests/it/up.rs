@@ -71,3 +71,79 @@ fn up_adds_dependencies_unless_only() {
     assert_eq!(report["create"]["databases"].as_array().unwrap().len(), 3);
     assert_eq!(report["create"]["databases"][2]["created_database"], true);
 }
+
+/// Monorepo task runners (turbo, nx, `predev` hooks) start several `up` at once on a
+/// fresh checkout: one server is initialised, every database is created and migrated
+/// once, seeds run once, and every run succeeds.
+#[test]
+fn six_concurrent_ups_on_a_fresh_workspace_all_succeed() {
+    let ws = Workspace::new();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"),
+        ws.path(),
+    );
+    let manifest = std::fs::read_to_string(ws.join("pgfleet.toml"))
+        .unwrap()
+        .replace(
+            "[databases.auth]\n",
+            "[databases.auth]\nseeds = \"services/auth/seeds\"\n",
+        );
+    ws.write("pgfleet.toml", &manifest).write(
+        "services/auth/seeds/01_users.sql",
+        "INSERT INTO users (email, password) VALUES ('ada@example.com', 'x');\n",
+    );
+    let runs: Vec<_> = (0..6)
+        .map(|_| {
+            let command = ws.pgfleet().args(["up"]);
+            std::thread::spawn(move || command.run())
+        })
+        .collect();
+    for run in runs {
+        let out = run.join().unwrap();
+        assert_eq!(
+            out.code, 0,
+            "a concurrent `up` failed\n--- stdout\n{}\n--- stderr\n{}",
+            out.stdout, out.stderr
+        );
+    }
+
+    let status = ws.pgfleet().args(["server", "status", "--json"]).success();
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status.as_array().unwrap().len(), 1, "{status}");
+    let port = status[0]["port"].as_u64().unwrap();
+    let url = |db: &str| format!("postgresql://postgres@127.0.0.1:{port}/{db}");
+    let count = |db: &str, sql: &str| {
+        query(&url(db), sql)[0][0]
+            .clone()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+    };
+    assert_eq!(
+        count(
+            "postgres",
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'shop_%'"
+        ),
+        4
+    );
+    // Migrated once (two auth migrations), seeded once.
+    assert_eq!(
+        count("shop_auth", "SELECT count(*) FROM pgfleet.history"),
+        2
+    );
+    assert_eq!(count("shop_auth", "SELECT count(*) FROM users"), 1);
+
+    // The same at once for the schema placement: six runs creating the same schemas.
+    let runs: Vec<_> = (0..6)
+        .map(|_| {
+            let command = ws.pgfleet().args(["-e", "single", "up"]);
+            std::thread::spawn(move || command.run())
+        })
+        .collect();
+    for run in runs {
+        let out = run.join().unwrap();
+        assert_eq!(out.code, 0, "--- stderr\n{}", out.stderr);
+    }
+    assert_eq!(count("shop", "SELECT count(*) FROM auth.users"), 1);
+    ws.pgfleet().args(["server", "stop"]).success();
+}
