@@ -51,13 +51,13 @@ pub async fn run(global: &Global, out: &Output, args: &DriftArgs) -> Result<u8, 
             match d.state {
                 DriftState::NoDrift => out.line(format!("{}: no drift", d.database)),
                 DriftState::Drifted => {
-                    out.line(format!(
+                    out.finding(format!(
                         "{}: {} difference(s) from its migrations",
                         d.database,
                         d.differences.len()
                     ));
                     for difference in &d.differences {
-                        out.line(format!("  {difference}"));
+                        out.finding(format!("  {difference}"));
                     }
                 }
                 DriftState::Skipped => out.line(format!(

@@ -66,28 +66,40 @@ impl Output {
         }
     }
 
+    /// A line of a result that explains a non-zero exit (a failed check, a drifted
+    /// database): printed even with `--quiet`, which hides progress and chatter but
+    /// never the reason a command failed. Suppressed by `--json` (the document holds it).
+    pub fn finding(&self, text: impl AsRef<str>) {
+        if !self.json {
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{}", text.as_ref());
+        }
+    }
+
     /// Rows under a header, columns padded to their widest cell.
     pub fn table<const N: usize>(&self, header: &[&str; N], rows: &[[String; N]]) {
-        let mut widths = header.map(str::len);
-        for row in rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
+        for line in table_lines(header, rows) {
+            self.line(line);
         }
-        let render = |cells: Vec<&str>| {
-            let mut line = String::new();
-            for (i, cell) in cells.iter().enumerate() {
-                if i + 1 == N {
-                    line.push_str(cell);
-                } else {
-                    let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
-                }
-            }
-            line.trim_end().to_owned()
-        };
-        self.line(render(header.to_vec()));
-        for row in rows {
-            self.line(render(row.iter().map(String::as_str).collect()));
+    }
+
+    /// [`Output::table`] of rows that are findings ([`Output::finding`]): with
+    /// `--quiet`, only `findings` are shown (under the header), when there are any.
+    pub fn table_with_findings<const N: usize>(
+        &self,
+        header: &[&str; N],
+        rows: &[[String; N]],
+        is_finding: impl Fn(&[String; N]) -> bool,
+    ) {
+        if !self.quiet {
+            return self.table(header, rows);
+        }
+        let findings: Vec<[String; N]> = rows.iter().filter(|r| is_finding(r)).cloned().collect();
+        if findings.is_empty() {
+            return;
+        }
+        for line in table_lines(header, &findings) {
+            self.finding(line);
         }
     }
 
@@ -132,4 +144,31 @@ impl Output {
         std::io::stdin().read_line(&mut answer).ok()?;
         Some(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
     }
+}
+
+/// The lines of a table: rows under a header, columns padded to their widest cell.
+fn table_lines<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Vec<String> {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let render = |cells: Vec<&str>| {
+        let mut line = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == N {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
+            }
+        }
+        line.trim_end().to_owned()
+    };
+    let mut lines = vec![render(header.to_vec())];
+    lines.extend(
+        rows.iter()
+            .map(|row| render(row.iter().map(String::as_str).collect())),
+    );
+    lines
 }

@@ -49,18 +49,27 @@ pub async fn run(global: &Global, out: &Output, args: &StatusArgs) -> Result<u8,
                 ]
             })
             .collect();
-        out.table(
-            &[
-                "database",
-                "placement",
-                "format",
-                "applied",
-                "pending",
-                "failed",
-                "notes",
-            ],
-            &rows,
-        );
+        let header = [
+            "database",
+            "placement",
+            "format",
+            "applied",
+            "pending",
+            "failed",
+            "notes",
+        ];
+        if args.check {
+            // The databases that make `--check` exit 3 stay visible with `--quiet`.
+            let flagged: Vec<&str> = report
+                .databases
+                .iter()
+                .filter(|d| d.problems() > 0)
+                .map(|d| d.database.as_str())
+                .collect();
+            out.table_with_findings(&header, &rows, |r| flagged.contains(&r[0].as_str()));
+        } else {
+            out.table(&header, &rows);
+        }
         if out.verbose > 0 || !args.databases.is_empty() {
             for d in &report.databases {
                 if d.migrations.is_empty() {

@@ -84,7 +84,9 @@ pub async fn run(global: &Global, out: &Output, args: &VerifyArgs) -> Result<u8,
                 ]
             })
             .collect();
-        out.table(&["database", "check", "result", "detail"], &rows);
+        out.table_with_findings(&["database", "check", "result", "detail"], &rows, |r| {
+            r[2] == "FAILED"
+        });
         if report.failed > 0 {
             out.note(format!("{} check(s) failed", report.failed));
         }

@@ -58,15 +58,17 @@ impl StatusReport {
     /// What `status --check` counts: pending, failed, mismatched or
     /// missing migrations (runner databases are not counted).
     pub fn problems(&self) -> usize {
-        self.databases
-            .iter()
-            .map(|d| {
-                d.pending.unwrap_or(0)
-                    + d.failed.unwrap_or(0)
-                    + d.mismatched.unwrap_or(0)
-                    + d.missing.unwrap_or(0)
-            })
-            .sum()
+        self.databases.iter().map(DbStatus::problems).sum()
+    }
+}
+
+impl DbStatus {
+    /// This database's share of [`StatusReport::problems`].
+    pub fn problems(&self) -> usize {
+        self.pending.unwrap_or(0)
+            + self.failed.unwrap_or(0)
+            + self.mismatched.unwrap_or(0)
+            + self.missing.unwrap_or(0)
     }
 }
 

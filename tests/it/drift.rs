@@ -101,6 +101,12 @@ fn each_change_is_named_and_exits_3() {
             out.stdout
         );
     }
+    // `-q` keeps the differences (the reason for exit 3), drops the "no drift" lines.
+    let quiet = ws.pgfleet().args(["-q", "drift"]).expect_code(3);
+    for (_, _, want) in &cases {
+        quiet.stdout_contains(&format!("  {want}\n"));
+    }
+    assert!(!quiet.stdout.contains("no drift"), "{}", quiet.stdout);
     let all = ws.pgfleet().args(["drift", "--json"]).expect_code(3);
     let doc: serde_json::Value = serde_json::from_str(&all.stdout).unwrap();
     let column = &doc["databases"][0];

@@ -69,6 +69,13 @@ fn consistent_fleet_passes_and_planted_orphans_are_named() {
     let out = ws.pgfleet().args(["verify"]).expect_code(3);
     out.stdout_contains("app.orders.user_id -> auth.users.id")
         .stdout_contains("2 orphan value(s) with no match, e.g. 1000, 999");
+    // `-q` hides the passing checks, never the one that makes it exit 3.
+    let quiet = ws.pgfleet().args(["-q", "verify"]).expect_code(3);
+    quiet
+        .stdout_contains("app.orders.user_id -> auth.users.id")
+        .stdout_contains("FAILED");
+    assert!(!quiet.stdout.contains("  ok  "), "{}", quiet.stdout);
+    assert_eq!(quiet.stdout.lines().count(), 2, "{}", quiet.stdout);
     let json = ws
         .pgfleet()
         .args(["verify", "--json", "app"])
