@@ -61,7 +61,7 @@ fn default_jobs() -> usize {
 }
 
 pub async fn run_backup(global: &Global, out: &Output, args: &BackupArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+    let fleet = global.open_running(out).await?;
     let selected = fleet.select(&args.databases, false)?;
     let progress = |entry: &backup::BackupEntry| {
         let size: u64 = entry.files.iter().map(|f| f.size).sum();
@@ -88,7 +88,7 @@ pub async fn run_backup(global: &Global, out: &Output, args: &BackupArgs) -> Res
 }
 
 pub async fn run_restore(global: &Global, out: &Output, args: &RestoreArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+    let fleet = global.open_running(out).await?;
     super::drop::confirm(
         global,
         out,

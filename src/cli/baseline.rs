@@ -19,7 +19,7 @@ pub struct BaselineArgs {
 }
 
 pub async fn run(global: &Global, out: &Output, args: &BaselineArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+    let fleet = global.open_running(out).await?;
     let placement = fleet.select(std::slice::from_ref(&args.database), false)?[0];
     let recorded = ops::baseline(&fleet, placement, &args.version).await?;
     if out.json {

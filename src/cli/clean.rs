@@ -30,7 +30,7 @@ pub struct CleanArgs {
 }
 
 pub async fn run(global: &Global, out: &Output, args: &CleanArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+    let fleet = global.open_running(out).await?;
     confirm(
         global,
         out,

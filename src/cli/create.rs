@@ -18,7 +18,7 @@ pub struct CreateArgs {
 }
 
 pub async fn run(global: &Global, out: &Output, args: &CreateArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+    let fleet = global.open_running(out).await?;
     let selected = fleet.select(&args.databases, false)?;
     let report = provision::create(&fleet, &selected).await?;
     render(out, &report);

@@ -27,7 +27,7 @@ pub struct DriftArgs {
 }
 
 pub async fn run(global: &Global, out: &Output, args: &DriftArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+    let fleet = global.open_running(out).await?;
     let selected = fleet.select(&args.databases, false)?;
     let report = drift::drift(&fleet, &selected).await;
     if out.json {

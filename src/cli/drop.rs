@@ -27,7 +27,7 @@ pub struct DropArgs {
 }
 
 pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+    let fleet = global.open_running(out).await?;
     confirm(
         global,
         out,

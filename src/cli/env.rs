@@ -39,8 +39,8 @@ pub struct EnvArgs {
     pub allow_protected: bool,
 }
 
-pub fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+pub async fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Error> {
+    let fleet = global.open_running(out).await?;
     if args.write {
         // A protected env's passwords do not belong in working-tree files by default.
         super::drop::confirm(

@@ -25,8 +25,8 @@ pub struct ExecArgs {
     pub command: Vec<String>,
 }
 
-pub fn run(global: &Global, args: &ExecArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+pub async fn run(global: &Global, out: &super::Output, args: &ExecArgs) -> Result<u8, Error> {
+    let fleet = global.open_running(out).await?;
     let selected = fleet.select(std::slice::from_ref(&args.database), false)?;
     let vars = service_env(&fleet, selected[0])?;
     let (program, rest) = args.command.split_first().expect("clap requires a command");

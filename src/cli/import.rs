@@ -58,7 +58,7 @@ pub struct SqliteArgs {
 
 pub async fn run(global: &Global, out: &Output, command: &ImportCommand) -> Result<u8, Error> {
     let ImportCommand::Sqlite(args) = command;
-    let fleet = global.open()?;
+    let fleet = global.open_running(out).await?;
     confirm(
         global,
         out,

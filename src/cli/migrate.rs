@@ -90,7 +90,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 pub async fn run(global: &Global, out: &Output, args: &MigrateArgs) -> Result<u8, Error> {
-    let fleet = Arc::new(global.open()?);
+    let fleet = Arc::new(global.open_running(out).await?);
     let report = migrate(&fleet, out, &args.databases, &args.run).await?;
     render(out, &fleet, &report);
     Ok(u8::from(report.failed()))

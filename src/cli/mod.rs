@@ -33,6 +33,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use pgfleet::Error;
 use pgfleet::fleet::{Fleet, OpenOptions};
+use pgfleet::server::{ServerStatus, StartOutcome};
 
 pub use output::Output;
 
@@ -73,6 +74,8 @@ pub struct Cli {
 }
 
 /// Flags every command takes, before or after the subcommand.
+// Each bool is one independent clap flag; an enum would not read better.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 pub struct Global {
     /// Use the workspace in DIR (the folder holding `pgfleet.toml`)
@@ -93,6 +96,9 @@ pub struct Global {
     /// Print only errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Never start the env's embedded servers: a stopped one is an error
+    #[arg(long, global = true)]
+    pub no_start: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,8 +156,8 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Seed(args) => seed::run(&cli.global, &out, args).await,
         Command::Clean(args) => clean::run(&cli.global, &out, args).await,
         Command::Reset(args) => reset::run(&cli.global, &out, args).await,
-        Command::Env(args) => env::run(&cli.global, &out, args),
-        Command::Exec(args) => exec::run(&cli.global, args),
+        Command::Env(args) => env::run(&cli.global, &out, args).await,
+        Command::Exec(args) => exec::run(&cli.global, &out, args).await,
         Command::Verify(args) => verify::run(&cli.global, &out, args).await,
         Command::Graph(args) => graph::run(&cli.global, &out, args),
         Command::Schema(command) => schema::run(&cli.global, &out, command).await,
@@ -171,10 +177,41 @@ pub async fn run(cli: Cli) -> u8 {
 }
 
 impl Global {
+    /// The workspace in the chosen env, without touching its servers (for commands
+    /// that never connect: `graph`, `new`, `verify --offline`).
     fn open(&self) -> Result<Fleet, Error> {
         Fleet::open(&OpenOptions {
             workspace: self.workspace.as_deref(),
             env: self.env.as_deref(),
         })
+    }
+
+    /// [`Global::open`], with every embedded server of the env running: a stopped one
+    /// is started (a line on stderr says so) unless `--no-start`, when it is one error
+    /// before anything connects, not one per database.
+    async fn open_running(&self, out: &Output) -> Result<Fleet, Error> {
+        let fleet = self.open()?;
+        for name in fleet.topology.servers.keys() {
+            let Some(server) = fleet.embedded(name) else {
+                continue;
+            };
+            if matches!(server.status()?, ServerStatus::Running { .. }) {
+                continue;
+            }
+            if self.no_start {
+                return Err(Error::NotRunning {
+                    server: name.clone(),
+                });
+            }
+            if let StartOutcome::Started { port, initialized } = server.start().await? {
+                let how = if initialized {
+                    "initialized and started"
+                } else {
+                    "started"
+                };
+                out.note(format!("server `{name}`: {how} on 127.0.0.1:{port}"));
+            }
+        }
+        Ok(fleet)
     }
 }

@@ -21,7 +21,7 @@ pub struct RepairArgs {
 }
 
 pub async fn run(global: &Global, out: &Output, args: &RepairArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+    let fleet = global.open_running(out).await?;
     let placement = fleet.select(std::slice::from_ref(&args.database), false)?[0];
     let repairs = ops::repair_plan(&fleet, placement).await?;
     if repairs.is_empty() {

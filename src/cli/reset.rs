@@ -32,7 +32,7 @@ pub struct ResetArgs {
 }
 
 pub async fn run(global: &Global, out: &Output, args: &ResetArgs) -> Result<u8, Error> {
-    let fleet = Arc::new(global.open()?);
+    let fleet = Arc::new(global.open_running(out).await?);
     confirm(
         global,
         out,

@@ -33,7 +33,7 @@ pub struct RollbackArgs {
 }
 
 pub async fn run(global: &Global, out: &Output, args: &RollbackArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+    let fleet = global.open_running(out).await?;
     super::drop::confirm(
         global,
         out,

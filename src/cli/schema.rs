@@ -36,7 +36,7 @@ pub struct DumpArgs {
 
 pub async fn run(global: &Global, out: &Output, command: &SchemaCommand) -> Result<u8, Error> {
     let SchemaCommand::Dump(args) = command;
-    let fleet = global.open()?;
+    let fleet = global.open_running(out).await?;
     let selected = fleet.select(std::slice::from_ref(&args.database), false)?;
     let placement = selected
         .into_iter()

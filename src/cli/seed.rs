@@ -30,7 +30,7 @@ pub struct SeedArgs {
 }
 
 pub async fn run(global: &Global, out: &Output, args: &SeedArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+    let fleet = global.open_running(out).await?;
     confirm(
         global,
         out,

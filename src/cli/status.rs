@@ -23,7 +23,7 @@ pub struct StatusArgs {
 }
 
 pub async fn run(global: &Global, out: &Output, args: &StatusArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+    let fleet = global.open_running(out).await?;
     let selected = fleet.select(&args.databases, false)?;
     let report = ops::status(&fleet, &selected).await?;
     if out.json {

@@ -9,7 +9,7 @@ use pgfleet::fleet::Fleet;
 use pgfleet::migrate::run::{FleetReport, Outcome};
 use pgfleet::provision::{self, CreateReport};
 use pgfleet::safety::{self, Destructive};
-use pgfleet::server::StartOutcome;
+use pgfleet::server::{ServerStatus, StartOutcome};
 use pgfleet::topology::Endpoint;
 
 use super::migrate::RunArgs;
@@ -42,6 +42,11 @@ pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Err
             let server = fleet
                 .embedded(name)
                 .expect("an embedded endpoint has an embedded server");
+            if global.no_start && !matches!(server.status()?, ServerStatus::Running { .. }) {
+                return Err(Error::NotRunning {
+                    server: name.clone(),
+                });
+            }
             let outcome = server.start().await?;
             let (port, state) = match outcome {
                 StartOutcome::AlreadyRunning { port } => (port, "running"),

@@ -60,7 +60,7 @@ pub async fn run(global: &Global, out: &Output, args: &VerifyArgs) -> Result<u8,
         }
         report
     } else {
-        let fleet = global.open()?;
+        let fleet = global.open_running(out).await?;
         let selected = fleet.select(&args.databases, false)?;
         verify::verify(&fleet, &selected).await
     };

@@ -102,8 +102,13 @@ fn status_before_anything_exists_writes_nothing() {
     ));
     let out = ws.pgfleet().args(["status", "--check"]).expect_code(3);
     out.stdout_contains("not created");
-    let quiet = ws.pgfleet().args(["-q", "status", "--check"]).expect_code(3);
-    quiet.stdout_contains("not created").stdout_contains("database");
+    let quiet = ws
+        .pgfleet()
+        .args(["-q", "status", "--check"])
+        .expect_code(3);
+    quiet
+        .stdout_contains("not created")
+        .stdout_contains("database");
     ws.pgfleet().args(["create"]).success();
     let out = ws.pgfleet().args(["status", "--json"]).success();
     let status: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();

@@ -150,3 +150,44 @@ fn as_root_an_unreachable_workspace_names_the_folder_and_the_fix() {
     out.stderr_contains(&format!("`{}`", locked.display()))
         .stderr_contains(&format!("chmod o+x {}", locked.display()));
 }
+
+/// After a reboot the embedded server is stopped: any command that needs it starts it
+/// and says so on stderr; `--no-start` makes a stopped server one error, not one per
+/// database.
+#[test]
+fn commands_start_a_stopped_embedded_server_unless_no_start() {
+    let ws = Workspace::with_manifest(
+        "[servers.local]\nembedded = true\n\
+         [databases.one]\nmigrations = \"one\"\n[databases.two]\nmigrations = \"two\"\n\
+         [envs.dev]\nserver = \"local\"\ndatabase = \"{name}\"\n",
+    );
+    ws.write("one/1_a.sql", "CREATE TABLE a (id int);\n")
+        .write("two/1_b.sql", "CREATE TABLE b (id int);\n");
+    ws.pgfleet().args(["up"]).success();
+    ws.pgfleet().args(["server", "stop"]).success();
+
+    let refused = ws.pgfleet().args(["--no-start", "migrate"]).expect_code(1);
+    assert_eq!(
+        refused.stderr,
+        "error: embedded server `local` is not running\n\
+         hint: start it with `pgfleet server start` (or `pgfleet up`)\n"
+    );
+    assert_eq!(status(&ws)[0]["state"], "stopped");
+
+    ws.write("two/2_c.sql", "CREATE TABLE c (id int);\n");
+    let out = ws.pgfleet().args(["migrate"]).success();
+    out.stderr_contains("server `local`: started on 127.0.0.1:");
+    out.stdout_contains("two       migrated    1");
+    let s = status(&ws);
+    assert_eq!(s[0]["state"], "running");
+    let port = s[0]["port"].as_u64().unwrap();
+    let url = format!("postgresql://postgres@127.0.0.1:{port}/two");
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM pgfleet.history").as_deref(),
+        Some("2")
+    );
+    // Running: nothing is said about it.
+    let again = ws.pgfleet().args(["status"]).success();
+    assert!(!again.stderr.contains("started"), "{}", again.stderr);
+    ws.pgfleet().args(["server", "stop"]).success();
+}
