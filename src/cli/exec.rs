@@ -30,14 +30,22 @@ pub async fn run(global: &Global, out: &super::Output, args: &ExecArgs) -> Resul
     let selected = fleet.select(std::slice::from_ref(&args.database), false)?;
     let vars = service_env(&fleet, selected[0])?;
     let (program, rest) = args.command.split_first().expect("clap requires a command");
-    let status = Command::new(program)
-        .args(rest)
-        .envs(vars)
-        .status()
-        .map_err(|source| Error::Spawn {
-            program: program.clone(),
-            source,
-        })?;
+    let status = match Command::new(program).args(rest).envs(vars).status() {
+        Ok(status) => status,
+        Err(source) => {
+            // As shells report it: 127 not found, 126 found but not runnable.
+            let code = match source.kind() {
+                std::io::ErrorKind::NotFound => 127,
+                std::io::ErrorKind::PermissionDenied => 126,
+                _ => 1,
+            };
+            out.error(&Error::Spawn {
+                program: program.clone(),
+                source,
+            });
+            return Ok(code);
+        }
+    };
     // A command killed by a signal exits as a shell reports it: 128 + signal.
     let code = status
         .code()

@@ -52,6 +52,14 @@ pub enum DataError {
         message: String,
     },
 
+    /// A seed file inserts a row that is already there (SQLSTATE 23505): the database
+    /// was seeded before. The message is the statement's, located.
+    #[error("{error}")]
+    AlreadySeeded {
+        db: String,
+        error: Box<MigrateError>,
+    },
+
     #[error(transparent)]
     Other(Box<crate::Error>),
 }
@@ -82,6 +90,9 @@ impl DataError {
                 "pgfleet never truncates with CASCADE; drop or change the foreign key of `{referencing}`, or empty both by hand"
             )),
             DataError::Other(e) => e.hint(),
+            DataError::AlreadySeeded { db, .. } => Some(format!(
+                "the rows are there from an earlier seed: `pgfleet clean {db}` empties its tables (or `pgfleet reset {db}` rebuilds it), then seed again"
+            )),
             DataError::SeedCommand { .. } | DataError::Sql { .. } | DataError::Read { .. } => None,
         }
     }

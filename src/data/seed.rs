@@ -190,7 +190,14 @@ async fn seed_file(client: &Client, placement: &Placement, path: &Path) -> Resul
     // unless it has COPY data.
     if let Err((e, piece)) = apply::run_in_transaction(client, pieces).await {
         let _ = client.batch_execute("ROLLBACK").await;
-        return Err(apply::locate_error(db, path, 1, piece, &e).into());
+        let error = apply::locate_error(db, path, 1, piece, &e);
+        if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+            return Err(DataError::AlreadySeeded {
+                db: db.to_owned(),
+                error: Box::new(error),
+            });
+        }
+        return Err(error.into());
     }
     client
         .batch_execute("COMMIT")

@@ -111,6 +111,26 @@ fn a_failing_seed_rolls_back_its_file_and_names_the_line() {
     assert_eq!(logged(&dbs), ["ok"]);
 }
 
+#[test]
+fn seeding_twice_fails_on_the_duplicate_and_says_to_clean_first() {
+    let (dbs, ws) = seeded(
+        "seed_twice",
+        "",
+        &[("01_a.sql", "INSERT INTO log (n, file) VALUES (1, 'a');\n")],
+    );
+    seed_migrated(&ws).success();
+    let again = ws.pgfleet().args(["seed"]).expect_code(1);
+    again
+        .stderr_contains("seeds/01_a.sql:1: duplicate key value violates unique constraint")
+        .stderr_contains(
+            "hint: the rows are there from an earlier seed: `pgfleet clean app` empties its tables (or `pgfleet reset app` rebuilds it), then seed again",
+        );
+    assert_eq!(logged(&dbs), ["a"]);
+    ws.pgfleet().args(["clean", "app"]).success();
+    ws.pgfleet().args(["seed"]).success();
+    assert_eq!(logged(&dbs), ["a"]);
+}
+
 /// As in a migration: a file's own `BEGIN; ... COMMIT;` wrapper is left out (its rows
 /// commit with pgfleet's transaction), and a `COMMIT` in the middle, which would commit
 /// half the file, is refused before any of the file runs.

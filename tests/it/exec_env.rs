@@ -58,8 +58,17 @@ fn exec_sets_the_connection_and_passes_the_exit_status() {
     let out = ws
         .pgfleet()
         .args(["-e", "test", "exec", "auth", "--", "no-such-program-here"])
-        .expect_code(1);
+        .expect_code(127);
     out.stderr_contains("error: cannot run `no-such-program-here`: No such file or directory");
+    // Found but not executable: 126, as shells say.
+    ws.write("not-executable.sh", "echo hi\n");
+    let script = ws.join("not-executable.sh");
+    let out = ws
+        .pgfleet()
+        .args(["-e", "test", "exec", "auth", "--"])
+        .args([&script])
+        .expect_code(126);
+    out.stderr_contains("Permission denied");
 }
 
 #[test]
