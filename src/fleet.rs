@@ -33,6 +33,29 @@ impl Fleet {
         Ok(Fleet { manifest, topology })
     }
 
+    /// [`Fleet::open`] for commands that never connect (`graph`): a `${VAR}` that has
+    /// no value gets a stand-in instead of stopping the command, as `verify --offline`
+    /// does. Returns the names that had none, for the caller to mention.
+    pub fn open_offline(options: &OpenOptions<'_>) -> Result<(Fleet, Vec<String>)> {
+        let manifest = open_manifest(options)?;
+        let env = topology::select_env(&manifest, options.env)?;
+        let first = match topology::resolve(&manifest, &env) {
+            Ok(topology) => return Ok((Fleet { manifest, topology }, Vec::new())),
+            Err(e @ manifest::ManifestError::MissingVariable { .. }) => e,
+            Err(e) => return Err(e.into()),
+        };
+        let missing = crate::verify::offline::missing_variables(&manifest, &env, &first);
+        let mut vars: std::collections::BTreeMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        for name in &missing {
+            vars.insert(name.clone(), manifest::stand_in(name).to_owned());
+        }
+        let manifest = manifest::load_with(&manifest.path, vars)?;
+        let topology = topology::resolve(&manifest, &env)?;
+        Ok((Fleet { manifest, topology }, missing))
+    }
+
     /// The placements named on the command line (all when `names` is
     /// empty), in dependency order; `with_dependencies` adds what they
     /// depend on.

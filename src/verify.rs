@@ -21,7 +21,7 @@
 //! [`verify_offline`] (`verify --offline`) checks the workspace alone, with no
 //! connection.
 
-mod offline;
+pub(crate) mod offline;
 
 use std::collections::BTreeSet;
 use std::pin::Pin;

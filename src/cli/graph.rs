@@ -2,6 +2,7 @@
 
 use clap::{Args, ValueEnum};
 use pgfleet::Error;
+use pgfleet::fleet::{Fleet, OpenOptions};
 use pgfleet::graph::{self, ServerLabels};
 use pgfleet::topology::Endpoint;
 
@@ -28,7 +29,21 @@ pub enum Format {
 }
 
 pub fn run(global: &Global, out: &Output, args: &GraphArgs) -> Result<u8, Error> {
-    let fleet = global.open()?;
+    // `graph` never connects: a `${VAR}` without a value (a password) does not stop it.
+    let (fleet, missing) = Fleet::open_offline(&OpenOptions {
+        workspace: global.workspace.as_deref(),
+        env: global.env.as_deref(),
+    })?;
+    if !missing.is_empty() {
+        out.note(format!(
+            "note: drawn without {} (no value set; `graph` never connects)",
+            missing
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let mut labels = ServerLabels::new();
     for (name, endpoint) in &fleet.topology.servers {
         let label = match endpoint {

@@ -127,7 +127,11 @@ pub fn verify_offline(manifest: &Manifest, env: Option<&str>) -> VerifyReport {
 /// Every variable `env` needs and does not have, starting with the one
 /// `first` names: the manifest is resolved again with a stand-in for each
 /// one found, until it resolves or fails for another reason.
-fn missing_variables(manifest: &Manifest, env: &str, first: &ManifestError) -> Vec<String> {
+pub(crate) fn missing_variables(
+    manifest: &Manifest,
+    env: &str,
+    first: &ManifestError,
+) -> Vec<String> {
     let ManifestError::MissingVariable { name, .. } = first else {
         return Vec::new();
     };

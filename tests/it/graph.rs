@@ -49,3 +49,23 @@ fn dot_and_mermaid() {
     out.stdout_contains("subgraph p_local_shop_auth[\"shop_auth\"]")
         .stdout_contains("d_catalog --> d_auth");
 }
+
+/// `graph` never connects, so a password variable with no value does not stop it.
+#[test]
+fn graph_draws_a_fleet_whose_password_variable_is_unset() {
+    let ws = crate::support::Workspace::with_manifest(
+        "[servers.prod]\nurl = \"postgresql://app:${PGFLEET_TEST_UNSET_PW}@db.example.com:5432/postgres\"\n\
+         [databases.app]\n[envs.prod]\nserver = \"prod\"\ndatabase = \"{name}\"\n",
+    );
+    let out = ws.pgfleet().args(["graph"]).success();
+    out.stdout_contains("server prod (postgresql://app:****@db.example.com:5432/postgres)\n")
+        .stdout_contains("└── app [public]")
+        .stderr_contains(
+            "note: drawn without `PGFLEET_TEST_UNSET_PW` (no value set; `graph` never connects)",
+        );
+    // Commands that connect still refuse, naming the variable.
+    ws.pgfleet()
+        .args(["status"])
+        .expect_code(2)
+        .stderr_contains("variable `PGFLEET_TEST_UNSET_PW` has no value");
+}
