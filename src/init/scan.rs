@@ -140,8 +140,14 @@ pub fn scan(root: &Path) -> Scan {
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(|n| CANDIDATE_NAMES.contains(&n));
+        let peer_layout = formats::peer_layout(dir);
+        // `migrations/` of a Hasura project: its source folders are taken one by one.
+        if peer_layout == Some(false) {
+            continue;
+        }
         let marked = MARKER_FILES.iter().any(|m| names.contains(*m))
-            || dir.join("meta").join("_journal.json").is_file();
+            || dir.join("meta").join("_journal.json").is_file()
+            || peer_layout == Some(true);
         if candidate_name || marked {
             if let Some(outcome) = migration_folder(root, dir, &rel, &names) {
                 taken.push(dir.to_path_buf());
@@ -250,7 +256,9 @@ fn migration_folder(
     }
     // A Sqitch project keeps its scripts in deploy/: its plan is enough.
     let planned = names.contains("sqitch.plan");
-    if sql_files == 0 && prisma_dirs == 0 && !planned {
+    // Hasura's version folders and graphile-migrate's `committed/` hold the SQL a level down.
+    let nested = formats::peer_layout(dir) == Some(true);
+    if sql_files == 0 && prisma_dirs == 0 && !planned && !nested {
         if !is_migrations {
             return None;
         }

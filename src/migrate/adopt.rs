@@ -249,6 +249,13 @@ async fn read_listed(client: &Client, folder: &Folder, table: &str) -> Result<Li
         Format::Prisma => format!(
             "SELECT migration_name, finished_at::text FROM {table} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL"
         ),
+        // Hasura's `hdb_catalog.schema_migrations (version bigint, dirty boolean)`: one
+        // row per applied version; a dirty one failed half-way and is not applied.
+        Format::Hasura => format!("SELECT version::text, NULL FROM {table} WHERE NOT dirty"),
+        // graphile-migrate's `filename` is `NNNNNN.sql`, without the message slug.
+        Format::GraphileMigrate => {
+            format!("SELECT regexp_replace(filename, '\\.sql$', ''), date::text FROM {table}")
+        }
         // node-pg-migrate's `pgmigrations (id, name, run_on)`.
         Format::NodePgMigrate => format!("SELECT name, run_on::text FROM {table}"),
         Format::Sqlx => {
