@@ -25,7 +25,11 @@ fn committed_files(dir: &Path) -> Vec<String> {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".sql"))
+        .filter(|n| {
+            std::path::Path::new(n)
+                .extension()
+                .is_some_and(|e| e == "sql")
+        })
         .collect();
     names.sort();
     names
