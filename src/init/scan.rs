@@ -395,6 +395,60 @@ mod tests {
         }
     }
 
+    /// A Hasura project is found by its `config.yaml`, one folder per source
+    /// (`migrations/<source>`); a graphile-migrate folder by its `committed/` chain,
+    /// although its SQL sits a level down.
+    #[test]
+    fn hasura_sources_and_graphile_migrate_folders_are_found() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let scan = scan(&fixtures.join("hasura"));
+        assert_eq!(
+            found(&scan),
+            [("app/migrations/default".to_owned(), "hasura")],
+            "{:?}",
+            scan.skipped
+        );
+        assert_eq!(scan.folders[0].migrations, 240);
+        let dir = tree(&[
+            (
+                "hasura/config.yaml",
+                "version: 2\nendpoint: http://localhost:8080\n",
+            ),
+            (
+                "hasura/migrations/1600000000000_init/up.sql",
+                "CREATE TABLE a ();\n",
+            ),
+            (
+                "h3/config.yaml",
+                "version: 3\nendpoint: http://localhost:8080\n",
+            ),
+            (
+                "h3/migrations/default/1600000000000_init/up.sql",
+                "CREATE TABLE a ();\n",
+            ),
+            (
+                "h3/migrations/reports/1600000000001_init/up.sql",
+                "CREATE TABLE b ();\n",
+            ),
+            (
+                "db/migrations/committed/000001.sql",
+                "--! Previous: -\n--! Hash: sha1:d30d858bf9fa5d8979af2d32c3be5e09b07da877\n\nSELECT 1;\n",
+            ),
+        ]);
+        let nested = super::scan(dir.path());
+        assert_eq!(
+            found(&nested),
+            [
+                ("db/migrations".to_owned(), "graphile-migrate"),
+                ("h3/migrations/default".to_owned(), "hasura"),
+                ("h3/migrations/reports".to_owned(), "hasura"),
+                ("hasura/migrations".to_owned(), "hasura"),
+            ],
+            "{:?}",
+            nested.skipped
+        );
+    }
+
     #[test]
     fn candidates_skips_and_reasons() {
         let dir = tree(&[
