@@ -319,15 +319,25 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
         }
         previous = Some((path, &p.hash));
     }
+    let placeholders = placeholders(&root);
     let migrations = parsed
         .into_iter()
         .map(|(version, name, path, source, p)| {
             let transaction = Transaction::unless_marked(no_transaction(&p.body));
             let up = source.text[p.body_start..].to_owned();
+            let not_runnable = placeholders
+                .iter()
+                .find(|key| uses_placeholder(&p.body, key))
+                .map(|key| {
+                    format!(
+                        "it uses the graphile-migrate placeholder `{key}`, which pgfleet does not replace"
+                    )
+                });
             Migration {
                 up,
                 up_line: p.body_line,
                 transaction,
+                not_runnable,
                 ..Migration::whole_file(version, name, path, source)
             }
         })
@@ -339,6 +349,44 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
         project: None,
     });
     Ok(folder)
+}
+
+/// The placeholders graphile-migrate replaces in a migration before running it:
+/// `:DATABASE_NAME`, `:DATABASE_OWNER`, and the keys of `placeholders` in the `.gmrc`
+/// (graphile-migrate requires them to match `:[A-Z][0-9A-Z_]+`) found in the
+/// migrations folder or the folder above it.
+fn placeholders(root: &Path) -> Vec<String> {
+    let mut keys = vec![":DATABASE_NAME".to_owned(), ":DATABASE_OWNER".to_owned()];
+    let configs = [root.to_owned(), root.parent().unwrap_or(root).to_owned()];
+    for dir in configs {
+        for name in [".gmrc", ".gmrc.js", ".gmrc.cjs"] {
+            let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
+                continue;
+            };
+            for (i, _) in text.match_indices(':') {
+                let key: String = text[i + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                let quoted = i > 0 && matches!(text.as_bytes()[i - 1], b'"' | b'\'');
+                if quoted && key.len() >= 2 && key.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    let key = format!(":{key}");
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
+            }
+        }
+    }
+    keys
+}
+
+/// Whether `body` holds `key` followed by a non-word character, as graphile-migrate's
+/// `(?:key)\b` replacement matches it.
+fn uses_placeholder(body: &str, key: &str) -> bool {
+    body.match_indices(key).any(|(i, _)| {
+        !body[i + key.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
 
 /// SHA-1 (FIPS 180-4), for graphile-migrate's hashes; names as in the standard.
@@ -552,6 +600,45 @@ mod tests {
         for (body, want) in markers {
             assert_eq!(no_transaction(body), want, "{body:?}");
         }
+    }
+
+    #[test]
+    fn placeholders_make_a_migration_not_runnable() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join(".gmrc"),
+            "{\n  // comment\n  \"placeholders\": {\n    \":DATABASE_VISITOR\": \"!ENV\",\n  },\n}\n",
+        )
+        .unwrap();
+        let root = tmp.path().join("migrations");
+        std::fs::create_dir_all(root.join("committed")).unwrap();
+        let keys = placeholders(&root);
+        assert_eq!(
+            keys,
+            [":DATABASE_NAME", ":DATABASE_OWNER", ":DATABASE_VISITOR"]
+        );
+        let cases = [
+            ("grant select on t to :DATABASE_VISITOR;", true),
+            ("grant select on t to :DATABASE_VISITORS;", false),
+            ("select 1::text;", false),
+            ("alter database :DATABASE_NAME set x = 1;", true),
+        ];
+        for (body, want) in cases {
+            assert_eq!(
+                keys.iter().any(|k| uses_placeholder(body, k)),
+                want,
+                "{body}"
+            );
+        }
+        let first = commit_text("GRANT SELECT ON t TO :DATABASE_VISITOR;\n", None, None);
+        std::fs::write(root.join("committed/000001.sql"), first).unwrap();
+        let folder = read(&root).unwrap();
+        assert_eq!(
+            folder.migrations[0].not_runnable.as_deref(),
+            Some(
+                "it uses the graphile-migrate placeholder `:DATABASE_VISITOR`, which pgfleet does not replace"
+            )
+        );
     }
 
     #[test]
