@@ -272,6 +272,27 @@ mod tests {
         assert_eq!(folder.peer.unwrap().schema, "hdb_catalog");
     }
 
+    /// The committed fixtures, as detection and reading see them.
+    #[test]
+    fn fixtures_are_detected_and_read() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let cases = [
+            ("hasura/app/migrations", Format::Hasura),
+            ("hasura/app/migrations/default", Format::Hasura),
+            ("graphile-migrate/app/migrations", Format::GraphileMigrate),
+            (
+                "graphile-migrate/app/migrations/committed",
+                Format::GraphileMigrate,
+            ),
+        ];
+        for (rel, want) in cases {
+            let dir = fixtures.join(rel);
+            assert_eq!(super::super::detect(&dir).unwrap(), want, "{rel}");
+            let folder = super::super::load(&dir, None).unwrap();
+            assert_eq!(folder.migrations.len(), 240, "{rel}");
+        }
+    }
+
     #[test]
     fn diesel_like_folders_without_hasura_evidence_are_not_hasura() {
         let tmp = tempfile::tempdir().unwrap();
