@@ -18,8 +18,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Folder, Format, FormatError, Migration, PeerTable, down_script, file_name, finish, io_error,
-    list, read_source, split_version_name,
+    Folder, Format, FormatError, Migration, PeerTable, Version, down_script, file_name, finish,
+    io_error, list, read_source, split_version_name,
 };
 
 pub(super) const HISTORY_SCHEMA: &str = "hdb_catalog";
@@ -69,6 +69,14 @@ pub(super) fn project_config(dir: &Path) -> Option<PathBuf> {
 /// otherwise), or `migrations/` of a Hasura project holding one source.
 pub(super) fn detect(dir: &Path) -> bool {
     let Ok(listing) = list(dir) else { return false };
+    if listing
+        .files
+        .iter()
+        .any(|f| file_name(f).and_then(v1_name).is_some())
+        && project_config(dir).is_some()
+    {
+        return true;
+    }
     let versions: Vec<&PathBuf> = listing.dirs.iter().filter(|d| is_version_dir(d)).collect();
     if !versions.is_empty() {
         return project_config(dir).is_some()
@@ -124,11 +132,83 @@ fn present(path: &Path) -> Result<bool, FormatError> {
     }
 }
 
+/// The four files of one version, wherever they sit (`<dir>/up.sql` in config v2/v3,
+/// `<version>_<name>.up.sql` beside the others in config v1).
+struct Files {
+    up_sql: PathBuf,
+    up_yaml: PathBuf,
+    down_sql: PathBuf,
+    /// What an error names: the version folder, or the v1 `up.sql` file.
+    shown: PathBuf,
+}
+
+fn migration(version: Version, name: &str, files: Files) -> Result<Migration, FormatError> {
+    let (has_sql, has_yaml) = (present(&files.up_sql)?, present(&files.up_yaml)?);
+    let down = if present(&files.down_sql)? {
+        down_script(Some(&read_source(&files.down_sql)?.text))
+    } else {
+        None
+    };
+    if has_yaml {
+        let source = read_source(&files.up_yaml)?;
+        return Ok(Migration {
+            up: String::new(),
+            statements: Some(Vec::new()),
+            not_runnable: Some(YAML_REASON.to_owned()),
+            down,
+            ..Migration::whole_file(version, name.to_owned(), files.up_yaml, source)
+        });
+    }
+    if has_sql {
+        let source = read_source(&files.up_sql)?;
+        return Ok(Migration {
+            down,
+            ..Migration::whole_file(version, name.to_owned(), files.up_sql, source)
+        });
+    }
+    Err(FormatError::Orphan {
+        path: files.shown,
+        reason: format!(
+            "has no `{UP_SQL}` (or it is empty): Hasura would mark version {} applied without running anything; add its `{UP_SQL}`, or remove the folder",
+            version.as_str()
+        ),
+    })
+}
+
+/// Config v1's `<version>_<name>.<up|down>.<sql|yaml>` -> (`<version>_<name>`, file).
+fn v1_name(name: &str) -> Option<(&str, &str)> {
+    FILES.iter().find_map(|file| {
+        let stem = name.strip_suffix(file)?.strip_suffix('.')?;
+        split_version_name(stem).map(|_| (stem, *file))
+    })
+}
+
 pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
     let source = source_dir(dir)?;
     let listing = list(&source)?;
     let mut migrations = Vec::new();
-    let mut unmatched = listing.files;
+    let mut unmatched = Vec::new();
+    // Config v1: single files beside each other.
+    let mut v1: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for path in &listing.files {
+        match file_name(path).and_then(v1_name) {
+            Some((stem, _)) => {
+                v1.insert(stem);
+            }
+            None => unmatched.push(path.clone()),
+        }
+    }
+    for stem in v1 {
+        let (version, name) = split_version_name(stem).expect("checked by v1_name");
+        let file = |f: &str| source.join(format!("{stem}.{f}"));
+        let files = Files {
+            up_sql: file(UP_SQL),
+            up_yaml: file(UP_YAML),
+            down_sql: file(DOWN_SQL),
+            shown: file(UP_SQL),
+        };
+        migrations.push(migration(version, name, files)?);
+    }
     for sub in listing.dirs {
         let Some((version, name)) = file_name(&sub).and_then(split_version_name) else {
             unmatched.push(sub);
@@ -146,40 +226,13 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
                 .into_iter()
                 .filter(|p| !file_name(p).is_some_and(|n| FILES.contains(&n))),
         );
-        let up_sql = sub.join(UP_SQL);
-        let up_yaml = sub.join(UP_YAML);
-        let (has_sql, has_yaml) = (present(&up_sql)?, present(&up_yaml)?);
-        let down_sql = sub.join(DOWN_SQL);
-        let down = if present(&down_sql)? {
-            down_script(Some(&read_source(&down_sql)?.text))
-        } else {
-            None
+        let files = Files {
+            up_sql: sub.join(UP_SQL),
+            up_yaml: sub.join(UP_YAML),
+            down_sql: sub.join(DOWN_SQL),
+            shown: sub.clone(),
         };
-        let migration = if has_yaml {
-            let source = read_source(&up_yaml)?;
-            Migration {
-                up: String::new(),
-                statements: Some(Vec::new()),
-                not_runnable: Some(YAML_REASON.to_owned()),
-                down,
-                ..Migration::whole_file(version, name.to_owned(), up_yaml, source)
-            }
-        } else if has_sql {
-            let source = read_source(&up_sql)?;
-            Migration {
-                down,
-                ..Migration::whole_file(version, name.to_owned(), up_sql, source)
-            }
-        } else {
-            return Err(FormatError::Orphan {
-                path: sub,
-                reason: format!(
-                    "has no `{UP_SQL}` (or it is empty): Hasura would mark version {} applied without running anything; add its `{UP_SQL}`, or remove the folder",
-                    version.as_str()
-                ),
-            });
-        };
-        migrations.push(migration);
+        migrations.push(migration(version, name, files)?);
     }
     let mut folder = finish(&source, Format::Hasura, migrations, unmatched)?;
     folder.peer = Some(PeerTable {
@@ -291,6 +344,45 @@ mod tests {
             let folder = super::super::load(&dir, None).unwrap();
             assert_eq!(folder.migrations.len(), 240, "{rel}");
         }
+    }
+
+    /// Config v1 projects keep single files: `<version>_<name>.up.sql` and friends.
+    #[test]
+    fn config_v1_single_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        write(
+            tmp.path(),
+            &[
+                ("config.yaml", "endpoint: http://localhost:8080\n"),
+                (
+                    "migrations/1550000000000_init.up.sql",
+                    "CREATE TABLE a ();\n",
+                ),
+                ("migrations/1550000000000_init.down.sql", "DROP TABLE a;\n"),
+                (
+                    "migrations/1550000000001_track.up.yaml",
+                    "- type: track_table\n",
+                ),
+                ("migrations/1550000000002_b.down.sql", "DROP TABLE b;\n"),
+                ("migrations/notes.txt", "x\n"),
+            ],
+        );
+        let dir = tmp.path().join("migrations");
+        assert!(detect(&dir));
+        let err = read(&dir).unwrap_err().to_string();
+        assert!(
+            err.contains("1550000000002_b.up.sql` has no `up.sql`"),
+            "{err}"
+        );
+        fs::remove_file(dir.join("1550000000002_b.down.sql")).unwrap();
+        let folder = read(&dir).unwrap();
+        let got: Vec<(&str, bool, bool)> = folder
+            .migrations
+            .iter()
+            .map(|m| (m.name.as_str(), m.down.is_some(), m.not_runnable.is_some()))
+            .collect();
+        assert_eq!(got, [("init", true, false), ("track", false, true)]);
+        assert_eq!(folder.unmatched, [dir.join("notes.txt")]);
     }
 
     #[test]
