@@ -178,3 +178,41 @@ fn hasura_two_sources_in_one_folder_ask_for_one() {
         .expect_code(2)
         .stderr_contains("holds the migrations of 2 Hasura databases (`analytics`, `default`)");
 }
+
+/// Hasura servers since v1.4 keep the CLI's state in their catalog
+/// (`hdb_catalog.hdb_version.cli_state`), per source: the source's versions not
+/// marked dirty are adopted, another source's are not.
+#[test]
+fn hasura_catalog_state_is_adopted_for_its_source() {
+    let dbs = TestDbs::new("hasura_catalog");
+    let ws = workspace(&dbs, "hasura/migrations/default");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    let first = std::fs::read_to_string(
+        ws.join("hasura/migrations/default/1654696187005_create_accounts/up.sql"),
+    )
+    .unwrap();
+    query(
+        &url,
+        &format!(
+            "{first}
+             CREATE SCHEMA hdb_catalog;
+             CREATE TABLE hdb_catalog.hdb_version (hasura_uuid uuid PRIMARY KEY DEFAULT gen_random_uuid(), version text NOT NULL, upgraded_on timestamptz NOT NULL DEFAULT now(), cli_state jsonb NOT NULL DEFAULT '{{}}', console_state jsonb NOT NULL DEFAULT '{{}}');
+             INSERT INTO hdb_catalog.hdb_version (version, cli_state) VALUES ('48',
+               '{{\"migrations\": {{\"default\": {{\"1654696187005\": false, \"1654696188999\": true}}, \"reports\": {{\"1654696191990\": false}}}}, \"settings\": {{\"migration_mode\": \"true\"}}}}');"
+        ),
+    );
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(db["adopted"], serde_json::json!(["1654696187005"]), "{db}");
+    assert_eq!(db["applied"].as_array().unwrap().len(), 239, "{db}");
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT applied_by FROM pgfleet.history WHERE version = '1654696187005'"
+        )
+        .as_deref(),
+        Some("adopted from hdb_catalog.hdb_version")
+    );
+}

@@ -12,7 +12,10 @@
 //! report them). Each `up.sql` is sent to the server as one `run_sql` call, which
 //! Hasura runs in a transaction. The CLI records applied versions in
 //! `hdb_catalog.schema_migrations (version bigint, dirty boolean)`, one row per
-//! version, which adoption reads.
+//! version (servers before v1.4), or in the server's catalog state,
+//! `hdb_catalog.hdb_version.cli_state -> 'migrations' -> <source>`, a map of version
+//! to dirty (`migration_state_sql.go`, `migration_state_catalog_state.go`); adoption
+//! reads whichever the database holds.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -120,6 +123,19 @@ fn source_dir(dir: &Path) -> Result<PathBuf, FormatError> {
                 many[0].display()
             ),
         }),
+    }
+}
+
+/// The Hasura source (database) a folder of version folders belongs to, as the CLI
+/// keys its catalog state: the folder's name under config v3 (`migrations/<source>`),
+/// `default` when the version folders sit in `migrations/` itself (config v1/v2).
+fn source_name(source: &Path) -> String {
+    let v2 = source
+        .parent()
+        .is_some_and(|p| p.join("config.yaml").is_file());
+    match file_name(source) {
+        Some(name) if !v2 && project_config(source).is_some() => name.to_owned(),
+        _ => "default".to_owned(),
     }
 }
 
@@ -238,7 +254,7 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
     folder.peer = Some(PeerTable {
         schema: HISTORY_SCHEMA.to_owned(),
         table: HISTORY_TABLE.to_owned(),
-        project: None,
+        project: Some(source_name(&source)),
     });
     Ok(folder)
 }
@@ -322,7 +338,30 @@ mod tests {
             .map(|p| file_name(p).unwrap())
             .collect();
         assert_eq!(unmatched, ["1002_d", "README.md"]);
-        assert_eq!(folder.peer.unwrap().schema, "hdb_catalog");
+        let peer = folder.peer.unwrap();
+        assert_eq!(peer.schema, "hdb_catalog");
+        assert_eq!(peer.project.as_deref(), Some("default"));
+        let v2 = tempfile::tempdir().unwrap();
+        write(
+            v2.path(),
+            &[
+                (
+                    "config.yaml",
+                    "version: 2\nendpoint: http://localhost:8080\n",
+                ),
+                ("db/1_a/up.sql", "SELECT 1;\n"),
+                (
+                    "v3/config.yaml",
+                    "version: 3\nendpoint: http://localhost:8080\n",
+                ),
+                ("v3/migrations/reports/1_a/up.sql", "SELECT 1;\n"),
+            ],
+        );
+        assert_eq!(source_name(&v2.path().join("db")), "default");
+        assert_eq!(
+            source_name(&v2.path().join("v3/migrations/reports")),
+            "reports"
+        );
     }
 
     /// The committed fixtures, as detection and reading see them.

@@ -307,6 +307,7 @@ pub struct PeerTable {
     pub schema: String,
     pub table: String,
     /// Sqitch's `%project`: the registry holds rows of every project deployed there.
+    /// Hasura's source name: its catalog state holds the versions of every source.
     pub project: Option<String>,
 }
 
