@@ -140,7 +140,17 @@ pub fn scan(root: &Path) -> Scan {
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(|n| CANDIDATE_NAMES.contains(&n));
-        let peer_layout = formats::peer_layout(dir);
+        // Only folders that could be one are looked into (this runs for every folder).
+        let maybe_peer = names.contains("committed")
+            || names
+                .iter()
+                .any(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+            || dir
+                .ancestors()
+                .skip(1)
+                .take(2)
+                .any(|d| d.join("config.yaml").is_file());
+        let peer_layout = maybe_peer.then(|| formats::peer_layout(dir)).flatten();
         // `migrations/` of a Hasura project: its source folders are taken one by one.
         if peer_layout == Some(false) {
             continue;
