@@ -154,12 +154,18 @@ struct Files {
     up_sql: PathBuf,
     up_yaml: PathBuf,
     down_sql: PathBuf,
+    down_yaml: PathBuf,
     /// What an error names: the version folder, or the v1 `up.sql` file.
     shown: PathBuf,
 }
 
-fn migration(version: Version, name: &str, files: Files) -> Result<Migration, FormatError> {
+/// `None` when every file is empty: the CLI skips empty files, so it never sees the
+/// version (`hasura migrate create` writes two empty files).
+fn migration(version: Version, name: &str, files: Files) -> Result<Option<Migration>, FormatError> {
     let (has_sql, has_yaml) = (present(&files.up_sql)?, present(&files.up_yaml)?);
+    if !has_sql && !has_yaml && !present(&files.down_sql)? && !present(&files.down_yaml)? {
+        return Ok(None);
+    }
     let down = if present(&files.down_sql)? {
         down_script(Some(&read_source(&files.down_sql)?.text))
     } else {
@@ -167,20 +173,20 @@ fn migration(version: Version, name: &str, files: Files) -> Result<Migration, Fo
     };
     if has_yaml {
         let source = read_source(&files.up_yaml)?;
-        return Ok(Migration {
+        return Ok(Some(Migration {
             up: String::new(),
             statements: Some(Vec::new()),
             not_runnable: Some(YAML_REASON.to_owned()),
             down,
             ..Migration::whole_file(version, name.to_owned(), files.up_yaml, source)
-        });
+        }));
     }
     if has_sql {
         let source = read_source(&files.up_sql)?;
-        return Ok(Migration {
+        return Ok(Some(Migration {
             down,
             ..Migration::whole_file(version, name.to_owned(), files.up_sql, source)
-        });
+        }));
     }
     Err(FormatError::Orphan {
         path: files.shown,
@@ -221,9 +227,14 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
             up_sql: file(UP_SQL),
             up_yaml: file(UP_YAML),
             down_sql: file(DOWN_SQL),
+            down_yaml: file(DOWN_YAML),
             shown: file(UP_SQL),
         };
-        migrations.push(migration(version, name, files)?);
+        let shown = files.shown.clone();
+        match migration(version, name, files)? {
+            Some(m) => migrations.push(m),
+            None => unmatched.push(shown),
+        }
     }
     for sub in listing.dirs {
         let Some((version, name)) = file_name(&sub).and_then(split_version_name) else {
@@ -246,9 +257,13 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
             up_sql: sub.join(UP_SQL),
             up_yaml: sub.join(UP_YAML),
             down_sql: sub.join(DOWN_SQL),
+            down_yaml: sub.join(DOWN_YAML),
             shown: sub.clone(),
         };
-        migrations.push(migration(version, name, files)?);
+        match migration(version, name, files)? {
+            Some(m) => migrations.push(m),
+            None => unmatched.push(sub),
+        }
     }
     let mut folder = finish(&source, Format::Hasura, migrations, unmatched)?;
     folder.peer = Some(PeerTable {
@@ -304,6 +319,9 @@ mod tests {
                 ("migrations/default/1001_c/up.yaml", "- type: run_sql\n"),
                 ("migrations/default/README.md", "notes\n"),
                 ("migrations/default/1002_d/up.sql.orig", "x\n"),
+                // `hasura migrate create` before anything was written: skipped.
+                ("migrations/default/1003_e/up.sql", ""),
+                ("migrations/default/1003_e/down.sql", ""),
             ],
         );
         let dir = tmp.path().join("migrations");
@@ -337,7 +355,7 @@ mod tests {
             .iter()
             .map(|p| file_name(p).unwrap())
             .collect();
-        assert_eq!(unmatched, ["1002_d", "README.md"]);
+        assert_eq!(unmatched, ["1002_d", "1003_e", "README.md"]);
         let peer = folder.peer.unwrap();
         assert_eq!(peer.schema, "hdb_catalog");
         assert_eq!(peer.project.as_deref(), Some("default"));
