@@ -119,5 +119,8 @@ fn problems(d: &DbStatus) -> String {
     if d.migrations.iter().any(|m| m.state == State::Failed) && notes.is_empty() {
         notes.push("blocked: `pgfleet repair`".to_owned());
     }
+    for path in &d.work_in_progress {
+        notes.push(format!("work in progress: `{path}` (not applied)"));
+    }
     notes.join(", ")
 }

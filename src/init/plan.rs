@@ -43,6 +43,9 @@ const GENERIC_DIRS: &[&str] = &[
     "liquibase",
     "atlas",
     "goose",
+    // Hasura's project folder, and the name it gives a project's first source.
+    "hasura",
+    "default",
 ];
 
 /// One env built from URLs: its servers, its default server and per-database

@@ -140,8 +140,24 @@ pub fn scan(root: &Path) -> Scan {
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(|n| CANDIDATE_NAMES.contains(&n));
+        // Only folders that could be one are looked into (this runs for every folder).
+        let maybe_peer = names.contains("committed")
+            || names
+                .iter()
+                .any(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+            || dir
+                .ancestors()
+                .skip(1)
+                .take(2)
+                .any(|d| d.join("config.yaml").is_file());
+        let peer_layout = maybe_peer.then(|| formats::peer_layout(dir)).flatten();
+        // `migrations/` of a Hasura project: its source folders are taken one by one.
+        if peer_layout == Some(false) {
+            continue;
+        }
         let marked = MARKER_FILES.iter().any(|m| names.contains(*m))
-            || dir.join("meta").join("_journal.json").is_file();
+            || dir.join("meta").join("_journal.json").is_file()
+            || peer_layout == Some(true);
         if candidate_name || marked {
             if let Some(outcome) = migration_folder(root, dir, &rel, &names) {
                 taken.push(dir.to_path_buf());
@@ -250,7 +266,9 @@ fn migration_folder(
     }
     // A Sqitch project keeps its scripts in deploy/: its plan is enough.
     let planned = names.contains("sqitch.plan");
-    if sql_files == 0 && prisma_dirs == 0 && !planned {
+    // Hasura's version folders and graphile-migrate's `committed/` hold the SQL a level down.
+    let nested = formats::peer_layout(dir) == Some(true);
+    if sql_files == 0 && prisma_dirs == 0 && !planned && !nested {
         if !is_migrations {
             return None;
         }
@@ -385,6 +403,60 @@ mod tests {
                 scan.skipped
             );
         }
+    }
+
+    /// A Hasura project is found by its `config.yaml`, one folder per source
+    /// (`migrations/<source>`); a graphile-migrate folder by its `committed/` chain,
+    /// although its SQL sits a level down.
+    #[test]
+    fn hasura_sources_and_graphile_migrate_folders_are_found() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let scan = scan(&fixtures.join("hasura"));
+        assert_eq!(
+            found(&scan),
+            [("app/migrations/default".to_owned(), "hasura")],
+            "{:?}",
+            scan.skipped
+        );
+        assert_eq!(scan.folders[0].migrations, 240);
+        let dir = tree(&[
+            (
+                "hasura/config.yaml",
+                "version: 2\nendpoint: http://localhost:8080\n",
+            ),
+            (
+                "hasura/migrations/1600000000000_init/up.sql",
+                "CREATE TABLE a ();\n",
+            ),
+            (
+                "h3/config.yaml",
+                "version: 3\nendpoint: http://localhost:8080\n",
+            ),
+            (
+                "h3/migrations/default/1600000000000_init/up.sql",
+                "CREATE TABLE a ();\n",
+            ),
+            (
+                "h3/migrations/reports/1600000000001_init/up.sql",
+                "CREATE TABLE b ();\n",
+            ),
+            (
+                "db/migrations/committed/000001.sql",
+                "--! Previous: -\n--! Hash: sha1:d30d858bf9fa5d8979af2d32c3be5e09b07da877\n\nSELECT 1;\n",
+            ),
+        ]);
+        let nested = super::scan(dir.path());
+        assert_eq!(
+            found(&nested),
+            [
+                ("db/migrations".to_owned(), "graphile-migrate"),
+                ("h3/migrations/default".to_owned(), "hasura"),
+                ("h3/migrations/reports".to_owned(), "hasura"),
+                ("hasura/migrations".to_owned(), "hasura"),
+            ],
+            "{:?}",
+            nested.skipped
+        );
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub const FORMATS: &[&str] = &[
     "atlas",
     "liquibase",
     "sqitch",
+    "hasura",
+    "graphile-migrate",
     "runner",
 ];
 

@@ -47,6 +47,14 @@ pub async fn peer_rows(
             }
             (None, None) => continue,
         };
+        // Hasura servers since v1.4 keep the CLI's state in their catalog instead.
+        let (label, qualified) = match qualified {
+            None if folder.format == Format::Hasura => (
+                HASURA_CATALOG.to_owned(),
+                find_table(client, &["hdb_catalog".to_owned()], "hdb_version").await?,
+            ),
+            qualified => (label, qualified),
+        };
         let Some(qualified) = qualified else {
             continue;
         };
@@ -117,6 +125,9 @@ pub async fn peer_rows(
     }
     Ok(rows)
 }
+
+/// Where Hasura servers since v1.4 keep the CLI's migration state.
+const HASURA_CATALOG: &str = "hdb_catalog.hdb_version";
 
 /// How an Atlas baseline revision is listed, ahead of its version.
 const ATLAS_BASELINE: &str = "baseline:";
@@ -249,6 +260,24 @@ async fn read_listed(client: &Client, folder: &Folder, table: &str) -> Result<Li
         Format::Prisma => format!(
             "SELECT migration_name, finished_at::text FROM {table} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL"
         ),
+        // Hasura's `hdb_catalog.schema_migrations (version bigint, dirty boolean)`: one
+        // row per applied version; a dirty one failed half-way and is not applied.
+        // Its catalog state: `cli_state -> 'migrations' -> <source>`, version -> dirty.
+        Format::Hasura if table.ends_with("\"hdb_version\"") => format!(
+            "SELECT m.key, NULL FROM {table} v, jsonb_each(v.cli_state -> 'migrations' -> {}) m WHERE m.value = 'false'::jsonb",
+            quote_literal(
+                folder
+                    .peer
+                    .as_ref()
+                    .and_then(|p| p.project.as_deref())
+                    .unwrap_or("default")
+            )
+        ),
+        Format::Hasura => format!("SELECT version::text, NULL FROM {table} WHERE NOT dirty"),
+        // graphile-migrate's `filename` is `NNNNNN.sql`, without the message slug.
+        Format::GraphileMigrate => {
+            format!("SELECT regexp_replace(filename, '\\.sql$', ''), date::text FROM {table}")
+        }
         // node-pg-migrate's `pgmigrations (id, name, run_on)`.
         Format::NodePgMigrate => format!("SELECT name, run_on::text FROM {table}"),
         Format::Sqlx => {

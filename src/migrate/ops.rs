@@ -44,6 +44,10 @@ pub struct DbStatus {
     /// Whether the physical database exists.
     pub exists: bool,
     pub migrations: Vec<MigrationStatus>,
+    /// A migration being written beside the committed ones (graphile-migrate's
+    /// `current.sql`), which pgfleet never applies: shown, not counted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub work_in_progress: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -127,6 +131,15 @@ async fn db_status(
         out_of_order: None,
         exists: true,
         migrations: Vec::new(),
+        work_in_progress: db
+            .migrations
+            .iter()
+            .zip(folders)
+            .filter_map(|(source, folder)| {
+                crate::migrate::formats::work_in_progress(&source.path, folder.format)
+            })
+            .map(|path| fleet.manifest.shown(&path))
+            .collect(),
     };
     status.exists = client.is_some();
     if db.runner.is_some() {

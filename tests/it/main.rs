@@ -22,6 +22,8 @@ mod drift;
 mod env_write;
 mod exec_env;
 mod formats_drizzle;
+mod formats_graphile;
+mod formats_hasura;
 mod formats_peer;
 mod formats_sqitch;
 mod graph;

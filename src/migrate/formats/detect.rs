@@ -31,6 +31,12 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
     if dir.join("meta").join("_journal.json").is_file() {
         return Ok(Format::Drizzle);
     }
+    if super::graphile_migrate::detect(dir) {
+        return Ok(Format::GraphileMigrate);
+    }
+    if super::hasura::detect(dir) {
+        return Ok(Format::Hasura);
+    }
     // Atlas's `atlas.sum` beside golang-migrate pairs is only a checksum file of that
     // folder (SPEC); beside single versioned files it marks an Atlas directory.
     if dir.join(super::atlas::SUM_FILE).is_file()

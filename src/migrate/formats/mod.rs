@@ -17,6 +17,8 @@ mod error;
 mod flyway;
 mod golang_migrate;
 mod goose;
+mod graphile_migrate;
+mod hasura;
 mod liquibase;
 mod native;
 mod node_pg_migrate;
@@ -56,10 +58,12 @@ pub enum Format {
     Liquibase,
     Drizzle,
     Sqitch,
+    Hasura,
+    GraphileMigrate,
 }
 
 impl Format {
-    pub const ALL: [Format; 12] = [
+    pub const ALL: [Format; 14] = [
         Format::Native,
         Format::Prisma,
         Format::Dbmate,
@@ -72,6 +76,8 @@ impl Format {
         Format::Liquibase,
         Format::Drizzle,
         Format::Sqitch,
+        Format::Hasura,
+        Format::GraphileMigrate,
     ];
 
     /// The name used in `pgfleet.toml` (`format = "..."`) and in output.
@@ -89,6 +95,8 @@ impl Format {
             Format::Liquibase => "liquibase",
             Format::Drizzle => "drizzle",
             Format::Sqitch => "sqitch",
+            Format::Hasura => "hasura",
+            Format::GraphileMigrate => "graphile-migrate",
         }
     }
 
@@ -110,7 +118,9 @@ impl Format {
         match self {
             // Sqitch's registry is a schema of its own (`sqitch.changes`), named by
             // [`Folder::peer`]; `changes` alone is too common a name to skip anywhere.
-            Format::Native | Format::Sqitch => None,
+            // Hasura and graphile-migrate keep theirs in a schema of their own too
+            // (`hdb_catalog.schema_migrations`, `graphile_migrate.migrations`).
+            Format::Native | Format::Sqitch | Format::Hasura | Format::GraphileMigrate => None,
             Format::Prisma => Some("_prisma_migrations"),
             Format::Dbmate | Format::GolangMigrate => Some("schema_migrations"),
             Format::Sqlx => Some("_sqlx_migrations"),
@@ -297,6 +307,7 @@ pub struct PeerTable {
     pub schema: String,
     pub table: String,
     /// Sqitch's `%project`: the registry holds rows of every project deployed there.
+    /// Hasura's source name: its catalog state holds the versions of every source.
     pub project: Option<String>,
 }
 
@@ -329,6 +340,8 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
         Format::Liquibase => liquibase::read(dir),
         Format::Drizzle => drizzle::read(dir, None),
         Format::Sqitch => sqitch::read(dir, None),
+        Format::Hasura => hasura::read(dir),
+        Format::GraphileMigrate => graphile_migrate::read(dir),
     }
 }
 
@@ -342,6 +355,30 @@ pub fn atlas_sum_problem(dir: &Path) -> Result<Option<String>, FormatError> {
 pub fn rewrite_atlas_sum(dir: &Path) -> Result<PathBuf, FormatError> {
     atlas::rewrite_sum(dir)?;
     Ok(dir.join(atlas::SUM_FILE))
+}
+
+/// The migration being written that `format`'s tool keeps beside the committed ones
+/// (graphile-migrate's `current.sql` or `current/`), when it holds more than comments:
+/// never applied by pgfleet, shown by `status`.
+pub fn work_in_progress(dir: &Path, format: Format) -> Option<PathBuf> {
+    match format {
+        Format::GraphileMigrate => graphile_migrate::work_in_progress(dir),
+        _ => None,
+    }
+}
+
+/// A folder `init` enters although its name is not a usual migrations folder name:
+/// a Hasura source folder (`migrations/<source>` of a project with a `config.yaml`).
+/// `Some(false)`: `migrations/` of a Hasura project, whose source folders are taken
+/// one by one instead.
+pub fn peer_layout(dir: &Path) -> Option<bool> {
+    if hasura::is_source(dir) || graphile_migrate::detect(dir) {
+        Some(true)
+    } else if hasura::detect(dir) {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// Detects (unless `format` is given) and reads.

@@ -34,6 +34,15 @@ pub fn new_migration(
         Format::Goose => goose::template(dir, &name, now, &existing),
         Format::Atlas => atlas::template(dir, &name, now, &existing),
         Format::Liquibase => liquibase::template(dir, &name, &existing),
+        Format::Hasura => super::hasura::template(dir, &name, now, &existing)?,
+        // graphile-migrate writes committed files itself, hashing them into its chain.
+        Format::GraphileMigrate => {
+            return Err(FormatError::Syntax {
+                path: dir.to_owned(),
+                line: 0,
+                message: "pgfleet does not write graphile-migrate migrations: write the change in `current.sql` and run `graphile-migrate commit`, which adds it to the hash chain".to_owned(),
+            });
+        }
         // Both tools keep an index (journal, plan) that their own commands write.
         Format::Drizzle | Format::Sqitch => {
             return Err(FormatError::Syntax {

@@ -20,6 +20,20 @@ pub fn drizzle_dir(test: &str) -> Option<PathBuf> {
     )
 }
 
+/// Where `.ci/run` installs graphile-migrate (a folder holding `node_modules`), from
+/// `PGFLEET_TEST_GRAPHILE_DIR`: the path of its command.
+pub fn graphile_migrate(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("PGFLEET_TEST_GRAPHILE_DIR").map(PathBuf::from);
+    let found = dir
+        .map(|d| d.join("node_modules/.bin/graphile-migrate"))
+        .filter(|bin| bin.is_file() && which::which("node").is_ok());
+    absent(
+        test,
+        found,
+        "graphile-migrate (set PGFLEET_TEST_GRAPHILE_DIR to a folder whose node_modules holds graphile-migrate; .ci/run does)",
+    )
+}
+
 /// The `sqitch` command with its PostgreSQL driver (`apt-get install sqitch libdbd-pg-perl`).
 pub fn sqitch(test: &str) -> Option<PathBuf> {
     let found = which::which("sqitch").ok().filter(|_| {
