@@ -51,9 +51,20 @@ impl Fleet {
         for name in &missing {
             vars.insert(name.clone(), manifest::stand_in(name).to_owned());
         }
-        let manifest = manifest::load_with(&manifest.path, vars)?;
-        let topology = topology::resolve(&manifest, &env)?;
-        Ok((Fleet { manifest, topology }, missing))
+        // A stand-in that cannot work (a whole URL from one variable): the real error.
+        let Ok(again) = manifest::load_with(&manifest.path, vars) else {
+            return Err(first.into());
+        };
+        let Ok(topology) = topology::resolve(&again, &env) else {
+            return Err(first.into());
+        };
+        Ok((
+            Fleet {
+                manifest: again,
+                topology,
+            },
+            missing,
+        ))
     }
 
     /// The placements named on the command line (all when `names` is

@@ -52,13 +52,30 @@ pub async fn run_shell(
     }
 }
 
+/// The URL a service gets for `placement`: for a schema placement it selects that
+/// schema itself (`options=-c search_path=<schema>,public`, which libpq, psycopg,
+/// node-postgres, sqlx and Diesel all read), so a client handed only the URL sees
+/// its tables.
+pub fn service_url(info: &ConnInfo, placement: &Placement) -> String {
+    let Some(schema) = &placement.schema else {
+        return info.to_url();
+    };
+    let mut info = info.clone();
+    let search_path = search_path_option(schema);
+    info.options = Some(match info.options.take() {
+        Some(options) if !options.trim().is_empty() => format!("{options} {search_path}"),
+        _ => search_path,
+    });
+    info.to_url()
+}
+
 fn vars_for(info: &ConnInfo, placement: &Placement) -> Vec<(String, String)> {
     let host = match &info.host {
         Host::Tcp(h) => h.clone(),
         Host::Socket(dir) => dir.display().to_string(),
     };
     let mut vars = vec![
-        ("DATABASE_URL".to_owned(), info.to_url()),
+        ("DATABASE_URL".to_owned(), service_url(info, placement)),
         ("PGHOST".to_owned(), host),
         ("PGPORT".to_owned(), info.port.to_string()),
         ("PGUSER".to_owned(), info.user.clone()),

@@ -6,7 +6,7 @@ use pgfleet::Error;
 use pgfleet::envfile::{self, FileReport};
 use pgfleet::fleet::Fleet;
 use pgfleet::safety::Destructive;
-use pgfleet::wiring::{assignment, service_env, url_variable};
+use pgfleet::wiring::{assignment, service_env, service_url, url_variable};
 
 use super::{Global, Output};
 
@@ -59,7 +59,12 @@ pub async fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Er
             .topology
             .placements
             .iter()
-            .map(|p| Ok((url_variable(&p.database), fleet.conninfo(p)?.to_url())))
+            .map(|p| {
+                Ok((
+                    url_variable(&p.database),
+                    service_url(&fleet.conninfo(p)?, p),
+                ))
+            })
             .collect::<Result<_, Error>>()?,
         [name] => {
             let selected = fleet.select(std::slice::from_ref(name), false)?;

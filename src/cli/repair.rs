@@ -80,6 +80,15 @@ fn describe(db: &str, r: &Repair) -> String {
         Repair::ForgetMissing { version, name, .. } => {
             format!("{db}: forget {version}_{name}, whose file is gone")
         }
+        Repair::Rename {
+            old_version,
+            old_name,
+            version,
+            name,
+            ..
+        } => format!(
+            "{db}: record {old_version}_{old_name} as renamed to {version}_{name} (same contents; nothing runs)"
+        ),
         Repair::RewriteAtlasSum { path, problem } => format!(
             "{db}: rewrite `{}` for the files as they are ({problem}), as `atlas migrate hash` would",
             path.display()

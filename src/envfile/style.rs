@@ -1,7 +1,8 @@
 //! A database's URL in the style its service's client library reads.
 //!
 //! - `plain`: [`ConnInfo::to_url`], password included (handing it on is the
-//!   job of `env`, SPEC Safety).
+//!   job of `env`), selecting a schema placement's schema with libpq's `options`
+//!   ([`crate::wiring::service_url`]).
 //! - `prisma`: plus `schema=<schema>`, Prisma's way of choosing the schema
 //!   (<https://www.prisma.io/docs/orm/overview/databases/postgresql#connection-details>):
 //!   the placement's schema, else the database's first owned schema.
@@ -17,7 +18,7 @@ use crate::topology::Placement;
 pub fn styled_url(info: &ConnInfo, placement: &Placement, style: UrlStyle) -> String {
     let url = info.to_url();
     match style {
-        UrlStyle::Plain => url,
+        UrlStyle::Plain => crate::wiring::service_url(info, placement),
         UrlStyle::Prisma => {
             let schema = placement
                 .schema

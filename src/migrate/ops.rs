@@ -486,6 +486,15 @@ pub enum Repair {
         name: String,
         old_checksum: String,
     },
+    /// Record a renamed file's new version and name on the history row of the
+    /// migration it was applied as (same contents): nothing runs.
+    Rename {
+        old_version: String,
+        old_name: String,
+        version: String,
+        name: String,
+        checksum: String,
+    },
     /// Rewrite an Atlas folder's `atlas.sum` for its files as they are (what
     /// `atlas migrate hash` does). Until then the folder cannot be read, so this is
     /// the only repair offered for such a database; run `repair` again after it.
@@ -535,9 +544,25 @@ pub async fn repair_plan(
     let client = connect_existing(fleet, placement).await?;
     let rows = history::read(&client, db).await?;
     let assessment = plan::assess(&folders, &rows);
-    let mut repairs = Vec::new();
+    let renames = plan::renames(&assessment);
+    let mut repairs: Vec<Repair> = renames
+        .iter()
+        .map(|(gone, renamed)| Repair::Rename {
+            old_version: gone.version.clone(),
+            old_name: gone.name.clone(),
+            version: renamed.version.clone(),
+            name: renamed.name.clone(),
+            checksum: gone.row.map(|r| r.checksum.clone()).unwrap_or_default(),
+        })
+        .collect();
     for entry in &assessment.entries {
         let Some(row) = entry.row else { continue };
+        if renames
+            .iter()
+            .any(|(gone, _)| gone.version == entry.version)
+        {
+            continue;
+        }
         match (entry.state, row.state) {
             (State::Mismatched, _) => repairs.push(Repair::AcceptChecksum {
                 version: entry.version.clone(),
@@ -602,7 +627,7 @@ pub async fn repair(
                 ..
             } => (
                 version,
-                "accept_checksum",
+                "accept_checksum".to_owned(),
                 q(old_checksum),
                 q(new_checksum),
                 format!(
@@ -614,7 +639,7 @@ pub async fn repair(
             ),
             Repair::ClearFailed { version, .. } => (
                 version,
-                "clear_failed",
+                "clear_failed".to_owned(),
                 "NULL".to_owned(),
                 "NULL".to_owned(),
                 format!(
@@ -629,13 +654,33 @@ pub async fn repair(
                 ..
             } => (
                 version,
-                "forget_missing",
+                "forget_missing".to_owned(),
                 q(old_checksum),
                 "NULL".to_owned(),
                 format!(
                     "DELETE FROM pgfleet.history WHERE db = {} AND version = {}",
                     q(db),
                     q(version)
+                ),
+            ),
+            Repair::Rename {
+                old_version,
+                version,
+                name,
+                checksum,
+                ..
+            } => (
+                version,
+                // The row's version is the new one; the action says where it came from.
+                format!("rename from {old_version}"),
+                q(checksum),
+                q(checksum),
+                format!(
+                    "UPDATE pgfleet.history SET version = {}, name = {} WHERE db = {} AND version = {}",
+                    q(version),
+                    q(name),
+                    q(db),
+                    q(old_version)
                 ),
             ),
             Repair::RewriteAtlasSum { path, .. } => {
@@ -665,7 +710,7 @@ pub async fn repair(
             "{change};\nINSERT INTO pgfleet.repairs (db, version, action, old_checksum, new_checksum, repaired_by) VALUES ({}, {}, {}, {old}, {new}, {by});",
             q(db),
             q(version),
-            q(action)
+            q(&action)
         );
     }
     sql.push_str("COMMIT");

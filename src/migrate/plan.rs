@@ -122,6 +122,35 @@ pub fn assess<'a>(folders: &'a [Folder], history: &'a [Row]) -> Assessment<'a> {
     Assessment { entries }
 }
 
+/// Applied migrations whose file is gone while a pending file has exactly their
+/// contents: the file was renamed (a new version prefix, a fixed typo). Pairs of (the
+/// applied entry, the pending one), each used once, in apply order.
+pub fn renames<'e, 'a>(assessment: &'e Assessment<'a>) -> Vec<(&'e Entry<'a>, &'e Entry<'a>)> {
+    let mut taken = BTreeSet::new();
+    let mut pairs = Vec::new();
+    for gone in assessment
+        .entries
+        .iter()
+        .filter(|e| e.state == State::MissingFile)
+    {
+        let Some(row) = gone.row.filter(|r| r.kind == RowKind::Versioned) else {
+            continue;
+        };
+        let renamed = assessment.entries.iter().enumerate().find(|(i, e)| {
+            e.state == State::Pending
+                && e.row.is_none()
+                && !taken.contains(i)
+                && e.migration
+                    .is_some_and(|m| m.kind == Kind::Versioned && m.checksum == row.checksum)
+        });
+        if let Some((i, entry)) = renamed {
+            taken.insert(i);
+            pairs.push((gone, entry));
+        }
+    }
+    pairs
+}
+
 /// Why `migrate` will not run a database's plan. Each names the file or
 /// version and the command that resolves it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -143,6 +172,16 @@ pub enum PlanError {
         db: String,
         path: PathBuf,
         newest: String,
+    },
+    #[error(
+        "`{db}`: `{}` is migration `{old_version}` ({old_name}) renamed: same contents, and the file it was applied from is gone",
+        path.display()
+    )]
+    Renamed {
+        db: String,
+        path: PathBuf,
+        old_version: String,
+        old_name: String,
     },
     #[error("`{db}`: migration `{version}` failed part-way{}", error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default())]
     Failed {
@@ -174,6 +213,9 @@ impl PlanError {
             PlanError::MissingFile { db, .. } => {
                 format!("restore the file, or forget the migration with `pgfleet repair {db}`")
             }
+            PlanError::Renamed { db, .. } => format!(
+                "record the new name with `pgfleet repair {db}` (nothing runs again)"
+            ),
             PlanError::OutOfOrder { .. } => {
                 "give it a newer version, or apply it anyway with `pgfleet migrate --allow-out-of-order`".into()
             }
@@ -207,6 +249,18 @@ pub fn plan<'a>(
     assessment: &Assessment<'a>,
     options: &PlanOptions<'_>,
 ) -> Result<Plan<'a>, PlanError> {
+    // Before the out-of-order check, whose way out would run a renamed file twice.
+    if let Some((gone, renamed)) = renames(assessment).first() {
+        return Err(PlanError::Renamed {
+            db: db.to_owned(),
+            path: renamed
+                .migration
+                .map(|m| m.path.clone())
+                .unwrap_or_default(),
+            old_version: gone.version.clone(),
+            old_name: gone.name.clone(),
+        });
+    }
     for entry in &assessment.entries {
         match entry.state {
             State::Failed => {
@@ -396,6 +450,20 @@ mod tests {
                 vec![("2", "b", Applied)],
                 PlanOptions::default(),
                 Err("`db`: `db/1_m.sql` is older than `2`"),
+            ),
+            (
+                "renamed: same contents as an applied file that is gone",
+                vec![("1", "a"), ("3", "b")],
+                vec![("1", "a", Applied), ("2", "b", Applied)],
+                PlanOptions::default(),
+                Err("`db`: `db/3_m.sql` is migration `2` (m2) renamed: same contents"),
+            ),
+            (
+                "gone, and a new file with other contents is no rename",
+                vec![("3", "c")],
+                vec![("2", "b", Applied)],
+                PlanOptions::default(),
+                Err("`db`: migration `2` (m2) was applied, but its file is gone"),
             ),
             (
                 "out of order allowed",

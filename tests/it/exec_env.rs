@@ -122,6 +122,74 @@ fn env_prints_urls_for_services() {
     assert_eq!(vars["PGOPTIONS"], "-c search_path=billing,public");
 }
 
+/// The URL `env` hands out for a schema placement selects the schema: a client given
+/// only the URL (psql, node-postgres) sees the database's tables unqualified.
+#[test]
+fn schema_placement_urls_select_the_schema_for_real_clients() {
+    let (_dbs, ws) = fleet("env_schema_url");
+    ws.pgfleet().args(["-e", "single", "up"]).success();
+    ws.pgfleet()
+        .args([
+            "-e",
+            "single",
+            "exec",
+            "billing",
+            "--",
+            "psql",
+            "-Atc",
+            "CREATE TABLE invoices (id int); INSERT INTO invoices VALUES (7)",
+        ])
+        .success();
+    let out = ws
+        .pgfleet()
+        .args(["-e", "single", "env", "billing", "--json"])
+        .success();
+    let vars: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let url = vars["DATABASE_URL"].as_str().unwrap().to_owned();
+    assert!(
+        url.ends_with("?options=-c%20search_path%3Dbilling%2Cpublic"),
+        "{url}"
+    );
+    // The listing of every database carries it too.
+    let all = ws.pgfleet().args(["-e", "single", "env"]).success();
+    all.stdout_contains("options=-c%20search_path%3Dbilling%2Cpublic");
+
+    // psql (libpq), with no PG* variables: only the URL.
+    let psql = std::process::Command::new("psql")
+        .args([url.as_str(), "-Atc", "SELECT id FROM invoices"])
+        .env_remove("PGOPTIONS")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&psql.stdout).trim(),
+        "7",
+        "{}",
+        String::from_utf8_lossy(&psql.stderr)
+    );
+    // node-postgres, where installed (`.ci/run` installs it beside drizzle-kit).
+    let Some(dir) = crate::support::tools::drizzle_dir("schema_placement_urls (node-postgres)")
+    else {
+        return;
+    };
+    let node = std::process::Command::new("node")
+        .current_dir(&dir)
+        .args([
+            "-e",
+            "const { Client } = require('pg'); const c = new Client({ connectionString: process.argv[1] }); \
+             c.connect().then(() => c.query('SELECT id FROM invoices')).then(r => { console.log(r.rows[0].id); return c.end(); }) \
+             .catch(e => { console.error(e.message); process.exit(1); });",
+            url.as_str(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&node.stdout).trim(),
+        "7",
+        "{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
+}
+
 #[test]
 fn env_and_exec_hand_on_the_password_but_nothing_else_shows_it() {
     let ws = Workspace::with_manifest(

@@ -91,6 +91,53 @@ fn a_missing_file_and_an_out_of_order_file_are_refused() {
     ws.pgfleet().args(["migrate"]).success();
 }
 
+/// A renamed file (new version prefix, same contents) is a rename, not a new
+/// migration: `migrate` says so, `repair` records the new name and nothing runs twice.
+#[test]
+fn a_renamed_migration_is_recognised_and_repair_records_the_new_name() {
+    let (dbs, ws) = native("renamed");
+    ws.pgfleet().args(["up"]).success();
+    std::fs::rename(ws.join("db/0001_users.sql"), ws.join("db/0002_users.sql")).unwrap();
+    let out = ws.pgfleet().args(["migrate"]).expect_code(1);
+    out.stderr_contains("db/0002_users.sql` is migration `0001` (users) renamed: same contents, and the file it was applied from is gone")
+        .stderr_contains("hint: record the new name with `pgfleet repair app` (nothing runs again)");
+    assert!(
+        !out.stderr.contains("--allow-out-of-order"),
+        "{}",
+        out.stderr
+    );
+    let repaired = ws.pgfleet().args(["repair", "app", "--yes"]).success();
+    repaired.stderr_contains(
+        "app: record 0001_users as renamed to 0002_users (same contents; nothing runs)",
+    );
+    ws.pgfleet()
+        .args(["migrate"])
+        .success()
+        .stdout_contains("up to date");
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query(
+            &url,
+            "SELECT version, name FROM pgfleet.history ORDER BY version"
+        ),
+        [
+            [Some("0002".into()), Some("users".into())],
+            [Some("0003".into()), Some("posts".into())]
+        ]
+    );
+    assert_eq!(
+        query(
+            &url,
+            "SELECT version, action, old_checksum = new_checksum FROM pgfleet.repairs"
+        ),
+        [[
+            Some("0002".into()),
+            Some("rename from 0001".into()),
+            Some("t".into())
+        ]]
+    );
+}
+
 #[test]
 fn a_failing_statement_names_file_line_and_server_message_and_rolls_back() {
     let (dbs, ws) = native("failing_stmt");
