@@ -86,7 +86,12 @@ pub(super) fn read_pairs(
         let source = read_source(&path)?;
         let first = lines(&source.text).next().map_or("", |l| l.content.trim());
         let transaction =
-            Transaction::unless_marked(first.starts_with(super::sqlx::NO_TRANSACTION));
+            match Transaction::unless_marked(first.starts_with(super::sqlx::NO_TRANSACTION)) {
+                // golang-migrate's postgres driver sends the file as one simple query with no
+                // transaction around it; sqlx runs it inside its own transaction.
+                Transaction::Auto if format == Format::GolangMigrate => Transaction::Script,
+                other => other,
+            };
         migrations.push(Migration {
             transaction,
             ..Migration::whole_file(version, name, path, source)

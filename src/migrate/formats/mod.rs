@@ -167,6 +167,12 @@ pub enum Kind {
 pub enum Transaction {
     Auto,
     Disabled,
+    /// The format's own tool sends the whole file as one simple query with no transaction
+    /// around it (Prisma's `simple_query(script)`, golang-migrate's postgres driver), so
+    /// the file's own `BEGIN; ... COMMIT;` blocks work as written. pgfleet runs it like
+    /// `Auto` unless the file holds such blocks part-way through; then it sends the file
+    /// as its tool does, after a `running` claim row.
+    Script,
 }
 
 impl Transaction {

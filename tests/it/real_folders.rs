@@ -1,0 +1,96 @@
+//! Folders as real repositories hold them, run the way their own tools run them:
+//! Prisma's `BEGIN; ... COMMIT;` enum changes, `atlas.sum` beside golang-migrate
+//! pairs, folders pgfleet cannot read, and folders read before anything connects.
+
+use crate::support::{TestDbs, Workspace, fixture, query, query_one};
+
+fn manifest(dbs: &TestDbs, folder: &str, format: &str) -> String {
+    format!(
+        "{}[databases.app]\nmigrations = \"{}\"\nformat = \"{format}\"\n",
+        dbs.manifest_head(),
+        fixture(folder).display()
+    )
+}
+
+/// Regression: Prisma writes `-- AlterEnum` as a `BEGIN; ... COMMIT;` block in the
+/// middle of `migration.sql`; pgfleet refused it ("`BEGIN` would nest a
+/// transaction") with a hint nobody could follow. Prisma sends the file as one
+/// simple query, so the block commits as written: pgfleet now does the same.
+#[test]
+fn prisma_alter_enum_block_mid_file_applies() {
+    let dbs = TestDbs::new("prisma_alter_enum");
+    let ws = Workspace::with_manifest(&manifest(&dbs, "prisma/alter-enum-blocks", "prisma"));
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = '\"Role\"'::regtype"
+        )
+        .as_deref(),
+        Some("USER,ADMIN,OWNER")
+    );
+    // Counted, not listed: how a Prisma folder's version is written is not this
+    // test's business.
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FILTER (WHERE state = 'applied') || '/' || count(*) FROM pgfleet.history"
+        )
+        .as_deref(),
+        Some("3/3")
+    );
+    ws.pgfleet().args(["status", "--check"]).success();
+}
+
+/// The same file failing after its block: the block committed (as under Prisma), so
+/// the migration is recorded failed, not hidden, and `repair` is the way out.
+#[test]
+fn prisma_migration_failing_after_its_block_is_reported_failed() {
+    let dbs = TestDbs::new("prisma_block_fails");
+    let ws = Workspace::with_manifest(&manifest(
+        &dbs,
+        "prisma/alter-enum-fails-after-block",
+        "prisma",
+    ));
+    let file = fixture(
+        "prisma/alter-enum-fails-after-block/20240315090000_role_enum_change/migration.sql",
+    );
+    ws.pgfleet()
+        .args(["up"])
+        .expect_code(1)
+        .stderr_contains(&format!(
+            "error: `app`: {}:22: column \"nickname\" does not exist\n",
+            file.display()
+        ))
+        .stderr_contains(
+            "hint: undo what it did if needed, then `pgfleet repair app` and migrate again",
+        );
+    let url = dbs.url(&dbs.name("app"));
+    // The block committed, as under Prisma; the statements after it are one
+    // implicit transaction with the failing one, so `name` is not there.
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = '\"Role\"'::regtype"
+        )
+        .as_deref(),
+        Some("USER,ADMIN,OWNER")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'name'"
+        )
+        .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        query(&url, "SELECT state FROM pgfleet.history ORDER BY version"),
+        [[Some("applied".to_owned())], [Some("failed".to_owned())]]
+    );
+    ws.pgfleet()
+        .args(["status", "--check"])
+        .expect_code(3)
+        .stdout_contains("blocked: `pgfleet repair`");
+}
