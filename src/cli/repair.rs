@@ -80,7 +80,7 @@ fn describe(db: &str, r: &Repair) -> String {
         Repair::ForgetMissing { version, name, .. } => {
             format!("{db}: forget {version}_{name}, whose file is gone")
         }
-        Repair::RewriteAtlasSum { path, problem } => format!(
+        Repair::RewriteAtlasSum { path, problem, .. } => format!(
             "{db}: rewrite `{}` for the files as they are ({problem}), as `atlas migrate hash` would",
             path.display()
         ),

@@ -94,3 +94,47 @@ fn prisma_migration_failing_after_its_block_is_reported_failed() {
         .expect_code(3)
         .stdout_contains("blocked: `pgfleet repair`");
 }
+
+/// Regression: an `atlas.sum` beside golang-migrate pairs, as Atlas writes it today
+/// (the `.up.sql` files only), was refused as not matching its folder.
+#[test]
+fn atlas_sum_of_golang_migrate_up_files_is_accepted() {
+    let dbs = TestDbs::new("gm_atlas_sum");
+    let ws = Workspace::with_manifest(&manifest(
+        &dbs,
+        "golang-migrate/atlas-sum",
+        "golang-migrate",
+    ));
+    ws.pgfleet().args(["verify", "--offline"]).success();
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM pgfleet.history WHERE state = 'applied'"
+        )
+        .as_deref(),
+        Some("4")
+    );
+}
+
+/// An up file edited after Atlas summed the folder is still refused, naming it.
+#[test]
+fn atlas_sum_of_golang_migrate_with_an_edited_up_file_is_refused() {
+    let dbs = TestDbs::new("gm_atlas_sum_edited");
+    let ws = Workspace::with_manifest(&manifest(
+        &dbs,
+        "golang-migrate/atlas-sum-edited",
+        "golang-migrate",
+    ));
+    let sum = fixture("golang-migrate/atlas-sum-edited/atlas.sum");
+    // An edited file under its sum is a refused run (exit 1), like any edited migration.
+    ws.pgfleet().args(["up"]).expect_code(1).stderr_contains(&format!(
+        "error: `app`: `{}` does not match the files of its folder: `20240315170000_accounts_display_name.up.sql` changed;",
+        sum.display()
+    ));
+    // Read before anything connects: no database was made for it.
+    assert_eq!(dbs.existing(), Vec::<String>::new());
+    ws.pgfleet().args(["create"]).expect_code(1);
+    assert_eq!(dbs.existing(), Vec::<String>::new());
+}

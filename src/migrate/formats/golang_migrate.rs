@@ -44,10 +44,10 @@ pub(super) fn read_pairs(
     format: Format,
     singles: bool,
 ) -> Result<super::Folder, FormatError> {
-    // Atlas also writes golang-migrate folders; its sum file is checked as in an Atlas
-    // directory (Atlas hashes every `.sql` file, ups and downs alike).
+    // Atlas also writes golang-migrate folders; its sum file is checked as Atlas sums
+    // them (the `.up.sql` files; every `.sql` file in sums written before 2025).
     if dir.join(super::atlas::SUM_FILE).is_file() {
-        super::atlas::verify_sum(dir)?;
+        super::atlas::verify_sum(dir, format)?;
     }
     let listing = list(dir)?;
     let mut migrations = Vec::new();

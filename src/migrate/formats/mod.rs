@@ -338,15 +338,16 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
     }
 }
 
-/// Why the `atlas.sum` of an Atlas folder does not match its files, if it does not.
-pub fn atlas_sum_problem(dir: &Path) -> Result<Option<String>, FormatError> {
-    atlas::sum_problem(dir)
+/// Why the `atlas.sum` of a `format` folder (Atlas's own, or one Atlas keeps a sum for)
+/// does not match its files as Atlas sums that format, if it does not.
+pub fn atlas_sum_problem(dir: &Path, format: Format) -> Result<Option<String>, FormatError> {
+    atlas::sum_problem(dir, format)
 }
 
 /// Rewrites an Atlas folder's `atlas.sum` for its files as they are (`atlas migrate
 /// hash`); returns the file written.
-pub fn rewrite_atlas_sum(dir: &Path) -> Result<PathBuf, FormatError> {
-    atlas::rewrite_sum(dir)?;
+pub fn rewrite_atlas_sum(dir: &Path, format: Format) -> Result<PathBuf, FormatError> {
+    atlas::rewrite_sum(dir, format)?;
     Ok(dir.join(atlas::SUM_FILE))
 }
 

@@ -247,7 +247,7 @@ fn atlas_sum_beside_golang_migrate_pairs_is_verified() {
         ("1_a.up.sql", "CREATE TABLE a ();\n"),
         ("1_a.down.sql", "DROP TABLE a;\n"),
     ]);
-    rewrite_atlas_sum(dir.path()).unwrap();
+    rewrite_atlas_sum(dir.path(), Format::GolangMigrate).unwrap();
     assert_eq!(detect(dir.path()).unwrap(), Format::GolangMigrate);
     assert_eq!(
         read(dir.path(), Format::GolangMigrate)
@@ -256,11 +256,14 @@ fn atlas_sum_beside_golang_migrate_pairs_is_verified() {
             .len(),
         1
     );
+    // Atlas sums only the up files of a golang-migrate folder.
     fs::write(dir.path().join("1_a.down.sql"), "DROP TABLE IF EXISTS a;\n").unwrap();
+    read(dir.path(), Format::GolangMigrate).unwrap();
+    fs::write(dir.path().join("1_a.up.sql"), "CREATE TABLE a (x int);\n").unwrap();
     let err = read(dir.path(), Format::GolangMigrate).unwrap_err();
     assert!(
         err.to_string()
-            .contains("does not match the files of its folder: `1_a.down.sql` changed"),
+            .contains("does not match the files of its folder: `1_a.up.sql` changed"),
         "{err}"
     );
 }
