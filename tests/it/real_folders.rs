@@ -138,3 +138,42 @@ fn atlas_sum_of_golang_migrate_with_an_edited_up_file_is_refused() {
     ws.pgfleet().args(["create"]).expect_code(1);
     assert_eq!(dbs.existing(), Vec::<String>::new());
 }
+
+/// Regression: a folder pgfleet cannot read (Diesel's `<version>_<name>/up.sql`)
+/// passed `verify --offline`, `up` and `status --check` as "0 migrations", so a CI
+/// gate passed with an empty database. Now it is an error naming the folder, what
+/// it holds and the format that was set, before anything connects.
+#[test]
+fn a_folder_nothing_is_read_from_is_an_error_before_anything_connects() {
+    let dir = fixture("native/diesel-shaped");
+    for (format, layout) in [
+        ("native", "`<version>_<name>.sql` files"),
+        ("prisma", "`<version>_<name>/migration.sql` folders"),
+        ("golang-migrate", "`<version>_<name>.up.sql` files"),
+    ] {
+        let dbs = TestDbs::new(&format!("nothing_read_{}", format.replace('-', "_")));
+        let ws = Workspace::with_manifest(&manifest(&dbs, "native/diesel-shaped", format));
+        let message = format!(
+            "`app`: no migration is read from migrations folder `{}` as {format} ({layout}), yet it holds 8 `.sql` files (`00000000000000_diesel_initial_setup/down.sql`, `00000000000000_diesel_initial_setup/up.sql`, `2023-01-15-101500_create_users/down.sql`, ...); no format pgfleet reads takes them: point `migrations` at the folder that holds the migrations, or set `format` to the tool that wrote them",
+            dir.display()
+        );
+        // `verify` reports it as a failed check (exit 3); the others stop (exit 2).
+        ws.pgfleet()
+            .args(["verify", "--offline"])
+            .expect_code(3)
+            .stdout_contains(&format!("app       migrations    FAILED  {message}"));
+        for args in [
+            &["up"][..],
+            &["status", "--check"],
+            &["create"],
+            &["migrate"],
+        ] {
+            ws.pgfleet()
+                .args(args)
+                .expect_code(2)
+                .stderr_contains(&format!("error: {message}\n"));
+        }
+        // Read before anything connects: no database was made.
+        assert_eq!(dbs.existing(), Vec::<String>::new(), "{format}");
+    }
+}

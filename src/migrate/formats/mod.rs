@@ -375,7 +375,7 @@ pub fn load_with(
         Format::Drizzle => drizzle::read(dir, history_table)?,
         Format::Sqitch => sqitch::read(dir, history_table)?,
         _ => {
-            let mut folder = read(dir, format)?;
+            let mut folder = read(dir, format).map_err(|e| with_readers(dir, e))?;
             if let Some(peer) = history_table {
                 folder.peer = Some(peer.clone());
             }
@@ -391,6 +391,36 @@ pub fn load_with(
             .map(|m| (m.path.as_path(), m.up.as_str())),
     )?;
     Ok(folder)
+}
+
+/// A folder nothing was read from: name the formats detection finds that read it.
+fn with_readers(dir: &Path, error: FormatError) -> FormatError {
+    let FormatError::NothingRead {
+        dir: d,
+        format,
+        count,
+        examples,
+        mut readers,
+    } = error
+    else {
+        return error;
+    };
+    if let Ok(found) = detect(dir) {
+        if found != format {
+            if let Ok(folder) = read(dir, found) {
+                if !folder.migrations.is_empty() {
+                    readers.push((found, folder.migrations.len()));
+                }
+            }
+        }
+    }
+    FormatError::NothingRead {
+        dir: d,
+        format,
+        count,
+        examples,
+        readers,
+    }
 }
 
 /// Every format's file-name parser on two names, for the fuzz target

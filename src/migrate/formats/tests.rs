@@ -344,7 +344,7 @@ fn unrecognised_sql_files() {
     // Read with a format that none of the files fit: the same error, not zero migrations.
     assert!(matches!(
         read(dir.path(), Format::Flyway),
-        Err(FormatError::Unrecognised { .. })
+        Err(FormatError::NothingRead { .. })
     ));
 }
 
@@ -1131,4 +1131,32 @@ fn listing_is_in_path_order_without_hidden_entries() {
     dirs.sort();
     assert_eq!(listing.dirs, dirs);
     assert_eq!(listing.dirs.len(), 3);
+}
+
+/// A folder set to a format that reads nothing from it names what it holds and the
+/// format detection finds, never "0 migrations".
+#[test]
+fn nothing_read_names_the_format_that_would_read_it() {
+    let dir = folder(&[
+        ("20240101000000_a/migration.sql", "CREATE TABLE a ();\n"),
+        ("20240102000000_b/migration.sql", "CREATE TABLE b ();\n"),
+        ("migration_lock.toml", "provider = \"postgresql\"\n"),
+    ]);
+    let err = load(dir.path(), Some(Format::Native)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "no migration is read from migrations folder `{}` as native (`<version>_<name>.sql` files), yet it holds 2 `.sql` files (`20240101000000_a/migration.sql`, `20240102000000_b/migration.sql`); format = \"prisma\" reads 2 migration(s)",
+            dir.path().display()
+        )
+    );
+    // Nothing at all, or no SQL: an empty folder is still zero migrations.
+    let empty = folder(&[("README.md", "")]);
+    assert_eq!(
+        load(empty.path(), Some(Format::Native))
+            .unwrap()
+            .migrations
+            .len(),
+        0
+    );
 }
