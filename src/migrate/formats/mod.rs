@@ -382,6 +382,20 @@ pub fn load_with(
             folder
         }
     };
+    // Atlas keeps an `atlas.sum` for its goose, dbmate, Flyway and Liquibase directory
+    // formats too (Atlas's own and golang-migrate's are checked by their readers): it
+    // must match as Atlas sums that format, and is a companion, not a stray file.
+    let mut folder = folder;
+    if matches!(
+        format,
+        Format::Goose | Format::Dbmate | Format::Flyway | Format::Liquibase
+    ) && dir.join(atlas::SUM_FILE).is_file()
+    {
+        atlas::verify_sum(dir, format)?;
+        folder
+            .unmatched
+            .retain(|p| p.parent() != Some(dir) || file_name(p) != Some(atlas::SUM_FILE));
+    }
     // The scripts as read: no file is read a second time for this.
     engine::check_sql(
         dir,

@@ -1160,3 +1160,34 @@ fn nothing_read_names_the_format_that_would_read_it() {
         0
     );
 }
+
+/// A goose folder and the `atlas.sum` Atlas wrote for it (ariga/atlas
+/// `sql/sqltool/testdata/goose`), with `format = "goose"` set (detection takes an
+/// `atlas.sum` beside single files for an Atlas directory first): the sum is checked
+/// as Atlas sums it (every `.sql` file, whole) and not reported as a stray file.
+#[test]
+fn atlas_sum_beside_goose_files_is_checked() {
+    let first = "-- +goose Up\nCREATE TABLE post\n(\n    id    int NOT NULL,\n    title text,\n    body  text,\n    PRIMARY KEY (id)\n);\n\nALTER TABLE post ADD created_at TIMESTAMP NOT NULL;\n\nINSERT INTO post (title) VALUES (\n'This is\nmy multiline\n\nvalue');\n\n-- +goose Down\nDROP TABLE post;";
+    let second = "\n\n\n-- +goose Up\n\n\n\n\n-- +goose StatementBegin\nCREATE\nOR REPLACE FUNCTION histories_partition_creation( DATE, DATE )\nreturns void AS $$\nDECLARE\ncreate_query text;\nBEGIN\nFOR create_query IN\nSELECT 'CREATE TABLE IF NOT EXISTS histories_'\n           || TO_CHAR(d, 'YYYY_MM')\n           || ' ( CHECK( created_at >= timestamp '''\n           || TO_CHAR(d, 'YYYY-MM-DD 00:00:00')\n           || ''' AND created_at < timestamp '''\n           || TO_CHAR(d + INTERVAL '1 month', 'YYYY-MM-DD 00:00:00')\n           || ''' ) ) inherits ( histories );'\nFROM generate_series($1, $2, '1 month') AS d LOOP\n    EXECUTE create_query;\nEND LOOP;  -- LOOP END\nEND;         -- FUNCTION END\n$$\nlanguage plpgsql;\n-- +goose StatementEnd";
+    let sum = "h1:MFwmYzrSq09/I/jZgUuUoiRTBCtz+0UWOTotkcBdkIE=\n1_initial.sql h1:mOgAYIay1aUHP9BgbtNlwjSPsiw0yXJ5HIW+kOXyt1s=\n2_second_migration.sql h1:kOL5bbnrzs3M/MDRmLLvuwrO95p/pocjHAP9hdrR0e8=\n";
+    let dir = folder(&[
+        ("1_initial.sql", first),
+        ("2_second_migration.sql", second),
+        ("atlas.sum", sum),
+    ]);
+    let read = load(dir.path(), Some(Format::Goose)).unwrap();
+    assert_eq!(read.migrations.len(), 2);
+    assert_eq!(file_names(&read.unmatched), Vec::<String>::new());
+    assert_eq!(atlas_sum_problem(dir.path(), Format::Goose).unwrap(), None);
+    fs::write(
+        dir.path().join("1_initial.sql"),
+        first.replace("DROP TABLE post;", "DROP TABLE IF EXISTS post;"),
+    )
+    .unwrap();
+    let err = load(dir.path(), Some(Format::Goose)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("does not match the files of its folder: `1_initial.sql` changed"),
+        "{err}"
+    );
+}
