@@ -20,6 +20,8 @@ pub struct CreateArgs {
 pub async fn run(global: &Global, out: &Output, args: &CreateArgs) -> Result<u8, Error> {
     let fleet = global.open_running(out).await?;
     let selected = fleet.select(&args.databases, false)?;
+    // No database is made for migrations that cannot be read.
+    pgfleet::migrate::check_folders(&fleet.manifest, &selected)?;
     let report = provision::create(&fleet, &selected).await?;
     render(out, &report);
     Ok(0)

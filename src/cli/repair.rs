@@ -89,7 +89,7 @@ fn describe(db: &str, r: &Repair) -> String {
         } => format!(
             "{db}: record {old_version}_{old_name} as renamed to {version}_{name} (same contents; nothing runs)"
         ),
-        Repair::RewriteAtlasSum { path, problem } => format!(
+        Repair::RewriteAtlasSum { path, problem, .. } => format!(
             "{db}: rewrite `{}` for the files as they are ({problem}), as `atlas migrate hash` would",
             path.display()
         ),

@@ -34,6 +34,9 @@ pub struct UpArgs {
 
 pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Error> {
     let fleet = Arc::new(global.open()?);
+    // Every folder is read and checked before a server starts or a database is made.
+    let selected = fleet.select(&args.databases, !args.run.only)?;
+    pgfleet::migrate::check_folders(&fleet.manifest, &selected)?;
     let mut servers = Vec::new();
     // Held until this run has seeded what it created (see `lock_provisioning`).
     let mut provisioning = Vec::new();
@@ -66,7 +69,6 @@ pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Err
             provisioning.push(server.lock_provisioning().await?);
         }
     }
-    let selected = fleet.select(&args.databases, !args.run.only)?;
     let created = provision::create(&fleet, &selected).await?;
     if !out.json {
         let changed: Vec<_> = created.databases.iter().filter(|c| c.changed()).collect();

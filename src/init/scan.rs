@@ -295,6 +295,8 @@ fn migration_folder(
     };
     match formats::read(dir, format) {
         Ok(folder) if folder.migrations.is_empty() && !is_migrations => None,
+        // Loose scripts (or scripts in sub-folders) named like no migration.
+        Err(formats::FormatError::NothingRead { .. }) if !is_migrations => None,
         Ok(folder) => {
             let mut extensions = Usage::default();
             for m in &folder.migrations {

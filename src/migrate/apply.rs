@@ -96,6 +96,9 @@ struct Script {
     /// The pieces to run when in a transaction (a `BEGIN; ... COMMIT;`
     /// wrapper left out).
     inner: std::ops::Range<usize>,
+    /// Run with the transactions one simple query of the whole file would
+    /// have (see [`run_as_one_query`]).
+    as_one_query: bool,
 }
 
 fn prepare(target: &Target<'_>, migration: &Migration) -> Result<Script, MigrateError> {
@@ -113,6 +116,17 @@ fn prepare(target: &Target<'_>, migration: &Migration) -> Result<Script, Migrate
         })?;
     let no_transaction = migration.transaction == Transaction::Disabled
         || script::needs_no_transaction(&pieces, target.server_version);
+    if !no_transaction && as_its_tool_runs_it(migration, &pieces) {
+        // As its tool sends it: the file's own transaction blocks commit as
+        // written, so it runs after a claim row, like a no-transaction file.
+        let all = 0..pieces.len();
+        return Ok(Script {
+            pieces,
+            no_transaction: true,
+            as_one_query: true,
+            inner: all,
+        });
+    }
     let inner = if no_transaction {
         0..pieces.len()
     } else {
@@ -124,7 +138,26 @@ fn prepare(target: &Target<'_>, migration: &Migration) -> Result<Script, Migrate
         pieces,
         no_transaction,
         inner,
+        as_one_query: false,
     })
+}
+
+/// True for a file whose tool sends it whole as one simple query
+/// ([`Transaction::Script`]) and that holds its own transaction control
+/// part-way through (Prisma's `-- AlterEnum` `BEGIN; ... COMMIT;` blocks),
+/// which cannot run inside the transaction pgfleet would open. A file with
+/// `COPY ... FROM STDIN` data is left to the normal check: no simple query
+/// can carry it.
+fn as_its_tool_runs_it(migration: &Migration, pieces: &[Piece]) -> bool {
+    migration.transaction == Transaction::Script
+        && migration.statements.is_none()
+        && pieces
+            .iter()
+            .all(|p| matches!(p.kind, PieceKind::Statement))
+        && matches!(
+            script::in_transaction(pieces),
+            Err(script::ScriptError::TransactionControl { .. })
+        )
 }
 
 async fn apply_one(
@@ -149,7 +182,12 @@ async fn apply_one(
     let pieces = &script.pieces[script.inner.clone()];
     let started = Instant::now();
     let skipped = if no_transaction {
-        apply_outside_transaction(client, target, migration, pieces, verify).await?
+        let run = if script.as_one_query {
+            Run::AsOneQuery
+        } else {
+            Run::OneByOne
+        };
+        apply_outside_transaction(client, target, migration, pieces, run, verify).await?
     } else {
         apply_in_transaction(client, target, migration, pieces, verify).await?
     };
@@ -396,11 +434,22 @@ async fn run_pipelined<'p>(
     }
 }
 
+/// How a migration outside pgfleet's transaction runs its statements.
+#[derive(Clone, Copy)]
+enum Run {
+    /// Each statement committed on its own (psql's autocommit, Flyway's
+    /// non-transactional statements).
+    OneByOne,
+    /// In the transactions one simple query of the whole file would have.
+    AsOneQuery,
+}
+
 async fn apply_outside_transaction(
     client: &Client,
     target: &Target<'_>,
     migration: &Migration,
     pieces: &[Piece],
+    run: Run,
     verify: VerifyPieces<'_>,
 ) -> Result<bool, MigrateError> {
     let deadline = Instant::now() + target.lock_timeout;
@@ -466,7 +515,10 @@ async fn apply_outside_transaction(
             .await
             .map_err(|e| MigrateError::sql(target.db, "cannot set search_path", e))?;
     }
-    let ran = run_pieces(client, pieces).await;
+    let ran = match run {
+        Run::OneByOne => run_pieces(client, pieces).await,
+        Run::AsOneQuery => run_as_one_query(client, pieces).await,
+    };
     if ran.is_ok() {
         if let Some((v, checks)) = verify {
             verify_outside(client, target, migration, v, checks).await?;
@@ -602,6 +654,62 @@ pub(crate) async fn run_pieces<'p>(
         }
     }
     Ok(())
+}
+
+/// Runs `pieces` one by one, in the transactions PostgreSQL gives them when
+/// the whole file is one simple query (as Prisma and golang-migrate send it;
+/// "Multiple Statements in a Simple Query" in the protocol chapter of the
+/// PostgreSQL documentation): the statements form one implicit transaction;
+/// a `BEGIN` takes the statements before it into its block; a `COMMIT` (or
+/// `ROLLBACK`) ends it, and what follows starts the next implicit
+/// transaction, committed at the end. Statement by statement, so an error
+/// names its own line.
+async fn run_as_one_query<'p>(
+    client: &Client,
+    pieces: &'p [Piece],
+) -> Result<(), (tokio_postgres::Error, &'p Piece)> {
+    let Some(first) = pieces.first() else {
+        return Ok(());
+    };
+    client
+        .batch_execute("BEGIN")
+        .await
+        .map_err(|e| (e, first))?;
+    // Nothing ran yet in the current transaction: a `BEGIN` here may take
+    // its own options (isolation level) instead of pgfleet's plain one.
+    let mut fresh = true;
+    for piece in pieces {
+        match piece.control() {
+            Some(script::Control::Begin) if fresh => {
+                client
+                    .batch_execute("ROLLBACK")
+                    .await
+                    .map_err(|e| (e, piece))?;
+                client
+                    .batch_execute(&piece.sql)
+                    .await
+                    .map_err(|e| (e, piece))?;
+            }
+            // Already in the block it would open.
+            Some(script::Control::Begin) => {}
+            Some(script::Control::Commit | script::Control::Other) => {
+                client
+                    .batch_execute(&piece.sql)
+                    .await
+                    .map_err(|e| (e, piece))?;
+                client
+                    .batch_execute("BEGIN")
+                    .await
+                    .map_err(|e| (e, piece))?;
+                fresh = true;
+                continue;
+            }
+            None => run_pieces(client, std::slice::from_ref(piece)).await?,
+        }
+        fresh = false;
+    }
+    let last = pieces.last().unwrap_or(first);
+    client.batch_execute("COMMIT").await.map_err(|e| (e, last))
 }
 
 fn new_row<'a>(target: &'a Target<'_>, migration: &'a Migration, state: RowState) -> NewRow<'a> {

@@ -265,6 +265,21 @@ pub fn peer_tables(db: &Database) -> Vec<(String, String)> {
     tables
 }
 
+/// Reads and checks every migrations folder of the `selected` databases, as the first
+/// thing `up` and `create` do: a folder that cannot be read stops the command before
+/// anything connects, so no database is created for migrations that cannot run.
+pub fn check_folders(
+    manifest: &Manifest,
+    selected: &[&crate::topology::Placement],
+) -> Result<(), MigrateError> {
+    for placement in selected {
+        if let Some(db) = manifest.databases.get(&placement.database) {
+            load_folders(manifest, db)?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads every migrations folder of `db`, in the manifest's order, and
 /// checks that versions are unique across them.
 pub fn load_folders(manifest: &Manifest, db: &Database) -> Result<Vec<Folder>, MigrateError> {

@@ -501,6 +501,9 @@ pub enum Repair {
     RewriteAtlasSum {
         path: std::path::PathBuf,
         problem: String,
+        /// The folder's format: which files Atlas sums depends on it.
+        #[serde(skip)]
+        format: formats::Format,
     },
 }
 
@@ -520,10 +523,13 @@ fn stale_atlas_sums(db: &crate::manifest::Database) -> Result<Vec<Repair>, Migra
         if format != formats::Format::Atlas && !source.path.join("atlas.sum").is_file() {
             continue;
         }
-        if let Some(problem) = formats::atlas_sum_problem(&source.path).map_err(format_error)? {
+        if let Some(problem) =
+            formats::atlas_sum_problem(&source.path, format).map_err(format_error)?
+        {
             repairs.push(Repair::RewriteAtlasSum {
                 path: source.path.join("atlas.sum"),
                 problem,
+                format,
             });
         }
     }
@@ -683,14 +689,16 @@ pub async fn repair(
                     q(old_version)
                 ),
             ),
-            Repair::RewriteAtlasSum { path, .. } => {
+            Repair::RewriteAtlasSum { path, format, .. } => {
                 let dir = path.parent().unwrap_or(path);
                 let old = std::fs::read(path)
                     .map(|b| hex::encode(sha2::Sha256::digest(b)))
                     .unwrap_or_default();
-                formats::rewrite_atlas_sum(dir).map_err(|source| MigrateError::Format {
-                    db: db.to_owned(),
-                    source,
+                formats::rewrite_atlas_sum(dir, *format).map_err(|source| {
+                    MigrateError::Format {
+                        db: db.to_owned(),
+                        source,
+                    }
                 })?;
                 let new = std::fs::read(path)
                     .map(|b| hex::encode(sha2::Sha256::digest(b)))

@@ -117,7 +117,7 @@ impl ScriptError {
 
 /// What a statement does to the transaction around it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Control {
+pub(crate) enum Control {
     /// `BEGIN`, `START TRANSACTION`.
     Begin,
     /// `COMMIT`, `END`.
@@ -239,7 +239,7 @@ impl Piece {
     }
 
     /// Whether this statement starts, ends or otherwise controls the transaction.
-    fn control(&self) -> Option<Control> {
+    pub(crate) fn control(&self) -> Option<Control> {
         if !matches!(self.kind, PieceKind::Statement) {
             return None;
         }

@@ -33,6 +33,7 @@ mod manifest_errors;
 mod migrate;
 mod migrate_checks;
 mod migrate_fleet;
+mod real_folders;
 mod schema;
 mod secrets;
 mod server;

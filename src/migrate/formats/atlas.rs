@@ -39,7 +39,7 @@ pub(super) fn parse_name(file: &str) -> Option<(Version, &str)> {
 }
 
 pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
-    verify_sum(dir)?;
+    verify_sum(dir, Format::Atlas)?;
     let listing = list(dir)?;
     let mut migrations = Vec::new();
     let mut unmatched = listing.dirs;
@@ -67,7 +67,6 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
 struct Directives {
     no_transaction: bool,
     delimiter: Option<String>,
-    sum_ignore: bool,
 }
 
 /// Reads `-- atlas:<name> <value>` lines from the leading comment lines.
@@ -115,8 +114,7 @@ fn directives(text: &str, path: &Path) -> Result<Directives, FormatError> {
                 }
                 found.delimiter = Some(delimiter);
             }
-            "sum" => found.sum_ignore = value == "ignore",
-            // Other directives (checkpoint, nolint, ...) do not change how it runs.
+            // Other directives (sum, checkpoint, nolint, ...) do not change how it runs.
             _ => {}
         }
     }
@@ -175,24 +173,65 @@ fn split_on(text: &str, delimiter: &str) -> Vec<Statement> {
     statements
 }
 
-/// `atlas.sum` as Atlas computes it for the `.sql` files of `dir`, in name order:
-/// (file name, `h1:` hash) per file, running over all names and contents so far.
-fn compute_sum(dir: &Path) -> Result<Vec<(String, String)>, FormatError> {
+/// Which files Atlas sums for a directory, by the directory format its URL names
+/// (`file://dir?format=...`; ariga/atlas `sql/migrate/dir.go` `LocalDir.Files` and
+/// `sql/sqltool/tool.go`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SumFiles {
+    /// Every `*.sql` file of the folder itself, in byte order of the name: Atlas's own
+    /// format, and goose, dbmate and Liquibase, whose directories list files as Atlas's
+    /// does (a dbmate file is summed whole, down section included). golang-migrate and
+    /// Flyway folders were summed this way too until 2025 (`Checksum` delegated to the
+    /// plain directory), so the `.down.sql` and `U` files are in their older sums.
+    AllSql,
+    /// `*.up.sql` only: golang-migrate's `Files` since Atlas stopped delegating, in
+    /// 2025 (ariga/atlas issue 3460 shows both sums for the same folder).
+    UpsOnly,
+}
+
+/// The sum styles a folder of `format` can carry, the one Atlas writes today first.
+fn styles(format: Format) -> &'static [SumFiles] {
+    match format {
+        Format::GolangMigrate | Format::Sqlx => &[SumFiles::UpsOnly, SumFiles::AllSql],
+        _ => &[SumFiles::AllSql],
+    }
+}
+
+/// The style an existing sum was written in: one listing a file that is not an
+/// `.up.sql` (a `.down.sql`) was written by an Atlas that summed every `.sql` file;
+/// otherwise the first of `styles`.
+fn style_of(format: Format, listed: &[(String, String)]) -> SumFiles {
+    let styles = styles(format);
+    if styles.contains(&SumFiles::AllSql)
+        && listed.iter().any(|(name, _)| !name.ends_with(".up.sql"))
+    {
+        SumFiles::AllSql
+    } else {
+        styles[0]
+    }
+}
+
+/// `atlas.sum` as Atlas computes it for `dir` in `style`: (file name, `h1:` hash) per
+/// file in byte order of the names, each hash running over all names and contents so far.
+fn compute_sum(dir: &Path, style: SumFiles) -> Result<Vec<(String, String)>, FormatError> {
     let listing = list(dir)?;
     let mut hasher = Sha256::new();
     let mut entries = Vec::new();
-    for path in &listing.files {
-        let Some(name) = file_name(path) else {
-            continue;
-        };
-        // Atlas takes every `*.sql` file, case-sensitively.
-        if path.extension().is_none_or(|e| e != "sql") {
-            continue;
-        }
+    let mut files: Vec<(&str, &PathBuf)> = listing
+        .files
+        .iter()
+        .filter_map(|p| file_name(p).map(|n| (n, p)))
+        // Atlas globs `*.sql` (`*.up.sql`), case-sensitively.
+        .filter(|(n, _)| match style {
+            SumFiles::AllSql => Path::new(n).extension().is_some_and(|e| e == "sql"),
+            SumFiles::UpsOnly => n.ends_with(".up.sql"),
+        })
+        .collect();
+    files.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    for (name, path) in files {
         let bytes = fs::read(path).map_err(io_error(path))?;
         hasher.update(name.as_bytes());
-        let text = String::from_utf8_lossy(&bytes);
-        if directives(&text, path).is_ok_and(|d| d.sum_ignore) {
+        if sum_ignored(&bytes) {
             continue;
         }
         hasher.update(&bytes);
@@ -200,6 +239,20 @@ fn compute_sum(dir: &Path) -> Result<Vec<(String, String)>, FormatError> {
         entries.push((name.to_owned(), hash));
     }
     Ok(entries)
+}
+
+/// Atlas's `atlas:sum ignore`: its directive pattern is matched at the very start of
+/// the file (the first line, after any printable prefix such as `-- `).
+fn sum_ignored(bytes: &[u8]) -> bool {
+    let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let Ok(first) = std::str::from_utf8(first) else {
+        return false;
+    };
+    let Some((_, rest)) = first.split_once("atlas:") else {
+        return false;
+    };
+    let mut words = rest.split(' ').filter(|w| !w.is_empty());
+    words.next() == Some("sum") && words.next().is_some_and(|w| w.trim_end() == "ignore")
 }
 
 /// The directory sum over the entries (the first line of `atlas.sum`, without `h1:`).
@@ -212,6 +265,15 @@ fn directory_sum(entries: &[(String, String)]) -> String {
     base64::engine::general_purpose::STANDARD.encode(sha.finalize())
 }
 
+/// The `<file> h1:<hash>` lines of a sum file, skipping any that are not.
+fn listed_entries(text: &str) -> Vec<(String, String)> {
+    lines(text)
+        .skip(1)
+        .filter_map(|l| l.content.split_once("h1:"))
+        .map(|(name, hash)| (name.trim().to_owned(), hash.trim().to_owned()))
+        .collect()
+}
+
 /// The text Atlas writes into `atlas.sum` for these entries.
 fn sum_text(entries: &[(String, String)]) -> String {
     let mut text = format!("h1:{}\n", directory_sum(entries));
@@ -221,9 +283,10 @@ fn sum_text(entries: &[(String, String)]) -> String {
     text
 }
 
-/// Why `atlas.sum` does not match the files, if it does not; `None` when it matches
-/// (or there is no sum file, which detection never leaves for this format).
-pub(crate) fn sum_problem(dir: &Path) -> Result<Option<String>, FormatError> {
+/// Why `atlas.sum` does not match the files as Atlas sums a `format` folder, if it does
+/// not; `None` when it matches (or there is no sum file, which detection never leaves
+/// for an Atlas folder).
+pub(crate) fn sum_problem(dir: &Path, format: Format) -> Result<Option<String>, FormatError> {
     let sum_path = dir.join(SUM_FILE);
     if !sum_path.is_file() {
         let has_sql = list(dir)?
@@ -247,7 +310,7 @@ pub(crate) fn sum_problem(dir: &Path) -> Result<Option<String>, FormatError> {
             "its first line does not sum the lines below it (edited by hand?)".to_owned(),
         ));
     }
-    let computed = compute_sum(dir)?;
+    let computed = compute_sum(dir, style_of(format, &listed))?;
     for i in 0..listed.len().max(computed.len()) {
         match (listed.get(i), computed.get(i)) {
             (Some((a, ha)), Some((b, hb))) if a == b && ha == hb => {}
@@ -270,8 +333,8 @@ pub(crate) fn sum_problem(dir: &Path) -> Result<Option<String>, FormatError> {
     Ok(None)
 }
 
-pub(super) fn verify_sum(dir: &Path) -> Result<(), FormatError> {
-    match sum_problem(dir)? {
+pub(super) fn verify_sum(dir: &Path, format: Format) -> Result<(), FormatError> {
+    match sum_problem(dir, format)? {
         None => Ok(()),
         Some(problem) => Err(FormatError::SumMismatch {
             sum: dir.join(SUM_FILE),
@@ -280,10 +343,15 @@ pub(super) fn verify_sum(dir: &Path) -> Result<(), FormatError> {
     }
 }
 
-/// Rewrites `atlas.sum` for the files as they are, as `atlas migrate hash` does.
-pub(crate) fn rewrite_sum(dir: &Path) -> Result<(), FormatError> {
-    let text = sum_text(&compute_sum(dir)?);
+/// Rewrites `atlas.sum` for the files as they are, as `atlas migrate hash` does for a
+/// `format` folder, in the style the file was written in (see [`style_of`]).
+pub(crate) fn rewrite_sum(dir: &Path, format: Format) -> Result<(), FormatError> {
     let path = dir.join(SUM_FILE);
+    let listed = match fs::read_to_string(&path) {
+        Ok(text) => listed_entries(&text),
+        Err(_) => Vec::new(),
+    };
+    let text = sum_text(&compute_sum(dir, style_of(format, &listed))?);
     fs::write(&path, text).map_err(io_error(&path))
 }
 
@@ -371,11 +439,11 @@ mod tests {
         .unwrap();
         let written_by_atlas = "h1:UKLUIELQ6N5aUY7pOonMrgvybz9G1vEibkHHFduRd4w=\n20230824215746.sql h1:bCLrrBfDa1o9dekkog8V3gdW8a2tdOHKYk/2MItd98g=\n20230824221251.sql h1:ub5YupUvbaPjSrOtcdVblbwSSFudPCzPajZLwOfl5lE=\n";
         assert_eq!(
-            sum_text(&compute_sum(dir.path()).unwrap()),
+            sum_text(&compute_sum(dir.path(), SumFiles::AllSql).unwrap()),
             written_by_atlas
         );
         fs::write(dir.path().join(SUM_FILE), written_by_atlas).unwrap();
-        assert_eq!(sum_problem(dir.path()).unwrap(), None);
+        assert_eq!(sum_problem(dir.path(), Format::Atlas).unwrap(), None);
     }
 
     #[test]
@@ -384,8 +452,8 @@ mod tests {
         let write = |name: &str, text: &str| fs::write(dir.path().join(name), text).unwrap();
         write("1_a.sql", "CREATE TABLE a ();\n");
         write("2_b.sql", "CREATE TABLE b ();\n");
-        rewrite_sum(dir.path()).unwrap();
-        assert_eq!(sum_problem(dir.path()).unwrap(), None);
+        rewrite_sum(dir.path(), Format::Atlas).unwrap();
+        assert_eq!(sum_problem(dir.path(), Format::Atlas).unwrap(), None);
         let sum = fs::read_to_string(dir.path().join(SUM_FILE)).unwrap();
         let rows: Vec<&str> = sum.lines().collect();
         assert_eq!(rows.len(), 3);
@@ -393,27 +461,135 @@ mod tests {
 
         write("2_b.sql", "CREATE TABLE b (x int);\n");
         assert_eq!(
-            sum_problem(dir.path()).unwrap().as_deref(),
+            sum_problem(dir.path(), Format::Atlas).unwrap().as_deref(),
             Some("`2_b.sql` changed")
         );
         write("2_b.sql", "CREATE TABLE b ();\n");
         write("3_c.sql", "SELECT 1;\n");
         assert_eq!(
-            sum_problem(dir.path()).unwrap().as_deref(),
+            sum_problem(dir.path(), Format::Atlas).unwrap().as_deref(),
             Some("`3_c.sql` is not listed")
         );
         fs::remove_file(dir.path().join("3_c.sql")).unwrap();
         fs::remove_file(dir.path().join("1_a.sql")).unwrap();
         assert_eq!(
-            sum_problem(dir.path()).unwrap().as_deref(),
+            sum_problem(dir.path(), Format::Atlas).unwrap().as_deref(),
             Some("`1_a.sql` is listed but missing")
         );
         fs::write(dir.path().join(SUM_FILE), sum.replacen("h1:", "h1:x", 1)).unwrap();
         assert!(
-            sum_problem(dir.path())
+            sum_problem(dir.path(), Format::Atlas)
                 .unwrap()
                 .unwrap()
                 .starts_with("its first line does not sum")
         );
+    }
+
+    /// The sums Atlas itself wrote for one golang-migrate folder of empty
+    /// `{1,2,3}_foo.{up,down}.sql` files, before and after it stopped summing the
+    /// down files (ariga/atlas issue 3460, "migrate hash started ignoring
+    /// *.down.sql files with `?format=golang-migrate`"): both are accepted; a
+    /// rewrite keeps the style the file has.
+    #[test]
+    fn golang_migrate_sums_written_by_atlas_old_and_new() {
+        let ups_only = "h1:U7koTgSs9HfZBVlJvVyjl3TYQsL1XtYgN3wGlgpbSz4=\n1_foo.up.sql h1:sA//QCV2RBTEr8hSuRTm/DFDWs0VcSQHQKZDIGNQ7Y0=\n2_foo.up.sql h1:hCdlBsxXgDrB+EFoZlQG+TaBBlckwEx0Nfxz+2k7zOc=\n3_foo.up.sql h1:0Mowjo1mHrxPH5DRCcMLoPMo+xRhWeLYWOyrvj4/rL0=\n";
+        let all = "h1:vhPiFlhkYSJ1MVyYMAM2gjEm5pjE1ny4RLyYRKvyeB0=\n1_foo.down.sql h1:wIeaJ1N6KNIM8zeLU6ImjpnMm+OEe7yYGv4DbLwdNPw=\n1_foo.up.sql h1:yY3HY7NUpgKBKEn0sCjfU2wSFkQ8wclqvHNUFvuXXcU=\n2_foo.down.sql h1:2yozYxYnTYc8Kt6VlLPZE2q7wb4JCcHrubWAc757t4U=\n2_foo.up.sql h1:q8jCZqYMvVn3uQ4DaQEdQLp646pBz42XnYJ/PrJ0mOs=\n3_foo.down.sql h1:RVM6O9j6C8uYtS7f8qjccaR+jIqteYvKJ/uPTSsCIVA=\n3_foo.up.sql h1:OyohmFzexsLUIY0JHJSFuFzvGO2y6Gm+W5dOJGxxpc4=\n";
+        let dir = tempfile::tempdir().unwrap();
+        for v in 1..=3 {
+            for d in ["up", "down"] {
+                fs::write(dir.path().join(format!("{v}_foo.{d}.sql")), "").unwrap();
+            }
+        }
+        for (written, format, want) in [
+            (ups_only, Format::GolangMigrate, None),
+            (all, Format::GolangMigrate, None),
+            (ups_only, Format::Sqlx, None),
+            // Atlas's own format sums every `.sql` file.
+            (
+                ups_only,
+                Format::Atlas,
+                Some("`1_foo.down.sql` is not listed where it sorts (before `1_foo.up.sql`)"),
+            ),
+            (all, Format::Atlas, None),
+        ] {
+            fs::write(dir.path().join(SUM_FILE), written).unwrap();
+            assert_eq!(
+                sum_problem(dir.path(), format).unwrap().as_deref(),
+                want,
+                "{format} {}",
+                &written[..12]
+            );
+        }
+        for written in [ups_only, all] {
+            fs::write(dir.path().join(SUM_FILE), written).unwrap();
+            rewrite_sum(dir.path(), Format::GolangMigrate).unwrap();
+            assert_eq!(
+                fs::read_to_string(dir.path().join(SUM_FILE)).unwrap(),
+                written
+            );
+        }
+        // A new sum is written the way Atlas writes it today.
+        fs::remove_file(dir.path().join(SUM_FILE)).unwrap();
+        rewrite_sum(dir.path(), Format::GolangMigrate).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join(SUM_FILE)).unwrap(),
+            ups_only
+        );
+        // An edited down file changes nothing in an up-only sum, and is caught in a full one.
+        fs::write(dir.path().join("2_foo.down.sql"), "DROP TABLE x;\n").unwrap();
+        assert_eq!(
+            sum_problem(dir.path(), Format::GolangMigrate).unwrap(),
+            None
+        );
+        fs::write(dir.path().join(SUM_FILE), all).unwrap();
+        assert_eq!(
+            sum_problem(dir.path(), Format::GolangMigrate)
+                .unwrap()
+                .as_deref(),
+            Some("`2_foo.down.sql` changed")
+        );
+    }
+
+    /// A golang-migrate pair and the `atlas.sum` ent's versioned-migrations guide
+    /// shows Atlas writing for it (entgo.io, "Versioned Migrations", golang-migrate
+    /// formatter): down file listed first, as its name sorts.
+    #[test]
+    fn golang_migrate_pair_sum_from_the_ent_guide() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("20220504114411_initial.up.sql"),
+            "-- create \"users\" table\nCREATE TABLE `users` (`id` bigint NOT NULL AUTO_INCREMENT, PRIMARY KEY (`id`)) CHARSET utf8mb4 COLLATE utf8mb4_bin;\n",
+        )
+        .unwrap();
+        fs::write(
+            dir.path().join("20220504114411_initial.down.sql"),
+            "-- reverse: create \"users\" table\nDROP TABLE `users`;\n",
+        )
+        .unwrap();
+        let written_by_atlas = "h1:SxbWjP6gufiBpBjOVtFXgXy7q3pq1X11XYUxvT4ErxM=\n20220504114411_initial.down.sql h1:OllnelRaqecTrPbd2YpDbBEymCpY/l6ihbyd/tVDgeY=\n20220504114411_initial.up.sql h1:o/6yOczGSNYQLlvALEU9lK2/L6/ws65FrHJkEk/tjBk=\n";
+        fs::write(dir.path().join(SUM_FILE), written_by_atlas).unwrap();
+        assert_eq!(
+            sum_problem(dir.path(), Format::GolangMigrate).unwrap(),
+            None
+        );
+        rewrite_sum(dir.path(), Format::GolangMigrate).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join(SUM_FILE)).unwrap(),
+            written_by_atlas
+        );
+    }
+
+    #[test]
+    fn sum_ignore_is_read_from_the_first_line_as_atlas_does() {
+        let cases: [(&str, bool); 5] = [
+            ("-- atlas:sum ignore\nSELECT 1;\n", true),
+            ("atlas:sum ignore\n", true),
+            ("-- atlas:sum\n", false),
+            ("-- hello\n-- atlas:sum ignore\n", false),
+            ("SELECT 1;\n", false),
+        ];
+        for (text, want) in cases {
+            assert_eq!(sum_ignored(text.as_bytes()), want, "{text:?}");
+        }
     }
 }

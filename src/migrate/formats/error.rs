@@ -20,6 +20,19 @@ pub enum FormatError {
         .dir.display(), list_paths(.files)
     )]
     Unrecognised { dir: PathBuf, files: Vec<PathBuf> },
+    /// A folder read as `format` in which nothing is a migration while it holds `.sql`
+    /// files where that format (or another) would look: never "0 migrations".
+    #[error("{}", nothing_read(.dir, *.format, *.count, .examples, .readers))]
+    NothingRead {
+        dir: PathBuf,
+        format: Format,
+        /// `.sql` files in the folder and its sub-folders (three levels down).
+        count: usize,
+        /// A few of them, relative to `dir`.
+        examples: Vec<PathBuf>,
+        /// Formats detection finds for the folder, with how many migrations each reads.
+        readers: Vec<(Format, usize)>,
+    },
     #[error(
         "version {version} is used twice, by `{}` and `{}`; give one of them a new version",
         .first.display(), .second.display()
@@ -70,6 +83,49 @@ pub enum FormatError {
         .sum.display()
     )]
     SumMismatch { sum: PathBuf, problem: String },
+}
+
+/// How `format` names its migrations, for messages.
+fn layout(format: Format) -> &'static str {
+    match format {
+        Format::Native | Format::Atlas => "`<version>_<name>.sql` files",
+        Format::Prisma => "`<version>_<name>/migration.sql` folders",
+        Format::Dbmate => "`<version>_<name>.sql` files with `-- migrate:up`",
+        Format::Sqlx => "`<version>_<name>.sql` or `.up.sql` files",
+        Format::GolangMigrate => "`<version>_<name>.up.sql` files",
+        Format::Flyway => "`V<version>__<name>.sql` files",
+        Format::NodePgMigrate => "`<version>_<name>.sql` files with `-- Up Migration`",
+        Format::Goose => "`<version>_<name>.sql` files with `-- +goose Up`",
+        _ => "files its tool writes",
+    }
+}
+
+fn nothing_read(
+    dir: &Path,
+    format: Format,
+    count: usize,
+    examples: &[PathBuf],
+    readers: &[(Format, usize)],
+) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    let mut text = format!(
+        "no migration is read from migrations folder `{}` as {format} ({}), yet it holds {count} `.sql` file{plural} ({}{})",
+        dir.display(),
+        layout(format),
+        list_paths(examples),
+        if count > examples.len() { ", ..." } else { "" },
+    );
+    if readers.is_empty() {
+        text.push_str("; no format pgfleet reads takes them: point `migrations` at the folder that holds the migrations, or set `format` to the tool that wrote them");
+    } else {
+        let items: Vec<String> = readers
+            .iter()
+            .map(|(f, n)| format!("format = \"{f}\" reads {n} migration(s)"))
+            .collect();
+        text.push_str("; ");
+        text.push_str(&items.join(", "));
+    }
+    text
 }
 
 pub(super) fn list_found(found: &[(Format, PathBuf)]) -> String {

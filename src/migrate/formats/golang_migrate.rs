@@ -44,10 +44,10 @@ pub(super) fn read_pairs(
     format: Format,
     singles: bool,
 ) -> Result<super::Folder, FormatError> {
-    // Atlas also writes golang-migrate folders; its sum file is checked as in an Atlas
-    // directory (Atlas hashes every `.sql` file, ups and downs alike).
+    // Atlas also writes golang-migrate folders; its sum file is checked as Atlas sums
+    // them (the `.up.sql` files; every `.sql` file in sums written before 2025).
     if dir.join(super::atlas::SUM_FILE).is_file() {
-        super::atlas::verify_sum(dir)?;
+        super::atlas::verify_sum(dir, format)?;
     }
     let listing = list(dir)?;
     let mut migrations = Vec::new();
@@ -86,7 +86,12 @@ pub(super) fn read_pairs(
         let source = read_source(&path)?;
         let first = lines(&source.text).next().map_or("", |l| l.content.trim());
         let transaction =
-            Transaction::unless_marked(first.starts_with(super::sqlx::NO_TRANSACTION));
+            match Transaction::unless_marked(first.starts_with(super::sqlx::NO_TRANSACTION)) {
+                // golang-migrate's postgres driver sends the file as one simple query with no
+                // transaction around it; sqlx runs it inside its own transaction.
+                Transaction::Auto if format == Format::GolangMigrate => Transaction::Script,
+                other => other,
+            };
         migrations.push(Migration {
             transaction,
             ..Migration::whole_file(version, name, path, source)

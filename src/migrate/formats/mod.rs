@@ -177,6 +177,12 @@ pub enum Kind {
 pub enum Transaction {
     Auto,
     Disabled,
+    /// The format's own tool sends the whole file as one simple query with no transaction
+    /// around it (Prisma's `simple_query(script)`, golang-migrate's postgres driver), so
+    /// the file's own `BEGIN; ... COMMIT;` blocks work as written. pgfleet runs it like
+    /// `Auto` unless the file holds such blocks part-way through; then it sends the file
+    /// as its tool does, after a `running` claim row.
+    Script,
 }
 
 impl Transaction {
@@ -345,15 +351,16 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
     }
 }
 
-/// Why the `atlas.sum` of an Atlas folder does not match its files, if it does not.
-pub fn atlas_sum_problem(dir: &Path) -> Result<Option<String>, FormatError> {
-    atlas::sum_problem(dir)
+/// Why the `atlas.sum` of a `format` folder (Atlas's own, or one Atlas keeps a sum for)
+/// does not match its files as Atlas sums that format, if it does not.
+pub fn atlas_sum_problem(dir: &Path, format: Format) -> Result<Option<String>, FormatError> {
+    atlas::sum_problem(dir, format)
 }
 
 /// Rewrites an Atlas folder's `atlas.sum` for its files as they are (`atlas migrate
 /// hash`); returns the file written.
-pub fn rewrite_atlas_sum(dir: &Path) -> Result<PathBuf, FormatError> {
-    atlas::rewrite_sum(dir)?;
+pub fn rewrite_atlas_sum(dir: &Path, format: Format) -> Result<PathBuf, FormatError> {
+    atlas::rewrite_sum(dir, format)?;
     Ok(dir.join(atlas::SUM_FILE))
 }
 
@@ -405,13 +412,27 @@ pub fn load_with(
         Format::Drizzle => drizzle::read(dir, history_table)?,
         Format::Sqitch => sqitch::read(dir, history_table)?,
         _ => {
-            let mut folder = read(dir, format)?;
+            let mut folder = read(dir, format).map_err(|e| with_readers(dir, e))?;
             if let Some(peer) = history_table {
                 folder.peer = Some(peer.clone());
             }
             folder
         }
     };
+    // Atlas keeps an `atlas.sum` for its goose, dbmate, Flyway and Liquibase directory
+    // formats too (Atlas's own and golang-migrate's are checked by their readers): it
+    // must match as Atlas sums that format, and is a companion, not a stray file.
+    let mut folder = folder;
+    if matches!(
+        format,
+        Format::Goose | Format::Dbmate | Format::Flyway | Format::Liquibase
+    ) && dir.join(atlas::SUM_FILE).is_file()
+    {
+        atlas::verify_sum(dir, format)?;
+        folder
+            .unmatched
+            .retain(|p| p.parent() != Some(dir) || file_name(p) != Some(atlas::SUM_FILE));
+    }
     // The scripts as read: no file is read a second time for this.
     engine::check_sql(
         dir,
@@ -421,6 +442,36 @@ pub fn load_with(
             .map(|m| (m.path.as_path(), m.up.as_str())),
     )?;
     Ok(folder)
+}
+
+/// A folder nothing was read from: name the formats detection finds that read it.
+fn with_readers(dir: &Path, error: FormatError) -> FormatError {
+    let FormatError::NothingRead {
+        dir: d,
+        format,
+        count,
+        examples,
+        mut readers,
+    } = error
+    else {
+        return error;
+    };
+    if let Ok(found) = detect(dir) {
+        if found != format {
+            if let Ok(folder) = read(dir, found) {
+                if !folder.migrations.is_empty() {
+                    readers.push((found, folder.migrations.len()));
+                }
+            }
+        }
+    }
+    FormatError::NothingRead {
+        dir: d,
+        format,
+        count,
+        examples,
+        readers,
+    }
 }
 
 /// Every format's file-name parser on two names, for the fuzz target

@@ -39,12 +39,12 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
         unmatched.extend(inner.dirs);
         unmatched.extend(inner.files.into_iter().filter(|p| *p != script));
         let source = read_source(&script)?;
-        migrations.push(Migration::whole_file(
-            version,
-            name.to_owned(),
-            script,
-            source,
-        ));
+        // Prisma sends the file as one simple query (schema engine, postgres
+        // `apply_migration_script`), so its `-- AlterEnum` `BEGIN; ... COMMIT;` blocks work.
+        migrations.push(Migration {
+            transaction: super::Transaction::Script,
+            ..Migration::whole_file(version, name.to_owned(), script, source)
+        });
     }
     finish(dir, Format::Prisma, migrations, unmatched)
 }

@@ -213,6 +213,33 @@ pub(super) fn read_single_files(
 
 /// Sorts, rejects duplicate versions and refuses a folder whose `.sql` files all failed
 /// to match (zero migrations would silently do nothing).
+/// The `.sql` files among `unmatched` and in the unmatched folders, three levels down
+/// (Diesel's `<version>_<name>/up.sql`, a Flyway tree's `postgres/V1__a.sql`), sorted.
+fn sql_files(dir: &Path, unmatched: &[PathBuf]) -> Result<Vec<PathBuf>, FormatError> {
+    fn walk(path: &Path, depth: usize, found: &mut Vec<PathBuf>) -> Result<(), FormatError> {
+        if path.is_dir() {
+            if depth == 0 {
+                return Ok(());
+            }
+            let listing = list(path)?;
+            for p in listing.files.iter().chain(&listing.dirs) {
+                walk(p, depth - 1, found)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "sql") {
+            found.push(path.to_path_buf());
+        }
+        Ok(())
+    }
+    let mut found = Vec::new();
+    for path in unmatched {
+        if path.starts_with(dir) {
+            walk(path, 3, &mut found)?;
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
 pub(super) fn finish(
     dir: &Path,
     format: Format,
@@ -230,15 +257,18 @@ pub(super) fn finish(
     }
     unmatched.sort();
     if migrations.is_empty() {
-        let sql: Vec<PathBuf> = unmatched
-            .iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-            .cloned()
-            .collect();
+        let sql = sql_files(dir, &unmatched)?;
         if !sql.is_empty() {
-            return Err(FormatError::Unrecognised {
+            return Err(FormatError::NothingRead {
                 dir: dir.to_owned(),
-                files: sql,
+                format,
+                count: sql.len(),
+                examples: sql
+                    .iter()
+                    .take(3)
+                    .map(|p| p.strip_prefix(dir).unwrap_or(p).to_path_buf())
+                    .collect(),
+                readers: Vec::new(),
             });
         }
     }

@@ -81,7 +81,7 @@ pub fn new_migration(
     }
     // `atlas migrate new` keeps the sum file in step with the new file.
     if format == Format::Atlas {
-        atlas::rewrite_sum(dir)?;
+        atlas::rewrite_sum(dir, Format::Atlas)?;
     }
     Ok(written)
 }

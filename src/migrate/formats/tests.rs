@@ -247,7 +247,7 @@ fn atlas_sum_beside_golang_migrate_pairs_is_verified() {
         ("1_a.up.sql", "CREATE TABLE a ();\n"),
         ("1_a.down.sql", "DROP TABLE a;\n"),
     ]);
-    rewrite_atlas_sum(dir.path()).unwrap();
+    rewrite_atlas_sum(dir.path(), Format::GolangMigrate).unwrap();
     assert_eq!(detect(dir.path()).unwrap(), Format::GolangMigrate);
     assert_eq!(
         read(dir.path(), Format::GolangMigrate)
@@ -256,11 +256,14 @@ fn atlas_sum_beside_golang_migrate_pairs_is_verified() {
             .len(),
         1
     );
+    // Atlas sums only the up files of a golang-migrate folder.
     fs::write(dir.path().join("1_a.down.sql"), "DROP TABLE IF EXISTS a;\n").unwrap();
+    read(dir.path(), Format::GolangMigrate).unwrap();
+    fs::write(dir.path().join("1_a.up.sql"), "CREATE TABLE a (x int);\n").unwrap();
     let err = read(dir.path(), Format::GolangMigrate).unwrap_err();
     assert!(
         err.to_string()
-            .contains("does not match the files of its folder: `1_a.down.sql` changed"),
+            .contains("does not match the files of its folder: `1_a.up.sql` changed"),
         "{err}"
     );
 }
@@ -341,7 +344,7 @@ fn unrecognised_sql_files() {
     // Read with a format that none of the files fit: the same error, not zero migrations.
     assert!(matches!(
         read(dir.path(), Format::Flyway),
-        Err(FormatError::Unrecognised { .. })
+        Err(FormatError::NothingRead { .. })
     ));
 }
 
@@ -1128,4 +1131,63 @@ fn listing_is_in_path_order_without_hidden_entries() {
     dirs.sort();
     assert_eq!(listing.dirs, dirs);
     assert_eq!(listing.dirs.len(), 3);
+}
+
+/// A folder set to a format that reads nothing from it names what it holds and the
+/// format detection finds, never "0 migrations".
+#[test]
+fn nothing_read_names_the_format_that_would_read_it() {
+    let dir = folder(&[
+        ("20240101000000_a/migration.sql", "CREATE TABLE a ();\n"),
+        ("20240102000000_b/migration.sql", "CREATE TABLE b ();\n"),
+        ("migration_lock.toml", "provider = \"postgresql\"\n"),
+    ]);
+    let err = load(dir.path(), Some(Format::Native)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "no migration is read from migrations folder `{}` as native (`<version>_<name>.sql` files), yet it holds 2 `.sql` files (`20240101000000_a/migration.sql`, `20240102000000_b/migration.sql`); format = \"prisma\" reads 2 migration(s)",
+            dir.path().display()
+        )
+    );
+    // Nothing at all, or no SQL: an empty folder is still zero migrations.
+    let empty = folder(&[("README.md", "")]);
+    assert_eq!(
+        load(empty.path(), Some(Format::Native))
+            .unwrap()
+            .migrations
+            .len(),
+        0
+    );
+}
+
+/// A goose folder and the `atlas.sum` Atlas wrote for it (ariga/atlas
+/// `sql/sqltool/testdata/goose`), with `format = "goose"` set (detection takes an
+/// `atlas.sum` beside single files for an Atlas directory first): the sum is checked
+/// as Atlas sums it (every `.sql` file, whole) and not reported as a stray file.
+#[test]
+fn atlas_sum_beside_goose_files_is_checked() {
+    let first = "-- +goose Up\nCREATE TABLE post\n(\n    id    int NOT NULL,\n    title text,\n    body  text,\n    PRIMARY KEY (id)\n);\n\nALTER TABLE post ADD created_at TIMESTAMP NOT NULL;\n\nINSERT INTO post (title) VALUES (\n'This is\nmy multiline\n\nvalue');\n\n-- +goose Down\nDROP TABLE post;";
+    let second = "\n\n\n-- +goose Up\n\n\n\n\n-- +goose StatementBegin\nCREATE\nOR REPLACE FUNCTION histories_partition_creation( DATE, DATE )\nreturns void AS $$\nDECLARE\ncreate_query text;\nBEGIN\nFOR create_query IN\nSELECT 'CREATE TABLE IF NOT EXISTS histories_'\n           || TO_CHAR(d, 'YYYY_MM')\n           || ' ( CHECK( created_at >= timestamp '''\n           || TO_CHAR(d, 'YYYY-MM-DD 00:00:00')\n           || ''' AND created_at < timestamp '''\n           || TO_CHAR(d + INTERVAL '1 month', 'YYYY-MM-DD 00:00:00')\n           || ''' ) ) inherits ( histories );'\nFROM generate_series($1, $2, '1 month') AS d LOOP\n    EXECUTE create_query;\nEND LOOP;  -- LOOP END\nEND;         -- FUNCTION END\n$$\nlanguage plpgsql;\n-- +goose StatementEnd";
+    let sum = "h1:MFwmYzrSq09/I/jZgUuUoiRTBCtz+0UWOTotkcBdkIE=\n1_initial.sql h1:mOgAYIay1aUHP9BgbtNlwjSPsiw0yXJ5HIW+kOXyt1s=\n2_second_migration.sql h1:kOL5bbnrzs3M/MDRmLLvuwrO95p/pocjHAP9hdrR0e8=\n";
+    let dir = folder(&[
+        ("1_initial.sql", first),
+        ("2_second_migration.sql", second),
+        ("atlas.sum", sum),
+    ]);
+    let read = load(dir.path(), Some(Format::Goose)).unwrap();
+    assert_eq!(read.migrations.len(), 2);
+    assert_eq!(file_names(&read.unmatched), Vec::<String>::new());
+    assert_eq!(atlas_sum_problem(dir.path(), Format::Goose).unwrap(), None);
+    fs::write(
+        dir.path().join("1_initial.sql"),
+        first.replace("DROP TABLE post;", "DROP TABLE IF EXISTS post;"),
+    )
+    .unwrap();
+    let err = load(dir.path(), Some(Format::Goose)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("does not match the files of its folder: `1_initial.sql` changed"),
+        "{err}"
+    );
 }
