@@ -173,7 +173,10 @@ pub fn render(plan: &Plan) -> String {
             let _ = writeln!(t, "url_style = {}", q(style));
         }
         let _ = writeln!(t, "[services.{}.vars]", service.name);
-        for (var, db) in &service.vars {
+        for (i, (var, db)) in service.vars.iter().enumerate() {
+            if let Some(why) = service.reasons.get(i) {
+                let _ = writeln!(t, "# guessed: {why}");
+            }
             let _ = writeln!(t, "{var} = {}", q(db));
         }
         t.push('\n');
