@@ -43,6 +43,11 @@ const GENERIC_DIRS: &[&str] = &[
     "liquibase",
     "atlas",
     "goose",
+    // An engine's folder in a tree of them (`db/migration/postgres`).
+    "postgres",
+    "postgresql",
+    "pgsql",
+    "pg",
 ];
 
 /// One env built from URLs: its servers, its default server and per-database
@@ -651,6 +656,11 @@ mod tests {
             ("orders/src/main/resources/db/migration", "orders", "orders"),
             ("migrations", "", "shop"),
             ("2024/sql", "2024", "db_2024"),
+            (
+                "inventory/src/main/resources/db/migration/postgres",
+                "inventory",
+                "inventory",
+            ),
         ];
         for (path, dir, name) in cases {
             let (d, n) = service_of(Path::new(path), "shop");

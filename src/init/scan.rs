@@ -113,6 +113,9 @@ pub fn scan(root: &Path) -> Scan {
     // what is below them is theirs.
     let mut taken: Vec<PathBuf> = Vec::new();
     let mut alembic_scripts: Vec<PathBuf> = Vec::new();
+    // Subfolders of a candidate that holds its SQL one level down
+    // (`migrations/postgres/`, `migrations/sql/`): candidates themselves.
+    let mut entered: Vec<(PathBuf, bool)> = Vec::new();
     for entry in walker.flatten() {
         if !entry.file_type().is_some_and(|t| t.is_dir()) {
             continue;
@@ -142,8 +145,38 @@ pub fn scan(root: &Path) -> Scan {
             .is_some_and(|n| CANDIDATE_NAMES.contains(&n));
         let marked = MARKER_FILES.iter().any(|m| names.contains(*m))
             || dir.join("meta").join("_journal.json").is_file();
-        if candidate_name || marked {
-            if let Some(outcome) = migration_folder(root, dir, &rel, &names) {
+        let inner = entered
+            .iter()
+            .find(|(e, _)| e == dir)
+            .map(|(_, report)| *report);
+        let report = inner.unwrap_or(false) || dir.file_name().is_some_and(|n| n == "migrations");
+        if (candidate_name || inner.is_some()) && !marked {
+            if let Some(subfolders) = container(dir, &names) {
+                for (sub, engine) in subfolders {
+                    if let Some(engine) = engine {
+                        taken.push(sub.clone());
+                        scan.skipped.push(Skipped {
+                            path: sub.strip_prefix(root).unwrap_or(&sub).to_path_buf(),
+                            reason: format!(
+                                "migrations for {engine} (by its folder's name), not PostgreSQL"
+                            ),
+                        });
+                    } else {
+                        // What is below a `migrations/` (or a PostgreSQL
+                        // folder) is reported when it is not read.
+                        let pg = sub.file_name().is_some_and(|n| {
+                            ENGINES
+                                .iter()
+                                .any(|(f, e)| *e == "PostgreSQL" && n.eq_ignore_ascii_case(f))
+                        });
+                        entered.push((sub, report || pg));
+                    }
+                }
+                continue;
+            }
+        }
+        if candidate_name || marked || inner.is_some() {
+            if let Some(outcome) = migration_folder(root, dir, &rel, &names, report) {
                 taken.push(dir.to_path_buf());
                 match outcome {
                     Ok(found) => scan.folders.push(found),
@@ -220,6 +253,7 @@ fn migration_folder(
     dir: &Path,
     rel: &Path,
     names: &BTreeSet<String>,
+    report: bool,
 ) -> Option<Result<FolderFound, String>> {
     let sql_files = names
         .iter()
@@ -233,7 +267,20 @@ fn migration_folder(
         .iter()
         .filter(|n| dir.join(n).join("migration.sql").is_file())
         .count();
-    let is_migrations = dir.file_name().is_some_and(|n| n == "migrations");
+    let is_migrations = report;
+    let up_dirs = names
+        .iter()
+        .filter(|n| dir.join(n).join("up.sql").is_file())
+        .count();
+    // A folder whose migrations are folders (`<version>_<name>/up.sql`) that
+    // no format took: say what it holds, not what one stray file beside them is.
+    let unread = |error: String| {
+        if up_dirs > 0 {
+            describe(dir, names)
+        } else {
+            error
+        }
+    };
     let mut note = None;
     if names.contains("migration_lock.toml") {
         match prisma_provider(&dir.join("migration_lock.toml")) {
@@ -250,33 +297,29 @@ fn migration_folder(
     }
     // A Sqitch project keeps its scripts in deploy/: its plan is enough.
     let planned = names.contains("sqitch.plan");
-    if sql_files == 0 && prisma_dirs == 0 && !planned {
+    if sql_files == 0 && prisma_dirs == 0 && up_dirs == 0 && !planned {
         if !is_migrations {
             return None;
         }
-        let visible: Vec<String> = names
-            .iter()
-            .filter(|n| !n.starts_with('.'))
-            .take(3)
-            .map(|n| format!("`{n}`"))
-            .collect();
-        if visible.is_empty() {
-            return Some(Err("empty folder".to_owned()));
-        }
-        return Some(Err(format!(
-            "no SQL migrations (holds {}); run its tool with `runner = \"...\"`",
-            visible.join(", ")
-        )));
+        return Some(Err(describe(dir, names)));
     }
     let format = match formats::detect(dir) {
         Ok(format) => format,
         // A `sql/` of loose scripts named like no migration is not a
         // migration folder; a `migrations/` folder like that is worth a word.
-        Err(formats::FormatError::Unrecognised { .. }) if !is_migrations => return None,
-        Err(e) => return Some(Err(crate::manifest::relative_in(root, &e.to_string()))),
+        Err(formats::FormatError::Unrecognised { .. }) if !is_migrations && up_dirs == 0 => {
+            return None;
+        }
+        Err(e) => {
+            return Some(Err(unread(crate::manifest::relative_in(
+                root,
+                &e.to_string(),
+            ))));
+        }
     };
     match formats::read(dir, format) {
-        Ok(folder) if folder.migrations.is_empty() && !is_migrations => None,
+        Ok(folder) if folder.migrations.is_empty() && !is_migrations && up_dirs == 0 => None,
+        Ok(folder) if folder.migrations.len() < up_dirs => Some(Err(describe(dir, names))),
         Ok(folder) => {
             let mut extensions = Usage::default();
             for m in &folder.migrations {
@@ -290,7 +333,221 @@ fn migration_folder(
                 extensions,
             }))
         }
-        Err(e) => Some(Err(crate::manifest::relative_in(root, &e.to_string()))),
+        Err(e) => Some(Err(unread(crate::manifest::relative_in(
+            root,
+            &e.to_string(),
+        )))),
+    }
+}
+
+/// Folder names that say which database engine their migrations are for.
+const ENGINES: &[(&str, &str)] = &[
+    ("postgres", "PostgreSQL"),
+    ("postgresql", "PostgreSQL"),
+    ("pg", "PostgreSQL"),
+    ("pgsql", "PostgreSQL"),
+    ("mysql", "MySQL"),
+    ("mariadb", "MariaDB"),
+    ("h2", "H2"),
+    ("hsqldb", "HSQLDB"),
+    ("sqlite", "SQLite"),
+    ("sqlite3", "SQLite"),
+    ("oracle", "Oracle"),
+    ("sqlserver", "SQL Server"),
+    ("mssql", "SQL Server"),
+    ("db2", "Db2"),
+    ("derby", "Derby"),
+    ("cockroach", "CockroachDB"),
+    ("cockroachdb", "CockroachDB"),
+    ("clickhouse", "ClickHouse"),
+    ("snowflake", "Snowflake"),
+    ("redshift", "Redshift"),
+    ("firebird", "Firebird"),
+];
+
+/// Extensions of migrations written as code, run by their own tool.
+const CODE_EXTENSIONS: &[&str] = &[
+    "js", "ts", "mjs", "cjs", "mts", "cts", "py", "go", "rb", "java", "kt", "php", "cs", "ex",
+    "exs", "rs", "scala",
+];
+
+/// A candidate whose SQL sits one level down (a Flyway tree with
+/// `postgres/`, `mysql/`, `h2/`; a `migrations/` holding `sql/`): its
+/// subfolders holding SQL, each with the engine its name gives when that
+/// is not PostgreSQL. `None` when the folder holds migrations itself.
+///
+/// pgfleet reads each migration folder on its own (Flyway's recursive
+/// search is not followed inside a folder), so `init` enters the folders
+/// above one, and takes the PostgreSQL one.
+fn container(dir: &Path, names: &BTreeSet<String>) -> Option<Vec<(PathBuf, Option<&'static str>)>> {
+    // Any file but a README or notes may be the folder's own (a Liquibase
+    // changelog, a config): then it is not a container.
+    let own_files = names.iter().any(|n| {
+        let lower = n.to_ascii_lowercase();
+        let notes = lower.starts_with("readme")
+            || lower.starts_with("license")
+            || Path::new(&lower)
+                .extension()
+                .is_some_and(|e| e == "md" || e == "txt" || e == "rst");
+        !n.starts_with('.') && !notes && dir.join(n).is_file()
+    });
+    let migration_dirs = names.iter().any(|n| {
+        ["migration.sql", "up.sql", "up.yaml"]
+            .iter()
+            .any(|f| dir.join(n).join(f).is_file())
+    });
+    if own_files || migration_dirs {
+        return None;
+    }
+    let subfolders: Vec<(PathBuf, Option<&'static str>)> = names
+        .iter()
+        .filter(|n| !n.starts_with('.'))
+        .map(|n| dir.join(n))
+        .filter(|p| p.is_dir() && holds_sql(p, 3))
+        .map(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
+            let engine = ENGINES
+                .iter()
+                .find(|(folder, _)| *folder == name)
+                .map(|(_, engine)| *engine)
+                .filter(|engine| *engine != "PostgreSQL");
+            (p, engine)
+        })
+        .collect();
+    (!subfolders.is_empty()).then_some(subfolders)
+}
+
+/// Whether `dir` or a folder up to `depth` levels below it holds a `.sql` file.
+fn holds_sql(dir: &Path, depth: usize) -> bool {
+    fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
+        let path = e.path();
+        if path.is_dir() {
+            depth > 0 && holds_sql(&path, depth - 1)
+        } else {
+            path.extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("sql"))
+        }
+    })
+}
+
+/// What a folder no format reads holds, counted, and what to do with it:
+/// `342 folders with up.sql (Diesel layout)`, `4 code files (.js)`.
+fn describe(dir: &Path, names: &BTreeSet<String>) -> String {
+    let visible: Vec<&String> = names.iter().filter(|n| !n.starts_with('.')).collect();
+    if visible.is_empty() {
+        return "empty folder".to_owned();
+    }
+    let mut up = Vec::new();
+    let mut prisma = 0;
+    let mut folders = Vec::new();
+    let mut sql = Vec::new();
+    let mut code = Vec::new();
+    let mut other = Vec::new();
+    for name in visible {
+        let path = dir.join(name);
+        let ext = Path::new(name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        if path.is_dir() {
+            if path.join("up.sql").is_file() {
+                up.push(name.as_str());
+            } else if path.join("migration.sql").is_file() {
+                prisma += 1;
+            } else {
+                folders.push(name.as_str());
+            }
+        } else if ext.as_deref() == Some("sql") {
+            sql.push(name.as_str());
+        } else if ext.is_some_and(|e| CODE_EXTENSIONS.contains(&e.as_str())) {
+            code.push(name.as_str());
+        } else {
+            other.push(name.as_str());
+        }
+    }
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let listed = |list: &[&str]| {
+        let mut shown: Vec<String> = list.iter().take(3).map(|n| format!("`{n}`")).collect();
+        if list.len() > 3 {
+            shown.push("...".into());
+        }
+        shown.join(", ")
+    };
+    let mut parts = Vec::new();
+    let mut advice = None;
+    if !up.is_empty() {
+        let layout = up_layout(&up);
+        parts.push(format!(
+            "{} ({layout} layout)",
+            plural(up.len(), "folder with up.sql", "folders with up.sql")
+        ));
+        advice = Some(match layout {
+            "Hasura" => "run it with its tool: `runner = \"hasura migrate apply\"`",
+            _ => "run it with its tool: `runner = \"diesel migration run\"`",
+        });
+    }
+    if prisma > 0 {
+        parts.push(plural(
+            prisma,
+            "folder with migration.sql",
+            "folders with migration.sql",
+        ));
+    }
+    if !code.is_empty() {
+        parts.push(format!(
+            "{} ({}), migrations written as code",
+            plural(code.len(), "code file", "code files"),
+            listed(&code)
+        ));
+        advice.get_or_insert("run its tool with `runner = \"...\"`");
+    }
+    if !sql.is_empty() {
+        parts.push(format!(
+            "{} ({}) named like no migration format",
+            plural(sql.len(), ".sql file", ".sql files"),
+            listed(&sql)
+        ));
+    }
+    if !folders.is_empty() {
+        parts.push(format!(
+            "{} ({})",
+            plural(folders.len(), "other folder", "other folders"),
+            listed(&folders)
+        ));
+    }
+    if !other.is_empty() {
+        parts.push(format!(
+            "{} ({})",
+            plural(other.len(), "other file", "other files"),
+            listed(&other)
+        ));
+    }
+    let mut text = format!("no migrations pgfleet reads: holds {}", parts.join(", "));
+    if let Some(advice) = advice {
+        text.push_str("; ");
+        text.push_str(advice);
+    }
+    text
+}
+
+/// Which tool writes `<version>_<name>/up.sql` folders named like these:
+/// Hasura's versions are 13-digit millisecond timestamps, Diesel's
+/// `YYYY-MM-DD-HHMMSS` or 14 digits.
+fn up_layout(folders: &[&str]) -> &'static str {
+    let digits = |name: &str| name.chars().take_while(char::is_ascii_digit).count();
+    if folders.iter().all(|f| digits(f) == 13) {
+        "Hasura"
+    } else {
+        "Diesel"
     }
 }
 
@@ -387,6 +644,101 @@ mod tests {
         }
     }
 
+    /// (name, files, reason)
+    type Case<'a> = (&'a str, Vec<(String, &'a str)>, &'a str);
+
+    /// What a skipped folder holds, said with counts and the shape found.
+    #[test]
+    fn reasons_describe_the_folder() {
+        let diesel: Vec<(String, &str)> = (0..342)
+            .map(|i| (format!("m/2024-01-01-{i:06}_step/up.sql"), "SELECT 1;\n"))
+            .collect();
+        let hasura: Vec<(String, &str)> = (0..3)
+            .map(|i| (format!("m/1612345678{i:03}_step/up.sql"), "SELECT 1;\n"))
+            .collect();
+        let cases: Vec<Case> = vec![
+            (
+                "diesel folders",
+                diesel.clone(),
+                "no migrations pgfleet reads: holds 342 folders with up.sql (Diesel layout); run it with its tool: `runner = \"diesel migration run\"`",
+            ),
+            (
+                "diesel folders and one stray file",
+                diesel
+                    .iter()
+                    .take(285)
+                    .cloned()
+                    .chain([("m/schema.sql".to_owned(), "SELECT 1;\n")])
+                    .collect(),
+                "no migrations pgfleet reads: holds 285 folders with up.sql (Diesel layout), 1 .sql file (`schema.sql`) named like no migration format; run it with its tool: `runner = \"diesel migration run\"`",
+            ),
+            (
+                "hasura folders",
+                hasura,
+                "no migrations pgfleet reads: holds 3 folders with up.sql (Hasura layout); run it with its tool: `runner = \"hasura migrate apply\"`",
+            ),
+            (
+                "code and notes",
+                vec![
+                    ("m/001_a.ts".to_owned(), ""),
+                    ("m/002_b.ts".to_owned(), ""),
+                    ("m/notes.txt".to_owned(), ""),
+                ],
+                "no migrations pgfleet reads: holds 2 code files (`001_a.ts`, `002_b.ts`), migrations written as code, 1 other file (`notes.txt`); run its tool with `runner = \"...\"`",
+            ),
+        ];
+        for (name, files, want) in cases {
+            let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+            let dir = tree(&files);
+            let m = dir.path().join("m");
+            assert_eq!(describe(&m, &list_names(&m)), want, "{name}");
+        }
+    }
+
+    /// A Flyway tree with one folder per engine, and a `migrations/` whose
+    /// SQL sits in `sql/`: entered, the PostgreSQL folder taken, the others
+    /// skipped with their engine.
+    #[test]
+    fn folders_one_level_down_are_entered() {
+        let dir = tree(&[
+            (
+                "svc/migrations/postgres/V1_1__x.sql",
+                "CREATE TABLE x ();\n",
+            ),
+            ("svc/migrations/mysql/V1_1__x.sql", "CREATE TABLE x ();\n"),
+            ("svc/migrations/h2/V1_1__x.sql", "CREATE TABLE x ();\n"),
+            ("svc/migrations/README.md", "engines\n"),
+            ("other/migrations/sql/0001_init.sql", "CREATE TABLE y ();\n"),
+            ("other/migrations/js/1700000000000_init.js", ""),
+        ]);
+        let scan = scan(dir.path());
+        assert_eq!(
+            found(&scan),
+            [
+                ("other/migrations/sql".to_owned(), "native"),
+                ("svc/migrations/postgres".to_owned(), "flyway"),
+            ]
+        );
+        let skipped: Vec<(String, &str)> = scan
+            .skipped
+            .iter()
+            .map(|s| (s.path.display().to_string(), s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                (
+                    "svc/migrations/h2".to_owned(),
+                    "migrations for H2 (by its folder's name), not PostgreSQL"
+                ),
+                (
+                    "svc/migrations/mysql".to_owned(),
+                    "migrations for MySQL (by its folder's name), not PostgreSQL"
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn candidates_skips_and_reasons() {
         let dir = tree(&[
@@ -442,11 +794,11 @@ mod tests {
             [
                 (
                     "e/migrations".to_owned(),
-                    "no SQL migrations (holds `1700000000000_init.js`); run its tool with `runner = \"...\"`"
+                    "no migrations pgfleet reads: holds 1 code file (`1700000000000_init.js`), migrations written as code; run its tool with `runner = \"...\"`"
                 ),
                 (
                     "f/migrations".to_owned(),
-                    "no SQL migrations (holds `0001.sql.txt`); run its tool with `runner = \"...\"`"
+                    "no migrations pgfleet reads: holds 1 other file (`0001.sql.txt`)"
                 ),
             ]
         );

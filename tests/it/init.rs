@@ -434,3 +434,43 @@ fn a_service_env_with_other_services_urls_is_wired_by_database_name() {
     );
     ws.pgfleet().args(["server", "stop"]).success();
 }
+
+/// A Flyway tree with one folder per engine, a `migrations/` whose SQL sits
+/// in `sql/`, and a Diesel-shaped folder: init enters the first two, takes
+/// the PostgreSQL folder, names the other engines, says what the Diesel
+/// folder holds; `up` applies what it took.
+#[test]
+fn engine_folders_and_nested_sql_are_entered_and_reasons_say_what_is_there() {
+    let ws = Workspace::new();
+    ws.fixture("init/engine-folders", ".");
+    let out = ws.pgfleet().args(["init"]).success();
+    out.stdout_contains(
+        "found 2 database(s):\n  inventory: inventory/src/main/resources/db/migration/postgres (flyway, 2)\n  ledger: ledger/migrations/sql (dbmate, 1)\n",
+    )
+    .stdout_contains(
+        "skipped:\n  accounts/migrations: no migrations pgfleet reads: holds 25 folders with up.sql (Diesel layout), 1 .sql file (`schema.sql`) named like no migration format, 1 other file (`README.md`); run it with its tool: `runner = \"diesel migration run\"`\n  inventory/src/main/resources/db/migration/h2: migrations for H2 (by its folder's name), not PostgreSQL\n  inventory/src/main/resources/db/migration/mysql: migrations for MySQL (by its folder's name), not PostgreSQL\n",
+    );
+    assert!(!out.stdout.contains("no SQL migrations"), "{}", out.stdout);
+    let text = manifest(&ws);
+    assert!(
+        text.contains("[databases.inventory]\nmigrations = \"inventory/src/main/resources/db/migration/postgres\"   # flyway, 2 migration(s)\n"),
+        "{text}"
+    );
+    for absent in ["mysql", "h2", "accounts"] {
+        assert!(!text.contains(absent), "{absent} in\n{text}");
+    }
+    ws.pgfleet().args(["up"]).success();
+    assert_eq!(
+        query_one(
+            &embedded_url(&ws, "inventory"),
+            "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('items', 'stock')"
+        )
+        .as_deref(),
+        Some("items,stock")
+    );
+    assert_eq!(
+        query_one(&embedded_url(&ws, "ledger"), "SELECT count(*) FROM entries").as_deref(),
+        Some("0")
+    );
+    ws.pgfleet().args(["server", "stop"]).success();
+}
