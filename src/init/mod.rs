@@ -14,6 +14,7 @@ mod extensions;
 pub mod plan;
 mod render;
 pub mod scan;
+mod schemas;
 pub mod urls;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -102,6 +103,9 @@ pub struct DatabaseFound {
     pub migrations: Vec<FolderReport>,
     pub runner: Option<String>,
     pub cwd: Option<PathBuf>,
+    /// The schemas its migration tool manages (`schemas = [...]`); empty for
+    /// the default, `public`.
+    pub schemas: Vec<String>,
     pub guesses: Vec<String>,
 }
 

@@ -165,6 +165,28 @@ fn folder_database(dir: &Path, name: String, mut folders: Vec<scan::FolderFound>
             if missing.len() == 1 { "it" } else { "them" },
         ));
     }
+    let mut schemas: Vec<String> = Vec::new();
+    for f in &folders {
+        match &f.schemas {
+            Some(Ok(managed)) => {
+                guesses.push(format!(
+                    "`schemas` are what {} names: the schemas `{}` manages",
+                    managed.from,
+                    f.format.name()
+                ));
+                for schema in &managed.schemas {
+                    if !schemas.contains(schema) {
+                        schemas.push(schema.clone());
+                    }
+                }
+            }
+            Some(Err(reason)) => guesses.push(format!(
+                "{reason}: `schemas` is left out (so `public`); set it to the schemas `{}` manages",
+                f.format.name()
+            )),
+            None => {}
+        }
+    }
     if folders.len() > 1 {
         guesses.push(format!(
             "these {} folders sit in `{}` and are taken to migrate one database, applied in this order; split them into databases of their own if they do not",
@@ -187,6 +209,7 @@ fn folder_database(dir: &Path, name: String, mut folders: Vec<scan::FolderFound>
             .collect(),
         runner: None,
         cwd: None,
+        schemas,
         guesses,
     }
 }
@@ -218,6 +241,7 @@ pub fn plan(root: &Path) -> Plan {
                 migrations: Vec::new(),
                 runner: Some(alembic.command),
                 cwd: Some(alembic.cwd),
+                schemas: Vec::new(),
                 guesses,
             },
         ));

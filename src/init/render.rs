@@ -114,6 +114,10 @@ pub fn render(plan: &Plan) -> String {
                 t.push_str("]\n");
             }
         }
+        if !db.schemas.is_empty() {
+            let list: Vec<String> = db.schemas.iter().map(|s| q(s)).collect();
+            let _ = writeln!(t, "schemas = [{}]", list.join(", "));
+        }
         if !db.extensions.is_empty() {
             let list: Vec<String> = db.extensions.iter().map(|e| q(e)).collect();
             let _ = writeln!(t, "extensions = [{}]", list.join(", "));

@@ -55,6 +55,9 @@ pub struct FolderFound {
     pub note: Option<String>,
     /// Extensions its scripts use and create.
     pub extensions: Usage,
+    /// The schemas its tool's configuration says it manages.
+    /// `Err` when it names them in a way pgfleet cannot read.
+    pub schemas: Option<Result<super::schemas::Managed, String>>,
 }
 
 /// An Alembic project: run by `runner` in `cwd`.
@@ -325,12 +328,14 @@ fn migration_folder(
             for m in &folder.migrations {
                 extensions.add(&m.up);
             }
+            let schemas = super::schemas::managed(root, dir, format);
             Some(Ok(FolderFound {
                 path: rel.to_path_buf(),
                 format,
                 migrations: folder.migrations.len(),
                 note,
                 extensions,
+                schemas,
             }))
         }
         Err(e) => Some(Err(unread(crate::manifest::relative_in(

@@ -474,3 +474,39 @@ fn engine_folders_and_nested_sql_are_entered_and_reasons_say_what_is_there() {
     );
     ws.pgfleet().args(["server", "stop"]).success();
 }
+
+/// drizzle-kit's `schemaFilter` and Prisma's datasource `schemas` become the
+/// database's `schemas`: `schema dump` shows the tables the tool made there,
+/// and `drift` sees a table added by hand in one of them.
+#[test]
+fn tool_schemas_become_the_databases_schemas() {
+    let ws = Workspace::new();
+    ws.fixture("init/tool-schemas", ".");
+    ws.pgfleet().args(["init"]).success();
+    let text = manifest(&ws);
+    for want in [
+        "# guessed: `schemas` are what schemaFilter in packages/billing/drizzle.config.ts names: the schemas `drizzle` manages\n[databases.billing]\nmigrations = \"packages/billing/drizzle\"   # drizzle, 1 migration(s)\nschemas = [\"billing\"]\n",
+        "# guessed: `schemas` are what datasource schemas in apps/web/prisma/schema.prisma names: the schemas `prisma` manages\n[databases.web]\n",
+        "schemas = [\"auth\", \"shop\"]\n",
+    ] {
+        assert!(text.contains(want), "missing\n{want}\nin\n{text}");
+    }
+    ws.pgfleet().args(["up"]).success();
+    let dump = ws.pgfleet().args(["schema", "dump", "web"]).success();
+    dump.stdout_contains("table auth.\"User\"\n")
+        .stdout_contains("table shop.\"Order\"\n");
+    ws.pgfleet()
+        .args(["schema", "dump", "billing"])
+        .success()
+        .stdout_contains("table billing.invoices\n");
+    ws.pgfleet().args(["drift", "billing"]).success();
+    crate::support::query(
+        &embedded_url(&ws, "billing"),
+        "CREATE TABLE billing.by_hand (id int)",
+    );
+    ws.pgfleet()
+        .args(["drift", "billing"])
+        .expect_code(3)
+        .stdout_contains("by_hand");
+    ws.pgfleet().args(["server", "stop"]).success();
+}
