@@ -329,6 +329,23 @@ fn migration_folder(
                 extensions.add(&m.up);
             }
             let schemas = super::schemas::managed(root, dir, format);
+            // Flyway searches its locations recursively; pgfleet reads the
+            // folder itself only: say so rather than drop them unseen.
+            let nested: Vec<String> = names
+                .iter()
+                .filter(|n| !n.starts_with('.') && holds_sql(&dir.join(n), 3))
+                .map(|n| format!("`{n}/`"))
+                .collect();
+            if format == Format::Flyway && !nested.is_empty() {
+                let text = format!(
+                    "{} below it hold .sql files that Flyway would find and pgfleet does not read (it reads this folder only): move those scripts into it, where Flyway finds them too",
+                    nested.join(", ")
+                );
+                note = Some(match note {
+                    Some(n) => format!("{n}; {text}"),
+                    None => text,
+                });
+            }
             Some(Ok(FolderFound {
                 path: rel.to_path_buf(),
                 format,
@@ -750,6 +767,7 @@ mod tests {
             (".gitignore", "generated/\n"),
             ("a/db/migrations/0001_init.sql", "CREATE TABLE t ();\n"),
             ("b/migration/V1__init.sql", "CREATE TABLE t ();\n"),
+            ("b/migration/2024/V2__more.sql", "CREATE TABLE u ();\n"),
             (
                 "c/sql/20240101_init.sql",
                 "-- migrate:up\nCREATE TABLE t ();\n",
@@ -788,6 +806,12 @@ mod tests {
                 ("b/migration".to_owned(), "flyway"),
                 ("c/sql".to_owned(), "dbmate"),
             ]
+        );
+        assert_eq!(
+            scan.folders[1].note.as_deref(),
+            Some(
+                "`2024/` below it hold .sql files that Flyway would find and pgfleet does not read (it reads this folder only): move those scripts into it, where Flyway finds them too"
+            )
         );
         let skipped: Vec<(String, &str)> = scan
             .skipped
