@@ -11,6 +11,7 @@
 //! what could not be used is in the report with the reason.
 
 mod extensions;
+mod layout;
 pub mod plan;
 mod render;
 pub mod scan;
