@@ -720,6 +720,50 @@ mod tests {
         );
     }
 
+    /// A service's `.env` holding other services' URLs: each goes to the
+    /// database it names; one for a database not migrated here goes nowhere,
+    /// and never into the service's `vars`.
+    #[test]
+    fn a_url_in_a_service_folder_goes_to_the_database_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            ("services/orders/migrations/0001_init.sql", "SELECT 1;\n"),
+            ("services/auth/migrations/0001_init.sql", "SELECT 1;\n"),
+            (
+                "services/orders/.env",
+                "AUTH_DATABASE_URL=postgres://u@localhost:5432/auth\n\
+                 DATABASE_URL=postgres://u@localhost:5432/orders_dev\n\
+                 PAYMENTS_DATABASE_URL=postgres://u@localhost:5432/payments\n\
+                 REPORTING_URL=postgres://u@localhost:5432/auth\n",
+            ),
+        ];
+        write_files(dir.path(), &files);
+        let plan = plan(dir.path());
+        assert_eq!(
+            placed(&plan.envs[0]),
+            [("auth", Some("auth")), ("orders", Some("orders_dev"))]
+        );
+        let vars: Vec<(&str, &str)> = plan.services[0]
+            .vars
+            .iter()
+            .map(|(v, d)| (v.as_str(), d.as_str()))
+            .collect();
+        assert_eq!(
+            vars,
+            [
+                ("AUTH_DATABASE_URL", "auth"),
+                ("DATABASE_URL", "orders"),
+                ("REPORTING_URL", "auth")
+            ]
+        );
+        assert_eq!(plan.services[0].reasons.len(), 3);
+        let unplaced: Vec<&str> = plan.unplaced.iter().map(|u| u.what.as_str()).collect();
+        assert_eq!(
+            unplaced,
+            ["`PAYMENTS_DATABASE_URL` in services/orders/.env:3"]
+        );
+    }
+
     #[test]
     fn urls_are_matched_by_variable_and_database_name_and_explained_when_not() {
         let dir = tempfile::tempdir().unwrap();
