@@ -23,7 +23,8 @@ use super::{Global, Output};
   pgfleet -e single env --write --json  what was added, updated or unchanged, per file
 
 --write changes only the variables listed in [services.NAME.vars]; every other line
-stays as it is. It prints variable names, never values. In a protected env it is
+stays as it is. Before it first changes a file it keeps a copy as FILE.pgfleet-bak
+(made once, never overwritten). It prints variable names, never values. In a protected env it is
 refused unless --allow-protected (then confirmed unless --yes).")]
 pub struct EnvArgs {
     /// One logical database: print every variable `exec` would set for it.
@@ -107,6 +108,7 @@ fn render_reports(fleet: &Fleet, out: &Output, reports: &[FileReport]) {
                     "path": shown(r),
                     "status": r.status.as_str(),
                     "keys": keys,
+                    "backup": r.backup.as_ref().map(|b| fleet.manifest.shown(b)),
                 })
             })
             .collect();
@@ -123,6 +125,12 @@ fn render_reports(fleet: &Fleet, out: &Output, reports: &[FileReport]) {
         let width = r.keys.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (key, change) in &r.keys {
             out.line(format!("  {key:<width$}  {}", change.as_str()));
+        }
+        if let Some(backup) = &r.backup {
+            out.line(format!(
+                "  the file as it was is kept in {}",
+                fleet.manifest.shown(backup)
+            ));
         }
     }
 }

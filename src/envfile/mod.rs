@@ -117,6 +117,36 @@ pub struct FileReport {
     pub status: FileStatus,
     /// Every variable the manifest lists for the service, in its order.
     pub keys: Vec<(String, KeyChange)>,
+    /// The copy of the file as it was before pgfleet first changed it, when
+    /// this run made it (`.env.pgfleet-bak`).
+    pub backup: Option<PathBuf>,
+}
+
+/// The suffix of the copy `env --write` keeps of a file before its first change.
+pub const BACKUP_SUFFIX: &str = ".pgfleet-bak";
+
+/// Copies `path` to `path.pgfleet-bak` unless that copy exists already: the
+/// file as the developer wrote it is kept once, never overwritten by a later
+/// run's version. Returns the copy when this call made it.
+fn keep_original(path: &Path) -> Result<Option<PathBuf>, EnvFileError> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(BACKUP_SUFFIX);
+    let backup = path.with_file_name(name);
+    if backup.exists() {
+        return Ok(None);
+    }
+    let text = fs::read(path).map_err(|source| EnvFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let permissions = fs::metadata(path).ok().map(|m| m.permissions());
+    write_temp(&backup, &String::from_utf8_lossy(&text), permissions).map_err(|source| {
+        EnvFileError::Write {
+            path: backup.clone(),
+            source,
+        }
+    })?;
+    Ok(Some(backup))
 }
 
 /// The services named (all when `names` is empty), in name order.
@@ -170,6 +200,10 @@ pub fn write(fleet: &Fleet, names: &[String]) -> Result<Vec<FileReport>> {
             Some(_) if updated.changed => FileStatus::Updated,
             Some(_) => FileStatus::Unchanged,
         };
+        let mut backup = None;
+        if status == FileStatus::Updated {
+            backup = keep_original(&path)?;
+        }
         if status != FileStatus::Unchanged {
             write_atomically(&path, &updated.text, old.is_some())?;
         }
@@ -178,6 +212,7 @@ pub fn write(fleet: &Fleet, names: &[String]) -> Result<Vec<FileReport>> {
             path,
             status,
             keys: updated.keys,
+            backup,
         });
     }
     Ok(reports)

@@ -11,9 +11,11 @@
 //! what could not be used is in the report with the reason.
 
 mod extensions;
+mod layout;
 pub mod plan;
 mod render;
 pub mod scan;
+mod schemas;
 pub mod urls;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -102,6 +104,9 @@ pub struct DatabaseFound {
     pub migrations: Vec<FolderReport>,
     pub runner: Option<String>,
     pub cwd: Option<PathBuf>,
+    /// The schemas its migration tool manages (`schemas = [...]`); empty for
+    /// the default, `public`.
+    pub schemas: Vec<String>,
     pub guesses: Vec<String>,
 }
 

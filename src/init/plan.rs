@@ -46,6 +46,11 @@ const GENERIC_DIRS: &[&str] = &[
     // Hasura's project folder, and the name it gives a project's first source.
     "hasura",
     "default",
+    // An engine's folder in a tree of them (`db/migration/postgres`).
+    "postgres",
+    "postgresql",
+    "pgsql",
+    "pg",
 ];
 
 /// One env built from URLs: its servers, its default server and per-database
@@ -67,6 +72,9 @@ pub struct ServicePlan {
     pub url_style: Option<&'static str>,
     /// (variable, logical database), in file order.
     pub vars: Vec<(String, String)>,
+    /// Why each of `vars` was matched to its database, for its `# guessed:`.
+    #[serde(skip)]
+    pub reasons: Vec<String>,
 }
 
 /// Everything the manifest will hold.
@@ -160,6 +168,28 @@ fn folder_database(dir: &Path, name: String, mut folders: Vec<scan::FolderFound>
             if missing.len() == 1 { "it" } else { "them" },
         ));
     }
+    let mut schemas: Vec<String> = Vec::new();
+    for f in &folders {
+        match &f.schemas {
+            Some(Ok(managed)) => {
+                guesses.push(format!(
+                    "`schemas` are what {} names: the schemas `{}` manages",
+                    managed.from,
+                    f.format.name()
+                ));
+                for schema in &managed.schemas {
+                    if !schemas.contains(schema) {
+                        schemas.push(schema.clone());
+                    }
+                }
+            }
+            Some(Err(reason)) => guesses.push(format!(
+                "{reason}: `schemas` is left out (so `public`); set it to the schemas `{}` manages",
+                f.format.name()
+            )),
+            None => {}
+        }
+    }
     if folders.len() > 1 {
         guesses.push(format!(
             "these {} folders sit in `{}` and are taken to migrate one database, applied in this order; split them into databases of their own if they do not",
@@ -182,6 +212,7 @@ fn folder_database(dir: &Path, name: String, mut folders: Vec<scan::FolderFound>
             .collect(),
         runner: None,
         cwd: None,
+        schemas,
         guesses,
     }
 }
@@ -213,6 +244,7 @@ pub fn plan(root: &Path) -> Plan {
                 migrations: Vec::new(),
                 runner: Some(alembic.command),
                 cwd: Some(alembic.cwd),
+                schemas: Vec::new(),
                 guesses,
             },
         ));
@@ -315,11 +347,7 @@ pub fn plan(root: &Path) -> Plan {
         let mut placements: BTreeMap<String, (String, Option<String>, String)> = BTreeMap::new();
         let mut physical_owner: BTreeMap<(String, String), String> = BTreeMap::new();
         for (i, url) in list.iter().enumerate() {
-            let matched = match_database(url, &databases);
-            if let Some((db, _)) = &matched {
-                note_service(&mut services, &mut service_names, url, db, &root_name);
-            }
-            let Some((db, why)) = matched else {
+            let Some((db, why)) = match_database(url, &databases) else {
                 unplaced.push(Unplaced {
                     what: url.origin(),
                     reason: format!(
@@ -329,16 +357,37 @@ pub fn plan(root: &Path) -> Plan {
                 });
                 continue;
             };
-            if let Some((_, _, earlier)) = placements.get(&db) {
+            let server = server_of_url[i].clone();
+            if let Some((placed_on, physical, earlier)) = placements.get(&db) {
+                // A second variable for the same place (Prisma's `DIRECT_URL`)
+                // is kept up to date too; one for another place is not.
+                let same_place = *placed_on == server && *physical == url.url.dbname;
+                let named_other = var_database(&url.var, &databases).is_some_and(|d| d != db);
+                if same_place && !named_other {
+                    note_service(
+                        &mut services,
+                        &mut service_names,
+                        url,
+                        &db,
+                        &why,
+                        &root_name,
+                    );
+                    continue;
+                }
+                let reason = match &url.url.dbname {
+                    Some(physical) if same_place => format!(
+                        "it names database `{physical}` on `{server}`, already the place of `{db}`; two logical databases in one physical database need schemas of their own: set `schema` under [envs.{env_name}.databases.{db}]"
+                    ),
+                    _ => {
+                        format!("database `{db}` is already placed in env `{env_name}` ({earlier})")
+                    }
+                };
                 unplaced.push(Unplaced {
                     what: url.origin(),
-                    reason: format!(
-                        "database `{db}` is already placed in env `{env_name}` ({earlier})"
-                    ),
+                    reason,
                 });
                 continue;
             }
-            let server = server_of_url[i].clone();
             if let Some(physical) = &url.url.dbname {
                 if let Some(other) = physical_owner.get(&(server.clone(), physical.clone())) {
                     unplaced.push(Unplaced {
@@ -351,6 +400,14 @@ pub fn plan(root: &Path) -> Plan {
                 }
                 physical_owner.insert((server.clone(), physical.clone()), db.clone());
             }
+            note_service(
+                &mut services,
+                &mut service_names,
+                url,
+                &db,
+                &why,
+                &root_name,
+            );
             placements.insert(
                 db,
                 (
@@ -434,6 +491,7 @@ fn note_service(
     names: &mut BTreeSet<String>,
     url: &UrlFound,
     db: &str,
+    why: &str,
     root_name: &str,
 ) {
     let is_var = !url.var.is_empty()
@@ -445,8 +503,10 @@ fn note_service(
     if url.env != "dotenv" || url.priority > 2 || !is_var {
         return;
     }
+    let reason = format!("{} points at `{db}` ({why})", url.origin());
     if let Some(service) = services.iter_mut().find(|s| s.env_file == url.file) {
         service.vars.push((url.var.clone(), db.to_owned()));
+        service.reasons.push(reason);
         return;
     }
     let folder = url.file.parent().and_then(Path::file_name).map_or_else(
@@ -458,6 +518,7 @@ fn note_service(
         env_file: url.file.clone(),
         url_style: url.url.style,
         vars: vec![(url.var.clone(), db.to_owned())],
+        reasons: vec![reason],
     });
 }
 
@@ -481,35 +542,14 @@ fn check_url(url: &UrlFound) -> Result<(), String> {
 }
 
 /// The database a URL belongs to, and why: the service folder it sits in
-/// (or that its compose service builds), its service name, its variable's
-/// prefix (`BILLING_DATABASE_URL`), its database name, or being the only one.
+/// when nothing in the URL names another database, else its database name
+/// (`/auth`, `auth_dev`), its service name, its variable's prefix
+/// (`BILLING_DATABASE_URL`), or being the only one. A service's `.env` often
+/// holds the URLs of other services' databases too.
 fn match_database(
     url: &UrlFound,
     databases: &[(PathBuf, DatabaseFound)],
 ) -> Option<(String, String)> {
-    if let Some(owner) = url.owner.as_ref().filter(|o| !o.as_os_str().is_empty()) {
-        let hits: Vec<&(PathBuf, DatabaseFound)> = databases
-            .iter()
-            .filter(|(dir, _)| {
-                !dir.as_os_str().is_empty() && (dir.starts_with(owner) || owner.starts_with(dir))
-            })
-            .collect();
-        let exact: Vec<&(PathBuf, DatabaseFound)> = hits
-            .iter()
-            .copied()
-            .filter(|(dir, _)| dir == owner)
-            .collect();
-        let pick = match (exact.as_slice(), hits.as_slice()) {
-            ([one], _) | ([], [one]) => Some(&one.1),
-            _ => None,
-        };
-        if let Some(db) = pick {
-            return Some((
-                db.name.clone(),
-                format!("it belongs to `{}`", owner.display()),
-            ));
-        }
-    }
     let by_name = |candidate: &str| {
         let candidate = sanitize(candidate);
         databases
@@ -517,33 +557,45 @@ fn match_database(
             .find(|(_, d)| d.name == candidate)
             .map(|(_, d)| d.name.clone())
     };
-    if let Some(db) = url.hint.as_deref().and_then(by_name) {
-        return Some((db, "service name".into()));
-    }
-    let upper = url.var.to_ascii_uppercase();
-    for suffix in [
-        "_DATABASE_URL",
-        "_DB_URL",
-        "_POSTGRES_URL",
-        "_PG_URL",
-        "_URL",
-    ] {
-        if let Some(prefix) = upper.strip_suffix(suffix) {
-            if let Some(db) = by_name(prefix) {
-                return Some((db, "variable name".into()));
-            }
-        }
-    }
-    if let Some(physical) = &url.url.dbname {
+    let stem = url.url.dbname.as_deref().map(|physical| {
         let mut stem = sanitize(physical);
         for suffix in ["_db", "_dev", "_development", "_local"] {
             if let Some(s) = stem.strip_suffix(suffix) {
                 stem = s.to_owned();
             }
         }
-        if let Some(db) = by_name(&stem) {
-            return Some((db, "database name".into()));
+        stem
+    });
+    let by_database = stem.as_deref().and_then(by_name);
+    let by_var = var_database(&url.var, databases);
+    // The folder it sits in (or that its compose service builds) wins only
+    // when the URL itself names no other database: the orders service's
+    // `.env` holds the auth database's URL too.
+    if let Some(db) = owner_database(url, databases) {
+        let service = Path::new(&db.service)
+            .file_name()
+            .map(|n| sanitize(&n.to_string_lossy()));
+        let consistent = match (&by_database, &stem) {
+            (Some(named), Some(stem)) => *named == db.name || service.as_deref() == Some(stem),
+            _ => true,
+        };
+        let var_agrees = by_var.as_ref().is_none_or(|v| *v == db.name);
+        let prefixed_other = ["_DATABASE_URL", "_DB_URL"]
+            .iter()
+            .find_map(|s| url.var.to_ascii_uppercase().strip_suffix(s).map(sanitize))
+            .is_some_and(|prefix| prefix != db.name);
+        if consistent && var_agrees && !prefixed_other {
+            return Some((db.name.clone(), format!("it belongs to `{}`", db.service)));
         }
+    }
+    if let Some(db) = by_database {
+        return Some((db, "database name".into()));
+    }
+    if let Some(db) = url.hint.as_deref().and_then(by_name) {
+        return Some((db, "service name".into()));
+    }
+    if let Some(db) = by_var {
+        return Some((db, "variable name".into()));
     }
     let at_root = url.owner.as_ref().is_none_or(|o| o.as_os_str().is_empty());
     if let [(_, only)] = databases {
@@ -552,6 +604,51 @@ fn match_database(
         }
     }
     None
+}
+
+/// The database a variable's prefix names (`BILLING_DATABASE_URL` -> `billing`).
+fn var_database(var: &str, databases: &[(PathBuf, DatabaseFound)]) -> Option<String> {
+    let upper = var.to_ascii_uppercase();
+    [
+        "_DATABASE_URL",
+        "_DB_URL",
+        "_POSTGRES_URL",
+        "_PG_URL",
+        "_URL",
+    ]
+    .iter()
+    .filter_map(|suffix| upper.strip_suffix(suffix))
+    .find_map(|prefix| {
+        let prefix = sanitize(prefix);
+        databases
+            .iter()
+            .find(|(_, d)| d.name == prefix)
+            .map(|(_, d)| d.name.clone())
+    })
+}
+
+/// The one database of the service folder the URL sits in (or that its
+/// compose service builds).
+fn owner_database<'a>(
+    url: &UrlFound,
+    databases: &'a [(PathBuf, DatabaseFound)],
+) -> Option<&'a DatabaseFound> {
+    let owner = url.owner.as_ref().filter(|o| !o.as_os_str().is_empty())?;
+    let hits: Vec<&(PathBuf, DatabaseFound)> = databases
+        .iter()
+        .filter(|(dir, _)| {
+            !dir.as_os_str().is_empty() && (dir.starts_with(owner) || owner.starts_with(dir))
+        })
+        .collect();
+    let exact: Vec<&(PathBuf, DatabaseFound)> = hits
+        .iter()
+        .copied()
+        .filter(|(dir, _)| dir == owner)
+        .collect();
+    match (exact.as_slice(), hits.as_slice()) {
+        ([one], _) | ([], [one]) => Some(&one.1),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -586,6 +683,11 @@ mod tests {
             ("orders/src/main/resources/db/migration", "orders", "orders"),
             ("migrations", "", "shop"),
             ("2024/sql", "2024", "db_2024"),
+            (
+                "inventory/src/main/resources/db/migration/postgres",
+                "inventory",
+                "inventory",
+            ),
         ];
         for (path, dir, name) in cases {
             let (d, n) = service_of(Path::new(path), "shop");
@@ -618,6 +720,50 @@ mod tests {
                 ("billing", Some("billing_2")),
                 ("billing_2", Some("billing"))
             ]
+        );
+    }
+
+    /// A service's `.env` holding other services' URLs: each goes to the
+    /// database it names; one for a database not migrated here goes nowhere,
+    /// and never into the service's `vars`.
+    #[test]
+    fn a_url_in_a_service_folder_goes_to_the_database_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            ("services/orders/migrations/0001_init.sql", "SELECT 1;\n"),
+            ("services/auth/migrations/0001_init.sql", "SELECT 1;\n"),
+            (
+                "services/orders/.env",
+                "AUTH_DATABASE_URL=postgres://u@localhost:5432/auth\n\
+                 DATABASE_URL=postgres://u@localhost:5432/orders_dev\n\
+                 PAYMENTS_DATABASE_URL=postgres://u@localhost:5432/payments\n\
+                 REPORTING_URL=postgres://u@localhost:5432/auth\n",
+            ),
+        ];
+        write_files(dir.path(), &files);
+        let plan = plan(dir.path());
+        assert_eq!(
+            placed(&plan.envs[0]),
+            [("auth", Some("auth")), ("orders", Some("orders_dev"))]
+        );
+        let vars: Vec<(&str, &str)> = plan.services[0]
+            .vars
+            .iter()
+            .map(|(v, d)| (v.as_str(), d.as_str()))
+            .collect();
+        assert_eq!(
+            vars,
+            [
+                ("AUTH_DATABASE_URL", "auth"),
+                ("DATABASE_URL", "orders"),
+                ("REPORTING_URL", "auth")
+            ]
+        );
+        assert_eq!(plan.services[0].reasons.len(), 3);
+        let unplaced: Vec<&str> = plan.unplaced.iter().map(|u| u.what.as_str()).collect();
+        assert_eq!(
+            unplaced,
+            ["`PAYMENTS_DATABASE_URL` in services/orders/.env:3"]
         );
     }
 

@@ -114,6 +114,10 @@ pub fn render(plan: &Plan) -> String {
                 t.push_str("]\n");
             }
         }
+        if !db.schemas.is_empty() {
+            let list: Vec<String> = db.schemas.iter().map(|s| q(s)).collect();
+            let _ = writeln!(t, "schemas = [{}]", list.join(", "));
+        }
         if !db.extensions.is_empty() {
             let list: Vec<String> = db.extensions.iter().map(|e| q(e)).collect();
             let _ = writeln!(t, "extensions = [{}]", list.join(", "));
@@ -173,7 +177,10 @@ pub fn render(plan: &Plan) -> String {
             let _ = writeln!(t, "url_style = {}", q(style));
         }
         let _ = writeln!(t, "[services.{}.vars]", service.name);
-        for (var, db) in &service.vars {
+        for (i, (var, db)) in service.vars.iter().enumerate() {
+            if let Some(why) = service.reasons.get(i) {
+                let _ = writeln!(t, "# guessed: {why}");
+            }
             let _ = writeln!(t, "{var} = {}", q(db));
         }
         t.push('\n');

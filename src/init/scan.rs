@@ -14,6 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::extensions::Usage;
+use super::layout::{ENGINES, container, describe, holds_sql};
 use crate::migrate::formats::{self, Format};
 
 /// Folders never entered, whatever `.gitignore` says.
@@ -55,6 +56,9 @@ pub struct FolderFound {
     pub note: Option<String>,
     /// Extensions its scripts use and create.
     pub extensions: Usage,
+    /// The schemas its tool's configuration says it manages.
+    /// `Err` when it names them in a way pgfleet cannot read.
+    pub schemas: Option<Result<super::schemas::Managed, String>>,
 }
 
 /// An Alembic project: run by `runner` in `cwd`.
@@ -113,6 +117,9 @@ pub fn scan(root: &Path) -> Scan {
     // what is below them is theirs.
     let mut taken: Vec<PathBuf> = Vec::new();
     let mut alembic_scripts: Vec<PathBuf> = Vec::new();
+    // Subfolders of a candidate that holds its SQL one level down
+    // (`migrations/postgres/`, `migrations/sql/`): candidates themselves.
+    let mut entered: Vec<(PathBuf, bool)> = Vec::new();
     for entry in walker.flatten() {
         if !entry.file_type().is_some_and(|t| t.is_dir()) {
             continue;
@@ -158,8 +165,38 @@ pub fn scan(root: &Path) -> Scan {
         let marked = MARKER_FILES.iter().any(|m| names.contains(*m))
             || dir.join("meta").join("_journal.json").is_file()
             || peer_layout == Some(true);
-        if candidate_name || marked {
-            if let Some(outcome) = migration_folder(root, dir, &rel, &names) {
+        let inner = entered
+            .iter()
+            .find(|(e, _)| e == dir)
+            .map(|(_, report)| *report);
+        let report = inner.unwrap_or(false) || dir.file_name().is_some_and(|n| n == "migrations");
+        if (candidate_name || inner.is_some()) && !marked {
+            if let Some(subfolders) = container(dir, &names) {
+                for (sub, engine) in subfolders {
+                    if let Some(engine) = engine {
+                        taken.push(sub.clone());
+                        scan.skipped.push(Skipped {
+                            path: sub.strip_prefix(root).unwrap_or(&sub).to_path_buf(),
+                            reason: format!(
+                                "migrations for {engine} (by its folder's name), not PostgreSQL"
+                            ),
+                        });
+                    } else {
+                        // What is below a `migrations/` (or a PostgreSQL
+                        // folder) is reported when it is not read.
+                        let pg = sub.file_name().is_some_and(|n| {
+                            ENGINES
+                                .iter()
+                                .any(|(f, e)| *e == "PostgreSQL" && n.eq_ignore_ascii_case(f))
+                        });
+                        entered.push((sub, report || pg));
+                    }
+                }
+                continue;
+            }
+        }
+        if candidate_name || marked || inner.is_some() {
+            if let Some(outcome) = migration_folder(root, dir, &rel, &names, report) {
                 taken.push(dir.to_path_buf());
                 match outcome {
                     Ok(found) => scan.folders.push(found),
@@ -236,6 +273,7 @@ fn migration_folder(
     dir: &Path,
     rel: &Path,
     names: &BTreeSet<String>,
+    report: bool,
 ) -> Option<Result<FolderFound, String>> {
     let sql_files = names
         .iter()
@@ -249,7 +287,20 @@ fn migration_folder(
         .iter()
         .filter(|n| dir.join(n).join("migration.sql").is_file())
         .count();
-    let is_migrations = dir.file_name().is_some_and(|n| n == "migrations");
+    let is_migrations = report;
+    let up_dirs = names
+        .iter()
+        .filter(|n| dir.join(n).join("up.sql").is_file())
+        .count();
+    // A folder whose migrations are folders (`<version>_<name>/up.sql`) that
+    // no format took: say what it holds, not what one stray file beside them is.
+    let unread = |error: String| {
+        if up_dirs > 0 {
+            describe(dir, names)
+        } else {
+            error
+        }
+    };
     let mut note = None;
     if names.contains("migration_lock.toml") {
         match prisma_provider(&dir.join("migration_lock.toml")) {
@@ -268,39 +319,53 @@ fn migration_folder(
     let planned = names.contains("sqitch.plan");
     // Hasura's version folders and graphile-migrate's `committed/` hold the SQL a level down.
     let nested = formats::peer_layout(dir) == Some(true);
-    if sql_files == 0 && prisma_dirs == 0 && !planned && !nested {
+    if sql_files == 0 && prisma_dirs == 0 && up_dirs == 0 && !planned && !nested {
         if !is_migrations {
             return None;
         }
-        let visible: Vec<String> = names
-            .iter()
-            .filter(|n| !n.starts_with('.'))
-            .take(3)
-            .map(|n| format!("`{n}`"))
-            .collect();
-        if visible.is_empty() {
-            return Some(Err("empty folder".to_owned()));
-        }
-        return Some(Err(format!(
-            "no SQL migrations (holds {}); run its tool with `runner = \"...\"`",
-            visible.join(", ")
-        )));
+        return Some(Err(describe(dir, names)));
     }
     let format = match formats::detect(dir) {
         Ok(format) => format,
         // A `sql/` of loose scripts named like no migration is not a
         // migration folder; a `migrations/` folder like that is worth a word.
-        Err(formats::FormatError::Unrecognised { .. }) if !is_migrations => return None,
-        Err(e) => return Some(Err(crate::manifest::relative_in(root, &e.to_string()))),
+        Err(formats::FormatError::Unrecognised { .. }) if !is_migrations && up_dirs == 0 => {
+            return None;
+        }
+        Err(e) => {
+            return Some(Err(unread(crate::manifest::relative_in(
+                root,
+                &e.to_string(),
+            ))));
+        }
     };
     match formats::read(dir, format) {
-        Ok(folder) if folder.migrations.is_empty() && !is_migrations => None,
+        Ok(folder) if folder.migrations.is_empty() && !is_migrations && up_dirs == 0 => None,
         // Loose scripts (or scripts in sub-folders) named like no migration.
-        Err(formats::FormatError::NothingRead { .. }) if !is_migrations => None,
+        Err(formats::FormatError::NothingRead { .. }) if !is_migrations && up_dirs == 0 => None,
+        Ok(folder) if folder.migrations.len() < up_dirs => Some(Err(describe(dir, names))),
         Ok(folder) => {
             let mut extensions = Usage::default();
             for m in &folder.migrations {
                 extensions.add(&m.up);
+            }
+            let schemas = super::schemas::managed(root, dir, format);
+            // Flyway searches its locations recursively; pgfleet reads the
+            // folder itself only: say so rather than drop them unseen.
+            let nested: Vec<String> = names
+                .iter()
+                .filter(|n| !n.starts_with('.') && holds_sql(&dir.join(n), 3))
+                .map(|n| format!("`{n}/`"))
+                .collect();
+            if format == Format::Flyway && !nested.is_empty() {
+                let text = format!(
+                    "{} below it hold .sql files that Flyway would find and pgfleet does not read (it reads this folder only): move those scripts into it, where Flyway finds them too",
+                    nested.join(", ")
+                );
+                note = Some(match note {
+                    Some(n) => format!("{n}; {text}"),
+                    None => text,
+                });
             }
             Some(Ok(FolderFound {
                 path: rel.to_path_buf(),
@@ -308,9 +373,13 @@ fn migration_folder(
                 migrations: folder.migrations.len(),
                 note,
                 extensions,
+                schemas,
             }))
         }
-        Err(e) => Some(Err(crate::manifest::relative_in(root, &e.to_string()))),
+        Err(e) => Some(Err(unread(crate::manifest::relative_in(
+            root,
+            &e.to_string(),
+        )))),
     }
 }
 
@@ -461,12 +530,57 @@ mod tests {
         );
     }
 
+    /// A Flyway tree with one folder per engine, and a `migrations/` whose
+    /// SQL sits in `sql/`: entered, the PostgreSQL folder taken, the others
+    /// skipped with their engine.
+    #[test]
+    fn folders_one_level_down_are_entered() {
+        let dir = tree(&[
+            (
+                "svc/migrations/postgres/V1_1__x.sql",
+                "CREATE TABLE x ();\n",
+            ),
+            ("svc/migrations/mysql/V1_1__x.sql", "CREATE TABLE x ();\n"),
+            ("svc/migrations/h2/V1_1__x.sql", "CREATE TABLE x ();\n"),
+            ("svc/migrations/README.md", "engines\n"),
+            ("other/migrations/sql/0001_init.sql", "CREATE TABLE y ();\n"),
+            ("other/migrations/js/1700000000000_init.js", ""),
+        ]);
+        let scan = scan(dir.path());
+        assert_eq!(
+            found(&scan),
+            [
+                ("other/migrations/sql".to_owned(), "native"),
+                ("svc/migrations/postgres".to_owned(), "flyway"),
+            ]
+        );
+        let skipped: Vec<(String, &str)> = scan
+            .skipped
+            .iter()
+            .map(|s| (s.path.display().to_string(), s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                (
+                    "svc/migrations/h2".to_owned(),
+                    "migrations for H2 (by its folder's name), not PostgreSQL"
+                ),
+                (
+                    "svc/migrations/mysql".to_owned(),
+                    "migrations for MySQL (by its folder's name), not PostgreSQL"
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn candidates_skips_and_reasons() {
         let dir = tree(&[
             (".gitignore", "generated/\n"),
             ("a/db/migrations/0001_init.sql", "CREATE TABLE t ();\n"),
             ("b/migration/V1__init.sql", "CREATE TABLE t ();\n"),
+            ("b/migration/2024/V2__more.sql", "CREATE TABLE u ();\n"),
             (
                 "c/sql/20240101_init.sql",
                 "-- migrate:up\nCREATE TABLE t ();\n",
@@ -506,6 +620,12 @@ mod tests {
                 ("c/sql".to_owned(), "dbmate"),
             ]
         );
+        assert_eq!(
+            scan.folders[1].note.as_deref(),
+            Some(
+                "`2024/` below it hold .sql files that Flyway would find and pgfleet does not read (it reads this folder only): move those scripts into it, where Flyway finds them too"
+            )
+        );
         let skipped: Vec<(String, &str)> = scan
             .skipped
             .iter()
@@ -516,11 +636,11 @@ mod tests {
             [
                 (
                     "e/migrations".to_owned(),
-                    "no SQL migrations (holds `1700000000000_init.js`); run its tool with `runner = \"...\"`"
+                    "no migrations pgfleet reads: holds 1 code file (`1700000000000_init.js`), migrations written as code; run its tool with `runner = \"...\"`"
                 ),
                 (
                     "f/migrations".to_owned(),
-                    "no SQL migrations (holds `0001.sql.txt`); run its tool with `runner = \"...\"`"
+                    "no migrations pgfleet reads: holds 1 other file (`0001.sql.txt`)"
                 ),
             ]
         );

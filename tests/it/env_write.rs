@@ -176,8 +176,14 @@ fn env_write_keeps_every_other_line_and_the_mode() {
         .success();
     assert_eq!(
         out.stdout,
-        "services/api/.env (api): updated\n  DATABASE_URL       updated\n  AUTH_DATABASE_URL  added\n"
+        "services/api/.env (api): updated\n  DATABASE_URL       updated\n  AUTH_DATABASE_URL  added\n  the file as it was is kept in services/api/.env.pgfleet-bak\n"
     );
+    // The file as the developer wrote it, with its mode.
+    assert_eq!(
+        std::fs::read_to_string(ws.join("services/api/.env.pgfleet-bak")).unwrap(),
+        old
+    );
+    assert_eq!(mode(&ws, "services/api/.env.pgfleet-bak"), 0o640);
     let port = cluster().port;
     assert_eq!(
         std::fs::read_to_string(ws.join("services/api/.env")).unwrap(),

@@ -76,7 +76,7 @@ fn prisma_app_plus_raw_sql_then_up() {
         "[envs.dotenv.databases.web]\ndatabase = \"web\"\n",
         "[envs.compose.databases.analytics]\n",
         "# Left out of the URL (not connection settings pgfleet reads): `connection_limit`, `schema`\n",
-        "[services.web]\nenv_file = \"apps/web/.env\"\nurl_style = \"prisma\"\n[services.web.vars]\nDATABASE_URL = \"web\"\n",
+        "[services.web]\nenv_file = \"apps/web/.env\"\nurl_style = \"prisma\"\n[services.web.vars]\n# guessed: `DATABASE_URL` in apps/web/.env:1 points at `web` (it belongs to `apps/web`)\nDATABASE_URL = \"web\"\n",
     ] {
         assert!(text.contains(want), "missing\n{want}\nin\n{text}");
     }
@@ -353,4 +353,160 @@ fn a_node_pg_migrate_database_is_adopted_from_pgmigrations() {
         query_one(&url, "SELECT count(*) FROM pgmigrations").as_deref(),
         Some("1")
     );
+}
+
+/// A service's `.env` holds other services' URLs too: each variable is
+/// wired to the database its URL names, marked `# guessed:`; a URL of a
+/// database the repository does not migrate is left alone, by `init` and by
+/// `env --write`, which keeps the file as it was in `.env.pgfleet-bak` once.
+#[test]
+fn a_service_env_with_other_services_urls_is_wired_by_database_name() {
+    let ws = Workspace::new();
+    ws.fixture("init/env-other-services", ".");
+    let original = "# orders service\n\
+        DATABASE_URL=postgres://orders:pw-1@localhost:5432/orders\n\
+        AUTH_DATABASE_URL=postgres://orders:pw-1@localhost:5432/auth\n\
+        PAYMENTS_DATABASE_URL=postgres://orders:pw-1@localhost:5432/payments\n";
+    ws.write("services/orders/.env", original);
+
+    let out = ws.pgfleet().args(["init"]).success();
+    out.stdout_contains(
+        "`PAYMENTS_DATABASE_URL` in services/orders/.env:4: no database found for it",
+    )
+    .never_shows("pw-1");
+    let text = manifest(&ws);
+    for want in [
+        "[services.orders.vars]\n\
+         # guessed: `DATABASE_URL` in services/orders/.env:2 points at `orders` (it belongs to `services/orders`)\n\
+         DATABASE_URL = \"orders\"\n\
+         # guessed: `AUTH_DATABASE_URL` in services/orders/.env:3 points at `auth` (database name)\n\
+         AUTH_DATABASE_URL = \"auth\"\n",
+        "[envs.dotenv.databases.auth]\ndatabase = \"auth\"\n",
+        "[envs.dotenv.databases.orders]\ndatabase = \"orders\"\n",
+    ] {
+        assert!(text.contains(want), "missing\n{want}\nin\n{text}");
+    }
+    assert!(!text.contains("PAYMENTS_DATABASE_URL ="), "{text}");
+    // Every value in the services' vars has its guess written above it.
+    let vars = &text[text.find("[services.orders.vars]").unwrap()..];
+    let lines: Vec<&str> = vars.lines().skip(1).filter(|l| !l.is_empty()).collect();
+    for pair in lines.chunks(2) {
+        assert!(pair[0].starts_with("# guessed: "), "{pair:?}");
+    }
+
+    ws.pgfleet().args(["up"]).success();
+    let out = ws.pgfleet().args(["env", "--write"]).success();
+    out.stdout_contains("services/orders/.env (orders): updated\n")
+        .stdout_contains("  the file as it was is kept in services/orders/.env.pgfleet-bak\n");
+    let env = std::fs::read_to_string(ws.join("services/orders/.env")).unwrap();
+    let orders = embedded_url(&ws, "orders");
+    let auth = embedded_url(&ws, "auth");
+    assert!(
+        env.contains(&format!("DATABASE_URL='{orders}?sslmode=disable'\n"))
+            || env.contains(&format!("DATABASE_URL={orders}?sslmode=disable\n")),
+        "{env}"
+    );
+    assert!(
+        env.contains(&format!("AUTH_DATABASE_URL={auth}"))
+            || env.contains(&format!("AUTH_DATABASE_URL='{auth}")),
+        "{env}"
+    );
+    assert!(
+        env.contains("PAYMENTS_DATABASE_URL=postgres://orders:pw-1@localhost:5432/payments\n"),
+        "{env}"
+    );
+    let backup = ws.join("services/orders/.env.pgfleet-bak");
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), original);
+
+    // Edited by hand and written again: the backup still holds the original.
+    let edited = env.replace("# orders service", "# orders service, edited");
+    ws.write(
+        "services/orders/.env",
+        &edited.replace(&orders, "postgresql://x@y/z"),
+    );
+    let out = ws.pgfleet().args(["env", "--write"]).success();
+    out.stdout_contains("services/orders/.env (orders): updated\n");
+    assert!(!out.stdout.contains("kept in"), "{}", out.stdout);
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), original);
+    assert_eq!(
+        std::fs::read_to_string(ws.join("services/orders/.env")).unwrap(),
+        edited
+    );
+    ws.pgfleet().args(["server", "stop"]).success();
+}
+
+/// A Flyway tree with one folder per engine, a `migrations/` whose SQL sits
+/// in `sql/`, and a Diesel-shaped folder: init enters the first two, takes
+/// the PostgreSQL folder, names the other engines, says what the Diesel
+/// folder holds; `up` applies what it took.
+#[test]
+fn engine_folders_and_nested_sql_are_entered_and_reasons_say_what_is_there() {
+    let ws = Workspace::new();
+    ws.fixture("init/engine-folders", ".");
+    let out = ws.pgfleet().args(["init"]).success();
+    out.stdout_contains(
+        "found 2 database(s):\n  inventory: inventory/src/main/resources/db/migration/postgres (flyway, 2)\n  ledger: ledger/migrations/sql (dbmate, 1)\n",
+    )
+    .stdout_contains(
+        "skipped:\n  accounts/migrations: no migrations pgfleet reads: holds 25 folders with up.sql (Diesel layout), 1 .sql file (`schema.sql`) named like no migration format, 1 other file (`README.md`); run it with its tool: `runner = \"diesel migration run\"`\n  inventory/src/main/resources/db/migration/h2: migrations for H2 (by its folder's name), not PostgreSQL\n  inventory/src/main/resources/db/migration/mysql: migrations for MySQL (by its folder's name), not PostgreSQL\n",
+    );
+    assert!(!out.stdout.contains("no SQL migrations"), "{}", out.stdout);
+    let text = manifest(&ws);
+    assert!(
+        text.contains("[databases.inventory]\nmigrations = \"inventory/src/main/resources/db/migration/postgres\"   # flyway, 2 migration(s)\n"),
+        "{text}"
+    );
+    for absent in ["mysql", "h2", "accounts"] {
+        assert!(!text.contains(absent), "{absent} in\n{text}");
+    }
+    ws.pgfleet().args(["up"]).success();
+    assert_eq!(
+        query_one(
+            &embedded_url(&ws, "inventory"),
+            "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('items', 'stock')"
+        )
+        .as_deref(),
+        Some("items,stock")
+    );
+    assert_eq!(
+        query_one(&embedded_url(&ws, "ledger"), "SELECT count(*) FROM entries").as_deref(),
+        Some("0")
+    );
+    ws.pgfleet().args(["server", "stop"]).success();
+}
+
+/// drizzle-kit's `schemaFilter` and Prisma's datasource `schemas` become the
+/// database's `schemas`: `schema dump` shows the tables the tool made there,
+/// and `drift` sees a table added by hand in one of them.
+#[test]
+fn tool_schemas_become_the_databases_schemas() {
+    let ws = Workspace::new();
+    ws.fixture("init/tool-schemas", ".");
+    ws.pgfleet().args(["init"]).success();
+    let text = manifest(&ws);
+    for want in [
+        "# guessed: `schemas` are what schemaFilter in packages/billing/drizzle.config.ts names: the schemas `drizzle` manages\n[databases.billing]\nmigrations = \"packages/billing/drizzle\"   # drizzle, 1 migration(s)\nschemas = [\"billing\"]\n",
+        "# guessed: `schemas` are what datasource schemas in apps/web/prisma/schema.prisma names: the schemas `prisma` manages\n[databases.web]\n",
+        "schemas = [\"auth\", \"shop\"]\n",
+    ] {
+        assert!(text.contains(want), "missing\n{want}\nin\n{text}");
+    }
+    ws.pgfleet().args(["up"]).success();
+    let dump = ws.pgfleet().args(["schema", "dump", "web"]).success();
+    dump.stdout_contains("table auth.\"User\"\n")
+        .stdout_contains("table shop.\"Order\"\n");
+    ws.pgfleet()
+        .args(["schema", "dump", "billing"])
+        .success()
+        .stdout_contains("table billing.invoices\n");
+    ws.pgfleet().args(["drift", "billing"]).success();
+    crate::support::query(
+        &embedded_url(&ws, "billing"),
+        "CREATE TABLE billing.by_hand (id int)",
+    );
+    ws.pgfleet()
+        .args(["drift", "billing"])
+        .expect_code(3)
+        .stdout_contains("by_hand");
+    ws.pgfleet().args(["server", "stop"]).success();
 }

@@ -324,6 +324,53 @@ fn setting(text: &str, at: usize) -> Setting {
     }
 }
 
+/// The schemas the nearest `drizzle.config.*` gives drizzle-kit to manage
+/// (`schemaFilter: "billing"` or `schemaFilter: ["billing", "audit"]`),
+/// with the config file. `Err` names the config and line when the value is
+/// not plain string literals (an expression pgfleet cannot evaluate).
+pub fn schema_filter(dir: &Path) -> Option<Result<(PathBuf, Vec<String>), String>> {
+    let path = dir
+        .ancestors()
+        .take(4)
+        .flat_map(|d| CONFIG_NAMES.iter().map(move |n| d.join(n)))
+        .find(|p| p.is_file())?;
+    let text = fs::read_to_string(&path).ok()?;
+    let (at, _) = find_key(&text, "schemaFilter", 0, text.len())?;
+    let line = text[..at].matches('\n').count() + 1;
+    let rest = text[at..].trim_start();
+    let unreadable = || {
+        Some(Err(format!(
+            "`schemaFilter` in `{}` line {line} is not a list of plain strings",
+            path.display()
+        )))
+    };
+    let Some(list) = rest.strip_prefix('[') else {
+        let setting = setting(&text, at);
+        if !setting.literal {
+            return unreadable();
+        }
+        return Some(Ok((path, vec![setting.value])));
+    };
+    let Some(end) = list.find(']') else {
+        return unreadable();
+    };
+    let mut schemas = Vec::new();
+    for item in list[..end]
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    {
+        let quoted = ['"', '\'', '`']
+            .iter()
+            .find_map(|q| item.strip_prefix(*q).and_then(|i| i.strip_suffix(*q)));
+        match quoted {
+            Some(name) if !name.contains("${") => schemas.push(name.to_owned()),
+            _ => return unreadable(),
+        }
+    }
+    Some(Ok((path, schemas)))
+}
+
 /// Where drizzle keeps its history for this folder: the config's plain literals, else
 /// drizzle's defaults. A value pgfleet cannot read (an expression) is an error, since
 /// guessing wrong would re-run migrations drizzle already applied.
@@ -384,6 +431,38 @@ mod tests {
             assert_eq!(close_chunks(text), want, "text {text:?}");
             let pieces = script::split(&close_chunks(text)).unwrap();
             assert_eq!(pieces.len(), 2, "text {text:?}: {pieces:?}");
+        }
+    }
+
+    #[test]
+    fn schema_filters() {
+        let cases = [
+            ("schemaFilter: \"billing\",", Ok(vec!["billing"])),
+            (
+                "schemaFilter: ['billing', \"audit\"],",
+                Ok(vec!["billing", "audit"]),
+            ),
+            (
+                "schemaFilter: [\n  \"a\",\n  \"b\",\n],",
+                Ok(vec!["a", "b"]),
+            ),
+            ("// schemaFilter: [\"x\"]\n", Err(())),
+            ("schemaFilter: process.env.SCHEMAS,", Err(())),
+            ("schemaFilter: [SCHEMA],", Err(())),
+        ];
+        for (body, want) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let text = format!("export default {{\n  dialect: \"postgresql\",\n  {body}\n}};\n");
+            fs::write(dir.path().join("drizzle.config.ts"), text).unwrap();
+            let got = schema_filter(dir.path());
+            match (&want, got) {
+                (Ok(list), Some(Ok((_, got)))) => assert_eq!(&got, list, "{body}"),
+                (Err(()), None) if body.starts_with("//") => {}
+                (Err(()), Some(Err(message))) => {
+                    assert!(message.contains("line 3"), "{body}: {message}");
+                }
+                (want, got) => panic!("{body}: want {want:?}, got {got:?}"),
+            }
         }
     }
 

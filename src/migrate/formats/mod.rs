@@ -33,6 +33,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use detect::detect;
+pub use drizzle::schema_filter;
 pub use error::FormatError;
 use error::{io_error, list_paths};
 use read::{
