@@ -224,3 +224,224 @@ fn a_pg_dump_older_than_the_server_is_refused_by_name() {
         .stderr_contains("hint: install the PostgreSQL 15 client tools");
     assert!(!ws.join("b/manifest.json").exists());
 }
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn backup_folders_are_0700_and_their_files_0600() {
+    let (_dbs, ws) = fleet("backup_private");
+    ws.pgfleet().args(["backup", "--out", "b/nested"]).success();
+    assert_eq!(mode(&ws.join("b/nested")), 0o700);
+    let mut names: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(ws.join("b/nested")).unwrap().flatten() {
+        names.push(entry.file_name().to_string_lossy().into_owned());
+        assert_eq!(mode(&entry.path()), 0o600, "{:?}", entry.path());
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "events.dump",
+            "events.history.json",
+            "manifest.json",
+            "shop.dump",
+            "shop.history.json"
+        ]
+    );
+    // An existing, empty folder that anyone could read is narrowed.
+    ws.mkdir("open");
+    std::fs::set_permissions(
+        ws.join("open"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    ws.pgfleet()
+        .args(["backup", "--out", "open", "shop"])
+        .success();
+    assert_eq!(mode(&ws.join("open")), 0o700);
+}
+
+/// The next pids the kernel hands out, for planting files at names that
+/// older versions derived from a pid.
+fn next_pids(n: u32) -> std::ops::Range<u32> {
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    last + 1..last + 1 + n
+}
+
+#[test]
+fn restore_does_not_follow_a_link_planted_at_the_old_temporary_name() {
+    let (dbs, ws) = fleet("backup_symlink");
+    ws.pgfleet()
+        .args(["backup", "--out", "b", "shop"])
+        .success();
+    ws.pgfleet().args(["drop", "shop"]).success();
+    let tmp = ws.join("tmp");
+    ws.mkdir("tmp");
+    ws.write("victim", "precious\n");
+    for pid in next_pids(3000) {
+        std::os::unix::fs::symlink(
+            ws.join("victim"),
+            tmp.join(format!("pgfleet-restore-{pid}-shop.list")),
+        )
+        .unwrap();
+    }
+    ws.pgfleet()
+        .env("TMPDIR", &tmp)
+        .args(["restore", "b"])
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(ws.join("victim")).unwrap(),
+        "precious\n"
+    );
+    // Its own temporary folder is gone again.
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().ends_with(".list"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(
+        query_one(
+            &dbs.url(&dbs.name("shop")),
+            "SELECT count(*) FROM native_customer"
+        )
+        .as_deref(),
+        Some("500")
+    );
+}
+
+#[test]
+fn a_backup_cut_short_after_any_step_has_no_manifest_and_is_refused() {
+    let (dbs, ws) = fleet("backup_steps");
+    for step in ["dump", "history", "manifest-temp"] {
+        let dir = format!("cut-{step}");
+        let out = ws
+            .pgfleet()
+            .env("PGFLEET_TEST_BACKUP_ABORT_AFTER", step)
+            .args(["backup", "--out", &dir, "--jobs", "1"])
+            .run();
+        assert_eq!(out.code, -1, "{step}: not aborted: {}", out.stderr);
+        assert!(!ws.join(&format!("{dir}/manifest.json")).exists(), "{step}");
+        let out = ws
+            .pgfleet()
+            .args(["-e", "copy", "restore", &dir])
+            .expect_code(1);
+        out.stderr_contains(&format!("`{dir}` is not a pgfleet backup: it has no `manifest.json` (the last file a backup writes), only `"))
+            .stderr_contains(": an interrupted backup");
+        let out = ws
+            .pgfleet()
+            .args(["-e", "copy", "restore", &dir, "--check"])
+            .expect_code(1);
+        out.stderr_contains("it has no `manifest.json`");
+    }
+    // After the rename the backup is whole, even though the process died.
+    let out = ws
+        .pgfleet()
+        .env("PGFLEET_TEST_BACKUP_ABORT_AFTER", "manifest")
+        .args(["backup", "--out", "whole"])
+        .run();
+    assert_eq!(out.code, -1);
+    ws.pgfleet()
+        .args(["-e", "copy", "restore", "whole"])
+        .success();
+    assert_eq!(
+        query_one(
+            &dbs.url(&format!("{}_copy_events", dbs.prefix)),
+            "SELECT count(*) FROM dbmate_notx_event"
+        )
+        .as_deref(),
+        Some("300")
+    );
+}
+
+#[test]
+fn backup_verify_and_restore_check_prove_a_backup_by_restoring_it() {
+    let (dbs, ws) = fleet("backup_verify");
+    let out = ws
+        .pgfleet()
+        .args(["backup", "--out", "b", "--verify"])
+        .success();
+    out.stdout_contains("shop: restores to the same rows (2 table(s) compared)")
+        .stdout_contains("events: restores to the same rows (1 table(s) compared)");
+    ws.pgfleet()
+        .args(["restore", "b", "--check"])
+        .success()
+        .stdout_contains("shop: restores to the same rows");
+    // No scratch database stays behind.
+    let shadows = query_one(
+        &dbs.url(&dbs.name("shop")),
+        "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgfleet\\_shadow\\_check\\_shop\\_%'",
+    );
+    assert_eq!(shadows.as_deref(), Some("0"));
+
+    // A dump that lost rows after it was written, its checksums in the
+    // manifest rewritten to match: only a test restore can tell.
+    let shop = dbs.url(&dbs.name("shop"));
+    query(
+        &shop,
+        "DELETE FROM native_invoice; DELETE FROM native_customer WHERE id > 10",
+    );
+    ws.pgfleet()
+        .args(["backup", "--out", "fewer", "shop"])
+        .success();
+    query(&shop, "UPDATE native_customer SET name = 'x' WHERE id = 1");
+    std::fs::copy(ws.join("fewer/shop.dump"), ws.join("b/shop.dump")).unwrap();
+    let fewer: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.join("fewer/manifest.json")).unwrap())
+            .unwrap();
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.join("b/manifest.json")).unwrap())
+            .unwrap();
+    for db in manifest["databases"].as_array_mut().unwrap() {
+        if db["database"] == "shop" {
+            db["files"][0] = fewer["databases"][0]["files"][0].clone();
+        }
+    }
+    std::fs::write(ws.join("b/manifest.json"), manifest.to_string()).unwrap();
+    let out = ws
+        .pgfleet()
+        .args(["restore", "b", "--check"])
+        .expect_code(3);
+    out.stdout_contains("shop: a restore does NOT reproduce the source:")
+        .stdout_contains("`public.native_customer`: 10 row(s), the source had 500")
+        .stdout_contains("events: restores to the same rows");
+    // --check touched nothing.
+    assert_eq!(
+        query_one(&shop, "SELECT name FROM native_customer WHERE id = 1").as_deref(),
+        Some("x")
+    );
+
+    // `backup --verify` catches a pg_dump that writes a wrong dump.
+    let bin = ws.join("fakebin");
+    ws.mkdir("fakebin");
+    ws.write(
+        "fakebin/pg_dump",
+        "#!/bin/sh\nexec /usr/lib/postgresql/15/bin/pg_dump \"$@\" --exclude-table-data=public.native_customer\n",
+    );
+    std::fs::set_permissions(
+        ws.join("fakebin/pg_dump"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    for tool in ["pg_restore", "psql"] {
+        std::os::unix::fs::symlink(format!("/usr/lib/postgresql/15/bin/{tool}"), bin.join(tool))
+            .unwrap();
+    }
+    let out = ws
+        .pgfleet()
+        .env("PGFLEET_PG_BIN", &bin)
+        .args(["backup", "shop", "--out", "bad", "--verify"])
+        .expect_code(3);
+    out.stdout_contains("`public.native_customer`: 0 row(s), the source had 10");
+}
