@@ -474,6 +474,18 @@ impl EmbeddedServer {
             .create(&self.root)
             .map_err(io_err(&self.root))?;
         if let Some(user) = user {
+            // `.pgfleet/` is 0750: the server user reaches root through its
+            // group, which it gets when pgfleet (as root) made the folder.
+            if let Some(parent) = self.root.parent() {
+                let meta = std::fs::metadata(parent).map_err(io_err(parent))?;
+                if meta.uid() == nix::unistd::geteuid().as_raw()
+                    && meta.mode() & 0o001 == 0
+                    && meta.gid() != user.gid
+                {
+                    std::os::unix::fs::chown(parent, None, Some(user.gid))
+                        .map_err(io_err(parent))?;
+                }
+            }
             // initdb (as the user) creates data/ in root, so root must be the user's.
             chown_to(&self.root, user)?;
             check_reachable(&self.root, user)?;

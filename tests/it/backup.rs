@@ -445,3 +445,150 @@ fn backup_verify_and_restore_check_prove_a_backup_by_restoring_it() {
         .expect_code(3);
     out.stdout_contains("`public.native_customer`: 0 row(s), the source had 10");
 }
+
+fn spawn_pgfleet(ws: &Workspace, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pgfleet"))
+        .current_dir(ws.path())
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn kill9(child: &mut std::process::Child) {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    let _ = child.wait();
+}
+
+/// Waits until no other session is connected to `url`'s database: what a
+/// killed pgfleet left running (psql, pg_restore) has ended.
+fn wait_idle(url: &str) {
+    for _ in 0..500 {
+        if query_one(
+            url,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .as_deref()
+            == Some("0")
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("sessions still open on {url}");
+}
+
+/// `kill -9` of `restore --clean` at random moments: afterwards the target
+/// is as it was (10 rows, history marked `old`) or fully restored (all rows,
+/// the backup's history), never anything between. CI runs 3 trials,
+/// `PGFLEET_RELIABILITY_LONG=1` 20.
+#[test]
+fn crash_restore_leaves_the_target_as_it_was_or_fully_restored() {
+    let (dbs, ws) = fleet("backup_crash_restore");
+    let shop = dbs.url(&dbs.name("shop"));
+    query(
+        &shop,
+        "INSERT INTO native_customer (name, email) SELECT 'd' || g, 'd' || g || '@x' FROM generate_series(1, 60000) g",
+    );
+    ws.pgfleet()
+        .args(["backup", "--out", "b", "shop"])
+        .success();
+    let make_old = || {
+        query(
+            &shop,
+            "DELETE FROM native_invoice; DELETE FROM native_customer WHERE id > 10; UPDATE pgfleet.history SET applied_by = 'old' WHERE db = 'shop'",
+        );
+    };
+    let state = || {
+        (
+            query_one(&shop, "SELECT count(*) FROM native_customer"),
+            query_one(
+                &shop,
+                "SELECT count(*) FILTER (WHERE applied_by = 'old') || '/' || count(*) FROM pgfleet.history WHERE db = 'shop'",
+            ),
+        )
+    };
+    make_old();
+    let started = std::time::Instant::now();
+    ws.pgfleet()
+        .args(["restore", "b", "shop", "--clean"])
+        .success();
+    let full = u64::try_from(started.elapsed().as_millis()).unwrap();
+    let restored = (Some("60500".to_owned()), Some("0/3".to_owned()));
+    let old = (Some("10".to_owned()), Some("3/3".to_owned()));
+    assert_eq!(state(), restored);
+    let mut rng = crate::support::Rng::new("crash_restore");
+    let mut figures = crate::support::Figures::default();
+    let (mut as_was, mut done) = (0, 0);
+    for _ in 0..crate::support::trials(3, 20) {
+        make_old();
+        figures.trials += 1;
+        let mut child = spawn_pgfleet(&ws, &["restore", "b", "shop", "--clean", "-q"]);
+        std::thread::sleep(std::time::Duration::from_millis(rng.below(full)));
+        kill9(&mut child);
+        wait_idle(&shop);
+        let now = state();
+        if now == old {
+            as_was += 1;
+        } else if now == restored {
+            done += 1;
+        } else {
+            figures.inconsistencies += 1;
+            figures.notes.push(format!("half-restored: {now:?}"));
+        }
+    }
+    eprintln!(
+        "crash_restore: {as_was} as it was, {done} fully restored (a restore takes {full} ms)"
+    );
+    figures.finish("crash_restore");
+}
+
+/// `kill -9` of `backup` at random moments: a folder either has no
+/// manifest (and restore refuses it) or holds a backup that `restore
+/// --check` proves. CI runs 3 trials, `PGFLEET_RELIABILITY_LONG=1` 20.
+#[test]
+fn crash_backup_never_leaves_a_manifest_for_an_incomplete_backup() {
+    let (_dbs, ws) = fleet("backup_crash_backup");
+    let started = std::time::Instant::now();
+    ws.pgfleet().args(["backup", "--out", "first"]).success();
+    let full = u64::try_from(started.elapsed().as_millis()).unwrap();
+    let mut rng = crate::support::Rng::new("crash_backup");
+    let mut figures = crate::support::Figures::default();
+    let (mut cut, mut whole) = (0, 0);
+    for trial in 0..crate::support::trials(3, 20) {
+        figures.trials += 1;
+        let dir = format!("b{trial}");
+        let mut child = spawn_pgfleet(&ws, &["backup", "--out", &dir, "-q"]);
+        std::thread::sleep(std::time::Duration::from_millis(rng.below(full)));
+        kill9(&mut child);
+        if ws.join(&format!("{dir}/manifest.json")).exists() {
+            whole += 1;
+            let out = ws.pgfleet().args(["restore", &dir, "--check"]).run();
+            if out.code != 0 {
+                figures.inconsistencies += 1;
+                figures.notes.push(format!(
+                    "{dir}: a manifest, but --check says {}",
+                    out.stderr
+                ));
+            }
+        } else {
+            cut += 1;
+            let out = ws.pgfleet().args(["-e", "copy", "restore", &dir]).run();
+            if out.code != 1 || !out.stderr.contains("has no `manifest.json`") {
+                figures.inconsistencies += 1;
+                figures.notes.push(format!(
+                    "{dir}: no manifest, but restore said {}",
+                    out.stderr
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "crash_backup: {cut} cut short (refused), {whole} whole (proved); a backup takes {full} ms"
+    );
+    figures.finish("crash_backup");
+}
