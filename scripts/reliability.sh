@@ -25,7 +25,7 @@ started=$(date +%s)
 status=0
 # The concurrency, crash, server-fault, corpus and backup crash tests; two at a time.
 cargo test --quiet --test it -- --nocapture --test-threads=2 \
-    concurrent_migrates crashes:: server_faults:: corpus:: backup::crash_ >"$log" 2>&1 || status=$?
+    concurrent_migrates crashes:: server_faults:: corpus:: backup::crash_ backup::six_concurrent backup::a_backup_onto >"$log" 2>&1 || status=$?
 elapsed=$(( $(date +%s) - started ))
 
 key=$(printf '%s' "$PWD" | sha256sum | cut -c1-12)

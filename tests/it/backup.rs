@@ -592,3 +592,184 @@ fn crash_backup_never_leaves_a_manifest_for_an_incomplete_backup() {
     );
     figures.finish("crash_backup");
 }
+
+/// Mounts a `size` tmpfs at `dir` (we run as root); `None`, with the
+/// reason printed, where that is not allowed, except under CI.
+fn mount_tmpfs(test: &str, dir: &std::path::Path, size: &str) -> Option<()> {
+    std::fs::create_dir_all(dir).unwrap();
+    let out = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Some(()),
+        other => {
+            let why = match other {
+                Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_owned(),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{test}: cannot mount a tmpfs ({why}), and CI must not skip this test"
+            );
+            eprintln!("skipping {test}: cannot mount a tmpfs: {why}");
+            None
+        }
+    }
+}
+
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_backup_onto_a_full_file_system_fails_clearly_and_writes_no_manifest() {
+    let (dbs, ws) = fleet("backup_full_disk");
+    let shop = dbs.url(&dbs.name("shop"));
+    query(
+        &shop,
+        "INSERT INTO native_customer (name, email) SELECT md5(g::text) || md5((g * 3)::text), md5(g::text) || '@x' FROM generate_series(1, 40000) g",
+    );
+    let full = ws.join("full");
+    if mount_tmpfs("backup_full_disk", &full, "256k").is_none() {
+        return;
+    }
+    let _unmount = Unmount(full.clone());
+    let before = fingerprint(&shop);
+    let out = ws
+        .pgfleet()
+        .args(["backup", "shop", "--out", "full/b"])
+        .expect_code(1);
+    out.stderr_contains("error: `shop`: `pg_dump` failed: ")
+        .stderr_contains("No space left on device");
+    assert!(!full.join("b/manifest.json").exists());
+    ws.pgfleet()
+        .args(["restore", "full/b"])
+        .expect_code(1)
+        .stderr_contains("has no `manifest.json`");
+    assert_eq!(fingerprint(&shop), before);
+}
+
+/// `kill -9` of `import sqlite` at random moments: the target table holds
+/// no imported row or all of them. CI runs 3 trials, long 20.
+#[test]
+fn crash_import_leaves_no_rows_behind() {
+    let (dbs, ws) = fleet("backup_crash_import");
+    let shop = dbs.url(&dbs.name("shop"));
+    query(
+        &shop,
+        "DELETE FROM native_invoice; DELETE FROM native_customer",
+    );
+    {
+        let conn = rusqlite::Connection::open(ws.join("src.db")).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE native_customer (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL);
+             WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 50000)
+             INSERT INTO native_customer SELECT n, 'n' || n, 'n' || n || '@x' FROM g;",
+        )
+        .unwrap();
+    }
+    let args = [
+        "import",
+        "sqlite",
+        "src.db",
+        "--into",
+        "shop",
+        "--tables",
+        "native_customer",
+        "-q",
+    ];
+    let started = std::time::Instant::now();
+    ws.pgfleet().args(args).success();
+    let full = u64::try_from(started.elapsed().as_millis()).unwrap();
+    let count = || query_one(&shop, "SELECT count(*) FROM native_customer");
+    assert_eq!(count().as_deref(), Some("50000"));
+    let mut rng = crate::support::Rng::new("crash_import");
+    let mut figures = crate::support::Figures::default();
+    let (mut none, mut all) = (0, 0);
+    for _ in 0..crate::support::trials(3, 20) {
+        query(&shop, "DELETE FROM native_customer");
+        figures.trials += 1;
+        let mut child = spawn_pgfleet(&ws, &args);
+        std::thread::sleep(std::time::Duration::from_millis(rng.below(full)));
+        kill9(&mut child);
+        wait_idle(&shop);
+        match count().as_deref() {
+            Some("0") => none += 1,
+            Some("50000") => all += 1,
+            other => {
+                figures.inconsistencies += 1;
+                figures.notes.push(format!("{other:?} rows left behind"));
+            }
+        }
+    }
+    eprintln!("crash_import: {none} left nothing, {all} imported all (an import takes {full} ms)");
+    figures.finish("crash_import");
+}
+
+/// The `(version, table)` pairs a restored copy holds: every history row's
+/// table must exist, and every table must have its history row.
+fn history_and_schema(url: &str) -> (Vec<String>, Vec<String>) {
+    let versions = query(
+        url,
+        "SELECT version FROM pgfleet.history WHERE db = 'grow' ORDER BY 1",
+    )
+    .into_iter()
+    .map(|r| r[0].clone().unwrap())
+    .collect();
+    let tables = query(
+        url,
+        "SELECT substr(tablename, 2) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 't%' ORDER BY 1",
+    )
+    .into_iter()
+    .map(|r| r[0].clone().unwrap())
+    .collect();
+    (versions, tables)
+}
+
+#[test]
+fn six_concurrent_backups_and_a_backup_during_migrate_each_restore_consistently() {
+    let dbs = TestDbs::new("backup_concurrent");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.grow]\nmigrations = \"db\"\n[envs.copy]\nserver = \"pg\"\ndatabase = \"{}_copy{{name}}\"\n[workspace]\ndefault_env = \"test\"\n",
+        dbs.manifest_head(),
+        dbs.prefix
+    ));
+    for i in 1..=40 {
+        ws.write(
+            &format!("db/{i:04}_t.sql"),
+            &format!("SELECT pg_sleep(0.05);\nCREATE TABLE t{i:04} (id int);\nINSERT INTO t{i:04} SELECT generate_series(1, {i});\n"),
+        );
+    }
+    ws.pgfleet().args(["create"]).success();
+    ws.pgfleet().args(["migrate", "--to", "0005"]).success();
+    // Six at once of the same fleet, while a migrate adds tables.
+    let mut migrate = spawn_pgfleet(&ws, &["migrate", "-q"]);
+    let backups: Vec<_> = (0..6)
+        .map(|i| {
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            spawn_pgfleet(&ws, &["backup", "--out", &format!("b{i}"), "-q"])
+        })
+        .collect();
+    for mut b in backups {
+        assert!(b.wait().unwrap().success());
+    }
+    assert!(migrate.wait().unwrap().success());
+    let copy = dbs.url(&format!("{}_copygrow", dbs.prefix));
+    let mut heads = Vec::new();
+    for i in 0..6 {
+        let dir = format!("b{i}");
+        ws.pgfleet().args(["restore", &dir, "--check"]).success();
+        ws.pgfleet()
+            .args(["-e", "copy", "restore", &dir, "--clean"])
+            .success();
+        let (versions, tables) = history_and_schema(&copy);
+        assert_eq!(versions, tables, "{dir}: history and schema disagree");
+        heads.push(versions.len());
+    }
+    eprintln!("backup_concurrent: migrations in each backup: {heads:?}");
+}
