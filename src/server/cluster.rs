@@ -478,12 +478,19 @@ impl EmbeddedServer {
             // group, which it gets when pgfleet (as root) made the folder.
             if let Some(parent) = self.root.parent() {
                 let meta = std::fs::metadata(parent).map_err(io_err(parent))?;
-                if meta.uid() == nix::unistd::geteuid().as_raw()
-                    && meta.mode() & 0o001 == 0
-                    && meta.gid() != user.gid
-                {
-                    std::os::unix::fs::chown(parent, None, Some(user.gid))
-                        .map_err(io_err(parent))?;
+                let ours = meta.uid() == nix::unistd::geteuid().as_raw();
+                if ours && parent.ends_with(".pgfleet") && meta.mode() & 0o001 == 0 {
+                    if meta.gid() != user.gid {
+                        std::os::unix::fs::chown(parent, None, Some(user.gid))
+                            .map_err(io_err(parent))?;
+                    }
+                    // A `.pgfleet/` that `backup` made 0700 gets the group's x.
+                    if meta.mode() & 0o010 == 0 {
+                        use std::os::unix::fs::PermissionsExt as _;
+                        let mode = (meta.mode() & 0o777) | 0o050;
+                        std::fs::set_permissions(parent, std::fs::Permissions::from_mode(mode))
+                            .map_err(io_err(parent))?;
+                    }
                 }
             }
             // initdb (as the user) creates data/ in root, so root must be the user's.

@@ -110,7 +110,16 @@ fn a_killed_server_leaves_a_stale_pid_file_that_start_handles() {
 fn several_embedded_servers_each_with_its_own_port() {
     let ws =
         Workspace::with_manifest("[servers.a]\nembedded = true\n[servers.b]\nembedded = true\n");
+    // A `.pgfleet/` made 0700 earlier (a backup under `.pgfleet/backups/`).
+    std::fs::create_dir(ws.join(".pgfleet")).unwrap();
+    std::fs::set_permissions(ws.join(".pgfleet"), std::fs::Permissions::from_mode(0o700)).unwrap();
     ws.pgfleet().args(["server", "start"]).success();
+    let mode = std::fs::metadata(ws.join(".pgfleet"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o750);
     let s = status(&ws);
     assert_eq!(
         (s[0]["server"].as_str(), s[1]["server"].as_str()),
