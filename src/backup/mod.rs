@@ -26,7 +26,6 @@
 //! in: a prod backup (schema `public`) restores into a dev env that also
 //! gives each database its own physical database.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -34,11 +33,10 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::connect::{quote_ident, quote_literal};
+use crate::connect::quote_ident;
 use crate::error::{Error, Result};
 use crate::fleet::Fleet;
 use crate::migrate::history::{self, Row};
-use crate::provision;
 use crate::server::{Tool, find_tool};
 use crate::topology::Placement;
 use crate::wiring;
@@ -81,7 +79,7 @@ pub struct FileEntry {
 
 /// A history row as a backup stores it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-struct StoredRow {
+pub(crate) struct StoredRow {
     version: String,
     name: String,
     kind: String,
@@ -169,7 +167,7 @@ impl BackupError {
     }
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| {
         BackupError::Io {
             path: path.to_path_buf(),
@@ -246,7 +244,7 @@ fn private_dir(dir: &Path) -> Result<()> {
 }
 
 /// A new (or emptied) `0600` file; a symlink at `path` is not followed.
-fn create_private(path: &Path) -> Result<std::fs::File> {
+pub(crate) fn create_private(path: &Path) -> Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt as _;
     std::fs::OpenOptions::new()
         .write(true)
@@ -392,7 +390,10 @@ pub struct TableSum {
 /// `hashtextextended` (the server-side row hash `import` verifies with),
 /// here over the row's text form, which every column type has. The text
 /// form depends on a few settings: they are pinned first.
-async fn table_sums(client: &tokio_postgres::Client, schemas: &[String]) -> Result<Vec<TableSum>> {
+pub(crate) async fn table_sums(
+    client: &tokio_postgres::Client,
+    schemas: &[String],
+) -> Result<Vec<TableSum>> {
     client
         .batch_execute(
             "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL TimeZone = 'UTC'; \
@@ -606,553 +607,8 @@ fn missing_manifest(dir: &Path) -> String {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RestoreOptions {
-    /// Replace what the target holds (its owned schemas are dropped first).
-    pub clean: bool,
-    pub jobs: usize,
-}
+mod check;
+mod restore;
 
-#[derive(Debug, Serialize)]
-pub struct Restored {
-    pub database: String,
-    pub physical_database: String,
-    pub migration_head: Option<String>,
-    pub history_rows: usize,
-}
-
-/// Restores the databases `names` (all when empty) of a verified backup into
-/// the fleet's env.
-pub async fn restore(
-    fleet: &Fleet,
-    dir: &Path,
-    manifest: &BackupManifest,
-    names: &[String],
-    options: RestoreOptions,
-    progress: &(dyn Fn(&Restored) + Sync),
-) -> Result<Vec<Restored>> {
-    fleet.select(names, false)?;
-    let known: Vec<String> = manifest
-        .databases
-        .iter()
-        .map(|d| d.database.clone())
-        .collect();
-    let mut work = Vec::new();
-    for entry in &manifest.databases {
-        if !names.is_empty() && !names.contains(&entry.database) {
-            continue;
-        }
-        let placement = fleet.select(std::slice::from_ref(&entry.database), false)?[0];
-        if placement.owned_schemas != entry.schemas {
-            return Err(BackupError::SchemaMismatch {
-                database: entry.database.clone(),
-                env: fleet.topology.env.clone(),
-                backup: entry.schemas.clone(),
-                target: placement.owned_schemas.clone(),
-            }
-            .into());
-        }
-        work.push((entry, placement));
-    }
-    for name in names {
-        if !known.contains(name) {
-            return Err(BackupError::NotInBackup {
-                database: name.clone(),
-                known,
-            }
-            .into());
-        }
-    }
-    let results: Vec<Result<Restored>> =
-        futures_util::stream::iter(work.into_iter().map(|(entry, placement)| async move {
-            let restored = restore_one(fleet, dir, entry, placement, options).await?;
-            progress(&restored);
-            Ok(restored)
-        }))
-        .buffered(options.jobs.max(1))
-        .collect()
-        .await;
-    results.into_iter().collect()
-}
-
-async fn restore_one(
-    fleet: &Fleet,
-    dir: &Path,
-    entry: &BackupEntry,
-    placement: &Placement,
-    options: RestoreOptions,
-) -> Result<Restored> {
-    let db = &placement.database;
-    provision::create(fleet, &[placement]).await?;
-    let client = fleet.conninfo(placement)?.connect().await?;
-    let schemas: Vec<String> = placement
-        .owned_schemas
-        .iter()
-        .map(|s| quote_literal(s))
-        .collect();
-    let count_sql = format!(
-        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname IN ({}) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')",
-        schemas.join(", ")
-    );
-    let tables: i64 = client
-        .query_typed(&count_sql, &[])
-        .await
-        .map_err(Error::sql(format!(
-            "cannot look into `{}`",
-            placement.physical
-        )))?[0]
-        .get(0);
-    let has_history_rows = !history::read(&client, db).await?.is_empty();
-    let clean = tables > 0 || has_history_rows;
-    if clean && !options.clean {
-        return Err(BackupError::TargetNotEmpty {
-            database: db.clone(),
-            physical: placement.physical.clone(),
-            tables,
-        }
-        .into());
-    }
-    let rows = read_rows(dir, db)?;
-    load(fleet, dir, placement, &rows, clean).await?;
-    Ok(Restored {
-        database: db.clone(),
-        physical_database: placement.physical.clone(),
-        migration_head: entry.migration_head.clone(),
-        history_rows: rows.len(),
-    })
-}
-
-fn read_rows(dir: &Path, db: &str) -> Result<Vec<StoredRow>> {
-    let rows_path = dir.join(format!("{db}.history.json"));
-    let text = std::fs::read_to_string(&rows_path).map_err(io(&rows_path))?;
-    serde_json::from_str(&text).map_err(|e| {
-        BackupError::NotABackup {
-            dir: dir.to_path_buf(),
-            reason: format!("`{}`: {e}", rows_path.display()),
-        }
-        .into()
-    })
-}
-
-/// The statements that open the restore's transaction: with `clean`, the
-/// owned schemas dropped (and their history rows deleted); then the owned
-/// schemas and the database's extensions made if missing.
-fn prologue(fleet: &Fleet, placement: &Placement, clean: bool) -> String {
-    let db = &placement.database;
-    let mut sql = String::from("\\set ON_ERROR_STOP on\nBEGIN;\n");
-    if clean {
-        for schema in &placement.owned_schemas {
-            let _ = writeln!(
-                sql,
-                "DROP SCHEMA IF EXISTS {} CASCADE;",
-                quote_ident(schema)
-            );
-        }
-        let _ = writeln!(
-            sql,
-            "DO $pgfleet$ BEGIN IF to_regclass('pgfleet.history') IS NOT NULL THEN \
-             DELETE FROM pgfleet.history WHERE db = {}; END IF; END $pgfleet$;",
-            quote_literal(db)
-        );
-    }
-    for schema in &placement.owned_schemas {
-        let _ = writeln!(sql, "CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema));
-    }
-    if let Some(database) = fleet.manifest.databases.get(db) {
-        for extension in &database.extensions {
-            let _ = writeln!(
-                sql,
-                "CREATE EXTENSION IF NOT EXISTS {};",
-                quote_ident(extension)
-            );
-        }
-    }
-    sql
-}
-
-/// The statements that close the restore's transaction: the history rows,
-/// then `COMMIT`.
-fn epilogue(db: &str, rows: &[StoredRow]) -> String {
-    let mut sql = String::new();
-    if !rows.is_empty() {
-        // ENSURE without its own BEGIN/COMMIT: it runs inside ours.
-        sql.push_str(
-            &history::ENSURE
-                .replace("\nBEGIN;\n", "\n")
-                .replace("\nCOMMIT;\n", "\n"),
-        );
-        for r in rows {
-            let _ = writeln!(
-                sql,
-                "INSERT INTO pgfleet.history (db, version, name, kind, checksum, applied_at, execution_ms, applied_by, down_script, state)
-                 VALUES ({}, {}, {}, {}, {}, {}::timestamptz, {}, {}, {}, {});",
-                quote_literal(db),
-                quote_literal(&r.version),
-                quote_literal(&r.name),
-                quote_literal(&r.kind),
-                quote_literal(&r.checksum),
-                quote_literal(&r.applied_at),
-                r.execution_ms,
-                quote_literal(&r.applied_by),
-                r.down_script.as_deref().map_or_else(|| "NULL".to_owned(), quote_literal),
-                quote_literal(&r.state),
-            );
-        }
-    }
-    sql.push_str("COMMIT;\n");
-    sql
-}
-
-/// Loads the dump of `placement`'s database and its history `rows` into
-/// `placement` in one transaction: `pg_restore` writes the dump as SQL, which
-/// pgfleet passes to `psql` between its own `BEGIN` (with the cleaning, when
-/// `clean`) and the history rows and `COMMIT`. If anything dies half-way,
-/// `psql` never sees the `COMMIT` and the server rolls everything back.
-async fn load(
-    fleet: &Fleet,
-    dir: &Path,
-    placement: &Placement,
-    rows: &[StoredRow],
-    clean: bool,
-) -> Result<()> {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let db = &placement.database;
-    let client = fleet.conninfo(placement)?.connect().await?;
-    let server_major = crate::connect::server_version(&client)
-        .await
-        .map_err(Error::sql("cannot read the server version"))?
-        .major();
-    drop(client);
-    let dump = dir.join(format!("{db}.dump"));
-    let pg_restore = find_tool("pg_restore", server_major)?;
-    let psql = find_tool("psql", 0)?;
-    // The owned schemas are made in our transaction: leave the dump's
-    // CREATE SCHEMA entries out.
-    let list = list_without_schemas(placement, &pg_restore, &dump).await?;
-    // A private folder of our own (0700, random name), not a guessable name
-    // in the shared temporary folder; removed when dropped.
-    let temp = tempfile::Builder::new()
-        .prefix("pgfleet-restore-")
-        .tempdir()
-        .map_err(io(&std::env::temp_dir()))?;
-    let list_file = temp.path().join("toc.list");
-    {
-        use std::io::Write as _;
-        let mut file = create_private(&list_file)?;
-        file.write_all(list.as_bytes()).map_err(io(&list_file))?;
-    }
-    let vars: Vec<(String, String)> = wiring::service_env(fleet, placement)?
-        .into_iter()
-        .filter(|(k, _)| k != "DATABASE_URL" && k != "PGOPTIONS")
-        .collect();
-    let spawn_err = |tool: &Tool| {
-        let program = tool.path.display().to_string();
-        move |source| Error::Spawn { program, source }
-    };
-    let mut restore = tokio::process::Command::new(&pg_restore.path)
-        .args(["--no-owner", "--no-privileges", "--file=-", "--use-list"])
-        .arg(&list_file)
-        .arg(&dump)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(spawn_err(&pg_restore))?;
-    let mut psql_child = tokio::process::Command::new(&psql.path)
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
-        .arg(&placement.physical)
-        .envs(vars)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(spawn_err(&psql))?;
-    let mut script_in = psql_child.stdin.take().expect("piped stdin");
-    let mut dump_out = restore.stdout.take().expect("piped stdout");
-    let mut restore_err = restore.stderr.take().expect("piped stderr");
-    let mut psql_err = psql_child.stderr.take().expect("piped stderr");
-    let feed = async {
-        script_in
-            .write_all(prologue(fleet, placement, clean).as_bytes())
-            .await?;
-        tokio::io::copy(&mut dump_out, &mut script_in).await?;
-        let restored = restore.wait().await?;
-        if restored.success() {
-            script_in.write_all(epilogue(db, rows).as_bytes()).await?;
-        }
-        // Without the epilogue psql reaches the end with the transaction
-        // open and the server rolls it back.
-        drop(script_in);
-        Ok::<_, std::io::Error>(restored)
-    };
-    let read_restore_err = async {
-        let mut text = String::new();
-        let _ = restore_err.read_to_string(&mut text).await;
-        text
-    };
-    let read_psql_err = async {
-        let mut text = String::new();
-        let _ = psql_err.read_to_string(&mut text).await;
-        text
-    };
-    let (fed_result, restore_text, psql_text) = tokio::join!(feed, read_restore_err, read_psql_err);
-    let psql_status = psql_child.wait().await.map_err(spawn_err(&psql))?;
-    let failure = |command: &str, stderr: String| -> Error {
-        BackupError::Tool {
-            database: db.clone(),
-            command: command.to_owned(),
-            stderr: stderr.trim().to_owned(),
-        }
-        .into()
-    };
-    match fed_result {
-        Ok(status) if !status.success() => return Err(failure("pg_restore", restore_text)),
-        // psql stopped reading: its own error says why.
-        Err(e) if psql_status.success() => return Err(failure("pg_restore", e.to_string())),
-        _ => {}
-    }
-    if !psql_status.success() {
-        return Err(failure("psql", psql_text));
-    }
-    Ok(())
-}
-
-/// `pg_restore --list` of the dump, minus its `SCHEMA` entries.
-async fn list_without_schemas(placement: &Placement, tool: &Tool, dump: &Path) -> Result<String> {
-    let output = tokio::process::Command::new(&tool.path)
-        .arg("--list")
-        .arg(dump)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .map_err(|source| Error::Spawn {
-            program: tool.path.display().to_string(),
-            source,
-        })?;
-    if !output.status.success() {
-        return Err(BackupError::Tool {
-            database: placement.database.clone(),
-            command: "pg_restore --list".into(),
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        }
-        .into());
-    }
-    let mut list = String::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let kind = line.split_whitespace().nth(3);
-        if kind != Some("SCHEMA") {
-            list.push_str(line);
-            list.push('\n');
-        }
-    }
-    Ok(list)
-}
-
-/// What a test restore of one database showed.
-#[derive(Debug, Serialize)]
-pub struct Checked {
-    pub database: String,
-    /// The scratch database it was restored into (dropped again).
-    pub scratch: String,
-    pub tables: usize,
-    /// One line per table that came back different; empty when all match.
-    pub differences: Vec<String>,
-    /// Set when the backup records no table checksums to compare with.
-    pub note: Option<String>,
-}
-
-impl Checked {
-    pub fn reproduces(&self) -> bool {
-        self.differences.is_empty()
-    }
-}
-
-/// Restores each database of a verified backup (`names`, all when empty)
-/// into a scratch database on its server (or the env's `shadow_server`) and
-/// compares every table's row count and checksum with those recorded when
-/// the backup was made. The scratch database is dropped on every path.
-pub async fn check(
-    fleet: &Fleet,
-    dir: &Path,
-    manifest: &BackupManifest,
-    names: &[String],
-) -> Result<Vec<Checked>> {
-    let mut checked = Vec::new();
-    for entry in &manifest.databases {
-        if !names.is_empty() && !names.contains(&entry.database) {
-            continue;
-        }
-        let placement = fleet.select(std::slice::from_ref(&entry.database), false)?[0];
-        let scratch_name = scratch_name(&entry.database);
-        let mut scratch = fleet.shadow_placement(placement, &scratch_name);
-        // The backup's schemas, whatever the env places the database in.
-        scratch.owned_schemas = entry.schemas.clone();
-        let result = check_one(fleet, dir, entry, &scratch).await;
-        let admin = fleet.server_conninfo(&scratch.server)?.connect().await?;
-        let dropped = provision::drop_database(&admin, &scratch.server, &scratch.physical).await;
-        let (tables, differences) = result?;
-        dropped?;
-        checked.push(Checked {
-            database: entry.database.clone(),
-            scratch: scratch_name,
-            tables,
-            differences,
-            note: entry.tables.is_empty().then(|| {
-                "the backup records no table checksums: only the restore was tried".into()
-            }),
-        });
-    }
-    Ok(checked)
-}
-
-async fn check_one(
-    fleet: &Fleet,
-    dir: &Path,
-    entry: &BackupEntry,
-    scratch: &Placement,
-) -> Result<(usize, Vec<String>)> {
-    let admin = fleet.server_conninfo(&scratch.server)?.connect().await?;
-    admin
-        .batch_execute(&format!(
-            "CREATE DATABASE {}",
-            quote_ident(&scratch.physical)
-        ))
-        .await
-        .map_err(Error::sql(format!(
-            "cannot create the scratch database `{}`",
-            scratch.physical
-        )))?;
-    let rows = read_rows(dir, &entry.database)?;
-    load(fleet, dir, scratch, &rows, false).await?;
-    let client = fleet.conninfo(scratch)?.connect().await?;
-    client
-        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-        .await
-        .map_err(Error::sql("cannot read the scratch database"))?;
-    let got = table_sums(&client, &entry.schemas).await?;
-    let _ = client.batch_execute("COMMIT").await;
-    Ok((got.len(), compare_sums(&entry.tables, &got)))
-}
-
-/// The tables whose count or checksum differ between what the backup
-/// recorded and what its restore holds, one line each.
-fn compare_sums(expected: &[TableSum], got: &[TableSum]) -> Vec<String> {
-    let mut differences = Vec::new();
-    if expected.is_empty() {
-        return differences;
-    }
-    for want in expected {
-        match got.iter().find(|g| g.table == want.table) {
-            None => differences.push(format!("`{}`: missing after the restore", want.table)),
-            Some(g) if g.rows != want.rows => differences.push(format!(
-                "`{}`: {} row(s), the source had {}",
-                want.table, g.rows, want.rows
-            )),
-            Some(g) if g.checksum != want.checksum => differences.push(format!(
-                "`{}`: same {} row(s), different contents (checksum {}, the source had {})",
-                want.table, g.rows, g.checksum, want.checksum
-            )),
-            Some(_) => {}
-        }
-    }
-    for g in got {
-        if !expected.iter().any(|w| w.table == g.table) {
-            differences.push(format!("`{}`: not in the source", g.table));
-        }
-    }
-    differences
-}
-
-/// `pgfleet_shadow_check_<db>_<pid>_<random>`, within 63 bytes: the shadow
-/// prefix, so whatever sweeps drift's leftovers sweeps these too.
-fn scratch_name(database: &str) -> String {
-    use std::hash::{BuildHasher as _, Hasher as _};
-    let random = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
-    let tail = format!("_{}_{:08x}", std::process::id(), random & 0xffff_ffff);
-    let head = format!("{}check_", crate::drift::SHADOW_PREFIX);
-    let room = 63 - head.len() - tail.len();
-    let db: String = database
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .take(room)
-        .collect();
-    format!("{head}{db}{tail}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sum(table: &str, rows: i64, checksum: &str) -> TableSum {
-        TableSum {
-            table: table.into(),
-            rows,
-            checksum: checksum.into(),
-        }
-    }
-
-    #[test]
-    fn compare_names_each_table_that_differs() {
-        let want = [
-            sum("public.a", 3, "7"),
-            sum("public.b", 2, "9"),
-            sum("public.c", 1, "1"),
-        ];
-        let cases: [(&[TableSum], &[&str]); 4] = [
-            (
-                &[
-                    sum("public.a", 3, "7"),
-                    sum("public.b", 2, "9"),
-                    sum("public.c", 1, "1"),
-                ],
-                &[],
-            ),
-            (
-                &[
-                    sum("public.a", 2, "7"),
-                    sum("public.b", 2, "8"),
-                    sum("public.c", 1, "1"),
-                ],
-                &[
-                    "`public.a`: 2 row(s), the source had 3",
-                    "`public.b`: same 2 row(s), different contents (checksum 8, the source had 9)",
-                ],
-            ),
-            (
-                &[sum("public.a", 3, "7"), sum("public.b", 2, "9")],
-                &["`public.c`: missing after the restore"],
-            ),
-            (
-                &[
-                    sum("public.a", 3, "7"),
-                    sum("public.b", 2, "9"),
-                    sum("public.c", 1, "1"),
-                    sum("public.d", 0, "0"),
-                ],
-                &["`public.d`: not in the source"],
-            ),
-        ];
-        for (got, expected) in cases {
-            assert_eq!(compare_sums(&want, got), expected);
-        }
-        assert!(compare_sums(&[], &want).is_empty());
-    }
-
-    #[test]
-    fn scratch_names_fit_and_start_with_the_shadow_prefix() {
-        let name = scratch_name(&"Long-Name".repeat(20));
-        assert!(name.len() <= 63, "{name}");
-        assert!(name.starts_with("pgfleet_shadow_check_long_name"), "{name}");
-    }
-}
+pub use check::{Checked, check};
+pub use restore::{RestoreOptions, Restored, restore};
