@@ -23,9 +23,9 @@ export TMPDIR="$work"
 cargo build --quiet --tests
 started=$(date +%s)
 status=0
-# The concurrency, crash, server-fault and corpus tests; two at a time.
+# The concurrency, crash, server-fault, corpus and backup crash tests; two at a time.
 cargo test --quiet --test it -- --nocapture --test-threads=2 \
-    concurrent_migrates crashes:: server_faults:: corpus:: >"$log" 2>&1 || status=$?
+    concurrent_migrates crashes:: server_faults:: corpus:: backup::crash_ backup::six_concurrent backup::a_backup_onto >"$log" 2>&1 || status=$?
 elapsed=$(( $(date +%s) - started ))
 
 key=$(printf '%s' "$PWD" | sha256sum | cut -c1-12)
@@ -63,7 +63,7 @@ grep -ho 'reliability: test=.*' "$log" | sed 's/reliability: //' | while read -r
 done
 printf 'leaks: %s (databases %s, servers %s, pgfleet processes %s, temp files %s)\n' \
     "$leaks" "$leftover_dbs" "$leftover_servers" "$leftover_procs" "$leftover_files"
-grep -ho '[a-z_]*: PGFLEET_RELIABILITY_SEED=.*\|crash: .* interrupted a no-transaction.*\|corpus: the 50 MB migration took.*' "$log" | sed 's/^/  /' || true
+grep -ho '[a-z_]*: PGFLEET_RELIABILITY_SEED=.*\|crash: .* interrupted a no-transaction.*\|crash_[a-z]*: [0-9].*\|corpus: the 50 MB migration took.*' "$log" | sed 's/^/  /' || true
 if [ "$status" -ne 0 ]; then
     echo "cargo test failed (exit $status); full output in $log"
     grep -h -A30 '^failures:' "$log" | head -80 || true

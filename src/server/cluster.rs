@@ -16,7 +16,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::ffi::OsStrExt as _;
-use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -205,7 +205,7 @@ impl EmbeddedServer {
 
     fn remember_port(&self, port: u16) -> Result<(), ServerError> {
         let path = self.port_file();
-        std::fs::write(&path, format!("{port}\n")).map_err(io_err(path))
+        write_own(&path, &format!("{port}\n")).map_err(io_err(path))
     }
 
     /// The superuser name, always `postgres`.
@@ -301,8 +301,7 @@ impl EmbeddedServer {
             true
         };
         let version_file = self.version_file();
-        std::fs::write(&version_file, format!("{}\n", bins.version))
-            .map_err(io_err(version_file))?;
+        write_own(&version_file, &format!("{}\n", bins.version)).map_err(io_err(version_file))?;
         let socket_dir = self.prepare_socket_dir(user.as_ref())?;
         if let Some(user) = &user {
             // pg_ctl opens the log as the server user; an earlier root-owned one would fail.
@@ -469,8 +468,32 @@ impl EmbeddedServer {
     /// Creates `root` and, as root, hands it to the server user after checking that the
     /// user can reach it.
     fn prepare_root(&self, user: Option<&ServerUser>) -> Result<(), ServerError> {
-        std::fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
+        // 0750: other local users have no business in the server's files.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o750)
+            .create(&self.root)
+            .map_err(io_err(&self.root))?;
         if let Some(user) = user {
+            // `.pgfleet/` is 0750: the server user reaches root through its
+            // group, which it gets when pgfleet (as root) made the folder.
+            if let Some(parent) = self.root.parent() {
+                let meta = std::fs::metadata(parent).map_err(io_err(parent))?;
+                let ours = meta.uid() == nix::unistd::geteuid().as_raw();
+                if ours && parent.ends_with(".pgfleet") && meta.mode() & 0o001 == 0 {
+                    if meta.gid() != user.gid {
+                        std::os::unix::fs::chown(parent, None, Some(user.gid))
+                            .map_err(io_err(parent))?;
+                    }
+                    // A `.pgfleet/` that `backup` made 0700 gets the group's x.
+                    if meta.mode() & 0o010 == 0 {
+                        use std::os::unix::fs::PermissionsExt as _;
+                        let mode = (meta.mode() & 0o777) | 0o050;
+                        std::fs::set_permissions(parent, std::fs::Permissions::from_mode(mode))
+                            .map_err(io_err(parent))?;
+                    }
+                }
+            }
             // initdb (as the user) creates data/ in root, so root must be the user's.
             chown_to(&self.root, user)?;
             check_reachable(&self.root, user)?;
@@ -520,7 +543,7 @@ impl EmbeddedServer {
             std::fs::remove_dir_all(&data).map_err(io_err(&data))?;
         }
         let log_path = self.initdb_log();
-        let log = File::create(&log_path).map_err(io_err(&log_path))?;
+        let log = create_own(&log_path).map_err(io_err(&log_path))?;
         let started = Instant::now();
         for locale in ["--locale=C.UTF-8", "--no-locale"] {
             let out = log.try_clone().map_err(io_err(&log_path))?;
@@ -604,7 +627,7 @@ impl EmbeddedServer {
         loop {
             attempt += 1;
             let log_len = std::fs::metadata(self.log_file()).map_or(0, |m| m.len());
-            let ctl_log = File::create(&ctl_log_path).map_err(io_err(&ctl_log_path))?;
+            let ctl_log = create_own(&ctl_log_path).map_err(io_err(&ctl_log_path))?;
             let ctl_err = ctl_log.try_clone().map_err(io_err(&ctl_log_path))?;
             let mut cmd = self.command(&bins.bin("pg_ctl"), user);
             cmd.arg("start")
@@ -692,6 +715,7 @@ async fn lock_exclusive(path: PathBuf) -> Result<Flock<File>, ServerError> {
     let p = path.clone();
     let res = tokio::task::spawn_blocking(move || {
         let file = OpenOptions::new()
+            .mode(0o640)
             .create(true)
             .truncate(false)
             .write(true)
@@ -702,6 +726,22 @@ async fn lock_exclusive(path: PathBuf) -> Result<Flock<File>, ServerError> {
     .map_err(std::io::Error::other)
     .and_then(|r| r);
     res.map_err(io_err(path))
+}
+
+/// One of pgfleet's own files beside the cluster: new ones `0640` (the server
+/// writes its `server.log` `0600` itself), truncated when it exists.
+fn create_own(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o640)
+        .open(path)
+}
+
+fn write_own(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    create_own(path)?.write_all(text.as_bytes())
 }
 
 #[cfg(test)]

@@ -33,6 +33,21 @@ fn start_status_stop_and_restart_on_the_same_port() {
     );
     let url = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
     assert_eq!(query_one(&url, "SELECT 1").as_deref(), Some("1"));
+    // Nothing under .pgfleet/ is open to other local users.
+    let mode = |rel: &str| {
+        std::fs::metadata(ws.join(rel))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(".pgfleet"), 0o750);
+    assert_eq!(mode(".pgfleet/local"), 0o750);
+    assert_eq!(mode(".pgfleet/local/data"), 0o700);
+    assert_eq!(mode(".pgfleet/local/server.log"), 0o600);
+    for file in ["port", "version", "initdb.log", "pg_ctl.log", ".lock"] {
+        assert_eq!(mode(&format!(".pgfleet/local/{file}")), 0o640, "{file}");
+    }
     let text = ws.pgfleet().args(["server", "status"]).success();
     text.stdout_contains(&format!(
         "server `local`: running, pid {}, 127.0.0.1:{port}, PostgreSQL ",
@@ -95,7 +110,16 @@ fn a_killed_server_leaves_a_stale_pid_file_that_start_handles() {
 fn several_embedded_servers_each_with_its_own_port() {
     let ws =
         Workspace::with_manifest("[servers.a]\nembedded = true\n[servers.b]\nembedded = true\n");
+    // A `.pgfleet/` made 0700 earlier (a backup under `.pgfleet/backups/`).
+    std::fs::create_dir(ws.join(".pgfleet")).unwrap();
+    std::fs::set_permissions(ws.join(".pgfleet"), std::fs::Permissions::from_mode(0o700)).unwrap();
     ws.pgfleet().args(["server", "start"]).success();
+    let mode = std::fs::metadata(ws.join(".pgfleet"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o750);
     let s = status(&ws);
     assert_eq!(
         (s[0]["server"].as_str(), s[1]["server"].as_str()),

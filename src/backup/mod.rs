@@ -7,14 +7,25 @@
 //! the usual folders). Passwords reach `pg_dump`/`pg_restore` through
 //! `PGPASSWORD` in their environment, never their arguments.
 //!
+//! Private: the folder is made `0700` and every file in it `0600` (the
+//! umask can only narrow that). Durable: every file and then the folder is
+//! fsynced, and `manifest.json` is written last, to a temporary name renamed
+//! into place: a folder without a manifest is an interrupted backup and
+//! restore refuses it. Each database is dumped from a snapshot exported by a
+//! repeatable-read transaction that also reads its history rows and the row
+//! count and checksum of every table, so all three describe one moment.
+//!
 //! A restore checks every checksum before touching anything, refuses a
-//! target that already holds tables unless `--clean`, and runs `pg_restore
-//! --single-transaction`, so a failed restore leaves nothing half-done. The
+//! target that already holds tables unless `--clean`, and loads the dump
+//! (`pg_restore` writing SQL into `psql`), its history rows and, with
+//! `--clean`, the dropping of what was there in one transaction: a restore
+//! killed at any moment leaves the target as it was. `check` restores into a
+//! scratch database and compares every table with the counts and checksums
+//! recorded at backup time. The
 //! backup's schemas must be the schemas the target env places the database
 //! in: a prod backup (schema `public`) restores into a dev env that also
 //! gives each database its own physical database.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -22,11 +33,10 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::connect::{quote_ident, quote_literal};
+use crate::connect::quote_ident;
 use crate::error::{Error, Result};
 use crate::fleet::Fleet;
 use crate::migrate::history::{self, Row};
-use crate::provision;
 use crate::server::{Tool, find_tool};
 use crate::topology::Placement;
 use crate::wiring;
@@ -54,6 +64,10 @@ pub struct BackupEntry {
     /// The newest applied migration, if any.
     pub migration_head: Option<String>,
     pub files: Vec<FileEntry>,
+    /// Every table's row count and checksum at the dump's snapshot (absent
+    /// in backups made before pgfleet recorded them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableSum>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -65,7 +79,7 @@ pub struct FileEntry {
 
 /// A history row as a backup stores it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-struct StoredRow {
+pub(crate) struct StoredRow {
     version: String,
     name: String,
     kind: String,
@@ -153,7 +167,7 @@ impl BackupError {
     }
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| {
         BackupError::Io {
             path: path.to_path_buf(),
@@ -178,7 +192,7 @@ pub async fn backup(
         }
         .into());
     }
-    std::fs::create_dir_all(out).map_err(io(out))?;
+    private_dir(out)?;
     let results: Vec<Result<BackupEntry>> =
         futures_util::stream::iter(selected.iter().map(|p| async move {
             let entry = backup_one(fleet, p, out).await?;
@@ -197,8 +211,79 @@ pub async fn backup(
         pgfleet_version: env!("CARGO_PKG_VERSION").to_owned(),
         databases,
     };
-    write_json(&out.join(MANIFEST), &manifest)?;
+    write_manifest(out, &manifest)?;
     Ok(manifest)
+}
+
+/// Test-only: `PGFLEET_TEST_BACKUP_ABORT_AFTER=<step>` aborts the process
+/// (as a kill would) right after that step of a backup: `dump`, `history`,
+/// `manifest-temp` or `manifest`. The reliability tests use it to show what
+/// a restore sees of a backup cut short; nothing else sets it.
+fn abort_after(step: &str) {
+    if std::env::var("PGFLEET_TEST_BACKUP_ABORT_AFTER").as_deref() == Ok(step) {
+        std::process::abort();
+    }
+}
+
+/// Creates `dir` (and its parents) as `0700`, and narrows an existing one
+/// to that.
+fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io(dir))?;
+    let meta = std::fs::metadata(dir).map_err(io(dir))?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))
+            .map_err(io(dir))?;
+    }
+    Ok(())
+}
+
+/// A new (or emptied) `0600` file; a symlink at `path` is not followed.
+pub(crate) fn create_private(path: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(io(path))
+}
+
+/// fsyncs a folder, so the names created or renamed in it survive a crash.
+fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io(dir))
+}
+
+/// `manifest.json` last: written to a temporary `0600` file in the folder,
+/// fsynced, renamed into place, then the folder fsynced.
+fn write_manifest(out: &Path, manifest: &BackupManifest) -> Result<()> {
+    use std::io::Write as _;
+    let text =
+        serde_json::to_string_pretty(manifest).map_err(|e| io(out)(std::io::Error::other(e)))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".manifest-")
+        .suffix(".tmp")
+        .tempfile_in(out)
+        .map_err(io(out))?;
+    temp.write_all(text.as_bytes())
+        .and_then(|()| temp.write_all(b"\n"))
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(io(temp.path()))?;
+    abort_after("manifest-temp");
+    let target = out.join(MANIFEST);
+    temp.persist(&target).map_err(|e| io(&target)(e.error))?;
+    sync_dir(out)?;
+    abort_after("manifest");
+    Ok(())
 }
 
 async fn backup_one(fleet: &Fleet, placement: &Placement, out: &Path) -> Result<BackupEntry> {
@@ -207,6 +292,18 @@ async fn backup_one(fleet: &Fleet, placement: &Placement, out: &Path) -> Result<
     let version = crate::connect::server_version(&client)
         .await
         .map_err(Error::sql("cannot read the server version"))?;
+    // One snapshot for the dump, the history rows and the table checksums,
+    // so a migration running meanwhile is in all three or in none.
+    let snapshot: String = client
+        .simple_query("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT pg_export_snapshot()")
+        .await
+        .map_err(Error::sql("cannot export a snapshot"))?
+        .iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+            _ => None,
+        })
+        .unwrap_or_default();
     // The owned schemas that exist, in the manifest's order: one query for all.
     let existing: Vec<String> = client
         .query_typed(
@@ -246,17 +343,25 @@ async fn backup_one(fleet: &Fleet, placement: &Placement, out: &Path) -> Result<
     let pg_dump = find_tool("pg_dump", version.major())?;
     let dump_name = format!("{db}.dump");
     let dump = out.join(&dump_name);
+    // pg_dump writes into a file we made 0600, and we fsync it.
+    let file = create_private(&dump)?;
     let mut command = tokio::process::Command::new(&pg_dump.path);
-    command
-        .args(["--format=custom", "--no-sync", "--file"])
-        .arg(&dump);
+    command.args(["--format=custom", "--snapshot", &snapshot]);
     for schema in &schemas {
         command.arg(format!("--schema={}", quote_ident(schema)));
     }
-    run_tool(fleet, placement, &pg_dump, command).await?;
+    let file_out = file.try_clone().map_err(io(&dump))?;
+    run_tool(fleet, placement, &pg_dump, command, Some(file_out)).await?;
+    file.sync_all().map_err(io(&dump))?;
+    abort_after("dump");
+
+    let tables = table_sums(&client, &schemas).await?;
+    let _ = client.batch_execute("COMMIT").await;
 
     let history_name = format!("{db}.history.json");
     write_json(&out.join(&history_name), &stored)?;
+    sync_dir(out)?;
+    abort_after("history");
 
     Ok(BackupEntry {
         database: db.clone(),
@@ -269,7 +374,66 @@ async fn backup_one(fleet: &Fleet, placement: &Placement, out: &Path) -> Result<
             file_entry(out, &dump_name)?,
             file_entry(out, &history_name)?,
         ],
+        tables,
     })
+}
+
+/// Row count and checksum of one table, as recorded at backup time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TableSum {
+    pub table: String,
+    pub rows: i64,
+    pub checksum: String,
+}
+
+/// Every ordinary table of `schemas`: `count(*)` and the sum of each row's
+/// `hashtextextended` (the server-side row hash `import` verifies with),
+/// here over the row's text form, which every column type has. The text
+/// form depends on a few settings: they are pinned first.
+pub(crate) async fn table_sums(
+    client: &tokio_postgres::Client,
+    schemas: &[String],
+) -> Result<Vec<TableSum>> {
+    client
+        .batch_execute(
+            "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL TimeZone = 'UTC'; \
+             SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3; \
+             SET LOCAL bytea_output = 'hex'",
+        )
+        .await
+        .map_err(Error::sql("cannot pin the settings for row checksums"))?;
+    let names: Vec<(String, String)> = client
+        .query_typed(
+            "SELECT n.nspname::text, c.relname::text FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
+              ORDER BY 1, 2",
+            &[(&schemas, tokio_postgres::types::Type::TEXT_ARRAY)],
+        )
+        .await
+        .map_err(Error::sql("cannot list its tables"))?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut sums = Vec::new();
+    for (schema, table) in names {
+        let sql = format!(
+            "SELECT count(*)::int8, coalesce(sum(hashtextextended(t::text COLLATE \"C\", 0)), 0)::text FROM ONLY {}.{} t",
+            quote_ident(&schema),
+            quote_ident(&table)
+        );
+        let found = client
+            .query_typed(&sql, &[])
+            .await
+            .map_err(Error::sql(format!("cannot checksum `{schema}.{table}`")))?;
+        let row = &found[0];
+        sums.push(TableSum {
+            table: format!("{schema}.{table}"),
+            rows: row.get(0),
+            checksum: row.get(1),
+        });
+    }
+    Ok(sums)
 }
 
 fn stored_row(r: &Row) -> StoredRow {
@@ -294,6 +458,7 @@ async fn run_tool(
     placement: &Placement,
     tool: &Tool,
     mut command: tokio::process::Command,
+    stdout: Option<std::fs::File>,
 ) -> Result<()> {
     let vars = wiring::service_env(fleet, placement)?;
     let output = command
@@ -302,9 +467,15 @@ async fn run_tool(
                 .filter(|(k, _)| k != "DATABASE_URL" && k != "PGOPTIONS"),
         )
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(stdout.map_or_else(Stdio::piped, Stdio::from))
         .stderr(Stdio::piped())
-        .output()
+        // Not `output()`: tokio's would pipe stdout, even when given a file.
+        .spawn()
+        .map_err(|source| Error::Spawn {
+            program: tool.path.display().to_string(),
+            source,
+        })?
+        .wait_with_output()
         .await
         .map_err(|source| Error::Spawn {
             program: tool.path.display().to_string(),
@@ -325,10 +496,16 @@ async fn run_tool(
     .into())
 }
 
+/// A `0600` JSON file, fsynced.
 fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    use std::io::Write as _;
     let text =
         serde_json::to_string_pretty(value).map_err(|e| io(path)(std::io::Error::other(e)))?;
-    std::fs::write(path, text + "\n").map_err(io(path))
+    let mut file = create_private(path)?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all())
+        .map_err(io(path))
 }
 
 fn file_entry(dir: &Path, name: &str) -> Result<FileEntry> {
@@ -364,7 +541,11 @@ pub fn verify(dir: &Path) -> Result<BackupManifest> {
     let path = dir.join(MANIFEST);
     let text = std::fs::read_to_string(&path).map_err(|e| BackupError::NotABackup {
         dir: dir.to_path_buf(),
-        reason: format!("cannot read `{MANIFEST}`: {e}"),
+        reason: if e.kind() == std::io::ErrorKind::NotFound {
+            missing_manifest(dir)
+        } else {
+            format!("cannot read `{MANIFEST}`: {e}")
+        },
     })?;
     let manifest: BackupManifest =
         serde_json::from_str(&text).map_err(|e| BackupError::NotABackup {
@@ -400,238 +581,34 @@ pub fn verify(dir: &Path) -> Result<BackupManifest> {
     Ok(manifest)
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RestoreOptions {
-    /// Replace what the target holds (its owned schemas are dropped first).
-    pub clean: bool,
-    pub jobs: usize,
+/// Why a folder without `manifest.json` is no backup, naming what it holds.
+fn missing_manifest(dir: &Path) -> String {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    if names.is_empty() {
+        format!("it has no `{MANIFEST}`")
+    } else {
+        format!(
+            "it has no `{MANIFEST}` (the last file a backup writes), only {}: an interrupted backup",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
 }
 
-#[derive(Debug, Serialize)]
-pub struct Restored {
-    pub database: String,
-    pub physical_database: String,
-    pub migration_head: Option<String>,
-    pub history_rows: usize,
-}
+mod check;
+mod restore;
 
-/// Restores the databases `names` (all when empty) of a verified backup into
-/// the fleet's env.
-pub async fn restore(
-    fleet: &Fleet,
-    dir: &Path,
-    manifest: &BackupManifest,
-    names: &[String],
-    options: RestoreOptions,
-    progress: &(dyn Fn(&Restored) + Sync),
-) -> Result<Vec<Restored>> {
-    fleet.select(names, false)?;
-    let known: Vec<String> = manifest
-        .databases
-        .iter()
-        .map(|d| d.database.clone())
-        .collect();
-    let mut work = Vec::new();
-    for entry in &manifest.databases {
-        if !names.is_empty() && !names.contains(&entry.database) {
-            continue;
-        }
-        let placement = fleet.select(std::slice::from_ref(&entry.database), false)?[0];
-        if placement.owned_schemas != entry.schemas {
-            return Err(BackupError::SchemaMismatch {
-                database: entry.database.clone(),
-                env: fleet.topology.env.clone(),
-                backup: entry.schemas.clone(),
-                target: placement.owned_schemas.clone(),
-            }
-            .into());
-        }
-        work.push((entry, placement));
-    }
-    for name in names {
-        if !known.contains(name) {
-            return Err(BackupError::NotInBackup {
-                database: name.clone(),
-                known,
-            }
-            .into());
-        }
-    }
-    let results: Vec<Result<Restored>> =
-        futures_util::stream::iter(work.into_iter().map(|(entry, placement)| async move {
-            let restored = restore_one(fleet, dir, entry, placement, options).await?;
-            progress(&restored);
-            Ok(restored)
-        }))
-        .buffered(options.jobs.max(1))
-        .collect()
-        .await;
-    results.into_iter().collect()
-}
-
-async fn restore_one(
-    fleet: &Fleet,
-    dir: &Path,
-    entry: &BackupEntry,
-    placement: &Placement,
-    options: RestoreOptions,
-) -> Result<Restored> {
-    let db = &placement.database;
-    provision::create(fleet, &[placement]).await?;
-    let client = fleet.conninfo(placement)?.connect().await?;
-    let schemas: Vec<String> = placement
-        .owned_schemas
-        .iter()
-        .map(|s| quote_literal(s))
-        .collect();
-    let count_sql = format!(
-        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname IN ({}) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')",
-        schemas.join(", ")
-    );
-    let tables: i64 = client
-        .query_typed(&count_sql, &[])
-        .await
-        .map_err(Error::sql(format!(
-            "cannot look into `{}`",
-            placement.physical
-        )))?[0]
-        .get(0);
-    let has_history_rows = !history::read(&client, db).await?.is_empty();
-    if tables > 0 || has_history_rows {
-        if !options.clean {
-            return Err(BackupError::TargetNotEmpty {
-                database: db.clone(),
-                physical: placement.physical.clone(),
-                tables,
-            }
-            .into());
-        }
-        let mut sql = String::from("BEGIN;\n");
-        for schema in &placement.owned_schemas {
-            let _ = writeln!(
-                sql,
-                "DROP SCHEMA IF EXISTS {} CASCADE;",
-                quote_ident(schema)
-            );
-        }
-        // Rows of this database imply the table; no rows, nothing to delete.
-        if has_history_rows {
-            let _ = writeln!(
-                sql,
-                "DELETE FROM pgfleet.history WHERE db = {};",
-                quote_literal(db)
-            );
-        }
-        sql.push_str("COMMIT");
-        client
-            .batch_execute(&sql)
-            .await
-            .map_err(Error::sql(format!("cannot empty `{}`", placement.physical)))?;
-        // Schemas and extensions back, empty.
-        provision::create(fleet, &[placement]).await?;
-    }
-
-    let server_major = crate::connect::server_version(&client)
-        .await
-        .map_err(Error::sql("cannot read the server version"))?
-        .major();
-    let dump = dir.join(format!("{db}.dump"));
-    let pg_restore = find_tool("pg_restore", server_major)?;
-    // The owned schemas exist already (created above, with the manifest's
-    // extensions in them): leave their CREATE SCHEMA entries out.
-    let list = list_without_schemas(placement, &pg_restore, &dump).await?;
-    // Beside the process, not in the backup folder, which may be read-only.
-    let list_file =
-        std::env::temp_dir().join(format!("pgfleet-restore-{}-{db}.list", std::process::id()));
-    std::fs::write(&list_file, list).map_err(io(&list_file))?;
-    let mut command = tokio::process::Command::new(&pg_restore.path);
-    command
-        .args([
-            "--single-transaction",
-            "--exit-on-error",
-            "--no-owner",
-            "--no-privileges",
-            "--use-list",
-        ])
-        .arg(&list_file)
-        .arg(format!("--dbname={}", placement.physical))
-        .arg(&dump);
-    let result = run_tool(fleet, placement, &pg_restore, command).await;
-    let _ = std::fs::remove_file(&list_file);
-    result?;
-
-    let rows_path = dir.join(format!("{db}.history.json"));
-    let text = std::fs::read_to_string(&rows_path).map_err(io(&rows_path))?;
-    let rows: Vec<StoredRow> =
-        serde_json::from_str(&text).map_err(|e| BackupError::NotABackup {
-            dir: dir.to_path_buf(),
-            reason: format!("`{}`: {e}", rows_path.display()),
-        })?;
-    if !rows.is_empty() {
-        client
-            .batch_execute(history::ENSURE)
-            .await
-            .map_err(Error::sql("cannot create pgfleet.history"))?;
-        let mut sql = String::from("BEGIN;\n");
-        for r in &rows {
-            let _ = write!(
-                sql,
-                "INSERT INTO pgfleet.history (db, version, name, kind, checksum, applied_at, execution_ms, applied_by, down_script, state)
-                 VALUES ({}, {}, {}, {}, {}, {}::timestamptz, {}, {}, {}, {});\n",
-                quote_literal(db),
-                quote_literal(&r.version),
-                quote_literal(&r.name),
-                quote_literal(&r.kind),
-                quote_literal(&r.checksum),
-                quote_literal(&r.applied_at),
-                r.execution_ms,
-                quote_literal(&r.applied_by),
-                r.down_script.as_deref().map_or_else(|| "NULL".to_owned(), quote_literal),
-                quote_literal(&r.state),
-            );
-        }
-        sql.push_str("COMMIT");
-        client
-            .batch_execute(&sql)
-            .await
-            .map_err(Error::sql(format!("cannot restore the history of `{db}`")))?;
-    }
-    Ok(Restored {
-        database: db.clone(),
-        physical_database: placement.physical.clone(),
-        migration_head: entry.migration_head.clone(),
-        history_rows: rows.len(),
-    })
-}
-
-/// `pg_restore --list` of the dump, minus its `SCHEMA` entries.
-async fn list_without_schemas(placement: &Placement, tool: &Tool, dump: &Path) -> Result<String> {
-    let output = tokio::process::Command::new(&tool.path)
-        .arg("--list")
-        .arg(dump)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .map_err(|source| Error::Spawn {
-            program: tool.path.display().to_string(),
-            source,
-        })?;
-    if !output.status.success() {
-        return Err(BackupError::Tool {
-            database: placement.database.clone(),
-            command: "pg_restore --list".into(),
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        }
-        .into());
-    }
-    let mut list = String::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let kind = line.split_whitespace().nth(3);
-        if kind != Some("SCHEMA") {
-            list.push_str(line);
-            list.push('\n');
-        }
-    }
-    Ok(list)
-}
+pub use check::{Checked, check};
+pub use restore::{RestoreOptions, Restored, restore};

@@ -1,0 +1,364 @@
+//! `restore`: the dump, its history rows and (with `--clean`) the dropping
+//! of what was there, in one transaction through `psql`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Stdio;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use super::{BackupEntry, BackupError, BackupManifest, StoredRow, create_private, io};
+use crate::connect::{quote_ident, quote_literal};
+use crate::error::{Error, Result};
+use crate::fleet::Fleet;
+use crate::migrate::history;
+use crate::provision;
+use crate::server::{Tool, find_tool};
+use crate::topology::Placement;
+use crate::wiring;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RestoreOptions {
+    /// Replace what the target holds (its owned schemas are dropped first).
+    pub clean: bool,
+    pub jobs: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Restored {
+    pub database: String,
+    pub physical_database: String,
+    pub migration_head: Option<String>,
+    pub history_rows: usize,
+}
+
+/// Restores the databases `names` (all when empty) of a verified backup into
+/// the fleet's env.
+pub async fn restore(
+    fleet: &Fleet,
+    dir: &Path,
+    manifest: &BackupManifest,
+    names: &[String],
+    options: RestoreOptions,
+    progress: &(dyn Fn(&Restored) + Sync),
+) -> Result<Vec<Restored>> {
+    fleet.select(names, false)?;
+    let known: Vec<String> = manifest
+        .databases
+        .iter()
+        .map(|d| d.database.clone())
+        .collect();
+    let mut work = Vec::new();
+    for entry in &manifest.databases {
+        if !names.is_empty() && !names.contains(&entry.database) {
+            continue;
+        }
+        let placement = fleet.select(std::slice::from_ref(&entry.database), false)?[0];
+        if placement.owned_schemas != entry.schemas {
+            return Err(BackupError::SchemaMismatch {
+                database: entry.database.clone(),
+                env: fleet.topology.env.clone(),
+                backup: entry.schemas.clone(),
+                target: placement.owned_schemas.clone(),
+            }
+            .into());
+        }
+        work.push((entry, placement));
+    }
+    for name in names {
+        if !known.contains(name) {
+            return Err(BackupError::NotInBackup {
+                database: name.clone(),
+                known,
+            }
+            .into());
+        }
+    }
+    let results: Vec<Result<Restored>> =
+        futures_util::stream::iter(work.into_iter().map(|(entry, placement)| async move {
+            let restored = restore_one(fleet, dir, entry, placement, options).await?;
+            progress(&restored);
+            Ok(restored)
+        }))
+        .buffered(options.jobs.max(1))
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+async fn restore_one(
+    fleet: &Fleet,
+    dir: &Path,
+    entry: &BackupEntry,
+    placement: &Placement,
+    options: RestoreOptions,
+) -> Result<Restored> {
+    let db = &placement.database;
+    provision::create(fleet, &[placement]).await?;
+    let client = fleet.conninfo(placement)?.connect().await?;
+    let schemas: Vec<String> = placement
+        .owned_schemas
+        .iter()
+        .map(|s| quote_literal(s))
+        .collect();
+    let count_sql = format!(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname IN ({}) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')",
+        schemas.join(", ")
+    );
+    let tables: i64 = client
+        .query_typed(&count_sql, &[])
+        .await
+        .map_err(Error::sql(format!(
+            "cannot look into `{}`",
+            placement.physical
+        )))?[0]
+        .get(0);
+    let has_history_rows = !history::read(&client, db).await?.is_empty();
+    let clean = tables > 0 || has_history_rows;
+    if clean && !options.clean {
+        return Err(BackupError::TargetNotEmpty {
+            database: db.clone(),
+            physical: placement.physical.clone(),
+            tables,
+        }
+        .into());
+    }
+    let rows = read_rows(dir, db)?;
+    load(fleet, dir, placement, &rows, clean).await?;
+    Ok(Restored {
+        database: db.clone(),
+        physical_database: placement.physical.clone(),
+        migration_head: entry.migration_head.clone(),
+        history_rows: rows.len(),
+    })
+}
+
+pub(super) fn read_rows(dir: &Path, db: &str) -> Result<Vec<StoredRow>> {
+    let rows_path = dir.join(format!("{db}.history.json"));
+    let text = std::fs::read_to_string(&rows_path).map_err(io(&rows_path))?;
+    serde_json::from_str(&text).map_err(|e| {
+        BackupError::NotABackup {
+            dir: dir.to_path_buf(),
+            reason: format!("`{}`: {e}", rows_path.display()),
+        }
+        .into()
+    })
+}
+
+/// The statements that open the restore's transaction: with `clean`, the
+/// owned schemas dropped (and their history rows deleted); then the owned
+/// schemas and the database's extensions made if missing.
+fn prologue(fleet: &Fleet, placement: &Placement, clean: bool) -> String {
+    let db = &placement.database;
+    let mut sql = String::from("\\set ON_ERROR_STOP on\nBEGIN;\n");
+    if clean {
+        for schema in &placement.owned_schemas {
+            let _ = writeln!(
+                sql,
+                "DROP SCHEMA IF EXISTS {} CASCADE;",
+                quote_ident(schema)
+            );
+        }
+        let _ = writeln!(
+            sql,
+            "DO $pgfleet$ BEGIN IF to_regclass('pgfleet.history') IS NOT NULL THEN \
+             DELETE FROM pgfleet.history WHERE db = {}; END IF; END $pgfleet$;",
+            quote_literal(db)
+        );
+    }
+    for schema in &placement.owned_schemas {
+        let _ = writeln!(sql, "CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema));
+    }
+    if let Some(database) = fleet.manifest.databases.get(db) {
+        for extension in &database.extensions {
+            let _ = writeln!(
+                sql,
+                "CREATE EXTENSION IF NOT EXISTS {};",
+                quote_ident(extension)
+            );
+        }
+    }
+    sql
+}
+
+/// The statements that close the restore's transaction: the history rows,
+/// then `COMMIT`.
+fn epilogue(db: &str, rows: &[StoredRow]) -> String {
+    let mut sql = String::new();
+    if !rows.is_empty() {
+        // ENSURE without its own BEGIN/COMMIT: it runs inside ours.
+        sql.push_str(
+            &history::ENSURE
+                .replace("\nBEGIN;\n", "\n")
+                .replace("\nCOMMIT;\n", "\n"),
+        );
+        for r in rows {
+            let _ = writeln!(
+                sql,
+                "INSERT INTO pgfleet.history (db, version, name, kind, checksum, applied_at, execution_ms, applied_by, down_script, state)
+                 VALUES ({}, {}, {}, {}, {}, {}::timestamptz, {}, {}, {}, {});",
+                quote_literal(db),
+                quote_literal(&r.version),
+                quote_literal(&r.name),
+                quote_literal(&r.kind),
+                quote_literal(&r.checksum),
+                quote_literal(&r.applied_at),
+                r.execution_ms,
+                quote_literal(&r.applied_by),
+                r.down_script.as_deref().map_or_else(|| "NULL".to_owned(), quote_literal),
+                quote_literal(&r.state),
+            );
+        }
+    }
+    sql.push_str("COMMIT;\n");
+    sql
+}
+
+/// Loads the dump of `placement`'s database and its history `rows` into
+/// `placement` in one transaction: `pg_restore` writes the dump as SQL, which
+/// pgfleet passes to `psql` between its own `BEGIN` (with the cleaning, when
+/// `clean`) and the history rows and `COMMIT`. If anything dies half-way,
+/// `psql` never sees the `COMMIT` and the server rolls everything back.
+pub(super) async fn load(
+    fleet: &Fleet,
+    dir: &Path,
+    placement: &Placement,
+    rows: &[StoredRow],
+    clean: bool,
+) -> Result<()> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let db = &placement.database;
+    let client = fleet.conninfo(placement)?.connect().await?;
+    let server_major = crate::connect::server_version(&client)
+        .await
+        .map_err(Error::sql("cannot read the server version"))?
+        .major();
+    drop(client);
+    let dump = dir.join(format!("{db}.dump"));
+    let pg_restore = find_tool("pg_restore", server_major)?;
+    let psql = find_tool("psql", 0)?;
+    // The owned schemas are made in our transaction: leave the dump's
+    // CREATE SCHEMA entries out.
+    let list = list_without_schemas(placement, &pg_restore, &dump).await?;
+    // A private folder of our own (0700, random name), not a guessable name
+    // in the shared temporary folder; removed when dropped.
+    let temp = tempfile::Builder::new()
+        .prefix("pgfleet-restore-")
+        .tempdir()
+        .map_err(io(&std::env::temp_dir()))?;
+    let list_file = temp.path().join("toc.list");
+    {
+        use std::io::Write as _;
+        let mut file = create_private(&list_file)?;
+        file.write_all(list.as_bytes()).map_err(io(&list_file))?;
+    }
+    let vars: Vec<(String, String)> = wiring::service_env(fleet, placement)?
+        .into_iter()
+        .filter(|(k, _)| k != "DATABASE_URL" && k != "PGOPTIONS")
+        .collect();
+    let spawn_err = |tool: &Tool| {
+        let program = tool.path.display().to_string();
+        move |source| Error::Spawn { program, source }
+    };
+    let mut restore = tokio::process::Command::new(&pg_restore.path)
+        .args(["--no-owner", "--no-privileges", "--file=-", "--use-list"])
+        .arg(&list_file)
+        .arg(&dump)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(spawn_err(&pg_restore))?;
+    let mut psql_child = tokio::process::Command::new(&psql.path)
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
+        .arg(&placement.physical)
+        .envs(vars)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(spawn_err(&psql))?;
+    let mut script_in = psql_child.stdin.take().expect("piped stdin");
+    let mut dump_out = restore.stdout.take().expect("piped stdout");
+    let mut restore_err = restore.stderr.take().expect("piped stderr");
+    let mut psql_err = psql_child.stderr.take().expect("piped stderr");
+    let feed = async {
+        script_in
+            .write_all(prologue(fleet, placement, clean).as_bytes())
+            .await?;
+        tokio::io::copy(&mut dump_out, &mut script_in).await?;
+        let restored = restore.wait().await?;
+        if restored.success() {
+            script_in.write_all(epilogue(db, rows).as_bytes()).await?;
+        }
+        // Without the epilogue psql reaches the end with the transaction
+        // open and the server rolls it back.
+        drop(script_in);
+        Ok::<_, std::io::Error>(restored)
+    };
+    let read_restore_err = async {
+        let mut text = String::new();
+        let _ = restore_err.read_to_string(&mut text).await;
+        text
+    };
+    let read_psql_err = async {
+        let mut text = String::new();
+        let _ = psql_err.read_to_string(&mut text).await;
+        text
+    };
+    let (fed_result, restore_text, psql_text) = tokio::join!(feed, read_restore_err, read_psql_err);
+    let psql_status = psql_child.wait().await.map_err(spawn_err(&psql))?;
+    let failure = |command: &str, stderr: String| -> Error {
+        BackupError::Tool {
+            database: db.clone(),
+            command: command.to_owned(),
+            stderr: stderr.trim().to_owned(),
+        }
+        .into()
+    };
+    match fed_result {
+        Ok(status) if !status.success() => return Err(failure("pg_restore", restore_text)),
+        // psql stopped reading: its own error says why.
+        Err(e) if psql_status.success() => return Err(failure("pg_restore", e.to_string())),
+        _ => {}
+    }
+    if !psql_status.success() {
+        return Err(failure("psql", psql_text));
+    }
+    Ok(())
+}
+
+/// `pg_restore --list` of the dump, minus its `SCHEMA` entries.
+async fn list_without_schemas(placement: &Placement, tool: &Tool, dump: &Path) -> Result<String> {
+    let output = tokio::process::Command::new(&tool.path)
+        .arg("--list")
+        .arg(dump)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(|source| Error::Spawn {
+            program: tool.path.display().to_string(),
+            source,
+        })?;
+    if !output.status.success() {
+        return Err(BackupError::Tool {
+            database: placement.database.clone(),
+            command: "pg_restore --list".into(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        }
+        .into());
+    }
+    let mut list = String::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let kind = line.split_whitespace().nth(3);
+        if kind != Some("SCHEMA") {
+            list.push_str(line);
+            list.push('\n');
+        }
+    }
+    Ok(list)
+}
