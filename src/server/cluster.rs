@@ -215,6 +215,15 @@ impl EmbeddedServer {
 
     /// Whether the server runs, from `postmaster.pid` and `kill(pid, 0)`.
     pub fn status(&self) -> Result<ServerStatus, ServerError> {
+        // A postmaster that is starting (another pgfleet process just started it)
+        // writes `postmaster.pid` in steps: for a moment the file is there but not yet
+        // readable as a live server. Look again before calling it stopped.
+        for _ in 0..20 {
+            if self.live_postmaster()?.is_some() || !self.pid_file().exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         if let Some(pm) = self.live_postmaster()? {
             let port = match pm.port {
                 Some(p) => p,

@@ -137,10 +137,11 @@ fn graphile_history_is_adopted_and_the_rest_applied_once() {
 fn graphile_edited_committed_file_is_refused_naming_it() {
     let dbs = TestDbs::new("graphile_edited");
     let ws = workspace(&dbs);
+    // Created while the chain is whole: `create` reads every folder first.
+    ws.pgfleet().args(["create"]).success();
     let file = ws.join(COMMITTED).join("000005.sql");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replace("'user4@", "'someone4@")).unwrap();
-    ws.pgfleet().args(["create"]).success();
     let url = dbs.url(&dbs.name("app"));
     let nothing_applied = || {
         assert_eq!(
