@@ -136,11 +136,10 @@ enum Listed {
 
 fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Kind) -> bool {
     match (format, kind) {
-        // Prisma lists the folder name, node-pg-migrate the file name without
-        // `.sql`: both `<version>_<name>`.
-        (Format::Prisma | Format::NodePgMigrate, _) => {
-            listed == format!("{}_{name}", version.as_str())
-        }
+        // Prisma lists the folder name, which is its version.
+        (Format::Prisma, _) => listed == version.as_str(),
+        // node-pg-migrate lists the file name without `.sql`: `<version>_<name>`.
+        (Format::NodePgMigrate, _) => listed == format!("{}_{name}", version.as_str()),
         // Flyway lists repeatables by description, `_` written as a space.
         (Format::Flyway, Kind::Repeatable) => {
             listed == format!("R__{}", name.replace('_', " ")) || listed == format!("R__{name}")

@@ -126,13 +126,15 @@ pub(super) fn next_timestamp(
 
 /// `candidate`, or the newest existing version plus one when that is not smaller.
 pub(super) fn bump_past(candidate: String, existing: &[Migration]) -> String {
+    // Prisma's versions are whole folder names: their timestamp is the part before `_`.
     let newest = existing
         .iter()
         .map(|m| &m.version)
         .filter(|v| !v.is_repeatable())
+        .filter_map(|v| Version::parse_integer(v.as_str().split('_').next().unwrap_or_default()))
         .max();
     match (Version::parse_integer(&candidate), newest) {
-        (Some(version), Some(newest)) if version <= *newest => {
+        (Some(version), Some(newest)) if version <= newest => {
             version::increment_digits(newest.as_str())
         }
         _ => candidate,

@@ -386,7 +386,11 @@ fn reads_fixtures() {
         Expect {
             rel: "prisma/basic",
             format: Format::Prisma,
-            versions: &["20240105120000", "20240105120100", "20240105120200"],
+            versions: &[
+                "20240105120000_create_customers_and_invoices",
+                "20240105120100_index_invoices",
+                "20240105120200_customer_total_function",
+            ],
             names: BASIC_NAMES,
             downs: &[false, false, false],
             disabled: &[false, false, false],
@@ -599,7 +603,7 @@ fn unmatched_files_per_format() {
                 ("init/migration.sql", "x"),
                 ("schema.prisma", ""),
             ],
-            &["20240101000000"],
+            &["20240101000000_a"],
             &["README.md", "20240102000000_b", "init", "schema.prisma"],
         ),
         (
@@ -672,6 +676,32 @@ fn version_order_is_numeric_not_textual() {
 }
 
 #[test]
+fn prisma_folders_with_one_timestamp_are_two_migrations() {
+    // Prisma identifies a migration by its whole folder name and applies them in
+    // folder-name order, so a shared timestamp is no conflict.
+    let dir = folder(&[
+        ("20260630120000_drop_y/migration.sql", "x"),
+        ("20260630120000_add_x/migration.sql", "x"),
+        ("20260101000000_init/migration.sql", "x"),
+        ("1_a/migration.sql", "x"),
+        ("01_b/migration.sql", "x"),
+    ]);
+    let got = read(dir.path(), Format::Prisma).unwrap();
+    assert_eq!(
+        versions(&got),
+        [
+            "01_b",
+            "1_a",
+            "20260101000000_init",
+            "20260630120000_add_x",
+            "20260630120000_drop_y"
+        ]
+    );
+    let names: Vec<&str> = got.migrations.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["b", "a", "init", "add_x", "drop_y"]);
+}
+
+#[test]
 fn duplicate_versions() {
     let cases: &[(Format, Files, &str, &str)] = &[
         (
@@ -709,11 +739,25 @@ fn duplicate_versions() {
             "01_b.down.sql",
             "1_a.down.sql",
         ),
+        // dbmate, golang-migrate and goose identify a migration by its number and
+        // refuse two files with one number: so does pgfleet, naming both.
         (
-            Format::Prisma,
-            &[("1_a/migration.sql", "x"), ("01_b/migration.sql", "x")],
-            "migration.sql",
-            "migration.sql",
+            Format::Dbmate,
+            &[
+                ("20240101000000_a.sql", "-- migrate:up\nx"),
+                ("20240101000000_b.sql", "-- migrate:up\nx"),
+            ],
+            "20240101000000_a.sql",
+            "20240101000000_b.sql",
+        ),
+        (
+            Format::Goose,
+            &[
+                ("00001_a.sql", "-- +goose Up\nx"),
+                ("1_b.sql", "-- +goose Up\nx"),
+            ],
+            "00001_a.sql",
+            "1_b.sql",
         ),
     ];
     for (format, files, first, second) in cases {
