@@ -136,8 +136,8 @@ enum Listed {
 
 fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Kind) -> bool {
     match (format, kind) {
-        // Prisma lists the folder name, which is its version.
-        (Format::Prisma, _) => listed == version.as_str(),
+        // Prisma lists the folder name, which is its version; Diesel its version text.
+        (Format::Prisma | Format::Diesel, _) => listed == version.as_str(),
         // node-pg-migrate lists the file name without `.sql`: `<version>_<name>`.
         (Format::NodePgMigrate, _) => listed == format!("{}_{name}", version.as_str()),
         // Flyway lists repeatables by description, `_` written as a space.
@@ -248,6 +248,8 @@ async fn read_listed(client: &Client, folder: &Folder, table: &str) -> Result<Li
         Format::Prisma => format!(
             "SELECT migration_name, finished_at::text FROM {table} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL"
         ),
+        // Diesel's `__diesel_schema_migrations (version, run_on)`.
+        Format::Diesel => format!("SELECT version, run_on::text FROM {table}"),
         // node-pg-migrate's `pgmigrations (id, name, run_on)`.
         Format::NodePgMigrate => format!("SELECT name, run_on::text FROM {table}"),
         Format::Sqlx => {

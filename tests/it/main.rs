@@ -21,6 +21,7 @@ mod data;
 mod drift;
 mod env_write;
 mod exec_env;
+mod formats_diesel;
 mod formats_drizzle;
 mod formats_peer;
 mod formats_prisma;

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Format, FormatError, Migration, Version, atlas, dbmate, flyway, golang_migrate, goose,
+    Format, FormatError, Migration, Version, atlas, dbmate, diesel, flyway, golang_migrate, goose,
     io_error, liquibase, native, node_pg_migrate, prisma, read, sqlx, version,
 };
 
@@ -34,6 +34,7 @@ pub fn new_migration(
         Format::Goose => goose::template(dir, &name, now, &existing),
         Format::Atlas => atlas::template(dir, &name, now, &existing),
         Format::Liquibase => liquibase::template(dir, &name, &existing),
+        Format::Diesel => diesel::template(dir, &name, now, &existing),
         // Both tools keep an index (journal, plan) that their own commands write.
         Format::Drizzle | Format::Sqitch => {
             return Err(FormatError::Syntax {

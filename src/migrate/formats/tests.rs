@@ -1135,6 +1135,7 @@ fn peer_history_tables_are_every_formats_and_liquibases_lock() {
     assert_eq!(
         peer_history_tables(),
         [
+            "__diesel_schema_migrations",
             "__drizzle_migrations",
             "_prisma_migrations",
             "_sqlx_migrations",
@@ -1172,4 +1173,99 @@ fn listing_is_in_path_order_without_hidden_entries() {
     dirs.sort();
     assert_eq!(listing.dirs, dirs);
     assert_eq!(listing.dirs.len(), 3);
+}
+
+#[test]
+fn diesel_versions_interleave_as_diesel_orders_them() {
+    let got = read(&fixture("diesel/basic"), Format::Diesel).unwrap();
+    assert_eq!(
+        versions(&got),
+        [
+            "00000000000000",
+            "20161231000000",
+            "20170115093000",
+            "20170201120000",
+            "20170301000000",
+            "20170401000000",
+        ]
+    );
+    let names: Vec<&str> = got.migrations.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "diesel_initial_setup",
+            "create_steps",
+            "create_posts",
+            "add_post_archived_state",
+            "index_posts_concurrently",
+            "backfill_titles",
+        ]
+    );
+    let disabled: Vec<bool> = got
+        .migrations
+        .iter()
+        .map(|m| m.transaction == Transaction::Disabled)
+        .collect();
+    assert_eq!(disabled, [false, false, false, false, true, false]);
+    // A down.sql holding only comments is no down script; an empty one neither.
+    let downs: Vec<bool> = got.migrations.iter().map(|m| m.down.is_some()).collect();
+    assert_eq!(downs, [true, true, true, false, true, false]);
+    assert!(
+        got.migrations[0]
+            .path
+            .ends_with("00000000000000_diesel_initial_setup/up.sql")
+    );
+    let unmatched: Vec<&str> = got
+        .unmatched
+        .iter()
+        .map(|p| file_name(p).unwrap())
+        .collect();
+    assert_eq!(unmatched, ["README.md", "scratch.sql"]);
+    assert_eq!(detect(&fixture("diesel/basic")).unwrap(), Format::Diesel);
+}
+
+#[test]
+fn diesel_folder_errors() {
+    // A migration folder without up.sql: an error naming it, nothing read.
+    let dir = folder(&[
+        ("2017-01-01-000000_a/up.sql", "x"),
+        ("2017-01-02-000000_b/down.sql", "x"),
+    ]);
+    let err = read(dir.path(), Format::Diesel).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`{}/2017-01-02-000000_b` is a Diesel migration folder without `up.sql`; add `up.sql` (and `down.sql`) or remove the folder",
+            dir.path().display()
+        )
+    );
+    // One version written two ways is one version to Diesel: refused, naming both.
+    let dir = folder(&[
+        ("2017-01-01-000000_a/up.sql", "x"),
+        ("20170101000000_b/up.sql", "x"),
+    ]);
+    let err = read(dir.path(), Format::Diesel).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "version 20170101000000 is used twice, by `{d}/2017-01-01-000000_a/up.sql` and `{d}/20170101000000_b/up.sql`; give one of them a new version",
+            d = dir.path().display()
+        )
+    );
+    // A bad metadata.toml names its file and line.
+    let dir = folder(&[
+        ("2017-01-01-000000_a/up.sql", "x"),
+        (
+            "2017-01-01-000000_a/metadata.toml",
+            "run_in_transaction = nope\n",
+        ),
+    ]);
+    let err = read(dir.path(), Format::Diesel).unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!(
+            "{}/2017-01-01-000000_a/metadata.toml:1: ",
+            dir.path().display()
+        )),
+        "{err}"
+    );
 }
