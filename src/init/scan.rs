@@ -113,6 +113,8 @@ pub fn scan(root: &Path) -> Scan {
     // what is below them is theirs.
     let mut taken: Vec<PathBuf> = Vec::new();
     let mut alembic_scripts: Vec<PathBuf> = Vec::new();
+    // Folders a `diesel.toml` names (`[migrations_directory] dir`), whatever their name.
+    let mut diesel_dirs: Vec<PathBuf> = Vec::new();
     for entry in walker.flatten() {
         if !entry.file_type().is_some_and(|t| t.is_dir()) {
             continue;
@@ -128,6 +130,11 @@ pub fn scan(root: &Path) -> Scan {
                 scan.url_files.push(file);
             }
         }
+        if names.contains("diesel.toml") {
+            if let Some(folder) = diesel_migrations_dir(&dir.join("diesel.toml")) {
+                diesel_dirs.push(dir.join(folder));
+            }
+        }
         if names.contains("alembic.ini") {
             scan.alembic.push(alembic(root, dir, &rel, None));
         }
@@ -141,7 +148,8 @@ pub fn scan(root: &Path) -> Scan {
             .and_then(|n| n.to_str())
             .is_some_and(|n| CANDIDATE_NAMES.contains(&n));
         let marked = MARKER_FILES.iter().any(|m| names.contains(*m))
-            || dir.join("meta").join("_journal.json").is_file();
+            || dir.join("meta").join("_journal.json").is_file()
+            || diesel_dirs.iter().any(|d| d == dir);
         if candidate_name || marked {
             if let Some(outcome) = migration_folder(root, dir, &rel, &names) {
                 taken.push(dir.to_path_buf());
@@ -233,6 +241,11 @@ fn migration_folder(
         .iter()
         .filter(|n| dir.join(n).join("migration.sql").is_file())
         .count();
+    // Diesel: `<version>_<name>/up.sql` folders.
+    let diesel_dirs = names
+        .iter()
+        .filter(|n| dir.join(n).join("up.sql").is_file())
+        .count();
     let is_migrations = dir.file_name().is_some_and(|n| n == "migrations");
     let mut note = None;
     if names.contains("migration_lock.toml") {
@@ -250,7 +263,7 @@ fn migration_folder(
     }
     // A Sqitch project keeps its scripts in deploy/: its plan is enough.
     let planned = names.contains("sqitch.plan");
-    if sql_files == 0 && prisma_dirs == 0 && !planned {
+    if sql_files == 0 && prisma_dirs == 0 && diesel_dirs == 0 && !planned {
         if !is_migrations {
             return None;
         }
@@ -292,6 +305,15 @@ fn migration_folder(
         }
         Err(e) => Some(Err(crate::manifest::relative_in(root, &e.to_string()))),
     }
+}
+
+/// `[migrations_directory] dir` from a `diesel.toml` (relative to its folder, as
+/// diesel_cli reads it); `None` when it names none.
+fn diesel_migrations_dir(path: &Path) -> Option<PathBuf> {
+    let text = fs::read_to_string(path).ok()?;
+    let value: toml::Table = toml::from_str(&text).ok()?;
+    let dir = value.get("migrations_directory")?.get("dir")?.as_str()?;
+    Some(PathBuf::from(dir))
 }
 
 /// `provider = "..."` from Prisma's `migration_lock.toml`.
@@ -385,6 +407,36 @@ mod tests {
                 scan.skipped
             );
         }
+    }
+
+    /// Diesel's `migrations/` of `<version>_<name>/up.sql` folders is found by its
+    /// folders; a custom folder by `diesel.toml`'s `[migrations_directory] dir`.
+    #[test]
+    fn diesel_folders_and_diesel_toml() {
+        let dir = tree(&[
+            ("api/migrations/2017-01-01-000000_a/up.sql", "SELECT 1;\n"),
+            ("api/migrations/2017-01-01-000000_a/down.sql", "SELECT 1;\n"),
+            ("api/migrations/README.md", ""),
+            (
+                "worker/diesel.toml",
+                "[print_schema]\nfile = \"src/schema.rs\"\n\n[migrations_directory]\ndir = \"db/diesel\"\n",
+            ),
+            ("worker/db/diesel/20170101000000_b/up.sql", "SELECT 1;\n"),
+            (
+                "worker/db/diesel/20170101000000_b/metadata.toml",
+                "run_in_transaction = false\n",
+            ),
+        ]);
+        let scan = scan(dir.path());
+        assert_eq!(
+            found(&scan),
+            [
+                ("api/migrations".to_owned(), "diesel"),
+                ("worker/db/diesel".to_owned(), "diesel")
+            ],
+            "{:?}",
+            scan.skipped
+        );
     }
 
     #[test]
