@@ -340,6 +340,14 @@ pub async fn finish(
 /// that fits no folder, or two, keeps its version (it shows as missing its file).
 pub fn legacy_prisma_versions(folders: &[Folder], rows: &[Row]) -> Vec<(String, String)> {
     let mut renames = Vec::new();
+    // A row that is some folder's migration as it is (a native file beside the
+    // Prisma folder) is left alone.
+    let current = |v: &str| {
+        folders
+            .iter()
+            .flat_map(|f| &f.migrations)
+            .any(|m| m.version.as_str() == v)
+    };
     for folder in folders.iter().filter(|f| f.format == Format::Prisma) {
         let names: Vec<&str> = folder
             .migrations
@@ -348,7 +356,7 @@ pub fn legacy_prisma_versions(folders: &[Folder], rows: &[Row]) -> Vec<(String, 
             .collect();
         for row in rows {
             let old = row.version.as_str();
-            if old.is_empty() || !old.bytes().all(|b| b.is_ascii_digit()) {
+            if old.is_empty() || !old.bytes().all(|b| b.is_ascii_digit()) || current(old) {
                 continue;
             }
             let exact = format!("{old}_{}", row.name);
@@ -528,6 +536,12 @@ mod tests {
                 &[],
             ),
             (
+                "a native file's row beside the Prisma folder",
+                Format::Prisma,
+                vec![row("20260701000000", "z")],
+                &[],
+            ),
+            (
                 "other formats keep their versions",
                 Format::Dbmate,
                 vec![row("20240101000000", "init")],
@@ -535,7 +549,15 @@ mod tests {
             ),
         ];
         for (what, format, rows, want) in cases {
-            let folders = [folder(*format, &prisma)];
+            let mut folders = vec![folder(*format, &prisma)];
+            if what.contains("native") {
+                let mut native = folder(Format::Native, &[]);
+                native.migrations.push(Migration {
+                    version: Version::parse_integer("20260701000000").unwrap(),
+                    ..migration("20260701000000_z")
+                });
+                folders.push(native);
+            }
             let got = legacy_prisma_versions(&folders, rows);
             let want: Vec<(String, String)> = want
                 .iter()

@@ -180,6 +180,32 @@ mod tests {
     }
 
     #[test]
+    fn new_writes_diesels_pair_past_the_newest_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-02T14:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        fs::create_dir_all(dir.path().join("2026-12-02-150000_later")).unwrap();
+        fs::write(dir.path().join("2026-12-02-150000_later/up.sql"), "x").unwrap();
+        let written =
+            super::super::new_migration(dir.path(), Format::Diesel, "add users", now).unwrap();
+        let rel: Vec<String> = written
+            .iter()
+            .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            rel,
+            [
+                "2026-12-02-150001_add_users/up.sql",
+                "2026-12-02-150001_add_users/down.sql"
+            ]
+        );
+        let folder = read(dir.path()).unwrap();
+        assert_eq!(folder.migrations.len(), 2);
+        assert_eq!(folder.migrations[1].version.as_str(), "20261202150001");
+    }
+
+    #[test]
     fn metadata_run_in_transaction() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(METADATA);
