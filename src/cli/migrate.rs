@@ -189,12 +189,23 @@ pub async fn migrate(
 
 /// The summary (or, with `--dry-run`, the plan), then the errors.
 pub fn render(out: &Output, fleet: &Fleet, report: &FleetReport) {
+    // One warning per database, however many files a folder holds beside its
+    // migrations (a README, scratch SQL).
     for db in &report.databases {
-        for path in &db.unmatched {
-            out.warn(&format!(
-                "`{}` matches no migration pattern of its folder; it is not applied",
-                fleet.manifest.shown(path)
-            ));
+        let shown: Vec<String> = db
+            .unmatched
+            .iter()
+            .map(|p| format!("`{}`", fleet.manifest.shown(p)))
+            .collect();
+        match shown.as_slice() {
+            [] => {}
+            [one] => out.warn(&format!(
+                "{one} matches no migration pattern of its folder; it is not applied"
+            )),
+            many => out.warn(&format!(
+                "{} match no migration pattern of their folder; they are not applied",
+                many.join(", ")
+            )),
         }
     }
     if out.json {

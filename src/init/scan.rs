@@ -120,6 +120,8 @@ pub fn scan(root: &Path) -> Scan {
     // Subfolders of a candidate that holds its SQL one level down
     // (`migrations/postgres/`, `migrations/sql/`): candidates themselves.
     let mut entered: Vec<(PathBuf, bool)> = Vec::new();
+    // Folders a `diesel.toml` names (`[migrations_directory] dir`), whatever their name.
+    let mut diesel_dirs: Vec<PathBuf> = Vec::new();
     for entry in walker.flatten() {
         if !entry.file_type().is_some_and(|t| t.is_dir()) {
             continue;
@@ -133,6 +135,11 @@ pub fn scan(root: &Path) -> Scan {
         for name in &names {
             if let Some(file) = url_file(dir, name) {
                 scan.url_files.push(file);
+            }
+        }
+        if names.contains("diesel.toml") {
+            if let Some(folder) = diesel_migrations_dir(&dir.join("diesel.toml")) {
+                diesel_dirs.push(dir.join(folder));
             }
         }
         if names.contains("alembic.ini") {
@@ -164,7 +171,8 @@ pub fn scan(root: &Path) -> Scan {
         }
         let marked = MARKER_FILES.iter().any(|m| names.contains(*m))
             || dir.join("meta").join("_journal.json").is_file()
-            || peer_layout == Some(true);
+            || peer_layout == Some(true)
+            || diesel_dirs.iter().any(|d| d == dir);
         let inner = entered
             .iter()
             .find(|(e, _)| e == dir)
@@ -383,6 +391,15 @@ fn migration_folder(
     }
 }
 
+/// `[migrations_directory] dir` from a `diesel.toml` (relative to its folder, as
+/// diesel_cli reads it); `None` when it names none.
+fn diesel_migrations_dir(path: &Path) -> Option<PathBuf> {
+    let text = fs::read_to_string(path).ok()?;
+    let value: toml::Table = toml::from_str(&text).ok()?;
+    let dir = value.get("migrations_directory")?.get("dir")?.as_str()?;
+    Some(PathBuf::from(dir))
+}
+
 /// `provider = "..."` from Prisma's `migration_lock.toml`.
 fn prisma_provider(path: &Path) -> Option<String> {
     let text = fs::read_to_string(path).ok()?;
@@ -571,6 +588,36 @@ mod tests {
                     "migrations for MySQL (by its folder's name), not PostgreSQL"
                 ),
             ]
+        );
+    }
+
+    /// Diesel's `migrations/` of `<version>_<name>/up.sql` folders is found by its
+    /// folders; a custom folder by `diesel.toml`'s `[migrations_directory] dir`.
+    #[test]
+    fn diesel_folders_and_diesel_toml() {
+        let dir = tree(&[
+            ("api/migrations/2017-01-01-000000_a/up.sql", "SELECT 1;\n"),
+            ("api/migrations/2017-01-01-000000_a/down.sql", "SELECT 1;\n"),
+            ("api/migrations/README.md", ""),
+            (
+                "worker/diesel.toml",
+                "[print_schema]\nfile = \"src/schema.rs\"\n\n[migrations_directory]\ndir = \"db/diesel\"\n",
+            ),
+            ("worker/db/diesel/20170101000000_b/up.sql", "SELECT 1;\n"),
+            (
+                "worker/db/diesel/20170101000000_b/metadata.toml",
+                "run_in_transaction = false\n",
+            ),
+        ]);
+        let scan = scan(dir.path());
+        assert_eq!(
+            found(&scan),
+            [
+                ("api/migrations".to_owned(), "diesel"),
+                ("worker/db/diesel".to_owned(), "diesel")
+            ],
+            "{:?}",
+            scan.skipped
         );
     }
 

@@ -37,6 +37,7 @@ pub const FORMATS: &[&str] = &[
     "atlas",
     "liquibase",
     "sqitch",
+    "diesel",
     "hasura",
     "graphile-migrate",
     "runner",

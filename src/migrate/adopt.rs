@@ -147,11 +147,10 @@ enum Listed {
 
 fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Kind) -> bool {
     match (format, kind) {
-        // Prisma lists the folder name, node-pg-migrate the file name without
-        // `.sql`: both `<version>_<name>`.
-        (Format::Prisma | Format::NodePgMigrate, _) => {
-            listed == format!("{}_{name}", version.as_str())
-        }
+        // Prisma lists the folder name, which is its version; Diesel its version text.
+        (Format::Prisma | Format::Diesel, _) => listed == version.as_str(),
+        // node-pg-migrate lists the file name without `.sql`: `<version>_<name>`.
+        (Format::NodePgMigrate, _) => listed == format!("{}_{name}", version.as_str()),
         // Flyway lists repeatables by description, `_` written as a space.
         (Format::Flyway, Kind::Repeatable) => {
             listed == format!("R__{}", name.replace('_', " ")) || listed == format!("R__{name}")
@@ -260,6 +259,8 @@ async fn read_listed(client: &Client, folder: &Folder, table: &str) -> Result<Li
         Format::Prisma => format!(
             "SELECT migration_name, finished_at::text FROM {table} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL"
         ),
+        // Diesel's `__diesel_schema_migrations (version, run_on)`.
+        Format::Diesel => format!("SELECT version, run_on::text FROM {table}"),
         // Hasura's `hdb_catalog.schema_migrations (version bigint, dirty boolean)`: one
         // row per applied version; a dirty one failed half-way and is not applied.
         // Its catalog state: `cli_state -> 'migrations' -> <source>`, version -> dirty.

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use tokio_postgres::Client;
 use tokio_postgres::types::Type;
 
+use super::formats::{Folder, Format};
 use crate::connect::quote_literal;
 use crate::error::{Error, Result};
 
@@ -332,6 +333,96 @@ pub async fn finish(
     Ok(())
 }
 
+/// Rows that an earlier pgfleet recorded for a Prisma migration under its timestamp
+/// alone (`20260630120000`), before a Prisma migration's version became its whole folder
+/// name: each as (old version, folder name). A row is the folder `<version>_<name>`
+/// when there is one, else the only folder whose name starts with `<version>_`; a row
+/// that fits no folder, or two, keeps its version (it shows as missing its file).
+pub fn legacy_prisma_versions(folders: &[Folder], rows: &[Row]) -> Vec<(String, String)> {
+    let mut renames = Vec::new();
+    // A row that is some folder's migration as it is (a native file beside the
+    // Prisma folder) is left alone.
+    let current = |v: &str| {
+        folders
+            .iter()
+            .flat_map(|f| &f.migrations)
+            .any(|m| m.version.as_str() == v)
+    };
+    for folder in folders.iter().filter(|f| f.format == Format::Prisma) {
+        let names: Vec<&str> = folder
+            .migrations
+            .iter()
+            .map(|m| m.version.as_str())
+            .collect();
+        for row in rows {
+            let old = row.version.as_str();
+            if old.is_empty() || !old.bytes().all(|b| b.is_ascii_digit()) || current(old) {
+                continue;
+            }
+            let exact = format!("{old}_{}", row.name);
+            let new = if names.contains(&exact.as_str()) {
+                Some(exact)
+            } else {
+                let prefix = format!("{old}_");
+                let mut with_prefix = names.iter().filter(|n| n.starts_with(&prefix));
+                match (with_prefix.next(), with_prefix.next()) {
+                    (Some(only), None) => Some((*only).to_owned()),
+                    _ => None,
+                }
+            };
+            let Some(new) = new else { continue };
+            let taken = rows.iter().any(|r| r.version == new)
+                || renames.iter().any(|(_, n): &(String, String)| *n == new);
+            if !taken {
+                renames.push((old.to_owned(), new));
+            }
+        }
+    }
+    renames
+}
+
+/// Gives the rows named by `renames` their new version, in memory.
+pub fn rename_versions(rows: &mut [Row], renames: &[(String, String)]) {
+    for row in rows {
+        if let Some((_, new)) = renames.iter().find(|(old, _)| *old == row.version) {
+            row.version.clone_from(new);
+        }
+    }
+}
+
+/// Reads the rows of `db` and rewrites, in `pgfleet.history` and in the rows
+/// returned, the Prisma rows recorded under a timestamp alone
+/// ([`legacy_prisma_versions`]). For commands that write; read-only ones rename
+/// in memory only.
+pub async fn read_upgraded(client: &Client, db: &str, folders: &[Folder]) -> Result<Vec<Row>> {
+    let mut rows = read(client, db).await?;
+    upgrade(client, db, folders, &mut rows).await?;
+    Ok(rows)
+}
+
+/// [`read_upgraded`] for rows already read.
+pub async fn upgrade(
+    client: &Client,
+    db: &str,
+    folders: &[Folder],
+    rows: &mut [Row],
+) -> Result<()> {
+    let renames = legacy_prisma_versions(folders, rows);
+    for (old, new) in &renames {
+        client
+            .execute_typed(
+                "UPDATE pgfleet.history SET version = $3 WHERE db = $1 AND version = $2",
+                &[(&db, Type::TEXT), (old, Type::TEXT), (new, Type::TEXT)],
+            )
+            .await
+            .map_err(Error::sql(format!(
+                "cannot record `{old}` of `{db}` as `{new}`"
+            )))?;
+    }
+    rename_versions(rows, &renames);
+    Ok(())
+}
+
 /// Who is running pgfleet, for `applied_by` and `repaired_by`:
 /// `user@host`.
 pub fn whoami() -> String {
@@ -359,6 +450,128 @@ pub fn lock_key(db: &str) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Renames = &'static [(&'static str, &'static str)];
+
+    #[test]
+    fn legacy_prisma_rows_find_their_folder() {
+        use crate::migrate::formats::{Kind, Migration, Transaction, Version};
+        let migration = |folder: &str| Migration {
+            version: Version::named(folder.to_owned()),
+            name: folder.split_once('_').unwrap().1.to_owned(),
+            kind: Kind::Versioned,
+            path: format!("{folder}/migration.sql").into(),
+            up: String::new(),
+            up_line: 1,
+            down: None,
+            transaction: Transaction::Auto,
+            checksum: String::new(),
+            statements: None,
+            not_runnable: None,
+            verify: None,
+        };
+        let folder = |format, names: &[&str]| Folder {
+            format,
+            migrations: names.iter().map(|n| migration(n)).collect(),
+            unmatched: Vec::new(),
+            peer: None,
+        };
+        let row = |version: &str, name: &str| Row {
+            version: version.to_owned(),
+            name: name.to_owned(),
+            kind: RowKind::Versioned,
+            checksum: String::new(),
+            applied_at: Utc::now(),
+            execution_ms: 0,
+            applied_by: String::new(),
+            down_script: None,
+            state: RowState::Applied,
+            error: None,
+        };
+        let prisma = [
+            "20240101000000_init",
+            "20260630120000_add_x",
+            "20260630120000_drop_y",
+            "20260701000000_z",
+        ];
+        // (what, format, rows, want renames)
+        let cases: &[(&str, Format, Vec<Row>, Renames)] = &[
+            (
+                "timestamp + name is the folder",
+                Format::Prisma,
+                vec![row("20260630120000", "drop_y")],
+                &[("20260630120000", "20260630120000_drop_y")],
+            ),
+            (
+                "the only folder with the prefix",
+                Format::Prisma,
+                vec![row("20260701000000", "renamed")],
+                &[("20260701000000", "20260701000000_z")],
+            ),
+            (
+                "two folders with the prefix, name fits neither",
+                Format::Prisma,
+                vec![row("20260630120000", "other")],
+                &[],
+            ),
+            (
+                "already a folder name",
+                Format::Prisma,
+                vec![row("20240101000000_init", "init")],
+                &[],
+            ),
+            (
+                "the folder has its own row already",
+                Format::Prisma,
+                vec![
+                    row("20240101000000", "init"),
+                    row("20240101000000_init", "init"),
+                ],
+                &[],
+            ),
+            (
+                "no folder",
+                Format::Prisma,
+                vec![row("20990101000000", "gone")],
+                &[],
+            ),
+            (
+                "a native file's row beside the Prisma folder",
+                Format::Prisma,
+                vec![row("20260701000000", "z")],
+                &[],
+            ),
+            (
+                "other formats keep their versions",
+                Format::Dbmate,
+                vec![row("20240101000000", "init")],
+                &[],
+            ),
+        ];
+        for (what, format, rows, want) in cases {
+            let mut folders = vec![folder(*format, &prisma)];
+            if what.contains("native") {
+                let mut native = folder(Format::Native, &[]);
+                native.migrations.push(Migration {
+                    version: Version::parse_integer("20260701000000").unwrap(),
+                    ..migration("20260701000000_z")
+                });
+                folders.push(native);
+            }
+            let got = legacy_prisma_versions(&folders, rows);
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect();
+            assert_eq!(got, want, "{what}");
+            let mut renamed = rows.clone();
+            rename_versions(&mut renamed, &got);
+            for (old, new) in &want {
+                assert!(renamed.iter().any(|r| r.version == *new), "{what}");
+                assert!(!renamed.iter().any(|r| r.version == *old), "{what}");
+            }
+        }
+    }
 
     #[test]
     fn insert_quotes_every_value() {

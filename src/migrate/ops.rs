@@ -149,6 +149,9 @@ async fn db_status(
         Some(c) => history::read(c, &placement.database).await?,
         None => Vec::new(),
     };
+    // Read-only: older Prisma rows are renamed in memory, not in the table.
+    let renames = history::legacy_prisma_versions(folders, &rows);
+    history::rename_versions(&mut rows, &renames);
     if let Some(c) = client {
         let adopted = adopt::peer_rows(c, folders, &rows, &placement.owned_schemas).await?;
         rows.extend(adopted);
@@ -243,7 +246,7 @@ pub async fn rollback(
     let db = placement.database.as_str();
     let folders = load_folders(&fleet.manifest, &fleet.manifest.databases[db])?;
     let client = connect_existing(fleet, placement).await?;
-    let rows = history::read(&client, db).await?;
+    let rows = history::read_upgraded(&client, db, &folders).await?;
     let mut applied: Vec<(Version, &Row)> = rows
         .iter()
         .filter(|r| r.kind == RowKind::Versioned && r.state == RowState::Applied)
@@ -414,7 +417,7 @@ pub async fn baseline(
         .batch_execute(history::ENSURE)
         .await
         .map_err(|e| MigrateError::sql(db, "cannot create pgfleet.history", e))?;
-    let rows = history::read(&client, db).await?;
+    let rows = history::read_upgraded(&client, db, &folders).await?;
     let limit = version_of(&folders, version);
     let by = history::whoami();
     let mut sql = format!(
@@ -548,7 +551,9 @@ pub async fn repair_plan(
     }
     let folders = load_folders(&fleet.manifest, &fleet.manifest.databases[db])?;
     let client = connect_existing(fleet, placement).await?;
-    let rows = history::read(&client, db).await?;
+    let mut rows = history::read(&client, db).await?;
+    let renames = history::legacy_prisma_versions(&folders, &rows);
+    history::rename_versions(&mut rows, &renames);
     let assessment = plan::assess(&folders, &rows);
     let renames = plan::renames(&assessment);
     let mut repairs: Vec<Repair> = renames
@@ -617,6 +622,11 @@ pub async fn repair(
             .batch_execute(history::ENSURE)
             .await
             .map_err(|e| MigrateError::sql(db, "cannot create pgfleet.history", e))?;
+    }
+    // The plan names older Prisma rows by their folder: record them so.
+    if let Ok(folders) = load_folders(&fleet.manifest, &fleet.manifest.databases[db]) {
+        let mut rows = history::read(&client, db).await?;
+        history::upgrade(&client, db, &folders, &mut rows).await?;
     }
     let by = quote_literal(&history::whoami());
     let q = |s: &str| quote_literal(s);

@@ -272,6 +272,14 @@ async fn migrate_files(
     } else {
         Vec::new()
     };
+    if options.dry_run {
+        let renames = history::legacy_prisma_versions(folders, &rows);
+        history::rename_versions(&mut rows, &renames);
+    } else {
+        history::upgrade(&client, db, folders, &mut rows)
+            .await
+            .map_err(|e| fail(e.into()))?;
+    }
     let adopted = adopt::peer_rows(&client, folders, &rows, &placement.owned_schemas)
         .await
         .map_err(|e| fail(e.into()))?;

@@ -255,7 +255,7 @@ fn files_matching_no_pattern_are_reported() {
     ));
     let out = ws.pgfleet().args(["up"]).success();
     out.stderr_contains("warning: `").stderr_contains(
-        "notes.sql` matches no migration pattern of its folder; it is not applied",
+        "notes.sql` match no migration pattern of their folder; they are not applied",
     );
     assert!(!out.stderr.contains(".gitkeep"));
 }
@@ -278,7 +278,20 @@ fn several_folders_apply_in_order_and_versions_must_be_unique() {
         query_one(&url, "SELECT count(*) FROM pgfleet.history").as_deref(),
         Some("4")
     );
-    ws.write("sql/20240105120000_clash.sql", "SELECT 1;\n");
+    // A Prisma migration is its folder name: a native file with the same
+    // timestamp is another migration.
+    ws.write("sql/20240105120000_same_stamp.sql", "SELECT 1;\n");
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM pgfleet.history").as_deref(),
+        Some("5")
+    );
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = [\"a\", \"b\"]\n",
+        dbs.manifest_head()
+    ));
+    ws.write("a/20240105120000_one.sql", "SELECT 1;\n");
+    ws.write("b/20240105120000_clash.sql", "SELECT 1;\n");
     let out = ws.pgfleet().args(["migrate"]).expect_code(2);
     out.stderr_contains("version `20240105120000` is in two folders");
 }

@@ -303,7 +303,7 @@ fn databases_migrated_by_other_tools_are_adopted_not_rerun() {
     assert_eq!(
         rows,
         [[
-            Some("20240105120000".into()),
+            Some("20240105120000_create_customers_and_invoices".into()),
             Some("adopted from _prisma_migrations".into()),
             Some("2024-01-05".into())
         ]]

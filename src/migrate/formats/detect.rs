@@ -11,8 +11,8 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Format, FormatError, dbmate, engine, file_name, flyway, golang_migrate, io_error, lines, list,
-    native, node_pg_migrate, prisma,
+    Format, FormatError, dbmate, diesel, engine, file_name, flyway, golang_migrate, io_error,
+    lines, list, native, node_pg_migrate, prisma,
 };
 
 /// How much of each file detection reads: markers sit at the top of migration files.
@@ -88,6 +88,12 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
         }
     };
     for sub in &listing.dirs {
+        if diesel::is_migration_dir(sub) {
+            let up = sub.join("up.sql");
+            let head = read_head(&up)?;
+            engine::check_sql(dir, [(up.as_path(), head.as_str())])?;
+            note(Format::Diesel, up);
+        }
         if let Some(script) = prisma::migration_script(sub) {
             // drizzle-kit 1.x writes the same folders, with its snapshot beside the SQL.
             if sub.join("snapshot.json").is_file() {
@@ -130,12 +136,13 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
 }
 
 /// SPEC's detection order for the formats pgfleet reads (native is the fallback).
-const DETECTION_ORDER: [Format; 5] = [
+const DETECTION_ORDER: [Format; 6] = [
     Format::Prisma,
     Format::Flyway,
     Format::Dbmate,
     Format::NodePgMigrate,
     Format::GolangMigrate,
+    Format::Diesel,
 ];
 
 /// The format one `.sql` file points to, by name first, then by its markers.

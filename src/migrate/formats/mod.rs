@@ -11,6 +11,7 @@
 mod atlas;
 mod dbmate;
 mod detect;
+mod diesel;
 mod drizzle;
 mod engine;
 mod error;
@@ -59,12 +60,13 @@ pub enum Format {
     Liquibase,
     Drizzle,
     Sqitch,
+    Diesel,
     Hasura,
     GraphileMigrate,
 }
 
 impl Format {
-    pub const ALL: [Format; 14] = [
+    pub const ALL: [Format; 15] = [
         Format::Native,
         Format::Prisma,
         Format::Dbmate,
@@ -77,6 +79,7 @@ impl Format {
         Format::Liquibase,
         Format::Drizzle,
         Format::Sqitch,
+        Format::Diesel,
         Format::Hasura,
         Format::GraphileMigrate,
     ];
@@ -96,6 +99,7 @@ impl Format {
             Format::Liquibase => "liquibase",
             Format::Drizzle => "drizzle",
             Format::Sqitch => "sqitch",
+            Format::Diesel => "diesel",
             Format::Hasura => "hasura",
             Format::GraphileMigrate => "graphile-migrate",
         }
@@ -133,6 +137,7 @@ impl Format {
             // drizzle's lives in schema `drizzle` unless its config says otherwise:
             // the folder says where ([`Folder::peer`]).
             Format::Drizzle => Some(drizzle::DEFAULT_TABLE),
+            Format::Diesel => Some(diesel::HISTORY_TABLE),
         }
     }
 }
@@ -347,6 +352,7 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
         Format::Liquibase => liquibase::read(dir),
         Format::Drizzle => drizzle::read(dir, None),
         Format::Sqitch => sqitch::read(dir, None),
+        Format::Diesel => diesel::read(dir),
         Format::Hasura => hasura::read(dir),
         Format::GraphileMigrate => graphile_migrate::read(dir),
     }

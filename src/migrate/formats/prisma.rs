@@ -1,11 +1,16 @@
 //! Prisma Migrate: one folder per migration, `<timestamp>_<name>/migration.sql`, with
 //! `migration_lock.toml` beside the folders. Prisma has no down scripts and no transaction
 //! marker (SPEC: statements that cannot run in a transaction are found by the engine).
+//!
+//! Prisma identifies a migration by its whole folder name (`_prisma_migrations.
+//! migration_name`) and applies them in folder-name order, so two folders with the same
+//! timestamp (`20260630120000_add_x`, `20260630120000_drop_y`) are two migrations: the
+//! version is the folder name, compared as text.
 
 use std::path::{Path, PathBuf};
 
 use super::{
-    Format, FormatError, Migration, file_name, finish, list, next_timestamp, read_source,
+    Format, FormatError, Migration, Version, file_name, finish, list, next_timestamp, read_source,
     split_version_name,
 };
 
@@ -30,10 +35,12 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
         .collect();
     for sub in listing.dirs {
         let parsed = file_name(&sub).and_then(split_version_name);
-        let (Some((version, name)), Some(script)) = (parsed, migration_script(&sub)) else {
+        let (Some((_, name)), Some(script)) = (parsed, migration_script(&sub)) else {
             unmatched.push(sub);
             continue;
         };
+        let name = name.to_owned();
+        let version = Version::named(file_name(&sub).unwrap_or_default().to_owned());
         // Anything else inside a migration folder is not run by Prisma: report it.
         let inner = list(&sub)?;
         unmatched.extend(inner.dirs);
@@ -43,7 +50,7 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
         // `apply_migration_script`), so its `-- AlterEnum` `BEGIN; ... COMMIT;` blocks work.
         migrations.push(Migration {
             transaction: super::Transaction::Script,
-            ..Migration::whole_file(version, name.to_owned(), script, source)
+            ..Migration::whole_file(version, name, script, source)
         });
     }
     finish(dir, Format::Prisma, migrations, unmatched)

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Format, FormatError, Migration, Version, atlas, dbmate, flyway, golang_migrate, goose,
+    Format, FormatError, Migration, Version, atlas, dbmate, diesel, flyway, golang_migrate, goose,
     io_error, liquibase, native, node_pg_migrate, prisma, read, sqlx, version,
 };
 
@@ -34,6 +34,7 @@ pub fn new_migration(
         Format::Goose => goose::template(dir, &name, now, &existing),
         Format::Atlas => atlas::template(dir, &name, now, &existing),
         Format::Liquibase => liquibase::template(dir, &name, &existing),
+        Format::Diesel => diesel::template(dir, &name, now, &existing),
         Format::Hasura => super::hasura::template(dir, &name, now, &existing)?,
         // graphile-migrate writes committed files itself, hashing them into its chain.
         Format::GraphileMigrate => {
@@ -135,13 +136,15 @@ pub(super) fn next_timestamp(
 
 /// `candidate`, or the newest existing version plus one when that is not smaller.
 pub(super) fn bump_past(candidate: String, existing: &[Migration]) -> String {
+    // Prisma's versions are whole folder names: their timestamp is the part before `_`.
     let newest = existing
         .iter()
         .map(|m| &m.version)
         .filter(|v| !v.is_repeatable())
+        .filter_map(|v| Version::parse_integer(v.as_str().split('_').next().unwrap_or_default()))
         .max();
     match (Version::parse_integer(&candidate), newest) {
-        (Some(version), Some(newest)) if version <= *newest => {
+        (Some(version), Some(newest)) if version <= newest => {
             version::increment_digits(newest.as_str())
         }
         _ => candidate,

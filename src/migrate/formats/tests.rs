@@ -389,7 +389,11 @@ fn reads_fixtures() {
         Expect {
             rel: "prisma/basic",
             format: Format::Prisma,
-            versions: &["20240105120000", "20240105120100", "20240105120200"],
+            versions: &[
+                "20240105120000_create_customers_and_invoices",
+                "20240105120100_index_invoices",
+                "20240105120200_customer_total_function",
+            ],
             names: BASIC_NAMES,
             downs: &[false, false, false],
             disabled: &[false, false, false],
@@ -602,7 +606,7 @@ fn unmatched_files_per_format() {
                 ("init/migration.sql", "x"),
                 ("schema.prisma", ""),
             ],
-            &["20240101000000"],
+            &["20240101000000_a"],
             &["README.md", "20240102000000_b", "init", "schema.prisma"],
         ),
         (
@@ -675,6 +679,32 @@ fn version_order_is_numeric_not_textual() {
 }
 
 #[test]
+fn prisma_folders_with_one_timestamp_are_two_migrations() {
+    // Prisma identifies a migration by its whole folder name and applies them in
+    // folder-name order, so a shared timestamp is no conflict.
+    let dir = folder(&[
+        ("20260630120000_drop_y/migration.sql", "x"),
+        ("20260630120000_add_x/migration.sql", "x"),
+        ("20260101000000_init/migration.sql", "x"),
+        ("1_a/migration.sql", "x"),
+        ("01_b/migration.sql", "x"),
+    ]);
+    let got = read(dir.path(), Format::Prisma).unwrap();
+    assert_eq!(
+        versions(&got),
+        [
+            "01_b",
+            "1_a",
+            "20260101000000_init",
+            "20260630120000_add_x",
+            "20260630120000_drop_y"
+        ]
+    );
+    let names: Vec<&str> = got.migrations.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["b", "a", "init", "add_x", "drop_y"]);
+}
+
+#[test]
 fn duplicate_versions() {
     let cases: &[(Format, Files, &str, &str)] = &[
         (
@@ -712,11 +742,25 @@ fn duplicate_versions() {
             "01_b.down.sql",
             "1_a.down.sql",
         ),
+        // dbmate, golang-migrate and goose identify a migration by its number and
+        // refuse two files with one number: so does pgfleet, naming both.
         (
-            Format::Prisma,
-            &[("1_a/migration.sql", "x"), ("01_b/migration.sql", "x")],
-            "migration.sql",
-            "migration.sql",
+            Format::Dbmate,
+            &[
+                ("20240101000000_a.sql", "-- migrate:up\nx"),
+                ("20240101000000_b.sql", "-- migrate:up\nx"),
+            ],
+            "20240101000000_a.sql",
+            "20240101000000_b.sql",
+        ),
+        (
+            Format::Goose,
+            &[
+                ("00001_a.sql", "-- +goose Up\nx"),
+                ("1_b.sql", "-- +goose Up\nx"),
+            ],
+            "00001_a.sql",
+            "1_b.sql",
         ),
     ];
     for (format, files, first, second) in cases {
@@ -1094,6 +1138,7 @@ fn peer_history_tables_are_every_formats_and_liquibases_lock() {
     assert_eq!(
         peer_history_tables(),
         [
+            "__diesel_schema_migrations",
             "__drizzle_migrations",
             "_prisma_migrations",
             "_sqlx_migrations",
@@ -1188,6 +1233,101 @@ fn atlas_sum_beside_goose_files_is_checked() {
     assert!(
         err.to_string()
             .contains("does not match the files of its folder: `1_initial.sql` changed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn diesel_versions_interleave_as_diesel_orders_them() {
+    let got = read(&fixture("diesel/basic"), Format::Diesel).unwrap();
+    assert_eq!(
+        versions(&got),
+        [
+            "00000000000000",
+            "20161231000000",
+            "20170115093000",
+            "20170201120000",
+            "20170301000000",
+            "20170401000000",
+        ]
+    );
+    let names: Vec<&str> = got.migrations.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "diesel_initial_setup",
+            "create_steps",
+            "create_posts",
+            "add_post_archived_state",
+            "index_posts_concurrently",
+            "backfill_titles",
+        ]
+    );
+    let disabled: Vec<bool> = got
+        .migrations
+        .iter()
+        .map(|m| m.transaction == Transaction::Disabled)
+        .collect();
+    assert_eq!(disabled, [false, false, false, false, true, false]);
+    // A down.sql holding only comments is no down script; an empty one neither.
+    let downs: Vec<bool> = got.migrations.iter().map(|m| m.down.is_some()).collect();
+    assert_eq!(downs, [true, true, true, false, true, false]);
+    assert!(
+        got.migrations[0]
+            .path
+            .ends_with("00000000000000_diesel_initial_setup/up.sql")
+    );
+    let unmatched: Vec<&str> = got
+        .unmatched
+        .iter()
+        .map(|p| file_name(p).unwrap())
+        .collect();
+    assert_eq!(unmatched, ["README.md", "scratch.sql"]);
+    assert_eq!(detect(&fixture("diesel/basic")).unwrap(), Format::Diesel);
+}
+
+#[test]
+fn diesel_folder_errors() {
+    // A migration folder without up.sql: an error naming it, nothing read.
+    let dir = folder(&[
+        ("2017-01-01-000000_a/up.sql", "x"),
+        ("2017-01-02-000000_b/down.sql", "x"),
+    ]);
+    let err = read(dir.path(), Format::Diesel).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`{}/2017-01-02-000000_b` is a Diesel migration folder without `up.sql`; add `up.sql` (and `down.sql`) or remove the folder",
+            dir.path().display()
+        )
+    );
+    // One version written two ways is one version to Diesel: refused, naming both.
+    let dir = folder(&[
+        ("2017-01-01-000000_a/up.sql", "x"),
+        ("20170101000000_b/up.sql", "x"),
+    ]);
+    let err = read(dir.path(), Format::Diesel).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "version 20170101000000 is used twice, by `{d}/2017-01-01-000000_a/up.sql` and `{d}/20170101000000_b/up.sql`; give one of them a new version",
+            d = dir.path().display()
+        )
+    );
+    // A bad metadata.toml names its file and line.
+    let dir = folder(&[
+        ("2017-01-01-000000_a/up.sql", "x"),
+        (
+            "2017-01-01-000000_a/metadata.toml",
+            "run_in_transaction = nope\n",
+        ),
+    ]);
+    let err = read(dir.path(), Format::Diesel).unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!(
+            "{}/2017-01-01-000000_a/metadata.toml:1: ",
+            dir.path().display()
+        )),
         "{err}"
     );
 }

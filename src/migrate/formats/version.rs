@@ -26,6 +26,9 @@ enum Key {
     Position(u64),
     /// The description of a repeatable migration.
     Repeatable(String),
+    /// A name compared as text, byte by byte: what Prisma (the whole folder name) and
+    /// Diesel (the folder's version with dashes removed) identify and order by.
+    Named(String),
 }
 
 /// One numeric part; ordered by length first, then digits, which is numeric order for
@@ -101,6 +104,15 @@ impl Version {
         }
     }
 
+    /// A migration identified and ordered by `text` as text (Prisma's folder name,
+    /// Diesel's version), so `20260630120000_add_x` < `20260630120000_drop_y`.
+    pub fn named(text: String) -> Version {
+        Version {
+            key: Key::Named(text.clone()),
+            text,
+        }
+    }
+
     /// The version as written (Flyway: dotted; repeatable: `R__<desc>`).
     pub fn as_str(&self) -> &str {
         &self.text
@@ -115,7 +127,7 @@ impl Version {
     pub(crate) fn major(&self) -> Option<&str> {
         match &self.key {
             Key::Versioned(parts) => Some(parts.first().map_or("", |p| p.0.as_str())),
-            Key::Position(_) | Key::Repeatable(_) => None,
+            Key::Position(_) | Key::Repeatable(_) | Key::Named(_) => None,
         }
     }
 }
@@ -260,6 +272,29 @@ mod tests {
         }
         // Equal versions keep their own text.
         assert_eq!(int("001").to_string(), "001");
+    }
+
+    #[test]
+    fn named_versions_compare_as_text() {
+        let named = |s: &str| Version::named(s.to_owned());
+        let ascending = [
+            ("20260630120000_add_x", "20260630120000_drop_y"),
+            ("20260630120000_drop_y", "20260630120001_a"),
+            ("00000000000000", "20170102030405"),
+            ("20170831123456", "20170901000000"),
+            // Text, not numbers: Diesel orders its versions this way.
+            ("10", "9"),
+        ];
+        for (a, b) in ascending {
+            assert!(named(a) < named(b), "{a} < {b}");
+        }
+        assert_eq!(named("0001"), named("0001"));
+        assert_ne!(named("0001"), named("1"));
+        assert_eq!(
+            named("20260630120000_add_x").as_str(),
+            "20260630120000_add_x"
+        );
+        assert_eq!(named("1").major(), None);
     }
 
     #[test]
