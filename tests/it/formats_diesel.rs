@@ -5,7 +5,7 @@
 //! __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on
 //! TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`), and a folder missing `up.sql`.
 
-use crate::support::{TestDbs, Workspace, query, query_one};
+use crate::support::{TestDbs, Workspace, query, query_one, tools};
 
 const DIESEL_TABLE: &str = "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
     version VARCHAR(50) PRIMARY KEY NOT NULL,
@@ -50,12 +50,7 @@ fn diesel_folder_applies_in_diesels_order() {
     let url = dbs.url(&dbs.name("app"));
     assert_eq!(
         steps(&url),
-        [
-            "create_posts",
-            "add_post_archived_state",
-            "index_posts_concurrently",
-            "backfill_titles"
-        ]
+        ["create_posts", "add_post_archived_state", "backfill_titles"]
     );
     let again = ws.pgfleet().args(["migrate"]).success();
     assert_eq!(
@@ -144,12 +139,7 @@ fn diesel_history_is_adopted_from_diesel_schema_migrations() {
     assert_eq!(db["applied"].as_array().unwrap().len(), 3, "{db}");
     assert_eq!(
         steps(&url),
-        [
-            "create_posts",
-            "add_post_archived_state",
-            "index_posts_concurrently",
-            "backfill_titles"
-        ]
+        ["create_posts", "add_post_archived_state", "backfill_titles"]
     );
     assert_eq!(
         query_one(
@@ -170,9 +160,10 @@ fn diesel_history_is_adopted_from_diesel_schema_migrations() {
 fn a_diesel_folder_missing_up_sql_is_refused_before_anything_runs() {
     let dbs = TestDbs::new("diesel_no_up");
     let ws = workspace(&dbs, true);
+    // Created while the folder is whole: `create` reads every folder first.
+    ws.pgfleet().args(["create"]).success();
     std::fs::remove_file(ws.join("migrations/20170201120000_add_post_archived_state/up.sql"))
         .unwrap();
-    ws.pgfleet().args(["create"]).success();
     ws.pgfleet()
         .args(["migrate"])
         .expect_code(2)
@@ -249,4 +240,75 @@ fn a_large_diesel_folder_applies_once_in_order() {
         query_one(&url, "SELECT count(*) FROM pgfleet.history").as_deref(),
         Some(&*(count + 1).to_string())
     );
+}
+
+/// The real diesel_cli applies the first half of the fixture; pgfleet adopts that
+/// history and applies the rest exactly once; diesel then has nothing pending.
+#[test]
+fn diesel_round_trip() {
+    let Some(diesel) = tools::diesel("diesel_round_trip") else {
+        return;
+    };
+    let dbs = TestDbs::new("diesel_round_trip");
+    let ws = workspace(&dbs, false);
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    // The first half, as a folder of its own for diesel to run.
+    let all: Vec<String> = {
+        let mut names: Vec<String> = std::fs::read_dir(ws.join("migrations"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().into_string().unwrap())
+            .collect();
+        names.sort_by_key(|n| n.split('_').next().unwrap().replace('-', ""));
+        names
+    };
+    for name in &all[..3] {
+        crate::support::copy_dir(
+            &ws.join(&format!("migrations/{name}")),
+            &ws.join(&format!("half/{name}")),
+        );
+    }
+    let run = |args: &[&str], dir: &str| {
+        let out = std::process::Command::new(&diesel)
+            .args(args)
+            .args(["--database-url", &url, "--migration-dir", dir])
+            .current_dir(ws.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "diesel {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["migration", "run"], "half");
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM __diesel_schema_migrations").as_deref(),
+        Some("3")
+    );
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(db["adopted"].as_array().unwrap().len(), 3, "{db}");
+    assert_eq!(db["applied"].as_array().unwrap().len(), 3, "{db}");
+    assert_eq!(
+        steps(&url),
+        ["create_posts", "add_post_archived_state", "backfill_titles"]
+    );
+    // pgfleet only reads Diesel's table, so Diesel still sees what pgfleet applied
+    // as pending; with pgfleet's recorded versions written into it, Diesel has
+    // nothing left: pgfleet's versions are exactly Diesel's.
+    assert_eq!(run(&["migration", "pending"], "migrations").trim(), "true");
+    query(
+        &url,
+        "INSERT INTO __diesel_schema_migrations (version) SELECT version FROM pgfleet.history WHERE applied_by NOT LIKE 'adopted%'",
+    );
+    assert_eq!(run(&["migration", "pending"], "migrations").trim(), "false");
+    ws.pgfleet()
+        .args(["migrate"])
+        .success()
+        .stdout_contains("up to date");
 }

@@ -23,7 +23,7 @@ fn hasura_project_applies_in_numeric_order_and_status_names_the_format() {
     // `migrations/` with one source reads that source.
     let ws = workspace(&dbs, "hasura/migrations");
     let out = ws.pgfleet().args(["up"]).success();
-    out.stderr_contains("README.md` matches no migration pattern");
+    out.stderr_contains("README.md`, `hasura/migrations/default/squashed_notes` match no migration pattern of their folder; they are not applied");
     let url = dbs.url(&dbs.name("app"));
     assert_eq!(
         query_one(&url, "SELECT count(*) FROM pgfleet.history").as_deref(),

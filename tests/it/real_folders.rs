@@ -154,7 +154,7 @@ fn a_folder_nothing_is_read_from_is_an_error_before_anything_connects() {
         let dbs = TestDbs::new(&format!("nothing_read_{}", format.replace('-', "_")));
         let ws = Workspace::with_manifest(&manifest(&dbs, "native/diesel-shaped", format));
         let message = format!(
-            "`app`: no migration is read from migrations folder `{}` as {format} ({layout}), yet it holds 8 `.sql` files (`00000000000000_diesel_initial_setup/down.sql`, `00000000000000_diesel_initial_setup/up.sql`, `2023-01-15-101500_create_users/down.sql`, ...); no format pgfleet reads takes them: point `migrations` at the folder that holds the migrations, or set `format` to the tool that wrote them",
+            "`app`: no migration is read from migrations folder `{}` as {format} ({layout}), yet it holds 8 `.sql` files (`00000000000000_diesel_initial_setup/down.sql`, `00000000000000_diesel_initial_setup/up.sql`, `2023-01-15-101500_create_users/down.sql`, ...); format = \"diesel\" reads 4 migration(s)",
             dir.display()
         );
         // `verify` reports it as a failed check (exit 3); the others stop (exit 2).

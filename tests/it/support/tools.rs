@@ -1,4 +1,5 @@
-//! Peer tools some tests run for real (drizzle-kit from npm, sqitch from Debian).
+//! Peer tools some tests run for real (drizzle-kit from npm, sqitch from Debian,
+//! diesel_cli from crates.io).
 //! Absent locally: the test prints why and passes. Absent under CI (`CI` set): the
 //! test fails, so CI can never skip them silently (`.ci/run` installs them).
 
@@ -46,6 +47,21 @@ pub fn sqitch(test: &str) -> Option<PathBuf> {
         test,
         found,
         "sqitch with DBD::Pg (apt-get install sqitch libdbd-pg-perl)",
+    )
+}
+
+/// diesel_cli built for PostgreSQL (`cargo install diesel_cli --no-default-features
+/// --features postgres`, which needs libpq-dev): on `PATH`, or where `.ci/run` installs
+/// it (`~/.cache/pgfleet-ci/cargo/bin`).
+pub fn diesel(test: &str) -> Option<PathBuf> {
+    let cached = std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".cache/pgfleet-ci/cargo/bin/diesel"))
+        .filter(|p| p.is_file());
+    let found = which::which("diesel").ok().or(cached);
+    absent(
+        test,
+        found,
+        "diesel_cli (cargo install diesel_cli --no-default-features --features postgres; needs libpq-dev)",
     )
 }
 
