@@ -166,6 +166,24 @@ fn schema_placement_urls_select_the_schema_for_real_clients() {
         "{}",
         String::from_utf8_lossy(&psql.stderr)
     );
+    // psycopg 3 (libpq underneath), where installed (`.ci/run` makes a venv for it).
+    if let Some(python) = crate::support::tools::psycopg_python("schema_placement_urls (psycopg)") {
+        let py = std::process::Command::new(python)
+            .args([
+                "-c",
+                "import sys, psycopg\nwith psycopg.connect(sys.argv[1]) as c: print(c.execute('SELECT id FROM invoices').fetchone()[0])",
+                url.as_str(),
+            ])
+            .env_remove("PGOPTIONS")
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&py.stdout).trim(),
+            "7",
+            "{}",
+            String::from_utf8_lossy(&py.stderr)
+        );
+    }
     // node-postgres, where installed (`.ci/run` installs it beside drizzle-kit).
     let Some(dir) = crate::support::tools::drizzle_dir("schema_placement_urls (node-postgres)")
     else {

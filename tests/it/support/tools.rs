@@ -75,3 +75,20 @@ fn absent(test: &str, found: Option<PathBuf>, what: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// A Python with psycopg 3 (`PGFLEET_TEST_PYTHON`; `.ci/run` makes a venv in
+/// its cache folder and installs `psycopg[binary]` there).
+pub fn psycopg_python(test: &str) -> Option<PathBuf> {
+    let python = std::env::var_os("PGFLEET_TEST_PYTHON").map(PathBuf::from);
+    let found = python.filter(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import psycopg"])
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    absent(
+        test,
+        found,
+        "psycopg (set PGFLEET_TEST_PYTHON to a python that imports psycopg; .ci/run does)",
+    )
+}
