@@ -29,6 +29,8 @@ pub fn run(global: &Global, out: &Output, args: &InitArgs) -> Result<u8, Error> 
     };
     let report = init::init(&root, &InitOptions { force: args.force })?;
     let root = std::path::absolute(&root).unwrap_or(root);
+    // The manifest places `dev` on an embedded server under `.pgfleet/`.
+    super::ignore_pgfleet_dir(out, &root);
     if out.json {
         out.json(&report);
         return Ok(0);

@@ -215,3 +215,18 @@ impl Global {
         Ok(fleet)
     }
 }
+
+/// Makes git ignore the workspace's `.pgfleet/` (embedded clusters, logs, backups),
+/// saying so on stderr when a `.gitignore` was changed; a failure is a warning.
+fn ignore_pgfleet_dir(out: &Output, workspace: &std::path::Path) {
+    match pgfleet::server::gitignore::ignore_pgfleet_dir(workspace) {
+        Ok(Some(file)) => out.note(format!(
+            "added `.pgfleet/` to `{}`, so git ignores the embedded servers' files",
+            file.display()
+        )),
+        Ok(None) => {}
+        Err(e) => out.warn(&format!(
+            "could not add `.pgfleet/` to a .gitignore: {e}; add it by hand"
+        )),
+    }
+}

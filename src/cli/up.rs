@@ -69,6 +69,9 @@ pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Err
             provisioning.push(server.lock_provisioning().await?);
         }
     }
+    if !provisioning.is_empty() {
+        super::ignore_pgfleet_dir(out, &fleet.manifest.root);
+    }
     let created = provision::create(&fleet, &selected).await?;
     if !out.json {
         let changed: Vec<_> = created.databases.iter().filter(|c| c.changed()).collect();

@@ -5,7 +5,8 @@
 //!   `<workspace>/.pgfleet/<name>/`;
 //! - [`user`] decides who the server runs as (never root) and checks that user can reach
 //!   the cluster's folder;
-//! - [`error`] is the module's error type, with hints.
+//! - [`error`] is the module's error type, with hints;
+//! - [`gitignore`] keeps the workspace's `.pgfleet/` out of git.
 //!
 //! The library prints nothing; diagnostics go to `tracing::debug!`.
 
@@ -13,6 +14,7 @@ pub mod binaries;
 pub mod cluster;
 pub mod error;
 mod files;
+pub mod gitignore;
 pub mod user;
 
 pub use binaries::{Binaries, Tool, find_binaries, find_binaries_with, find_tool};

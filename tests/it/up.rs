@@ -147,3 +147,25 @@ fn six_concurrent_ups_on_a_fresh_workspace_all_succeed() {
     assert_eq!(count("shop", "SELECT count(*) FROM auth.users"), 1);
     ws.pgfleet().args(["server", "stop"]).success();
 }
+
+/// In a git repository, `up` on an embedded server makes git ignore `.pgfleet/`
+/// (clusters, logs, backups), once.
+#[test]
+fn up_adds_pgfleet_to_the_repositorys_gitignore() {
+    let ws = Workspace::with_manifest("[servers.local]\nembedded = true\n[databases.app]\n");
+    ws.mkdir(".git").write(".gitignore", "/target\n");
+    let out = ws.pgfleet().args(["up"]).success();
+    out.stderr_contains("added `.pgfleet/` to `")
+        .stderr_contains(".gitignore`, so git ignores the embedded servers' files");
+    assert_eq!(
+        std::fs::read_to_string(ws.join(".gitignore")).unwrap(),
+        "/target\n.pgfleet/\n"
+    );
+    let again = ws.pgfleet().args(["up"]).success();
+    assert!(!again.stderr.contains("added"), "{}", again.stderr);
+    assert_eq!(
+        std::fs::read_to_string(ws.join(".gitignore")).unwrap(),
+        "/target\n.pgfleet/\n"
+    );
+    ws.pgfleet().args(["server", "stop"]).success();
+}
