@@ -37,6 +37,7 @@ pub const FORMATS: &[&str] = &[
     "atlas",
     "liquibase",
     "sqitch",
+    "pop",
     "runner",
 ];
 

@@ -23,6 +23,7 @@ mod env_write;
 mod exec_env;
 mod formats_drizzle;
 mod formats_peer;
+mod formats_pop;
 mod formats_sqitch;
 mod graph;
 mod import;

@@ -20,6 +20,7 @@ mod goose;
 mod liquibase;
 mod native;
 mod node_pg_migrate;
+mod pop;
 mod prisma;
 mod read;
 mod sqitch;
@@ -56,10 +57,11 @@ pub enum Format {
     Liquibase,
     Drizzle,
     Sqitch,
+    Pop,
 }
 
 impl Format {
-    pub const ALL: [Format; 12] = [
+    pub const ALL: [Format; 13] = [
         Format::Native,
         Format::Prisma,
         Format::Dbmate,
@@ -72,6 +74,7 @@ impl Format {
         Format::Liquibase,
         Format::Drizzle,
         Format::Sqitch,
+        Format::Pop,
     ];
 
     /// The name used in `pgfleet.toml` (`format = "..."`) and in output.
@@ -89,6 +92,7 @@ impl Format {
             Format::Liquibase => "liquibase",
             Format::Drizzle => "drizzle",
             Format::Sqitch => "sqitch",
+            Format::Pop => "pop",
         }
     }
 
@@ -122,6 +126,7 @@ impl Format {
             // drizzle's lives in schema `drizzle` unless its config says otherwise:
             // the folder says where ([`Folder::peer`]).
             Format::Drizzle => Some(drizzle::DEFAULT_TABLE),
+            Format::Pop => Some("schema_migration"),
         }
     }
 }
@@ -329,6 +334,7 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
         Format::Liquibase => liquibase::read(dir),
         Format::Drizzle => drizzle::read(dir, None),
         Format::Sqitch => sqitch::read(dir, None),
+        Format::Pop => pop::read(dir),
     }
 }
 
