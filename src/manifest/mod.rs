@@ -38,6 +38,7 @@ pub const FORMATS: &[&str] = &[
     "liquibase",
     "sqitch",
     "diesel",
+    "pop",
     "hasura",
     "graphile-migrate",
     "runner",

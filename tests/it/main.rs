@@ -27,6 +27,7 @@ mod formats_graphile;
 mod formats_hasura;
 mod formats_peer;
 mod formats_prisma;
+mod formats_pop;
 mod formats_sqitch;
 mod graph;
 mod import;

@@ -49,6 +49,16 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
         return Ok(Format::Atlas);
     }
 
+    // pop: dialect-tagged file names (`1_x.postgres.up.sql`). Other dialects' files
+    // are never run, so they are not checked for another engine's SQL here.
+    if listing
+        .files
+        .iter()
+        .any(|p| file_name(p).is_some_and(super::pop::is_tagged))
+    {
+        return Ok(Format::Pop);
+    }
+
     let mut heads = Vec::new();
     for path in &listing.files {
         if path.extension().is_some_and(|e| e == "sql") {

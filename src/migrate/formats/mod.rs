@@ -23,6 +23,7 @@ mod hasura;
 mod liquibase;
 mod native;
 mod node_pg_migrate;
+mod pop;
 mod prisma;
 mod read;
 mod sqitch;
@@ -61,12 +62,13 @@ pub enum Format {
     Drizzle,
     Sqitch,
     Diesel,
+    Pop,
     Hasura,
     GraphileMigrate,
 }
 
 impl Format {
-    pub const ALL: [Format; 15] = [
+    pub const ALL: [Format; 16] = [
         Format::Native,
         Format::Prisma,
         Format::Dbmate,
@@ -80,6 +82,7 @@ impl Format {
         Format::Drizzle,
         Format::Sqitch,
         Format::Diesel,
+        Format::Pop,
         Format::Hasura,
         Format::GraphileMigrate,
     ];
@@ -100,6 +103,7 @@ impl Format {
             Format::Drizzle => "drizzle",
             Format::Sqitch => "sqitch",
             Format::Diesel => "diesel",
+            Format::Pop => "pop",
             Format::Hasura => "hasura",
             Format::GraphileMigrate => "graphile-migrate",
         }
@@ -138,6 +142,7 @@ impl Format {
             // the folder says where ([`Folder::peer`]).
             Format::Drizzle => Some(drizzle::DEFAULT_TABLE),
             Format::Diesel => Some(diesel::HISTORY_TABLE),
+            Format::Pop => Some("schema_migration"),
         }
     }
 }
@@ -353,6 +358,7 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
         Format::Drizzle => drizzle::read(dir, None),
         Format::Sqitch => sqitch::read(dir, None),
         Format::Diesel => diesel::read(dir),
+        Format::Pop => pop::read(dir),
         Format::Hasura => hasura::read(dir),
         Format::GraphileMigrate => graphile_migrate::read(dir),
     }

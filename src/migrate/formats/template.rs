@@ -29,6 +29,7 @@ pub fn new_migration(
         Format::Dbmate => dbmate::template(dir, &name, now, &existing),
         Format::Sqlx => sqlx::template(dir, &name, now, &existing),
         Format::GolangMigrate => golang_migrate::template(dir, &name, now, &existing),
+        Format::Pop => super::pop::template(dir, &name, now, &existing),
         Format::Flyway => flyway::template(dir, &name, &existing),
         Format::NodePgMigrate => node_pg_migrate::template(dir, &name, now, &existing),
         Format::Goose => goose::template(dir, &name, now, &existing),

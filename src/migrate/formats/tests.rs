@@ -1148,6 +1148,7 @@ fn peer_history_tables_are_every_formats_and_liquibases_lock() {
             "flyway_schema_history",
             "goose_db_version",
             "pgmigrations",
+            "schema_migration",
             "schema_migrations",
         ]
     );
