@@ -8,7 +8,7 @@
 #   bash bench/real-repos.sh FOLDER FORMAT
 #
 # FORMAT: native, dbmate, golang-migrate, prisma, flyway, hasura, graphile-migrate,
-# sqlx, and supabase, diesel, pop once pgfleet reads them (this build does not).
+# sqlx, diesel and pop (and supabase once pgfleet reads it).
 # The server is PGFLEET_BENCH_URL (default
 # postgresql://postgres@127.0.0.1:5432/postgres); PGFLEET_BIN picks a binary instead
 # of building the release one; PGFLEET_BENCH_EXTENSIONS="citext pgcrypto" declares
@@ -32,9 +32,12 @@
 #   tests/fixtures/golang-migrate/atlas-sum           golang-migrate   4           SAME    0.08 s   0.34 s  0.24
 #   tests/fixtures/hasura/app/migrations/default      hasura           240         SAME    0.56 s  11.80 s  0.05
 #   tests/fixtures/graphile-migrate/app/migrations    graphile-migrate 240         SAME    0.70 s  13.95 s  0.05
+#   tests/fixtures/diesel/basic (2)                   diesel           6           SAME    0.05 s   0.25 s  0.20
+#   tests/fixtures/pop/basic (2)                      pop              5           SAME    0.04 s   0.21 s  0.19
 #   (1) with PGFLEET_BENCH_EXTENSIONS="pgcrypto citext". The psql column is one psql
 #   process per file (about 50 ms of start-up and connection each), what a shell loop
 #   costs, not the server's floor; one-file folders are within noise.
+#   (2) debug build (PGFLEET_BIN=target/debug/pgfleet).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -104,7 +107,15 @@ files() {
         native | sqlx | supabase)
             find "$folder" -maxdepth 1 -name '[0-9]*_*.sql' ! -name '*.down.sql' | by_version ;;
         dbmate) find "$folder" -maxdepth 1 -name '[0-9]*_*.sql' | by_version ;;
-        golang-migrate | pop) find "$folder" -maxdepth 1 -name '[0-9]*_*.up.sql' | by_version ;;
+        golang-migrate) find "$folder" -maxdepth 1 -name '[0-9]*_*.up.sql' | by_version ;;
+        pop) # per version: the postgres file, else the dialect-less one (pop's rule)
+            find "$folder" -maxdepth 1 -name '[0-9]*_*.up.sql' | sort | awk '
+                { b = $0; sub(/.*\//, "", b); k = b; sub(/\..*/, "", k)
+                  if (b ~ /\.postgres\.(autocommit\.)?up\.sql$/) pg[k] = $0
+                  else if (b ~ /^[^.]*\.(autocommit\.)?up\.sql$/) plain[k] = $0
+                  keys[k] = 1 }
+                END { for (k in keys) if (k in pg) print pg[k]; else if (k in plain) print plain[k] }' |
+                by_version ;;
         prisma) find "$folder" -mindepth 2 -maxdepth 2 -name migration.sql | sort ;;
         diesel) find "$folder" -mindepth 2 -maxdepth 2 -name up.sql | sort ;;
         hasura) find "$folder" -mindepth 2 -maxdepth 2 -name up.sql -size +0 | by_version ;;
