@@ -447,8 +447,11 @@ fn backup_verify_and_restore_check_prove_a_backup_by_restoring_it() {
 }
 
 fn spawn_pgfleet(ws: &Workspace, args: &[&str]) -> std::process::Child {
+    ws.mkdir("tmp");
     std::process::Command::new(env!("CARGO_BIN_EXE_pgfleet"))
         .current_dir(ws.path())
+        // Its own temporary folder, so a test can see what a kill left there.
+        .env("TMPDIR", ws.join("tmp"))
         .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -541,6 +544,13 @@ fn crash_restore_leaves_the_target_as_it_was_or_fully_restored() {
             figures.notes.push(format!("half-restored: {now:?}"));
         }
     }
+    // A killed restore leaves no temporary file behind (it writes none).
+    let left: Vec<_> = std::fs::read_dir(ws.join("tmp"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
     eprintln!(
         "crash_restore: {as_was} as it was, {done} fully restored (a restore takes {full} ms)"
     );
