@@ -155,11 +155,7 @@ fn prologue(fleet: &Fleet, placement: &Placement, clean: bool) -> String {
     let mut sql = String::from("\\set ON_ERROR_STOP on\nBEGIN;\n");
     if clean {
         for schema in &placement.owned_schemas {
-            let _ = writeln!(
-                sql,
-                "DROP SCHEMA IF EXISTS {} CASCADE;",
-                quote_ident(schema)
-            );
+            sql.push_str(&recreate_schema(schema));
         }
         let _ = writeln!(
             sql,
@@ -181,6 +177,45 @@ fn prologue(fleet: &Fleet, placement: &Placement, clean: bool) -> String {
         }
     }
     sql
+}
+
+/// Drops `schema` (when it exists) and makes it again, empty, with the
+/// owner, grants and comment it had: `public` keeps `pg_database_owner`,
+/// its `USAGE` for everyone and its "standard public schema" comment, as a
+/// new database has them (and as `drift`'s shadow database does). The
+/// dump's own schema entries are left out of the restore, and with them
+/// whatever owner and grants the source had.
+fn recreate_schema(schema: &str) -> String {
+    format!(
+        "DO $pgfleet$
+DECLARE
+  schema_name text := {};
+  owner_name text;
+  acl aclitem[];
+  note text;
+  item record;
+BEGIN
+  SELECT pg_get_userbyid(n.nspowner), n.nspacl, obj_description(n.oid, 'pg_namespace')
+    INTO owner_name, acl, note
+    FROM pg_namespace n WHERE n.nspname = schema_name;
+  EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', schema_name);
+  IF owner_name IS NULL THEN
+    RETURN;
+  END IF;
+  EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %I', schema_name, owner_name);
+  IF acl IS NOT NULL THEN
+    EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC, %I', schema_name, owner_name);
+    FOR item IN SELECT e.grantee, e.privilege_type, e.is_grantable FROM aclexplode(acl) e LOOP
+      EXECUTE format('GRANT %s ON SCHEMA %I TO %s%s', item.privilege_type, schema_name,
+        CASE WHEN item.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(item.grantee)) END,
+        CASE WHEN item.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+  END IF;
+  EXECUTE format('COMMENT ON SCHEMA %I IS %L', schema_name, note);
+END $pgfleet$;
+",
+        quote_literal(schema)
+    )
 }
 
 /// The statements that close the restore's transaction: the history rows,

@@ -783,3 +783,16 @@ fn six_concurrent_backups_and_a_backup_during_migrate_each_restore_consistently(
     }
     eprintln!("backup_concurrent: migrations in each backup: {heads:?}");
 }
+
+/// `restore --clean` drops the owned schemas and makes them again: `public`
+/// comes back with its owner, grants and comment, so `drift` (which compares
+/// with a fresh database) finds nothing.
+#[test]
+fn drift_finds_nothing_after_restore_clean() {
+    let (_dbs, ws) = fleet("backup_drift_after_clean");
+    ws.pgfleet().args(["backup", "--out", "b"]).success();
+    ws.pgfleet().args(["restore", "b", "--clean"]).success();
+    let out = ws.pgfleet().args(["drift"]).success();
+    out.stdout_contains("shop: no drift")
+        .stdout_contains("events: no drift");
+}
