@@ -178,19 +178,14 @@ pub async fn run_restore(global: &Global, out: &Output, args: &RestoreArgs) -> R
         clean: args.clean,
         jobs: args.jobs.unwrap_or_else(default_jobs),
     };
-    let progress = |r: &backup::Restored| {
-        out.note(format!(
-            "{}: restored into `{}`",
-            r.database, r.physical_database
-        ));
-    };
+    // Each database is reported once, in the summary below.
     let restored = backup::restore(
         &fleet,
         &args.dir,
         &manifest,
         &args.databases,
         options,
-        &progress,
+        &|_| {},
     )
     .await?;
     if out.json {

@@ -796,3 +796,21 @@ fn drift_finds_nothing_after_restore_clean() {
     out.stdout_contains("shop: no drift")
         .stdout_contains("events: no drift");
 }
+
+/// Each restored database is named once, not once as progress and again in
+/// the summary.
+#[test]
+fn restore_clean_says_restored_into_once_per_database() {
+    let (dbs, ws) = fleet("backup_restored_once");
+    ws.pgfleet().args(["backup", "--out", "b"]).success();
+    let out = ws.pgfleet().args(["restore", "b", "--clean"]).success();
+    for db in ["shop", "events"] {
+        let line = format!("{db}: restored into `{}`", dbs.name(db));
+        let seen = out.stdout.matches(&line).count() + out.stderr.matches(&line).count();
+        assert_eq!(
+            seen, 1,
+            "{line}\n--- stdout\n{}\n--- stderr\n{}",
+            out.stdout, out.stderr
+        );
+    }
+}
