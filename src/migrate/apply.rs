@@ -540,9 +540,16 @@ async fn apply_outside_transaction(
             let message = error.to_string();
             let _ =
                 history::finish(client, target.db, migration.version.as_str(), Err(&message)).await;
+            let failed = pieces
+                .iter()
+                .position(|p| std::ptr::eq(p, piece))
+                .unwrap_or(0);
+            let one_by_one = matches!(run, Run::OneByOne);
             Err(MigrateError::FailedPartWay {
                 source: Box::new(error),
                 db: target.db.to_owned(),
+                path: migration.path.clone(),
+                applied: super::partway::ran_before(pieces, failed, one_by_one, migration.up_line),
             })
         }
     }

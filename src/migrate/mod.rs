@@ -15,6 +15,7 @@ pub mod apply;
 pub mod formats;
 pub mod history;
 pub mod ops;
+pub mod partway;
 pub mod plan;
 pub mod run;
 pub mod script;
@@ -71,11 +72,16 @@ pub enum MigrateError {
     },
 
     #[error(
-        "{source}\n  the migration ran outside a transaction and stopped part-way: it is recorded as failed and blocks `{db}`"
+        "{source}\n  the migration ran outside a transaction and stopped part-way: it is recorded as failed and blocks `{db}`{}",
+        partway::render(path, applied)
     )]
     FailedPartWay {
         db: String,
         source: Box<MigrateError>,
+        /// The migration file.
+        path: PathBuf,
+        /// Its statements that ran (and committed) before the one that failed.
+        applied: Vec<partway::RanStatement>,
     },
 
     #[error("`{db}`: the verify script of `{version}` ({name}) failed: {source}\n  {outcome}")]
@@ -182,8 +188,9 @@ impl MigrateError {
             MigrateError::LockTimeout { .. } => {
                 Some("wait for it to finish, or raise `--lock-timeout`".into())
             }
-            MigrateError::FailedPartWay { db, .. } => Some(format!(
-                "undo what it did if needed, then `pgfleet repair {db}` and migrate again"
+            MigrateError::FailedPartWay { db, applied, .. } => Some(format!(
+                "undo what {} did if needed, then `pgfleet repair {db}` and migrate again",
+                if applied.is_empty() { "it" } else { "those statements" }
             )),
             MigrateError::Plan(e) => Some(e.hint()),
             MigrateError::VerifyFailed { .. } => Some(

@@ -208,6 +208,40 @@ fn concurrently_without_a_marker_is_detected() {
     );
 }
 
+/// A no-transaction migration whose third statement fails: the error names the
+/// two statements that already ran (line and first line of text), which stay.
+#[test]
+fn a_no_transaction_migration_failing_part_way_names_what_already_ran() {
+    let dbs = TestDbs::new("no_tx_partway");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"db\"\n",
+        dbs.manifest_head()
+    ));
+    ws.write(
+        "db/0001_partway.sql",
+        "-- pgfleet:no-transaction\nCREATE TABLE t (id int);\nINSERT INTO t\n  VALUES (1);\nINSERT INTO nope VALUES (2);\nCREATE TABLE never (id int);\n",
+    );
+    let out = ws.pgfleet().args(["up"]).expect_code(1);
+    let file = ws.join("db/0001_partway.sql");
+    out.stderr_contains(&format!(
+        "error: `app`: {}:5: relation \"nope\" does not exist\n  the migration ran outside a transaction and stopped part-way: it is recorded as failed and blocks `app`\n  these statements of `{}` ran before it and were not undone:\n    line 2: CREATE TABLE t (id int);\n    line 3: INSERT INTO t ...\n",
+        file.display(),
+        file.display()
+    ))
+    .stderr_contains(
+        "hint: undo what those statements did if needed, then `pgfleet repair app` and migrate again",
+    );
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM t").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('never') IS NULL").as_deref(),
+        Some("t")
+    );
+}
+
 #[test]
 fn schema_placements_put_migrations_in_their_schema() {
     let dbs = TestDbs::new("schema_place");
