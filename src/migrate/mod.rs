@@ -125,6 +125,17 @@ pub enum MigrateError {
     #[error("`{db}`: {message}")]
     Usage { db: String, message: String },
 
+    /// The database's server did not answer (refused, no such host, timed
+    /// out). The same text for every database of that server, so a fleet
+    /// run can say it once.
+    #[error("`{db}`: server `{server}` at `{address}` is unreachable: {reason}")]
+    Unreachable {
+        db: String,
+        server: String,
+        address: String,
+        reason: String,
+    },
+
     #[error(transparent)]
     Other(Box<crate::Error>),
 }
@@ -144,6 +155,24 @@ impl MigrateError {
             context: context.to_owned(),
             message: crate::error::describe_sql_error(&e),
             lost: crate::error::is_connection_lost(&e),
+        }
+    }
+
+    /// A connection failure of `placement`'s database: [`MigrateError::Unreachable`]
+    /// when its server did not answer.
+    pub(crate) fn connect(
+        e: crate::connect::ConnectError,
+        placement: &crate::topology::Placement,
+        info: &crate::connect::ConnInfo,
+    ) -> MigrateError {
+        match e.unreachable_reason() {
+            Some(reason) => MigrateError::Unreachable {
+                db: placement.database.clone(),
+                server: placement.server.clone(),
+                address: info.address(),
+                reason,
+            },
+            None => e.into(),
         }
     }
 
@@ -195,6 +224,13 @@ impl MigrateError {
             MigrateError::Plan(e) => Some(e.hint()),
             MigrateError::VerifyFailed { .. } => Some(
                 "fix the deploy script or the verify script, then migrate again (`--verify` runs it)".into(),
+            ),
+            MigrateError::Unreachable { reason, .. } if reason.starts_with("no answer") => Some(
+                "check that the server is running and reachable at that address, or raise connect_timeout"
+                    .into(),
+            ),
+            MigrateError::Unreachable { .. } => Some(
+                "start the server, or correct its `url` in the manifest, then run it again".into(),
             ),
             MigrateError::NoDown { .. } => {
                 Some("write the down script in the file and roll back by hand, or roll back fewer migrations".into())

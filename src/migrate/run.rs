@@ -263,7 +263,10 @@ async fn migrate_files(
     let db = placement.database.as_str();
     let mut info = fleet.conninfo(placement).map_err(|e| fail(e.into()))?;
     info.application_name = Some(format!("pgfleet migrate (pid {})", std::process::id()));
-    let client = info.connect().await.map_err(|e| fail(e.into()))?;
+    let client = info
+        .connect()
+        .await
+        .map_err(|e| fail(MigrateError::connect(e, placement, &info)))?;
     let has_history = history::exists(&client).await.map_err(|e| fail(e.into()))?;
     let mut rows = if has_history {
         history::read_existing(&client, db)

@@ -361,3 +361,29 @@ fn rollback_runs_recorded_down_scripts_even_after_the_file_is_gone() {
         .expect_code(4)
         .stderr_contains("`rollback` refused");
 }
+
+/// `migrate --dry-run` with the server down: one line naming the databases, the
+/// server and its address, no progress line per database, no connection details
+/// of pgfleet's own (its application_name).
+#[test]
+fn migrate_dry_run_on_an_unreachable_server_says_so_once() {
+    // Nothing listens on port 1 of 127.0.0.1 (only root could bind it).
+    let ws = Workspace::with_manifest(
+        "[servers.pg]\nurl = \"postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=5\"\n\
+         [databases.app]\nmigrations = \"db/app\"\n[databases.billing]\nmigrations = \"db/billing\"\n",
+    );
+    ws.write("db/app/0001_a.sql", "CREATE TABLE a (id int);\n");
+    ws.write("db/billing/0001_b.sql", "CREATE TABLE b (id int);\n");
+    let out = ws.pgfleet().args(["migrate", "--dry-run"]).expect_code(1);
+    out.stderr_contains("error: `app`, `billing`: server `pg` at `127.0.0.1:1` is unreachable: ")
+        .stderr_contains("hint: start the server, or correct its `url` in the manifest");
+    assert_eq!(
+        out.stderr.matches("unreachable").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    for noise in ["FAILED after", "application_name", "pgfleet migrate (pid"] {
+        assert!(!out.stderr.contains(noise), "{noise}: {}", out.stderr);
+    }
+}
