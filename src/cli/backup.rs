@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use pgfleet::Error;
 use pgfleet::backup::{self, RestoreOptions};
-use pgfleet::safety::Destructive;
+use pgfleet::safety::{Destructive, Extent};
 
 use super::{Global, Output};
 
@@ -164,15 +164,19 @@ pub async fn run_restore(global: &Global, out: &Output, args: &RestoreArgs) -> R
         return run_check(global, out, args).await;
     }
     let fleet = global.open_running(out).await?;
+    let targets = fleet.select(&args.databases, false)?;
     super::drop::confirm(
         global,
         out,
         &fleet.topology,
-        Destructive::Restore,
-        args.allow_protected,
+        &super::drop::Intent {
+            operation: Destructive::Restore,
+            allow_protected: args.allow_protected,
+            selected: &targets,
+            extent: Extent::Restore { clean: args.clean },
+        },
     )?;
     let manifest = backup::verify(&args.dir)?;
-    let targets = fleet.select(&args.databases, false)?;
     super::drop::backup_first(out, &fleet, &targets, args.backup_first).await?;
     let options = RestoreOptions {
         clean: args.clean,

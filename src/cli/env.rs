@@ -5,7 +5,7 @@ use clap::Args;
 use pgfleet::Error;
 use pgfleet::envfile::{self, FileReport};
 use pgfleet::fleet::Fleet;
-use pgfleet::safety::Destructive;
+use pgfleet::safety::{Destructive, Extent};
 use pgfleet::wiring::{assignment, service_env, service_url, url_variable};
 
 use super::{Global, Output};
@@ -44,12 +44,24 @@ pub async fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Er
     let fleet = global.open_running(out).await?;
     if args.write {
         // A protected env's passwords do not belong in working-tree files by default.
+        // The databases whose URLs the named services' files get.
+        let mut databases: Vec<String> = Vec::new();
+        for service in envfile::select(&fleet.manifest, &args.names)? {
+            databases.extend(service.vars.iter().map(|(_, db)| db.clone()));
+        }
+        databases.sort();
+        databases.dedup();
+        let selected = fleet.select(&databases, false)?;
         super::drop::confirm(
             global,
             out,
             &fleet.topology,
-            Destructive::EnvWrite,
-            args.allow_protected,
+            &super::drop::Intent {
+                operation: Destructive::EnvWrite,
+                allow_protected: args.allow_protected,
+                selected: &selected,
+                extent: Extent::Whole,
+            },
         )?;
         let reports = envfile::write(&fleet, &args.names)?;
         render_reports(&fleet, out, &reports);

@@ -44,6 +44,7 @@ pub async fn run(global: &Global, out: &Output, args: &RepairArgs) -> Result<u8,
                 return Err(Refusal::Unconfirmed {
                     operation,
                     env: fleet.topology.env.clone(),
+                    effects: Vec::new(),
                 }
                 .into());
             }
