@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::MigrateError;
-use super::formats::Migration;
+use super::formats::{Migration, block_comment_end};
 use crate::connect::quote_literal;
 
 /// Supabase's schemas that migrations commonly use (`auth.uid()`, `auth.users`,
@@ -242,21 +242,7 @@ fn tokens(sql: &str) -> Vec<Token> {
                 i += 1;
             }
         } else if b[i..].starts_with(b"/*") {
-            let mut depth = 0;
-            while i < b.len() {
-                if b[i..].starts_with(b"/*") {
-                    depth += 1;
-                    i += 2;
-                } else if b[i..].starts_with(b"*/") {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
+            i = block_comment_end(b, i);
         } else if c == b'\'' {
             // `E'...'` honours backslash escapes; plain strings only `''`.
             let escapes = i > 0 && b[i - 1].eq_ignore_ascii_case(&b'e');

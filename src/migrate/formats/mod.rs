@@ -39,6 +39,7 @@ pub use detect::detect;
 pub use drizzle::schema_filter;
 pub use error::FormatError;
 use error::{io_error, list_paths};
+pub(crate) use read::block_comment_end;
 use read::{
     Source, down_script, file_name, finish, is_blank_sql, lines, list, read_single_files,
     read_source, split_sections, split_version_name,
