@@ -265,6 +265,12 @@ fn supabase_is_told_from_native_by_its_config() {
 fn supabase_migration_needing_auth_fails_naming_it_and_applies_nothing() {
     let dbs = TestDbs::new("supabase_needs_auth");
     let ws = workspace(&dbs, "supabase/needs_auth/supabase");
+    ws.pgfleet().args(["create"]).success();
+    // A dry run says so too.
+    ws.pgfleet()
+        .args(["migrate", "--dry-run"])
+        .expect_code(1)
+        .stderr_contains("needs Supabase's schema `auth`");
     let out = ws.pgfleet().args(["up"]).expect_code(1);
     out.stderr_contains("error: `app`: `")
         .stderr_contains(
