@@ -42,18 +42,19 @@ struct PlatformRoles {
 }
 
 impl PlatformRoles {
+    /// Takes the lock, with none of the roles there yet.
     fn take() -> PlatformRoles {
-        PlatformRoles {
+        let roles = PlatformRoles {
             _lock: ROLES
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
-        }
+        };
+        PlatformRoles::drop_roles();
+        roles
     }
-}
 
-impl Drop for PlatformRoles {
-    fn drop(&mut self) {
-        // A role still used by a database kept for a look (a failed test) stays.
+    /// A role still used by a database kept for a look (a failed test) stays.
+    fn drop_roles() {
         query(
             &crate::support::cluster().url,
             "DO $$ DECLARE r text; BEGIN
@@ -62,6 +63,12 @@ impl Drop for PlatformRoles {
                  EXCEPTION WHEN dependent_objects_still_exist THEN NULL; END;
                END LOOP; END $$",
         );
+    }
+}
+
+impl Drop for PlatformRoles {
+    fn drop(&mut self) {
+        PlatformRoles::drop_roles();
     }
 }
 
@@ -346,4 +353,39 @@ fn supabase_concurrently_after_another_statement_is_refused_as_the_cli_would_fai
     );
     ws.pgfleet().args(["migrate"]).success();
     assert_eq!(history(&url).len(), 6);
+}
+
+#[test]
+fn supabase_grant_to_a_missing_role_fails_naming_the_role() {
+    let _roles = PlatformRoles::take();
+    let dbs = TestDbs::new("supabase_needs_role");
+    let ws = workspace(&dbs, "supabase/basic/supabase");
+    ws.write(
+        "supabase/migrations/20240301140000_grants.sql",
+        "grant select on public.countries to anon, authenticated;\n",
+    );
+    ws.pgfleet()
+        .args(["up"])
+        .expect_code(1)
+        .stderr_contains("20240301140000_grants.sql` needs Supabase's roles `anon`, `authenticated`, which this database does not have; nothing was applied")
+        .stderr_contains("CREATE ROLE anon NOLOGIN; CREATE ROLE authenticated NOLOGIN;");
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('public.countries')::text"),
+        None
+    );
+}
+
+#[test]
+fn supabase_new_writes_the_clis_file_name() {
+    let dbs = TestDbs::new("supabase_new");
+    let ws = workspace(&dbs, "supabase/basic/supabase");
+    let out = ws.pgfleet().args(["new", "app", "add towns"]).success();
+    let written = out.stdout.trim();
+    let name = written.rsplit('/').next().unwrap();
+    let (digits, rest) = name.split_once('_').unwrap();
+    assert_eq!(digits.len(), 14, "{written}");
+    assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{written}");
+    assert_eq!(rest, "add_towns.sql");
+    assert_eq!(std::fs::read_to_string(ws.join(written)).unwrap(), "");
 }
