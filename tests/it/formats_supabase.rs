@@ -389,3 +389,20 @@ fn supabase_new_writes_the_clis_file_name() {
     assert_eq!(rest, "add_towns.sql");
     assert_eq!(std::fs::read_to_string(ws.join(written)).unwrap(), "");
 }
+
+#[test]
+fn supabase_seed_file_also_in_the_seeds_folder_runs_once() {
+    let dbs = TestDbs::new("supabase_seed_once");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"supabase/migrations\"\nseeds = \"supabase\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("supabase/basic/supabase", "supabase");
+    let out = ws.pgfleet().args(["up", "--json"]).success();
+    assert_eq!(out.stdout.matches("seed.sql").count(), 1, "{}", out.stdout);
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM public.countries").as_deref(),
+        Some("2")
+    );
+}
