@@ -130,7 +130,7 @@ pub enum MigrateError {
     },
 
     /// Pending migrations use what a Supabase database has and this one lacks (schemas
-    /// `auth`, `storage`; roles `anon`, `authenticated`, `service_role`): found before
+    /// `auth`, `storage`, `extensions`; roles `anon`, `authenticated`, `service_role`): found before
     /// anything runs, so nothing is applied.
     #[error(
         "`{db}`: `{}` needs {}, which this database does not have{}; nothing was applied",

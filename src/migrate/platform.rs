@@ -1,5 +1,5 @@
 //! What a Supabase project's migrations expect of the database they run on: Supabase's
-//! own schemas (`auth`, `storage`) and roles (`anon`, `authenticated`, `service_role`),
+//! own schemas (`auth`, `storage`, `extensions`) and roles (`anon`, `authenticated`, `service_role`),
 //! which a Supabase database has and a plain PostgreSQL one does not.
 //!
 //! Before the first pending file runs, every pending file is scanned for references to
@@ -19,8 +19,8 @@ use super::formats::{Migration, block_comment_end};
 use crate::connect::quote_literal;
 
 /// Supabase's schemas that migrations commonly use (`auth.uid()`, `auth.users`,
-/// `storage.objects`).
-pub const SCHEMAS: [&str; 2] = ["auth", "storage"];
+/// `storage.objects`, `create extension ... with schema extensions`).
+pub const SCHEMAS: [&str; 3] = ["auth", "storage", "extensions"];
 /// Supabase's API roles, named by grants and row-level security policies.
 pub const ROLES: [&str; 3] = ["anon", "authenticated", "service_role"];
 
@@ -113,6 +113,9 @@ pub fn scan(sql: &str) -> Uses {
                         && word(i - 1) == Some("exists"));
             if creates {
                 uses.made.insert(Missing::Schema(schema));
+            } else if i >= 1 && word(i - 1) == Some("schema") {
+                // `CREATE EXTENSION x WITH SCHEMA extensions`, `SET SCHEMA storage`.
+                uses.used.insert(Missing::Schema(schema));
             }
         }
         if let Some(role) = ROLES.iter().find(|r| **r == w) {
@@ -338,6 +341,14 @@ mod tests {
                 &[],
             ),
             ("create table auth_log (authenticated_at timestamptz);", &[]),
+            (
+                "create extension if not exists \"uuid-ossp\" with schema extensions;",
+                &["schema `extensions`"],
+            ),
+            (
+                "select extensions.uuid_generate_v4();",
+                &["schema `extensions`"],
+            ),
         ];
         for (sql, want) in cases {
             assert_eq!(used(sql), *want, "{sql}");
@@ -356,6 +367,11 @@ mod tests {
                 "create table t (u uuid references auth.users); grant select on t to anon;",
             ),
         ];
+        assert_eq!(find_missing(&files, &BTreeSet::new()), None);
+        let files = [(
+            Path::new("1.sql"),
+            "create schema extensions; create extension x with schema extensions;",
+        )];
         assert_eq!(find_missing(&files, &BTreeSet::new()), None);
         let files = [
             (Path::new("1.sql"), "select 1;"),
