@@ -41,6 +41,7 @@ pub const FORMATS: &[&str] = &[
     "pop",
     "hasura",
     "graphile-migrate",
+    "supabase",
     "runner",
 ];
 

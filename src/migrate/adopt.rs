@@ -147,8 +147,9 @@ enum Listed {
 
 fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Kind) -> bool {
     match (format, kind) {
-        // Prisma lists the folder name, which is its version; Diesel its version text.
-        (Format::Prisma | Format::Diesel, _) => listed == version.as_str(),
+        // Prisma lists the folder name, which is its version; Diesel and the Supabase
+        // CLI their version text.
+        (Format::Prisma | Format::Diesel | Format::Supabase, _) => listed == version.as_str(),
         // node-pg-migrate lists the file name without `.sql`: `<version>_<name>`.
         (Format::NodePgMigrate, _) => listed == format!("{}_{name}", version.as_str()),
         // Flyway lists repeatables by description, `_` written as a space.
@@ -261,6 +262,10 @@ async fn read_listed(client: &Client, folder: &Folder, table: &str) -> Result<Li
         ),
         // Diesel's `__diesel_schema_migrations (version, run_on)`.
         Format::Diesel => format!("SELECT version, run_on::text FROM {table}"),
+        // The Supabase CLI's `supabase_migrations.schema_migrations (version text, name
+        // text, statements text[])`: a row is written in the file's own batch, so it
+        // means applied; it keeps no time.
+        Format::Supabase => format!("SELECT version, NULL FROM {table}"),
         // Hasura's `hdb_catalog.schema_migrations (version bigint, dirty boolean)`: one
         // row per applied version; a dirty one failed half-way and is not applied.
         // Its catalog state: `cli_state -> 'migrations' -> <source>`, version -> dirty.

@@ -17,6 +17,7 @@ pub mod history;
 pub mod ops;
 pub mod partway;
 pub mod plan;
+pub mod platform;
 pub mod run;
 pub mod script;
 
@@ -120,6 +121,35 @@ pub enum MigrateError {
         db: String,
         version: String,
         name: String,
+    },
+
+    /// A statement the format's own tool cannot run where the file has it (the Supabase
+    /// CLI's batch runs `CREATE INDEX CONCURRENTLY` only as a file's first statement):
+    /// refused before anything runs, so the folder keeps working with its tool.
+    #[error("`{db}`: {}:{line}: {message}", path.display())]
+    ToolWouldRefuse {
+        db: String,
+        path: PathBuf,
+        line: usize,
+        message: String,
+        hint: String,
+    },
+
+    /// Pending migrations use what a Supabase database has and this one lacks (schemas
+    /// `auth`, `storage`, `extensions`; roles `anon`, `authenticated`, `service_role`): found before
+    /// anything runs, so nothing is applied.
+    #[error(
+        "`{db}`: `{}` needs {}, which this database does not have{}; nothing was applied",
+        path.display(),
+        platform::describe(missing),
+        if *others > 0 { format!(" (and {others} more pending file(s) need them too)") } else { String::new() }
+    )]
+    NeedsPlatform {
+        db: String,
+        path: PathBuf,
+        missing: Vec<platform::Missing>,
+        /// Other pending files that need something missing.
+        others: usize,
     },
 
     #[error("`{db}`: {message}")]
@@ -232,6 +262,8 @@ impl MigrateError {
             MigrateError::Unreachable { .. } => Some(
                 "start the server, or correct its `url` in the manifest, then run it again".into(),
             ),
+            MigrateError::ToolWouldRefuse { hint, .. } => Some(hint.clone()),
+            MigrateError::NeedsPlatform { missing, .. } => Some(platform::hint(missing)),
             MigrateError::NoDown { .. } => {
                 Some("write the down script in the file and roll back by hand, or roll back fewer migrations".into())
             }
@@ -292,6 +324,25 @@ pub fn schemas_created_by_migrations(db: &Database) -> Vec<String> {
         }
     }
     schemas
+}
+
+/// The seed files the tools of `db`'s folders run, in order (a Supabase project's
+/// `[db.seed] sql_paths`, default `supabase/seed.sql`): `seed` runs them before the
+/// files of the database's own `seeds` folder.
+pub fn format_seeds(db: &Database) -> Result<Vec<PathBuf>, MigrateError> {
+    let mut files = Vec::new();
+    for source in &db.migrations {
+        let located = |source| MigrateError::Format {
+            db: db.name.clone(),
+            source,
+        };
+        let format = match declared_format(db, source) {
+            Some(format) => format,
+            None => formats::detect(&source.path).map_err(located)?,
+        };
+        files.extend(formats::format_seeds(&source.path, format).map_err(located)?);
+    }
+    Ok(files)
 }
 
 /// `(schema, table)` of the peer history tables `db`'s folders name (drizzle's

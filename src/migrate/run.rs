@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use super::apply::{self, Applied, Target};
-use super::formats::Folder;
+use super::formats::{self, Folder};
 use super::plan::{self, PlanOptions};
 use super::{MigrateError, adopt, history, load_folders};
 use crate::fleet::Fleet;
@@ -311,6 +311,25 @@ async fn migrate_files(
     )
     .map_err(|e| fail(e.into()))?;
 
+    // A Supabase project's pending files may need Supabase's own schemas and roles:
+    // stop before the first one runs when the database lacks them (a dry run
+    // says so too, as it does for a plan that would be refused).
+    let supabase: Vec<&formats::Migration> = plan
+        .steps
+        .iter()
+        .copied()
+        .filter(|m| {
+            folders.iter().any(|f| {
+                f.format == formats::Format::Supabase
+                    && f.migrations.iter().any(|n| std::ptr::eq(n, *m))
+            })
+        })
+        .collect();
+    if !supabase.is_empty() {
+        super::platform::check(&client, db, &supabase)
+            .await
+            .map_err(fail)?;
+    }
     let mut report = DbReport::new(db, Outcome::UpToDate);
     report.adopted = adopted_versions;
     if options.dry_run {

@@ -29,6 +29,7 @@ mod formats_peer;
 mod formats_pop;
 mod formats_prisma;
 mod formats_sqitch;
+mod formats_supabase;
 mod graph;
 mod import;
 mod init;

@@ -28,6 +28,7 @@ mod prisma;
 mod read;
 mod sqitch;
 mod sqlx;
+mod supabase;
 mod template;
 pub mod version;
 
@@ -38,6 +39,7 @@ pub use detect::detect;
 pub use drizzle::schema_filter;
 pub use error::FormatError;
 use error::{io_error, list_paths};
+pub(crate) use read::block_comment_end;
 use read::{
     Source, down_script, file_name, finish, is_blank_sql, lines, list, read_single_files,
     read_source, split_sections, split_version_name,
@@ -65,10 +67,11 @@ pub enum Format {
     Pop,
     Hasura,
     GraphileMigrate,
+    Supabase,
 }
 
 impl Format {
-    pub const ALL: [Format; 16] = [
+    pub const ALL: [Format; 17] = [
         Format::Native,
         Format::Prisma,
         Format::Dbmate,
@@ -85,6 +88,7 @@ impl Format {
         Format::Pop,
         Format::Hasura,
         Format::GraphileMigrate,
+        Format::Supabase,
     ];
 
     /// The name used in `pgfleet.toml` (`format = "..."`) and in output.
@@ -106,6 +110,7 @@ impl Format {
             Format::Pop => "pop",
             Format::Hasura => "hasura",
             Format::GraphileMigrate => "graphile-migrate",
+            Format::Supabase => "supabase",
         }
     }
 
@@ -128,8 +133,13 @@ impl Format {
             // Sqitch's registry is a schema of its own (`sqitch.changes`), named by
             // [`Folder::peer`]; `changes` alone is too common a name to skip anywhere.
             // Hasura and graphile-migrate keep theirs in a schema of their own too
-            // (`hdb_catalog.schema_migrations`, `graphile_migrate.migrations`).
-            Format::Native | Format::Sqitch | Format::Hasura | Format::GraphileMigrate => None,
+            // (`hdb_catalog.schema_migrations`, `graphile_migrate.migrations`), and so
+            // does the Supabase CLI (`supabase_migrations.schema_migrations`).
+            Format::Native
+            | Format::Sqitch
+            | Format::Hasura
+            | Format::GraphileMigrate
+            | Format::Supabase => None,
             Format::Prisma => Some("_prisma_migrations"),
             Format::Dbmate | Format::GolangMigrate => Some("schema_migrations"),
             Format::Sqlx => Some("_sqlx_migrations"),
@@ -194,6 +204,12 @@ pub enum Transaction {
     /// `Auto` unless the file holds such blocks part-way through; then it sends the file
     /// as its tool does, after a `running` claim row.
     Script,
+    /// The Supabase CLI's way: `RESET ALL`, then the file's statements as one batch (one
+    /// implicit transaction, its own `BEGIN; ... COMMIT;` honoured). Run like `Script`;
+    /// a statement that cannot run in a transaction works only as the file's first (the
+    /// one place the CLI's batch can run it), so elsewhere it is refused before anything
+    /// runs; and a file that changes session settings is followed by `RESET ALL`.
+    Batch,
 }
 
 impl Transaction {
@@ -361,6 +377,17 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
         Format::Pop => pop::read(dir),
         Format::Hasura => hasura::read(dir),
         Format::GraphileMigrate => graphile_migrate::read(dir),
+        Format::Supabase => supabase::read(dir),
+    }
+}
+
+/// The seed files `format`'s own tool runs for the database whose migrations folder is
+/// `dir`, in its order: a Supabase project's `[db.seed] sql_paths` (default
+/// `supabase/seed.sql`). Other formats name none.
+pub fn format_seeds(dir: &Path, format: Format) -> Result<Vec<PathBuf>, FormatError> {
+    match format {
+        Format::Supabase => supabase::seeds(dir),
+        _ => Ok(Vec::new()),
     }
 }
 
