@@ -8,6 +8,7 @@ use pgfleet::fleet::Fleet;
 use pgfleet::safety::Destructive;
 use pgfleet::wiring::{assignment, service_env, service_url, url_variable};
 
+use super::json;
 use super::{Global, Output};
 
 /// Print connection URLs for the env, or write them into the services' .env files
@@ -78,11 +79,11 @@ pub async fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Er
         }
     };
     if out.json {
-        let map: serde_json::Map<String, serde_json::Value> = vars
-            .into_iter()
-            .map(|(k, v)| (k, serde_json::Value::String(v)))
-            .collect();
-        out.json(&map);
+        out.json(&json::EnvVars {
+            env: &fleet.topology.env,
+            database: args.names.first().map(String::as_str),
+            vars: json::Ordered(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()),
+        });
     } else {
         let text: String = vars.iter().map(|(k, v)| assignment(k, v) + "\n").collect();
         out.text(text);
@@ -95,24 +96,25 @@ pub async fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Er
 fn render_reports(fleet: &Fleet, out: &Output, reports: &[FileReport]) {
     let shown = |r: &FileReport| fleet.manifest.shown(&r.path);
     if out.json {
-        let files: Vec<serde_json::Value> = reports
+        let files = reports
             .iter()
-            .map(|r| {
-                let keys: serde_json::Map<String, serde_json::Value> = r
-                    .keys
-                    .iter()
-                    .map(|(k, c)| (k.clone(), c.as_str().into()))
-                    .collect();
-                serde_json::json!({
-                    "service": r.service,
-                    "path": shown(r),
-                    "status": r.status.as_str(),
-                    "keys": keys,
-                    "backup": r.backup.as_ref().map(|b| fleet.manifest.shown(b)),
-                })
+            .map(|r| json::EnvFile {
+                service: &r.service,
+                path: shown(r),
+                status: r.status.as_str(),
+                keys: json::Ordered(
+                    r.keys
+                        .iter()
+                        .map(|(k, c)| (k.as_str(), c.as_str()))
+                        .collect(),
+                ),
+                backup: r.backup.as_ref().map(|b| fleet.manifest.shown(b)),
             })
             .collect();
-        out.json(&serde_json::json!({ "env": fleet.topology.env, "files": files }));
+        out.json(&json::EnvWrite {
+            env: &fleet.topology.env,
+            files,
+        });
         return;
     }
     for r in reports {

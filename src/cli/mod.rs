@@ -14,6 +14,7 @@ mod exec;
 mod graph;
 mod import;
 mod init;
+mod json;
 mod man;
 mod migrate;
 mod new;
