@@ -32,6 +32,7 @@ mod formats_sqitch;
 mod graph;
 mod import;
 mod init;
+mod json;
 mod manifest_errors;
 mod migrate;
 mod migrate_checks;
