@@ -18,7 +18,7 @@ use super::{Global, Output};
   pgfleet env                    BILLING_DATABASE_URL=... for every logical database
   pgfleet env billing            DATABASE_URL, PGHOST, PGPORT, PGUSER, PGDATABASE for `billing`
   eval \"$(pgfleet env billing)\"  load them into a shell (then `export` what you need)
-  pgfleet -e single env --json   the same as a JSON object
+  pgfleet -e single env --json   {\"env\", \"database\", \"vars\": {...}}
   pgfleet env --write            update every [services.NAME] env_file with this env's URLs
   pgfleet env --write api        only the `api` service's file
   pgfleet -e single env --write --json  what was added, updated or unchanged, per file

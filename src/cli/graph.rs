@@ -15,7 +15,8 @@ use super::{Global, Output};
   pgfleet graph                          a text tree
   pgfleet -e single graph                how the `single` env packs the fleet
   pgfleet graph --format dot | dot -Tsvg > fleet.svg
-  pgfleet graph --format mermaid         paste into Markdown")]
+  pgfleet graph --format mermaid         paste into Markdown
+  pgfleet graph --json                   servers, databases, schemas and edges as data")]
 pub struct GraphArgs {
     /// Picture format
     #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -12,7 +12,7 @@ use super::{Global, Output};
 #[derive(Debug, Subcommand)]
 #[command(after_help = "Examples:
   pgfleet server start          start every embedded server (initdb on first use)
-  pgfleet server status --json  pid, port, version and data folder of each
+  pgfleet server status --json  {\"servers\": [...]}: pid, port, PostgreSQL version, data folder
   pgfleet server logs -n 100    the last 100 lines of the server log
   pgfleet server stop local     stop only the server called `local`")]
 pub enum ServerCommand {
