@@ -3,7 +3,7 @@
 //! `"version": 1` first, one object per run, no field the schema does not name.
 
 use crate::support::schemas::{document, violations};
-use crate::support::{TestDbs, Workspace};
+use crate::support::{TestDbs, Workspace, query};
 
 /// `auth` (with one object of every kind `schema dump` models, a seed, a down
 /// script) and `app`, which depends on it and references `auth.users.id`; a
@@ -69,7 +69,38 @@ fn fleet_commands_print_their_documented_shapes() {
     let create = check(&ws, "create", &["create"], 0);
     assert_eq!(create["env"], "test");
     check(&ws, "verify", &["verify"], 0);
+    check(&ws, "verify", &["verify", "--offline"], 0);
     check(&ws, "drift", &["drift"], 0);
+    // Drift of every kind of change, and an orphan reference.
+    query(
+        &dbs.url(&dbs.name("app")),
+        "CREATE TABLE extra (id int); ALTER TABLE orders ALTER COLUMN user_id TYPE integer; \
+         ALTER TABLE orders DROP CONSTRAINT orders_pkey; INSERT INTO orders (user_id) VALUES (99)",
+    );
+    let drift = check(&ws, "drift", &["drift"], 3);
+    let changes: Vec<&str> = drift["databases"][1]["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["change"].as_str().unwrap())
+        .collect();
+    for change in ["added", "removed", "changed"] {
+        assert!(changes.contains(&change), "{drift}");
+    }
+    let verify = check(&ws, "verify", &["verify"], 3);
+    assert_eq!(verify["failed"], 1);
+    query(
+        &dbs.url(&dbs.name("app")),
+        "DROP TABLE extra; DELETE FROM orders; ALTER TABLE orders ALTER COLUMN user_id TYPE bigint; \
+         ALTER TABLE orders ADD PRIMARY KEY (id)",
+    );
+    // A migration that fails: the report says where, in the same document.
+    ws.write("app/0002_bad.sql", "SELECT nosuch;\n");
+    let failed = check(&ws, "migrate", &["migrate"], 1);
+    assert_eq!(failed["databases"][1]["outcome"], "failed");
+    assert!(failed["databases"][1]["error"].is_string(), "{failed}");
+    std::fs::remove_file(ws.join("app/0002_bad.sql")).unwrap();
+    check(&ws, "repair", &["-y", "repair", "app"], 0);
     let dump = check(&ws, "schema-dump", &["schema", "dump", "auth"], 0);
     assert_eq!(dump["database"], "auth");
     assert!(dump["tables"]["public.users"].is_object(), "{dump}");
@@ -135,7 +166,21 @@ fn env_and_graph_documents_name_the_env_and_give_data() {
     assert_eq!(wrote["files"][0]["status"], "created");
     check(&ws, "env-write", &["env", "--write"], 0);
 
-    let graph = check(&ws, "graph", &["graph"], 0);
+    // One physical database, a schema per logical database.
+    let manifest = std::fs::read_to_string(ws.join("pgfleet.toml")).unwrap();
+    ws.write(
+        "pgfleet.toml",
+        &format!(
+            "{manifest}\n[envs.single]\nserver = \"pg\"\ndatabase = \"{}\"\nschema = \"{{name}}\"\n",
+            dbs.name("fleet")
+        ),
+    );
+    let single = check(&ws, "graph", &["-e", "single", "graph"], 0);
+    assert_eq!(single["databases"][0]["schema"], "auth");
+    assert_eq!(single["schemas"][1]["schema"], "app");
+    assert_eq!(single["schemas"][1]["physical_database"], dbs.name("fleet"));
+
+    let graph = check(&ws, "graph", &["-e", "test", "graph"], 0);
     assert_eq!(graph["servers"][0]["server"], "pg");
     assert_eq!(graph["servers"][0]["embedded"], false);
     assert_eq!(graph["databases"][1]["physical_database"], dbs.name("app"));
