@@ -7,6 +7,7 @@ use pgfleet::Error;
 use pgfleet::backup::{self, RestoreOptions};
 use pgfleet::safety::{Destructive, Extent};
 
+use super::json;
 use super::{Global, Output};
 
 /// Back up logical databases: pg_dump of their owned schemas, their history, a checksummed manifest
@@ -92,7 +93,11 @@ pub async fn run_backup(global: &Global, out: &Output, args: &BackupArgs) -> Res
     .await?;
     if !args.verify {
         if out.json {
-            out.json(&manifest);
+            out.json(&json::BackupDoc {
+                env: &fleet.topology.env,
+                backup: &manifest,
+                verify: None,
+            });
         } else {
             out.line(format!(
                 "backup of {} database(s) in `{}`",
@@ -104,7 +109,11 @@ pub async fn run_backup(global: &Global, out: &Output, args: &BackupArgs) -> Res
     }
     let checked = backup::check(&fleet, &args.out, &manifest, &[]).await?;
     if out.json {
-        out.json(&serde_json::json!({ "backup": manifest, "verify": checked }));
+        out.json(&json::BackupDoc {
+            env: &fleet.topology.env,
+            backup: &manifest,
+            verify: Some(&checked),
+        });
     } else {
         out.line(format!(
             "backup of {} database(s) in `{}`",
@@ -148,7 +157,10 @@ async fn run_check(global: &Global, out: &Output, args: &RestoreArgs) -> Result<
     fleet.select(&args.databases, false)?;
     let checked = backup::check(&fleet, &args.dir, &manifest, &args.databases).await?;
     if out.json {
-        out.json(&checked);
+        out.json(&json::RestoreCheck {
+            env: &fleet.topology.env,
+            verify: &checked,
+        });
     } else {
         print_checked(out, &checked);
     }
@@ -193,7 +205,10 @@ pub async fn run_restore(global: &Global, out: &Output, args: &RestoreArgs) -> R
     )
     .await?;
     if out.json {
-        out.json(&restored);
+        out.json(&json::Restore {
+            env: &fleet.topology.env,
+            restored: &restored,
+        });
     } else {
         for r in &restored {
             out.line(format!(

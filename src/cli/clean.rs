@@ -6,6 +6,7 @@ use pgfleet::data::clean;
 use pgfleet::safety::{Destructive, Extent};
 
 use super::drop::{Intent, confirm};
+use super::json::InEnv;
 use super::{Global, Output};
 
 /// Empty every table the databases own, restart their sequences, refresh their materialized views
@@ -46,7 +47,10 @@ pub async fn run(global: &Global, out: &Output, args: &CleanArgs) -> Result<u8, 
     super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
     let report = clean::clean(&fleet, &selected).await;
     if out.json {
-        out.json(&report);
+        out.json(&InEnv {
+            env: &fleet.topology.env,
+            report: &report,
+        });
     } else {
         for db in report.databases.iter().filter(|d| d.error.is_none()) {
             out.line(format!(

@@ -7,6 +7,7 @@ use pgfleet::provision::{self, Dropped};
 use pgfleet::safety::{self, Destructive, Extent, Refusal, Verdict};
 use pgfleet::topology::Placement;
 
+use super::json::InEnv;
 use super::{Global, Output};
 
 /// Drop physical databases, or only the schemas a logical database owns when it shares one
@@ -43,7 +44,10 @@ pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, E
     super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
     let report = provision::drop(&fleet, &selected).await?;
     if out.json {
-        out.json(&report);
+        out.json(&InEnv {
+            env: &fleet.topology.env,
+            report: &report,
+        });
         return Ok(0);
     }
     for dropped in &report.dropped {

@@ -58,13 +58,13 @@ pub async fn run(global: &Global, out: &Output, args: &ResetArgs) -> Result<u8, 
     };
     let failed = migrated.failed() || seeded.as_ref().is_some_and(seed::SeedReport::failed);
     if out.json {
-        out.json(&serde_json::json!({
-            "env": fleet.topology.env,
-            "drop": dropped,
-            "create": created,
-            "migrate": migrated,
-            "seed": seeded,
-        }));
+        out.json(&super::json::Reset {
+            env: &fleet.topology.env,
+            drop: &dropped,
+            create: &created,
+            migrate: &migrated,
+            seed: seeded.as_ref(),
+        });
     } else {
         for db in &migrated.databases {
             out.line(format!(

@@ -58,7 +58,10 @@ pub async fn run(global: &Global, out: &Output, args: &RollbackArgs) -> Result<u
     };
     let done = ops::rollback(&fleet, placement, &to).await?;
     if out.json {
-        out.json(&serde_json::json!({"database": args.database, "rolled_back": done}));
+        out.json(&super::json::Rollback {
+            database: &args.database,
+            rolled_back: &done,
+        });
     } else if done.is_empty() {
         out.line(format!("{}: nothing to roll back", args.database));
     } else {

@@ -7,6 +7,7 @@ use pgfleet::fleet::Fleet;
 use pgfleet::safety::{Destructive, Extent};
 
 use super::drop::{Intent, confirm};
+use super::json::InEnv;
 use super::{Global, Output};
 
 /// Run seed files (`*.sql` in name order, each in a transaction), then `seed_command`
@@ -47,7 +48,10 @@ pub async fn run(global: &Global, out: &Output, args: &SeedArgs) -> Result<u8, E
     let report = seed::seed(&fleet, &selected).await;
     if out.json {
         warn_ignored(out, &fleet, &report);
-        out.json(&report);
+        out.json(&InEnv {
+            env: &fleet.topology.env,
+            report: &report,
+        });
     } else {
         render(out, &fleet, &report);
     }

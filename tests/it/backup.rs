@@ -64,7 +64,7 @@ fn backup_wipe_restore_gives_the_same_schema_rows_and_history() {
         .args(["backup", "--out", "b", "--jobs", "2", "--json"])
         .success();
     let manifest: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let entry = manifest["databases"]
+    let entry = manifest["backup"]["databases"]
         .as_array()
         .unwrap()
         .iter()

@@ -12,7 +12,9 @@ use crate::support::{TestDbs, Workspace, fixture, query, query_one};
 fn embedded_url(ws: &Workspace, database: &str) -> String {
     let status = ws.pgfleet().args(["server", "status", "--json"]).success();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    let port = status[0]["port"].as_u64().expect("a running server");
+    let port = status["servers"][0]["port"]
+        .as_u64()
+        .expect("a running server");
     format!("postgresql://postgres@127.0.0.1:{port}/{database}")
 }
 

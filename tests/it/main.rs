@@ -33,6 +33,7 @@ mod formats_supabase;
 mod graph;
 mod import;
 mod init;
+mod json;
 mod manifest_errors;
 mod migrate;
 mod migrate_checks;

@@ -34,7 +34,7 @@ fn a_server_stopped_mid_run_fails_clearly_and_a_rerun_completes() {
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     let url = format!(
         "postgresql://postgres@127.0.0.1:{}/app",
-        status[0]["port"].as_u64().unwrap()
+        status["servers"][0]["port"].as_u64().unwrap()
     );
     ws.pgfleet().args(["create"]).success();
     let mut figures = Figures {
