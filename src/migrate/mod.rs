@@ -9,12 +9,14 @@
 //! - [`plan`]: files + history -> states and steps (pure)
 //! - [`apply`]: running a plan on one database
 //! - [`run`]: whole-fleet `migrate`, `status`, `rollback`, `baseline`, `repair`
+//! - [`peer`]: keeping peer tools' history tables in step (their checksums)
 
 pub mod adopt;
 pub mod apply;
 pub mod formats;
 pub mod history;
 pub mod ops;
+pub mod peer;
 pub mod plan;
 pub mod run;
 pub mod script;
