@@ -43,6 +43,7 @@ use read::{
     Source, down_script, file_name, finish, is_blank_sql, lines, list, read_single_files,
     read_source, split_sections, split_version_name,
 };
+pub use sqitch::{Planned as SqitchPlanned, SqitchPlan, SqitchPlanChange, SqitchPlanTag};
 pub use template::new_migration;
 use template::{next_timestamp, timestamped_file};
 pub use version::Version;
@@ -382,6 +383,12 @@ pub fn rewrite_atlas_sum(dir: &Path, format: Format) -> Result<PathBuf, FormatEr
 /// into its revision row. `None` when the sum file or its line for `file` is missing.
 pub(crate) fn atlas_sum_entry(dir: &Path, file: &str) -> Result<Option<String>, FormatError> {
     atlas::sum_entry(dir, file)
+}
+
+/// The Sqitch plan in `dir` with each change's and tag's planner, time and note (what
+/// Sqitch's ids cover), in plan order: one change per migration `read` gives.
+pub fn sqitch_plan(dir: &Path) -> Result<SqitchPlan, FormatError> {
+    sqitch::plan_details(dir)
 }
 
 /// A Liquibase changeset's SQL as Liquibase's parser collects it for its checksum, read

@@ -18,7 +18,7 @@ use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256, Sha384};
 
-use crate::migrate::formats::{self, FormatError, Migration};
+use crate::migrate::formats::{self, FormatError, Migration, SqitchPlan};
 
 /// Prisma `_prisma_migrations.checksum`: lowercase hex SHA-256 of `migration.sql` as
 /// read, with no normalisation (prisma-engines
@@ -212,6 +212,55 @@ fn sqitch_object_id(kind: &str, info: &str) -> String {
     sha.update(format!("{kind} {}\0", info.len()).as_bytes());
     sha.update(info.as_bytes());
     hex::encode(sha.finalize())
+}
+
+/// The ids Sqitch gives a change and the tags after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SqitchIds {
+    pub change_id: String,
+    pub tag_ids: Vec<String>,
+}
+
+/// [`sqitch_change_id`] and [`sqitch_tag_id`] for every change of a plan read by
+/// [`formats::sqitch_plan`], in plan order, each change's parent being the one before.
+pub fn sqitch_ids(plan: &SqitchPlan) -> Vec<SqitchIds> {
+    let mut parent: Option<String> = None;
+    let mut out = Vec::with_capacity(plan.changes.len());
+    for c in &plan.changes {
+        let change_id = sqitch_change_id(&SqitchChange {
+            project: plan.project.clone(),
+            uri: plan.uri.clone(),
+            name: c.name.clone(),
+            parent: parent.take(),
+            planner_name: c.planned.planner_name.clone(),
+            planner_email: c.planned.planner_email.clone(),
+            planned_at: c.planned.at.clone(),
+            requires: c.requires.clone(),
+            conflicts: Vec::new(),
+            note: sqitch_note(&c.planned.note),
+        });
+        // `sqitch_plan` refuses a tag line without its planner, so none is left out.
+        let tag_ids = c
+            .tags
+            .iter()
+            .filter_map(|t| {
+                let planned = t.planned.as_ref()?;
+                Some(sqitch_tag_id(&SqitchTag {
+                    project: plan.project.clone(),
+                    uri: plan.uri.clone(),
+                    name: t.name.clone(),
+                    change_id: change_id.clone(),
+                    planner_name: planned.planner_name.clone(),
+                    planner_email: planned.planner_email.clone(),
+                    planned_at: planned.at.clone(),
+                    note: sqitch_note(&planned.note),
+                }))
+            })
+            .collect();
+        parent = Some(change_id.clone());
+        out.push(SqitchIds { change_id, tag_ids });
+    }
+    out
 }
 
 /// Sqitch `changes.script_hash`: hex SHA-1 of the deploy script's bytes, read raw

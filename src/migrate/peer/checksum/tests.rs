@@ -345,6 +345,42 @@ fn sqitch_ids_are_what_sqitch_wrote() {
 }
 
 #[test]
+fn sqitch_ids_from_the_plan_pgfleet_reads() {
+    // The first lines of that plan, read by the Sqitch format reader.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("sqitch.plan"),
+        "%syntax-version=1.0.0\n%project=flipr\n%uri=https://github.com/example/flipr/\n\nappschema 2026-12-03T11:54:26Z Marge N. O’Vera <marge@example.com> # Add schema for all flipr objects.\nusers [appschema] 2026-12-03T11:54:27Z Marge N. O’Vera <marge@example.com> # Creates table to track our users.\n@v1.0.0-dev1 2026-12-03T11:54:27Z Marge N. O’Vera <marge@example.com> # Tag v1.0.0-dev1.\n",
+    )
+    .unwrap();
+    let plan = formats::sqitch_plan(dir.path()).unwrap();
+    assert_eq!(
+        sqitch_ids(&plan),
+        [
+            SqitchIds {
+                change_id: "b0937db76e337f6a3ebb26d9aff6b2a6ae22fc95".to_owned(),
+                tag_ids: vec![],
+            },
+            SqitchIds {
+                change_id: "02e4c5e7a0c14468dc2c46e7844a8a91c60e2b15".to_owned(),
+                tag_ids: vec!["1ee5ac1ae4e4206ed38a3731f0a3944a5f29118b".to_owned()],
+            },
+        ]
+    );
+    // A change line without its planner has no id: refused, naming the line.
+    fs::write(
+        dir.path().join("sqitch.plan"),
+        "%project=flipr\n\nappschema\n",
+    )
+    .unwrap();
+    let err = formats::sqitch_plan(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("sqitch.plan:3: change `appschema` has no `<timestamp>"),
+        "{err}"
+    );
+}
+
+#[test]
 fn sqitch_script_hash_is_what_sqitch_wrote() {
     // The deploy scripts of that project: CRLF, a BOM and non-ASCII are hashed as bytes.
     let cases: [(&[u8], &str); 3] = [
