@@ -125,9 +125,19 @@ fn sqlx_cli_beside_pgfleet() {
         run(&sqlx, &all, &ws, &[])
     };
     sqlx_run(&["migrate", "run"], "first");
+    // The one row sqlx wrote, with the checksum pgfleet computes for the file.
+    let script =
+        std::fs::read_to_string(ws.join("first/20240115080000_create_customers_and_invoices.sql"))
+            .unwrap();
     assert_eq!(
-        query_one(&url, "SELECT count(*) FROM _sqlx_migrations WHERE success").as_deref(),
-        Some("1")
+        query_one(
+            &url,
+            "SELECT encode(checksum, 'hex') FROM _sqlx_migrations WHERE success"
+        ),
+        Some(hex::encode(pgfleet::migrate::peer::checksum::sqlx(
+            &script,
+            &[]
+        )))
     );
     migrate_adopts(&ws, 1, 2);
     let info = sqlx_run(&["migrate", "info"], "migrations");
@@ -166,4 +176,63 @@ fn node_pg_migrate_beside_pgfleet() {
         dry.contains("1704873720000_customer_total_function"),
         "{dry}"
     );
+}
+
+/// Sqitch deploys the whole fixture plan (a tag, a reworked change) itself: the ids
+/// and script hashes in its registry are the ones pgfleet computes from the plan and
+/// the deploy scripts it reads, which write-back needs to write rows Sqitch accepts.
+#[test]
+fn sqitch_registry_ids_are_the_ones_pgfleet_computes() {
+    use pgfleet::migrate::formats::{self, Format};
+    use pgfleet::migrate::peer::checksum;
+
+    let Some(sqitch) = tools::sqitch("sqitch_registry_ids_are_the_ones_pgfleet_computes") else {
+        return;
+    };
+    let dbs = TestDbs::new("peer_sqitch_ids");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"shop\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("sqitch/basic", "shop");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    let target = format!("db:{}", url.replace("postgresql://", "pg://"));
+    run(
+        &sqitch,
+        &["deploy", "--chdir", "shop", &target],
+        &ws,
+        &[
+            ("SQITCH_FULLNAME", "CI"),
+            ("SQITCH_EMAIL", "ci@example.com"),
+        ],
+    );
+    let registry = crate::support::query(
+        &url,
+        "SELECT change_id, script_hash FROM sqitch.changes ORDER BY committed_at",
+    );
+    let tags = crate::support::query(&url, "SELECT tag_id FROM sqitch.tags ORDER BY committed_at");
+
+    let dir = ws.join("shop");
+    let plan = formats::sqitch_plan(&dir).unwrap();
+    let ids = checksum::sqitch_ids(&plan);
+    let folder = formats::load(&dir, Some(Format::Sqitch)).unwrap();
+    let ours: Vec<Vec<Option<String>>> = ids
+        .iter()
+        .zip(&folder.migrations)
+        .map(|(id, m)| {
+            let script = std::fs::read(&m.path).unwrap();
+            vec![
+                Some(id.change_id.clone()),
+                Some(checksum::sqitch_script_hash(&script)),
+            ]
+        })
+        .collect();
+    assert_eq!(registry.len(), 4);
+    assert_eq!(ours, registry);
+    let our_tags: Vec<Vec<Option<String>>> = ids
+        .iter()
+        .flat_map(|id| id.tag_ids.iter().map(|t| vec![Some(t.clone())]))
+        .collect();
+    assert_eq!(our_tags, tags);
 }
