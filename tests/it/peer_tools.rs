@@ -236,3 +236,55 @@ fn sqitch_registry_ids_are_the_ones_pgfleet_computes() {
         .collect();
     assert_eq!(our_tags, tags);
 }
+
+/// The real graphile-migrate applies the first committed files of the fixture: its
+/// `graphile_migrate.migrations` rows are the ones pgfleet reads from the files.
+#[test]
+fn graphile_migrate_rows_are_the_ones_pgfleet_reads() {
+    use pgfleet::migrate::formats::{self, Format};
+    use pgfleet::migrate::peer::checksum;
+
+    let Some(tool) = tools::graphile_migrate("graphile_migrate_rows_are_the_ones_pgfleet_reads")
+    else {
+        return;
+    };
+    let dbs = TestDbs::new("peer_graphile_rows");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"migrations\"\nformat = \"graphile-migrate\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("graphile-migrate/app/migrations", "migrations");
+    let committed = ws.join("migrations/committed");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&committed)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for later in &files[6..] {
+        std::fs::remove_file(later).unwrap();
+    }
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    ws.write(
+        ".gmrc",
+        &format!(
+            "{{\n  \"connectionString\": \"{url}\",\n  \"migrationsFolder\": \"./migrations\"\n}}\n"
+        ),
+    );
+    run(&tool, &["migrate"], &ws, &[]);
+    let stored = crate::support::query(
+        &url,
+        "SELECT hash, previous_hash, filename FROM graphile_migrate.migrations ORDER BY date, filename",
+    );
+    let folder = formats::load(&ws.join("migrations"), Some(Format::GraphileMigrate)).unwrap();
+    let ours: Vec<Vec<Option<String>>> = folder
+        .migrations
+        .iter()
+        .map(|m| {
+            let row = checksum::graphile_migrate_row(m).unwrap();
+            vec![Some(row.hash), row.previous_hash, Some(row.filename)]
+        })
+        .collect();
+    assert_eq!(ours.len(), 6);
+    assert_eq!(ours, stored);
+}

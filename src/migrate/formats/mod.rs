@@ -385,6 +385,14 @@ pub(crate) fn atlas_sum_entry(dir: &Path, file: &str) -> Result<Option<String>, 
     atlas::sum_entry(dir, file)
 }
 
+/// The `(hash, previous_hash, filename)` graphile-migrate stores for the committed
+/// migration file at `path`.
+pub(crate) fn graphile_migrate_row(
+    path: &Path,
+) -> Result<(String, Option<String>, String), FormatError> {
+    graphile_migrate::history_row(path)
+}
+
 /// The Sqitch plan in `dir` with each change's and tag's planner, time and note (what
 /// Sqitch's ids cover), in plan order: one change per migration `read` gives.
 pub fn sqitch_plan(dir: &Path) -> Result<SqitchPlan, FormatError> {

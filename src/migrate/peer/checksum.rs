@@ -298,6 +298,29 @@ pub fn graphile_migrate(body: &str, previous: Option<&str>) -> String {
     formats::graphile_migrate_hash(body, previous)
 }
 
+/// The `graphile_migrate.migrations` row for a committed migration pgfleet read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphileRow {
+    /// The file's `--! Hash:` (what graphile-migrate stores, also for a file that says
+    /// `--! AllowInvalidHash`).
+    pub hash: String,
+    /// Its `--! Previous:`; `None` for the first file.
+    pub previous_hash: Option<String>,
+    /// `NNNNNN.sql`, without the file name's slug.
+    pub filename: String,
+}
+
+/// The row graphile-migrate inserts for `migration` (src/migration.ts,
+/// `runCommittedMigration`), read from the file's header.
+pub fn graphile_migrate_row(migration: &Migration) -> Result<GraphileRow, FormatError> {
+    let (hash, previous_hash, filename) = formats::graphile_migrate_row(&migration.path)?;
+    Ok(GraphileRow {
+        hash,
+        previous_hash,
+        filename,
+    })
+}
+
 /// Atlas `atlas_schema_revisions.hash`: the file's entry in the folder's `atlas.sum`
 /// (without `h1:`), which Atlas copies into the revision (ariga/atlas
 /// `sql/migrate/migrate.go`: "Hash is the check-sum of this migration as stated by the
