@@ -7,6 +7,10 @@
 //! pgfleet reads a peer's table but does not write it yet, so the tool still lists what
 //! pgfleet applied as pending: the assertions marked "until write-back" change when
 //! pgfleet writes the peer's rows (issue 15).
+//!
+//! The last tests let Sqitch, graphile-migrate, drizzle-kit (and sqlx-cli above) write
+//! their own rows, and check that the ids and checksums in them are the ones
+//! `migrate::peer::checksum` computes from the files pgfleet reads.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -286,5 +290,56 @@ fn graphile_migrate_rows_are_the_ones_pgfleet_reads() {
         })
         .collect();
     assert_eq!(ours.len(), 6);
+    assert_eq!(ours, stored);
+}
+
+/// drizzle-kit's `migrate` applies the fixture folder: each `__drizzle_migrations.hash`
+/// is the one pgfleet computes for the file.
+#[test]
+fn drizzle_hashes_are_the_ones_pgfleet_computes() {
+    use pgfleet::migrate::peer::checksum;
+
+    let Some(kit) = tools::drizzle_dir("drizzle_hashes_are_the_ones_pgfleet_computes") else {
+        return;
+    };
+    let dbs = TestDbs::new("peer_drizzle_hashes");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"drizzle\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("drizzle/basic", "drizzle");
+    std::os::unix::fs::symlink(kit.join("node_modules"), ws.join("node_modules")).unwrap();
+    ws.write(
+        "drizzle.config.ts",
+        "export default {\n  dialect: \"postgresql\",\n  out: \"./drizzle\",\n  dbCredentials: { url: process.env.DRIZZLE_URL! },\n};\n",
+    );
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    run(
+        Path::new("node"),
+        &[
+            kit.join("node_modules/drizzle-kit/bin.cjs")
+                .to_str()
+                .unwrap(),
+            "migrate",
+        ],
+        &ws,
+        &[("DRIZZLE_URL", url.as_str())],
+    );
+    let stored = crate::support::query(
+        &url,
+        "SELECT hash FROM drizzle.__drizzle_migrations ORDER BY created_at",
+    );
+    let ours: Vec<Vec<Option<String>>> = [
+        "0000_create_customers.sql",
+        "0001_create_invoices.sql",
+        "0002_add_customer_name.sql",
+    ]
+    .iter()
+    .map(|file| {
+        let text = std::fs::read_to_string(ws.join("drizzle").join(file)).unwrap();
+        vec![Some(checksum::drizzle(&text))]
+    })
+    .collect();
     assert_eq!(ours, stored);
 }
