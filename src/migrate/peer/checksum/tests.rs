@@ -223,6 +223,58 @@ fn liquibase_md5sum_is_what_liquibase_wrote() {
     );
 }
 
+/// Liquibase 4.28 (npm package `liquibase` 4.28.1, run here with `update` on
+/// PostgreSQL) wrote these md5sums for this changelog: directives, ignored lines,
+/// rollback blocks, a property line, non-ASCII.
+const LIQUIBASE_DIRECTIVES: &str = "--liquibase formatted sql
+
+--changeset ann:1
+CREATE TABLE t1 (id int);
+
+--changeset ann:2 runOnChange:true
+--comment: with a comment directive
+-- a plain comment
+CREATE TABLE t2 (
+    id int
+);
+--rollback DROP TABLE t2;
+
+--changeset ann:3
+--ignoreLines:start
+SELECT 'ignored';
+--ignoreLines:end
+CREATE TABLE t3 (id int);
+--ignoreLines:1
+SELECT 'ignored too';
+/* liquibase rollback
+DROP TABLE t3;
+*/
+
+--changeset ann:4 splitStatements:false endDelimiter:;
+--validCheckSum: 9:any
+--property name:tbl value:t4
+CREATE TABLE t4 (note text DEFAULT 'naïve');
+--commentary is sql
+";
+
+#[test]
+fn liquibase_md5sums_with_directives_are_what_liquibase_wrote() {
+    let (_dir, migrations) = liquibase_folder(LIQUIBASE_DIRECTIVES);
+    let sums: Vec<String> = migrations
+        .iter()
+        .map(|m| liquibase_changeset(m).unwrap().unwrap())
+        .collect();
+    assert_eq!(
+        sums,
+        [
+            "9:2f00c20af2b27ebb78ea9cbf168b0d9c",
+            "9:b8494739d0cd0afbd7bc5580a79ff7e9",
+            "9:10d5ef3551aaf92a7d95f067d0174532",
+            "9:6f7bead9eb1b35ddf06496c9b3372d0a",
+        ]
+    );
+}
+
 #[test]
 fn liquibase_md5sum_leaves_out_what_liquibase_leaves_out() {
     // Directives, rollbacks, properties, ignored lines and white space do not count;
