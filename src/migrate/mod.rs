@@ -9,6 +9,7 @@
 //! - [`plan`]: files + history -> states and steps (pure)
 //! - [`apply`]: running a plan on one database
 //! - [`run`]: whole-fleet `migrate`, `status`, `rollback`, `baseline`, `repair`
+//! - [`peer`]: keeping peer tools' history tables in step (their checksums)
 
 pub mod adopt;
 pub mod apply;
@@ -16,6 +17,7 @@ pub mod formats;
 pub mod history;
 pub mod ops;
 pub mod partway;
+pub mod peer;
 pub mod plan;
 pub mod platform;
 pub mod run;
