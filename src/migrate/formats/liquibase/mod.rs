@@ -107,6 +107,7 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
         migrations,
         unmatched,
         peer: None,
+        peer_history: crate::manifest::PeerHistory::default(),
     })
 }
 
