@@ -36,6 +36,7 @@ mod manifest_errors;
 mod migrate;
 mod migrate_checks;
 mod migrate_fleet;
+mod peer_sync;
 mod real_folders;
 mod schema;
 mod secrets;
