@@ -10,6 +10,7 @@
 //! - [`plan`]: files + history -> states and steps (pure)
 //! - [`apply`]: running a plan on one database
 //! - [`run`]: whole-fleet `migrate`, `status`, `rollback`, `baseline`, `repair`
+//! - [`peer`]: keeping peer tools' history tables in step (their checksums)
 
 pub mod adopt;
 pub mod apply;

@@ -37,6 +37,7 @@ mod migrate;
 mod migrate_checks;
 mod migrate_fleet;
 mod peer_sync;
+mod peer_tools;
 mod real_folders;
 mod schema;
 mod secrets;

@@ -1,28 +1,11 @@
 //! Side by side with the team's own tools (`peer_history = "sync"`, the default): after
 //! pgfleet migrates, the real tool sees every migration applied and has nothing to do;
 //! after the tool applies one more, pgfleet's next `migrate` records it without running
-//! it. Tools absent locally skip (CI installs them in `~/.cache/pgfleet-ci`).
+//! it. Tools absent locally skip ([`tools`]; `.ci/run` installs them).
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use crate::support::{TestDbs, Workspace, query, query_one, tools};
-
-/// A tool installed under `~/.cache/pgfleet-ci/<rel>`, or on `PATH`.
-fn cached_tool(test: &str, rel: &str, name: &str) -> Option<PathBuf> {
-    let cached = std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cache/pgfleet-ci").join(rel))
-        .filter(|p| p.is_file());
-    let found = cached.or_else(|| which::which(name).ok());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{test}: {name} is missing, and CI must not skip this test"
-        );
-        eprintln!("skipping {test}: {name} is missing (~/.cache/pgfleet-ci/{rel})");
-    }
-    found
-}
 
 /// Runs a tool, expecting success; its stdout and stderr together.
 fn run(
@@ -113,11 +96,7 @@ fn pgfleet_writes_dbmates_schema_migrations_as_dbmate_does() {
 /// Then dbmate applies a new migration, and pgfleet records it without running it.
 #[test]
 fn dbmate_agrees_with_pgfleet_both_ways() {
-    let Some(dbmate) = cached_tool(
-        "dbmate_agrees_with_pgfleet_both_ways",
-        "dbmate/node_modules/.bin/dbmate",
-        "dbmate",
-    ) else {
+    let Some(dbmate) = tools::dbmate("dbmate_agrees_with_pgfleet_both_ways") else {
         return;
     };
     let dbs = TestDbs::new("peer_sync_dbmate_real");
@@ -207,11 +186,9 @@ fn dbmate_table_lives_in_the_placement_schema_of_a_shared_database() {
         .as_deref(),
         Some("t")
     );
-    let Some(dbmate) = cached_tool(
-        "dbmate_table_lives_in_the_placement_schema_of_a_shared_database",
-        "dbmate/node_modules/.bin/dbmate",
-        "dbmate",
-    ) else {
+    let Some(dbmate) =
+        tools::dbmate("dbmate_table_lives_in_the_placement_schema_of_a_shared_database")
+    else {
         return;
     };
     let tool_url = format!("{url}?sslmode=disable&search_path=app");

@@ -38,10 +38,12 @@ pub use detect::detect;
 pub use drizzle::schema_filter;
 pub use error::FormatError;
 use error::{io_error, list_paths};
+pub(crate) use graphile_migrate::hash as graphile_migrate_hash;
 use read::{
     Source, down_script, file_name, finish, is_blank_sql, lines, list, read_single_files,
     read_source, split_sections, split_version_name,
 };
+pub use sqitch::{Planned as SqitchPlanned, SqitchPlan, SqitchPlanChange, SqitchPlanTag};
 pub use template::new_migration;
 use template::{next_timestamp, timestamped_file};
 pub use version::Version;
@@ -378,6 +380,25 @@ pub fn atlas_sum_problem(dir: &Path, format: Format) -> Result<Option<String>, F
 pub fn rewrite_atlas_sum(dir: &Path, format: Format) -> Result<PathBuf, FormatError> {
     atlas::rewrite_sum(dir, format)?;
     Ok(dir.join(atlas::SUM_FILE))
+}
+
+/// The hash `dir`'s `atlas.sum` lists for `file` (without `h1:`): what Atlas copies
+/// into its revision row. `None` when the sum file or its line for `file` is missing.
+pub(crate) fn atlas_sum_entry(dir: &Path, file: &str) -> Result<Option<String>, FormatError> {
+    atlas::sum_entry(dir, file)
+}
+
+/// The Sqitch plan in `dir` with each change's and tag's planner, time and note (what
+/// Sqitch's ids cover), in plan order: one change per migration `read` gives.
+pub fn sqitch_plan(dir: &Path) -> Result<SqitchPlan, FormatError> {
+    sqitch::plan_details(dir)
+}
+
+/// A Liquibase changeset's SQL as Liquibase's parser collects it for its checksum, read
+/// again from the changeset's file: `None` when the file no longer holds the changeset
+/// as `migration` was read.
+pub(crate) fn liquibase_sql(migration: &Migration) -> Result<Option<String>, FormatError> {
+    liquibase::changeset_sql(migration)
 }
 
 /// The migration being written that `format`'s tool keeps beside the committed ones

@@ -4,6 +4,7 @@
 //! transaction as the migration and pgfleet's own row, so `dbmate status`,
 //! `diesel migration list` and the rest keep agreeing with the database.
 //!
+//! - [`checksum`]: each tool's own checksum of a migration
 //! - [`ddl`]: the tool's own `CREATE TABLE`, for a table that is not there yet
 //! - [`write`]: the rows each tool writes, and deletes on the way down
 //! - [`shape`]: the columns each tool's table has, checked before anything is written
@@ -14,6 +15,7 @@
 //! `public`; a schema of its own when the tool's config names one (drizzle). Reading
 //! (adoption, [`super::adopt`]) looks there first.
 
+pub mod checksum;
 mod ddl;
 pub mod shape;
 mod write;
