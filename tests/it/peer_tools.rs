@@ -137,9 +137,13 @@ fn sqlx_cli_beside_pgfleet() {
         info.contains("20240115080000/installed create customers and invoices"),
         "{info}"
     );
-    // Until write-back: sqlx lists pgfleet's two as pending.
-    assert!(info.contains("20240115080100/pending"), "{info}");
-    assert!(info.contains("20240115080200/pending"), "{info}");
+    // pgfleet wrote sqlx's rows (its checksum, as sqlx computes it) for the two it
+    // applied: installed, and `sqlx migrate run` neither runs them nor finds them edited.
+    assert!(info.contains("20240115080100/installed"), "{info}");
+    assert!(info.contains("20240115080200/installed"), "{info}");
+    assert!(!info.contains("pending"), "{info}");
+    let ran = sqlx_run(&["migrate", "run"], "migrations");
+    assert!(!ran.contains("Applied"), "{ran}");
 }
 
 #[test]

@@ -47,6 +47,23 @@ pub(super) fn create_sql(sink: &Sink) -> String {
         Format::NodePgMigrate => format!(
             "CREATE TABLE IF NOT EXISTS {t} (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);\n"
         ),
+        // prisma-engines, the PostgreSQL flavour's `create_migrations_table`.
+        Format::Prisma => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (\n    \"id\"                    VARCHAR(36) PRIMARY KEY NOT NULL,\n    \"checksum\"              VARCHAR(64) NOT NULL,\n    \"finished_at\"           TIMESTAMPTZ,\n    \"migration_name\"        VARCHAR(255) NOT NULL,\n    \"logs\"                  TEXT,\n    \"rolled_back_at\"        TIMESTAMPTZ,\n    \"started_at\"            TIMESTAMPTZ NOT NULL DEFAULT now(),\n    \"applied_steps_count\"   INTEGER NOT NULL DEFAULT 0\n);\n"
+        ),
+        // sqlx-postgres `migrate.rs`, `ensure_migrations_table`.
+        Format::Sqlx => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL);\n"
+        ),
+        // flyway-database-postgresql `createMetaDataTable.sql`.
+        Format::Flyway => {
+            let index = quote_ident(&format!("{}_s_idx", sink.table));
+            let pk = quote_ident(&format!("{}_pk", sink.table));
+            format!(
+                "CREATE TABLE IF NOT EXISTS {t} (\"installed_rank\" INT NOT NULL, \"version\" VARCHAR(50), \"description\" VARCHAR(200) NOT NULL, \"type\" VARCHAR(20) NOT NULL, \"script\" VARCHAR(1000) NOT NULL, \"checksum\" INTEGER, \"installed_by\" VARCHAR(100) NOT NULL, \"installed_on\" TIMESTAMP NOT NULL DEFAULT now(), \"execution_time\" INTEGER NOT NULL, \"success\" BOOLEAN NOT NULL, CONSTRAINT {pk} PRIMARY KEY (\"installed_rank\"));\n\
+                 CREATE INDEX IF NOT EXISTS {index} ON {t} (\"success\");\n"
+            )
+        }
         _ => return String::new(),
     };
     sql.push_str(&create);

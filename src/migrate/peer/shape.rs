@@ -36,6 +36,44 @@ pub fn of(format: Format) -> Option<Shape> {
         Format::Goose => shape("goose", &["version_id", "is_applied"], &["id", "tstamp"]),
         Format::Diesel => shape("Diesel", &["version"], &["run_on"]),
         Format::NodePgMigrate => shape("node-pg-migrate", &["name", "run_on"], &["id"]),
+        Format::Prisma => shape(
+            "Prisma",
+            &[
+                "id",
+                "checksum",
+                "finished_at",
+                "migration_name",
+                "started_at",
+                "applied_steps_count",
+            ],
+            &["logs", "rolled_back_at"],
+        ),
+        Format::Sqlx => shape(
+            "sqlx",
+            &[
+                "version",
+                "description",
+                "success",
+                "checksum",
+                "execution_time",
+            ],
+            &["installed_on"],
+        ),
+        Format::Flyway => shape(
+            "Flyway",
+            &[
+                "installed_rank",
+                "version",
+                "description",
+                "type",
+                "script",
+                "checksum",
+                "installed_by",
+                "execution_time",
+                "success",
+            ],
+            &["installed_on"],
+        ),
         _ => None,
     }
 }

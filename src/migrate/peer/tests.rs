@@ -141,3 +141,84 @@ fn shapes_accept_extra_columns_with_defaults_and_name_what_is_wrong() {
     );
     assert!(shape::of(Format::Native).is_none());
 }
+
+fn sink_at(format: Format, table: &str) -> Sink {
+    Sink {
+        versions: Vec::new(),
+        ..sink(format, table, false, &[])
+    }
+}
+
+/// Prisma: prisma-engines' PostgreSQL `_prisma_migrations` DDL, and the row
+/// `prisma migrate deploy` leaves for a finished migration (a random id, the SHA-256 of
+/// migration.sql, `finished_at` set, one applied step, no logs, not rolled back).
+#[test]
+fn prisma_rows_follow_prisma_engines() {
+    let s = sink_at(Format::Prisma, "_prisma_migrations");
+    let ddl = ddl::create_sql(&s);
+    for column in [
+        "\"id\"                    VARCHAR(36) PRIMARY KEY NOT NULL",
+        "\"checksum\"              VARCHAR(64) NOT NULL",
+        "\"started_at\"            TIMESTAMPTZ NOT NULL DEFAULT now()",
+        "\"applied_steps_count\"   INTEGER NOT NULL DEFAULT 0",
+    ] {
+        assert!(ddl.contains(column), "{column} in {ddl}");
+    }
+    let mut m = migration("20240101000000", "20240101000000_init/migration.sql");
+    m.version = Version::named("20240101000000_init".into());
+    m.checksum = "ab".repeat(32);
+    let row = write::applied(&s, &m, None);
+    assert!(
+        row.contains(&format!(
+            "'{}', clock_timestamp(), '20240101000000_init', NULL, NULL, now(), 1",
+            "ab".repeat(32)
+        )),
+        "{row}"
+    );
+}
+
+/// Flyway: `flyway_schema_history` as flyway-database-postgresql creates it, and a
+/// versioned row (`type` SQL, the script's file name, Flyway's CRC-32).
+#[test]
+fn flyway_rows_follow_flyway() {
+    let s = sink_at(Format::Flyway, "flyway_schema_history");
+    let ddl = ddl::create_sql(&s);
+    assert!(ddl.contains("\"installed_rank\" INT NOT NULL, \"version\" VARCHAR(50), \"description\" VARCHAR(200) NOT NULL, \"type\" VARCHAR(20) NOT NULL, \"script\" VARCHAR(1000) NOT NULL, \"checksum\" INTEGER"), "{ddl}");
+    assert!(
+        ddl.contains("\"flyway_schema_history_pk\" PRIMARY KEY (\"installed_rank\")"),
+        "{ddl}"
+    );
+    let mut m = migration("1", "/nowhere/V1_1__add_users.sql");
+    m.version = Version::parse_dotted("1.1").unwrap();
+    m.name = "add_users".into();
+    m.up = "CREATE TABLE users (id int);\n".into();
+    let row = write::applied(&s, &m, Some(12));
+    let crc = super::checksum::flyway(&m.up);
+    assert!(
+        row.contains(&format!(
+            "'1.1', 'add users', 'SQL', 'V1_1__add_users.sql', {crc}, current_user, 12, true WHERE NOT EXISTS"
+        )),
+        "{row}"
+    );
+}
+
+/// sqlx: sqlx-postgres `ensure_migrations_table` and `apply`: description from the file
+/// name, the SHA-384 checksum as bytea, `success` TRUE.
+#[test]
+fn sqlx_rows_follow_sqlx() {
+    let s = sink_at(Format::Sqlx, "_sqlx_migrations");
+    assert!(ddl::create_sql(&s).contains("version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL"));
+    let mut m = migration(
+        "20240115080000",
+        "/nowhere/20240115080000_create_customers.up.sql",
+    );
+    m.up = "SELECT 1;\n".into();
+    let row = write::applied(&s, &m, Some(3));
+    let sum = hex::encode(super::checksum::sqlx("SELECT 1;\n", &[]));
+    assert!(
+        row.contains(&format!(
+            "SELECT 20240115080000, 'create customers', TRUE, '\\x{sum}'::bytea, 3000000"
+        )),
+        "{row}"
+    );
+}
