@@ -35,7 +35,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use detect::detect;
-pub use drizzle::schema_filter;
+pub use drizzle::{journal_times, schema_filter};
 pub use error::FormatError;
 use error::{io_error, list_paths};
 pub(crate) use graphile_migrate::hash as graphile_migrate_hash;

@@ -47,6 +47,10 @@ pub(super) fn create_sql(sink: &Sink) -> String {
         Format::NodePgMigrate => format!(
             "CREATE TABLE IF NOT EXISTS {t} (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);\n"
         ),
+        // drizzle-orm `pg-core/dialect.ts`, `migrate`.
+        Format::Drizzle => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint);\n"
+        ),
         // prisma-engines, the PostgreSQL flavour's `create_migrations_table`.
         Format::Prisma => format!(
             "CREATE TABLE IF NOT EXISTS {t} (\n    \"id\"                    VARCHAR(36) PRIMARY KEY NOT NULL,\n    \"checksum\"              VARCHAR(64) NOT NULL,\n    \"finished_at\"           TIMESTAMPTZ,\n    \"migration_name\"        VARCHAR(255) NOT NULL,\n    \"logs\"                  TEXT,\n    \"rolled_back_at\"        TIMESTAMPTZ,\n    \"started_at\"            TIMESTAMPTZ NOT NULL DEFAULT now(),\n    \"applied_steps_count\"   INTEGER NOT NULL DEFAULT 0\n);\n"

@@ -63,6 +63,8 @@ struct Sink {
     /// The folder's versioned migrations, in order (golang-migrate's single row holds
     /// the latest one applied).
     versions: Vec<Migration>,
+    /// drizzle: each file's journal `when`, the `created_at` drizzle records.
+    created_at: BTreeMap<std::path::PathBuf, i64>,
 }
 
 /// The peer tables of one database that pgfleet keeps in step, and which migration
@@ -113,6 +115,21 @@ impl Writer {
                     table.to_owned(),
                 )
             };
+            // drizzle's migrator decides what is pending by the journal's `when`: a
+            // folder without them (drizzle-kit 1.x) is only read.
+            let created_at = if folder.format == Format::Drizzle {
+                let dir = folder
+                    .migrations
+                    .first()
+                    .and_then(|m| m.path.parent())
+                    .map(std::path::Path::to_path_buf);
+                match dir.and_then(|d| super::formats::journal_times(&d)) {
+                    Some(times) => times,
+                    None => continue,
+                }
+            } else {
+                BTreeMap::new()
+            };
             let columns = shape::columns(client, db, &schema, &table).await?;
             let exists = !columns.is_empty();
             if exists {
@@ -136,6 +153,7 @@ impl Writer {
                     .filter(|m| m.kind == super::formats::Kind::Versioned)
                     .cloned()
                     .collect(),
+                created_at,
             });
         }
         Ok(writer)

@@ -37,6 +37,7 @@ fn sink(format: Format, table: &str, exists: bool, versions: &[&str]) -> Sink {
             .iter()
             .map(|v| migration(v, &format!("{v}_x.up.sql")))
             .collect(),
+        created_at: std::collections::BTreeMap::new(),
     }
 }
 

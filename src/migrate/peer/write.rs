@@ -67,6 +67,17 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
             "INSERT INTO {t} (name, run_on) SELECT {n}, NOW() WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE name = {n});\n",
             n = lit(&file_stem(migration))
         ),
+        // drizzle-orm `pg-core/dialect.ts`, `migrate`: `insert into __drizzle_migrations
+        // ("hash", "created_at") values(<sha256 of the file>, <journal when>)`.
+        Format::Drizzle => {
+            let Some(when) = sink.created_at.get(&migration.path) else {
+                return String::new();
+            };
+            format!(
+                "INSERT INTO {t} (hash, created_at) SELECT {h}, {when} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE hash = {h});\n",
+                h = lit(&checksum::drizzle(&file_text(migration)))
+            )
+        }
         // prisma-engines `record_migration_started` then `record_successful_step` and
         // `record_migration_finished`: a row with a random `id`, the SHA-256 of
         // migration.sql (the same bytes pgfleet's own checksum covers), `started_at` when
@@ -192,6 +203,17 @@ pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<S
                 .find(|m| m.version.as_str() == version)
                 .map_or_else(|| version.to_owned(), file_stem);
             format!("DELETE FROM {t} WHERE name = {};\n", lit(&name))
+        }
+        // drizzle has no down migrations; its row goes with pgfleet's.
+        Format::Drizzle => {
+            let hash = sink
+                .versions
+                .iter()
+                .find(|m| m.version.as_str() == version)
+                .map(|m| checksum::drizzle(&file_text(m)));
+            hash.map_or_else(String::new, |h| {
+                format!("DELETE FROM {t} WHERE hash = {};\n", lit(&h))
+            })
         }
         // sqlx-postgres `revert`: `DELETE FROM _sqlx_migrations WHERE version = $1`.
         Format::Sqlx => format!("DELETE FROM {t} WHERE version = {};\n", integer(version)),
