@@ -44,6 +44,8 @@ pub struct Target<'a> {
     /// Run each migration's verify script (Sqitch's `verify/`) after it, in its
     /// transaction (`migrate --verify`).
     pub verify: bool,
+    /// The peer tools' history tables written with each migration (`peer_history`).
+    pub peer: &'a super::peer::Writer,
 }
 
 /// One migration `apply` ran (or found done by another runner).
@@ -414,7 +416,8 @@ async fn apply_in_transaction(
     } else {
         record.insert_sql()
     };
-    let commit = format!("{insert};\nCOMMIT");
+    let peer = target.peer.applied_sql(migration, None);
+    let commit = format!("{insert};\n{peer}COMMIT");
     let has_copy = pieces
         .iter()
         .any(|p| matches!(p.kind, PieceKind::CopyFromStdin { .. }));
@@ -578,9 +581,7 @@ async fn apply_outside_transaction(
     match ran {
         Ok(()) => {
             let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-            history::finish(client, target.db, migration.version.as_str(), Ok(ms))
-                .await
-                .map_err(|e| MigrateError::Other(Box::new(e)))?;
+            record_outside(client, target, migration, ms).await?;
             Ok(false)
         }
         Err((e, piece)) => {
@@ -604,6 +605,40 @@ async fn apply_outside_transaction(
             })
         }
     }
+}
+
+/// Marks a migration that ran outside a transaction applied, together with its
+/// peer tool's row: one transaction, so both are written or neither.
+async fn record_outside(
+    client: &Client,
+    target: &Target<'_>,
+    migration: &Migration,
+    ms: i64,
+) -> Result<(), MigrateError> {
+    let peer = target.peer.applied_sql(migration, Some(ms));
+    if peer.is_empty() {
+        return history::finish(client, target.db, migration.version.as_str(), Ok(ms))
+            .await
+            .map_err(|e| MigrateError::Other(Box::new(e)));
+    }
+    let recorded = async {
+        client
+            .batch_execute("BEGIN")
+            .await
+            .map_err(|e| MigrateError::sql(target.db, "cannot record the migration", e))?;
+        history::finish(client, target.db, migration.version.as_str(), Ok(ms))
+            .await
+            .map_err(|e| MigrateError::Other(Box::new(e)))?;
+        client
+            .batch_execute(&format!("{peer}COMMIT"))
+            .await
+            .map_err(|e| MigrateError::sql(target.db, "cannot record the migration", e))
+    }
+    .await;
+    if recorded.is_err() {
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
+    recorded
 }
 
 /// The verify script of a migration that ran outside a transaction (it

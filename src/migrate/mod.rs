@@ -6,6 +6,7 @@
 //! - [`script`]: a psql-compatible statement splitter
 //! - [`history`]: the `pgfleet.history` table
 //! - [`adopt`]: reading Prisma's, dbmate's, sqlx's, golang-migrate's and Flyway's own tables
+//! - [`peer`]: keeping peer tools' own history tables in step (`peer_history = "sync"`)
 //! - [`plan`]: files + history -> states and steps (pure)
 //! - [`apply`]: running a plan on one database
 //! - [`run`]: whole-fleet `migrate`, `status`, `rollback`, `baseline`, `repair`
@@ -168,6 +169,15 @@ pub enum MigrateError {
         reason: String,
     },
 
+    /// A peer tool's history table pgfleet cannot read or write as the tool does.
+    #[error("`{db}`: peer history table `{table}` {problem}")]
+    PeerTable {
+        db: String,
+        /// `schema.table`.
+        table: String,
+        problem: String,
+    },
+
     #[error(transparent)]
     Other(Box<crate::Error>),
 }
@@ -269,6 +279,9 @@ impl MigrateError {
             MigrateError::NoDown { .. } => {
                 Some("write the down script in the file and roll back by hand, or roll back fewer migrations".into())
             }
+            MigrateError::PeerTable { db, .. } => Some(format!(
+                "set `peer_history = \"read\"` on `[databases.{db}]` (or its folder) in pgfleet.toml: pgfleet then only reads that table and never writes it"
+            )),
             MigrateError::Other(e) => e.hint(),
             _ => None,
         }
@@ -396,6 +409,8 @@ pub fn load_folders(manifest: &Manifest, db: &Database) -> Result<Vec<Folder>, M
                 source,
             }
         })?;
+        let mut folder = folder;
+        folder.peer_history = db.peer_history_of(source);
         folders.push(folder);
     }
     let mut seen: std::collections::BTreeMap<String, PathBuf> = std::collections::BTreeMap::new();

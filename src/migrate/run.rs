@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use super::apply::{self, Applied, Target};
 use super::formats::{self, Folder};
 use super::plan::{self, PlanOptions};
-use super::{MigrateError, adopt, history, load_folders};
+use super::{MigrateError, adopt, history, load_folders, peer};
 use crate::fleet::Fleet;
 use crate::topology::Placement;
 use crate::wiring;
@@ -283,9 +283,18 @@ async fn migrate_files(
             .await
             .map_err(|e| fail(e.into()))?;
     }
-    let adopted = adopt::peer_rows(&client, folders, &rows, &placement.owned_schemas)
+    let adopted = adopt::peer_rows(&client, folders, &rows, placement)
         .await
         .map_err(|e| fail(e.into()))?;
+    // Checked before anything is written: a peer table pgfleet cannot write as its
+    // tool does stops the run here.
+    let peer = if options.dry_run {
+        peer::Writer::none()
+    } else {
+        peer::Writer::prepare(&client, db, folders, placement)
+            .await
+            .map_err(fail)?
+    };
     // The history table is made only when there is something to record, so
     // a no-op run is read-only (and fast).
     let pending = folders.iter().flat_map(|f| &f.migrations).count() > rows.len() + adopted.len();
@@ -365,6 +374,7 @@ async fn migrate_files(
         server_version,
         applied_by: &applied_by,
         verify: options.verify,
+        peer: &peer,
     };
     let on_applied = |a: &Applied| {
         progress(Event::Applied {

@@ -38,6 +38,7 @@ mod manifest_errors;
 mod migrate;
 mod migrate_checks;
 mod migrate_fleet;
+mod peer_sync;
 mod peer_tools;
 mod real_folders;
 mod schema;

@@ -308,11 +308,30 @@ fn databases_migrated_by_other_tools_are_adopted_not_rerun() {
             Some("2024-01-05".into())
         ]]
     );
-    // The peer's own table is read, never written.
+    // Prisma's table also lists the two pgfleet applied, finished as Prisma finishes a
+    // migration (`peer_history = "sync"`), with Prisma's checksum of migration.sql.
     assert_eq!(
-        query_one(&url, "SELECT count(*) FROM _prisma_migrations").as_deref(),
-        Some("1")
+        query_one(
+            &url,
+            "SELECT string_agg(DISTINCT applied_steps_count || ' ' || (finished_at IS NOT NULL AND rolled_back_at IS NULL AND logs IS NULL) || ' ' || length(id) || ' ' || length(checksum), ',') FROM _prisma_migrations WHERE migration_name <> '20240105120000_create_customers_and_invoices'"
+        )
+        .as_deref(),
+        Some("1 true 36 64"),
+        "two rows as Prisma finishes them"
     );
+    for db in ["sqlx", "flyway", "dbmate"] {
+        let url = dbs.url(&dbs.name(db));
+        let table = match db {
+            "sqlx" => "_sqlx_migrations",
+            "flyway" => "flyway_schema_history",
+            _ => "schema_migrations",
+        };
+        assert_eq!(
+            query_one(&url, &format!("SELECT count(*) FROM {table}")).as_deref(),
+            Some("3"),
+            "{db}"
+        );
+    }
 }
 
 #[test]

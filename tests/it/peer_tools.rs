@@ -4,9 +4,8 @@
 //! row from the tool's table and applies the rest, and the tool then reads the same
 //! database and folder again.
 //!
-//! pgfleet reads a peer's table but does not write it yet, so the tool still lists what
-//! pgfleet applied as pending: the assertions marked "until write-back" change when
-//! pgfleet writes the peer's rows (issue 15).
+//! pgfleet writes the peer's rows for what it applies (`peer_history = "sync"`), so the
+//! tool then has nothing pending.
 //!
 //! The last tests let Sqitch, graphile-migrate, drizzle-kit (and sqlx-cli above) write
 //! their own rows, and check that the ids and checksums in them are the ones
@@ -110,9 +109,12 @@ fn dbmate_beside_pgfleet() {
         status.contains("[X] 20240110090000_create_customers_and_invoices.sql"),
         "{status}"
     );
-    // Until write-back: dbmate lists pgfleet's two as pending.
-    assert!(status.contains("Applied: 1"), "{status}");
-    assert!(status.contains("Pending: 2"), "{status}");
+    // pgfleet wrote dbmate's rows for the two it applied: nothing pending, and
+    // `dbmate up` has nothing to do.
+    assert!(status.contains("Applied: 3"), "{status}");
+    assert!(status.contains("Pending: 0"), "{status}");
+    let up = dbmate_run("migrations", "up");
+    assert!(!up.contains("Applying"), "{up}");
 }
 
 #[test]
@@ -149,9 +151,13 @@ fn sqlx_cli_beside_pgfleet() {
         info.contains("20240115080000/installed create customers and invoices"),
         "{info}"
     );
-    // Until write-back: sqlx lists pgfleet's two as pending.
-    assert!(info.contains("20240115080100/pending"), "{info}");
-    assert!(info.contains("20240115080200/pending"), "{info}");
+    // pgfleet wrote sqlx's rows (its checksum, as sqlx computes it) for the two it
+    // applied: installed, and `sqlx migrate run` neither runs them nor finds them edited.
+    assert!(info.contains("20240115080100/installed"), "{info}");
+    assert!(info.contains("20240115080200/installed"), "{info}");
+    assert!(!info.contains("pending"), "{info}");
+    let ran = sqlx_run(&["migrate", "run"], "migrations");
+    assert!(!ran.contains("Applied"), "{ran}");
 }
 
 #[test]
@@ -174,11 +180,13 @@ fn node_pg_migrate_beside_pgfleet() {
         !dry.contains("1704873600000_create_customers_and_invoices"),
         "{dry}"
     );
-    // Until write-back: node-pg-migrate would run pgfleet's two again.
-    assert!(dry.contains("1704873660000_index_invoices"), "{dry}");
-    assert!(
-        dry.contains("1704873720000_customer_total_function"),
-        "{dry}"
+    // pgfleet wrote node-pg-migrate's rows for the two it applied: nothing to run.
+    assert!(!dry.contains("1704873660000_index_invoices"), "{dry}");
+    assert!(dry.contains("No migrations to run!"), "{dry}");
+    run(&npgm, &["up", "-m", "migrations"], &ws, &env);
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM pgmigrations").as_deref(),
+        Some("3")
     );
 }
 

@@ -36,7 +36,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use detect::detect;
-pub use drizzle::schema_filter;
+pub use drizzle::{journal_times, schema_filter};
 pub use error::FormatError;
 use error::{io_error, list_paths};
 pub(crate) use read::block_comment_end;
@@ -358,6 +358,9 @@ pub struct Folder {
     /// The peer's history table when the format names it exactly (drizzle, Sqitch);
     /// `None`: look for [`Format::history_table`] in the database's owned schemas.
     pub peer: Option<PeerTable>,
+    /// What pgfleet does with that table (the manifest's `peer_history`; set by
+    /// [`crate::migrate::load_folders`], `sync` when read alone).
+    pub peer_history: crate::manifest::PeerHistory,
 }
 
 /// Reads every migration in `dir` as `format`.

@@ -285,5 +285,6 @@ pub(super) fn finish(
         migrations,
         unmatched,
         peer: None,
+        peer_history: crate::manifest::PeerHistory::default(),
     })
 }

@@ -113,6 +113,7 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
         migrations,
         unmatched,
         peer: None,
+        peer_history: crate::manifest::PeerHistory::default(),
     })
 }
 
