@@ -40,7 +40,7 @@ pub fn render(plan: &Plan) -> String {
          # Lines marked `# guessed:` are guesses from the files found: check them.\n\
          # Next: `pgfleet verify --offline` (checks this file), then `pgfleet up` (starts an\n\
          # embedded PostgreSQL under .pgfleet/, creates and migrates every database).\n\
-         # Every key is described in the pgfleet README and docs/getting-started.md.\n\n",
+         # Every key is described in docs/manifest.md of the pgfleet repository.\n\n",
     );
     t.push_str("[workspace]\n");
     let _ = writeln!(t, "default_env = {}", q(DEV_ENV));

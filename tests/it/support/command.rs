@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Variables that would leak the developer's setup into a test.
-const SCRUBBED: &[&str] = &[
+pub const SCRUBBED: &[&str] = &[
     "PGFLEET_ENV",
     "PGFLEET_PG_BIN",
     "PGFLEET_SERVER_USER",

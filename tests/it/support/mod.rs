@@ -13,7 +13,7 @@ pub mod tools;
 mod workspace;
 
 pub use cluster::{TestDbs, cluster, query, query_one};
-pub use command::Pgfleet;
+pub use command::{Pgfleet, SCRUBBED};
 pub use knobs::{Figures, Rng, trials};
 pub use pgbouncer::PgBouncer;
 pub use tls::make_test_certs;
