@@ -928,6 +928,7 @@ mod tests {
             server_version: 150_000,
             applied_by: "test",
             verify: false,
+            peer: &crate::migrate::peer::Writer::none(),
         };
         for (sql, want) in cases {
             std::fs::write(&file, sql).unwrap();

@@ -39,8 +39,8 @@ pub use detect::detect;
 pub use drizzle::{journal_times, schema_filter};
 pub use error::FormatError;
 use error::{io_error, list_paths};
-pub(crate) use read::block_comment_end;
 pub(crate) use graphile_migrate::hash as graphile_migrate_hash;
+pub(crate) use read::block_comment_end;
 use read::{
     Source, down_script, file_name, finish, is_blank_sql, lines, list, read_single_files,
     read_source, split_sections, split_version_name,
