@@ -204,10 +204,9 @@ fn loses(
         (Destructive::Seed, _) => {
             format!("its seed files run in `{physical}`: the rows they insert or change stay")
         }
-        (Destructive::Rollback, Extent::LastMigrations(n)) => format!(
-            "its last {n} migration{} rolled back (their down scripts run)",
-            if n == 1 { " is" } else { "s are" }
-        ),
+        (Destructive::Rollback, Extent::LastMigrations(n)) if n != 1 => {
+            format!("its last {n} migrations are rolled back (their down scripts run)")
+        }
         (Destructive::Rollback, Extent::MigrationsAfter(version)) => {
             format!("every migration after `{version}` is rolled back (their down scripts run)")
         }
@@ -241,4 +240,124 @@ pub fn effect_lines(effects: &[Effect]) -> String {
         let _ = write!(text, "\n  {}: {}", effect.database, effect.loses);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Manifest;
+
+    const FLEET: &str = r#"
+        [servers.pg]
+        url = "postgresql://u@127.0.0.1:1/postgres"
+        [databases.auth]
+        [databases.billing]
+        schemas = ["billing", "reports"]
+        [envs.prod]
+        server = "pg"
+        protected = true
+        [envs.single]
+        server = "pg"
+        database = "fleet"
+        schema = "{name}"
+    "#;
+
+    fn loses(env: &str, operation: Destructive, names: &[&str], extent: Extent<'_>) -> Vec<String> {
+        let manifest = Manifest::from_str_for_test(FLEET, &[]).unwrap();
+        let topology = crate::topology::resolve(&manifest, env).unwrap();
+        let selected: Vec<&Placement> = topology
+            .placements
+            .iter()
+            .filter(|p| names.contains(&p.database.as_str()))
+            .collect();
+        effects(&topology, operation, &selected, extent)
+            .into_iter()
+            .map(|e| format!("{}: {}", e.database, e.loses))
+            .collect()
+    }
+
+    #[test]
+    fn each_database_is_told_what_it_loses() {
+        use Destructive::{Clean, Drop, Reset, Restore, Rollback};
+        // (env, operation, databases, extent, what each loses)
+        type Case<'a> = (
+            &'a str,
+            Destructive,
+            &'a [&'a str],
+            Extent<'a>,
+            &'a [&'a str],
+        );
+        let cases: [Case<'_>; 7] = [
+            (
+                "prod",
+                Drop,
+                &["auth"],
+                Extent::Whole,
+                &["auth: database `auth` on `pg` is dropped"],
+            ),
+            (
+                "single",
+                Drop,
+                &["billing"],
+                Extent::Whole,
+                &["billing: its schema `billing` in `fleet` (and its history rows) are dropped"],
+            ),
+            // Every database of the shared physical database goes: it is dropped whole.
+            (
+                "single",
+                Drop,
+                &["auth", "billing"],
+                Extent::Whole,
+                &[
+                    "auth: database `fleet` on `pg` is dropped",
+                    "billing: database `fleet` on `pg` is dropped",
+                ],
+            ),
+            (
+                "prod",
+                Clean,
+                &["billing"],
+                Extent::Whole,
+                &[
+                    "billing: every table in its schemas `billing`, `reports` of `billing` is emptied",
+                ],
+            ),
+            (
+                "prod",
+                Reset,
+                &["auth"],
+                Extent::Whole,
+                &[
+                    "auth: database `auth` on `pg` is dropped, then rebuilt from its migrations and seeds (its data is lost)",
+                ],
+            ),
+            (
+                "prod",
+                Rollback,
+                &["auth"],
+                Extent::MigrationsAfter("0003"),
+                &["auth: every migration after `0003` is rolled back (their down scripts run)"],
+            ),
+            (
+                "prod",
+                Restore,
+                &["billing"],
+                Extent::Restore { clean: true },
+                &[
+                    "billing: its schemas `billing`, `reports` in `billing` are dropped and replaced by the backup's",
+                ],
+            ),
+        ];
+        for (env, operation, names, extent, want) in cases {
+            assert_eq!(
+                loses(env, operation, names, extent),
+                want,
+                "{operation} {names:?} in {env}"
+            );
+        }
+        assert_eq!(
+            loses("prod", Rollback, &["auth"], Extent::LastMigrations(1)),
+            ["auth: its last migration is rolled back (its down script runs)"]
+        );
+    }
 }

@@ -6,9 +6,13 @@
 //! - `prisma`: plus `schema=<schema>`, Prisma's way of choosing the schema
 //!   (<https://www.prisma.io/docs/orm/overview/databases/postgresql#connection-details>):
 //!   the placement's schema, else the database's first owned schema.
-//! - `asyncpg`: SQLAlchemy's `postgresql+asyncpg://` scheme; asyncpg takes
-//!   `ssl=` where libpq takes `sslmode=` (SQLAlchemy passes query parameters
-//!   to `asyncpg.connect()`, which has no `sslmode` argument).
+//! - `asyncpg`: SQLAlchemy's `postgresql+asyncpg://` scheme, with `ssl=` for
+//!   libpq's `sslmode=` and no other query parameter: SQLAlchemy passes each
+//!   one to `asyncpg.connect()` as a keyword, and (checked with SQLAlchemy
+//!   2.1.9 and asyncpg 0.32.0) `sslmode`, `sslrootcert`, `application_name`,
+//!   `options`, `connect_timeout` and `search_path` all fail with a
+//!   `TypeError`. A schema placement's `search_path` cannot ride in this URL:
+//!   the service passes it as `connect_args={"server_settings": ...}`.
 
 use crate::connect::{ConnInfo, url_encode};
 use crate::manifest::UrlStyle;
@@ -35,16 +39,13 @@ pub fn styled_url(info: &ConnInfo, placement: &Placement, style: UrlStyle) -> St
                 None => (rest, None),
             };
             let mut out = format!("postgresql+asyncpg://{base}");
-            if let Some(query) = query {
-                let params: Vec<String> = query
-                    .split('&')
-                    .map(|p| match p.strip_prefix("sslmode=") {
-                        Some(mode) => format!("ssl={mode}"),
-                        None => p.to_owned(),
-                    })
-                    .collect();
-                out.push('?');
-                out.push_str(&params.join("&"));
+            let ssl = query
+                .into_iter()
+                .flat_map(|q| q.split('&'))
+                .find_map(|p| p.strip_prefix("sslmode="));
+            if let Some(mode) = ssl {
+                out.push_str("?ssl=");
+                out.push_str(mode);
             }
             out
         }
@@ -84,7 +85,13 @@ mod tests {
         let plain = "postgresql://app:p%40ss@db.example.com:5432/billing_db";
         let tls = "postgresql://app:pw@db.example.com:5432/billing_db?sslmode=require&application_name=api";
         let cases = [
-            (plain, None, &["public"][..], UrlStyle::Plain, plain.to_owned()),
+            (
+                plain,
+                None,
+                &["public"][..],
+                UrlStyle::Plain,
+                plain.to_owned(),
+            ),
             (
                 plain,
                 None,
@@ -111,8 +118,14 @@ mod tests {
                 None,
                 &["public"][..],
                 UrlStyle::Asyncpg,
-                "postgresql+asyncpg://app:pw@db.example.com:5432/billing_db?ssl=require&application_name=api"
-                    .to_owned(),
+                "postgresql+asyncpg://app:pw@db.example.com:5432/billing_db?ssl=require".to_owned(),
+            ),
+            (
+                "postgresql://app:pw@db.example.com:5432/billing_db?application_name=api&connect_timeout=3&options=-c%20x%3D1",
+                Some("billing"),
+                &["billing"][..],
+                UrlStyle::Asyncpg,
+                "postgresql+asyncpg://app:pw@db.example.com:5432/billing_db".to_owned(),
             ),
         ];
         for (url, schema, owned, style, want) in cases {

@@ -519,9 +519,32 @@ async fn apply_outside_transaction(
                 // part-way), it will never finish: report it failed, which
                 // `repair` resolves. Else wait for it to finish (or for the
                 // lock timeout, naming who).
-                let alive = history::claim_alive(client, note.as_deref()).await;
+                test_delay_before_claim_check().await;
+                let alive = history::claim_alive(client, note.as_deref())
+                    .await
+                    .map_err(|e| MigrateError::Other(Box::new(e)))?;
+                // Gone may also mean finished just now: read the row again
+                // (a new statement, so a new snapshot) before calling it
+                // interrupted.
+                let recheck = if alive == Some(false) {
+                    Some(
+                        history::reread_claim(
+                            client,
+                            target.db,
+                            migration.version.as_str(),
+                            note.as_deref(),
+                        )
+                        .await
+                        .map_err(|e| MigrateError::Other(Box::new(e)))?,
+                    )
+                } else {
+                    None
+                };
                 commit(client, target).await?;
-                if alive.map_err(|e| MigrateError::Other(Box::new(e)))? == Some(false) {
+                if matches!(recheck, Some(history::Recheck::Changed(_))) {
+                    continue;
+                }
+                if recheck.is_some() {
                     return Err(MigrateError::Plan(super::plan::PlanError::Failed {
                         db: target.db.to_owned(),
                         version: migration.version.to_string(),
@@ -639,6 +662,19 @@ async fn record_outside(
         let _ = client.batch_execute("ROLLBACK").await;
     }
     recorded
+}
+
+/// Test-only: `PGFLEET_TEST_CLAIM_CHECK_DELAY_MS` waits that long between
+/// reading another run's `running` row and looking for its session, so a
+/// test can let that run finish in between (the race
+/// [`history::reread_claim`] closes). Nothing else sets it.
+async fn test_delay_before_claim_check() {
+    let delay = std::env::var("PGFLEET_TEST_CLAIM_CHECK_DELAY_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok());
+    if let Some(ms) = delay {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
 }
 
 /// The verify script of a migration that ran outside a transaction (it

@@ -144,23 +144,66 @@ pub async fn read_existing(client: &Client, db: &str) -> Result<Vec<Row>> {
         )
         .await
         .map_err(Error::sql(format!("cannot read the history of `{db}`")))?;
-    let mut rows: Vec<Row> = rows
-        .iter()
-        .map(|r| Row {
-            version: r.get(0),
-            name: r.get(1),
-            kind: RowKind::parse(r.get(2)),
-            checksum: r.get(3),
-            applied_at: r.get(4),
-            execution_ms: r.get(5),
-            applied_by: r.get(6),
-            down_script: r.get(7),
-            state: RowState::parse(r.get(8)),
-            error: r.get(9),
-        })
-        .collect();
+    let mut rows: Vec<Row> = rows.iter().map(to_row).collect();
     settle_dead_claims(client, db, &mut rows).await?;
     Ok(rows)
+}
+
+/// The columns [`read_existing`] selects, as a [`Row`].
+fn to_row(r: &tokio_postgres::Row) -> Row {
+    Row {
+        version: r.get(0),
+        name: r.get(1),
+        kind: RowKind::parse(r.get(2)),
+        checksum: r.get(3),
+        applied_at: r.get(4),
+        execution_ms: r.get(5),
+        applied_by: r.get(6),
+        down_script: r.get(7),
+        state: RowState::parse(r.get(8)),
+        error: r.get(9),
+    }
+}
+
+/// What a `running` row turned out to be, read again after its claimant
+/// was found gone.
+#[derive(Debug)]
+pub enum Recheck {
+    /// Still the same claim: the run that made it was interrupted.
+    Interrupted,
+    /// It changed meanwhile: the row as it is now (`None`: deleted, as
+    /// `repair` does).
+    Changed(Option<Row>),
+}
+
+/// `version`'s row read again after the claimant of its `running` claim
+/// `note` was found gone. A claimant found gone may have
+/// finished just before: it marks its row `applied` (or `failed`), then
+/// disconnects, and to a reader that saw the `running` row before the mark
+/// and looks for the session after the disconnect, a finished run looks
+/// exactly like a killed one. Only a row still `running` with the same
+/// note, read after the claimant was seen gone, is really interrupted.
+pub async fn reread_claim(
+    client: &Client,
+    db: &str,
+    version: &str,
+    note: Option<&str>,
+) -> Result<Recheck> {
+    let found = client
+        .query_typed(
+            "SELECT version, name, kind, checksum, applied_at, execution_ms, applied_by, down_script, state, error
+               FROM pgfleet.history WHERE db = $1 AND version = $2",
+            &[(&db, Type::TEXT), (&version, Type::TEXT)],
+        )
+        .await
+        .map_err(Error::sql(format!("cannot read the history of `{db}`")))?;
+    let row = found.first().map(to_row);
+    Ok(match row {
+        Some(r) if r.state == RowState::Running && r.error.as_deref() == note => {
+            Recheck::Interrupted
+        }
+        other => Recheck::Changed(other),
+    })
 }
 
 /// How a `running` row names the session that claimed it, in its `error`
@@ -235,6 +278,16 @@ pub fn interrupted_message(note: &str) -> String {
 async fn settle_dead_claims(client: &Client, db: &str, rows: &mut [Row]) -> Result<()> {
     for row in rows.iter_mut().filter(|r| r.state == RowState::Running) {
         if claim_alive(client, row.error.as_deref()).await? == Some(false) {
+            match reread_claim(client, db, &row.version, row.error.as_deref()).await? {
+                Recheck::Interrupted => {}
+                // It finished between the read and the check.
+                Recheck::Changed(Some(now)) => {
+                    *row = now;
+                    continue;
+                }
+                // Cleared meanwhile: the apply loop reads it again.
+                Recheck::Changed(None) => continue,
+            }
             tracing::debug!(db, version = %row.version, "the run that claimed it is gone");
             row.state = RowState::Failed;
             row.error = Some(interrupted_message(

@@ -346,3 +346,47 @@ fn repair_does_not_clear_a_no_transaction_migration_still_running() {
         Some("applied")
     );
 }
+
+/// A run waiting for another's no-transaction migration that finds the other's
+/// session gone reads the row again before calling it interrupted: the other run
+/// may have marked it applied and disconnected between the two reads (1 concurrent
+/// run in 20 failed on that in a long reliability run). The test knob holds the
+/// waiter between its read and its check while the first run finishes.
+#[test]
+fn a_claimant_that_finished_between_the_reads_is_not_called_interrupted() {
+    let dbs = TestDbs::new("claim_reread");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"db\"\n",
+        dbs.manifest_head()
+    ));
+    ws.write("db/0001_t.sql", "CREATE TABLE t (id int);\n");
+    ws.write(
+        "db/0002_slow.sql",
+        "-- pgfleet:no-transaction\nSELECT pg_sleep(2);\nCREATE TABLE slow (id int);\n",
+    );
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    let mut first = spawn_migrate(&ws);
+    assert!(
+        wait_for_statement(&url, first.id(), "pg_sleep", Duration::from_secs(30)),
+        "the first run never reached 0002"
+    );
+    let second = ws
+        .pgfleet()
+        .env("PGFLEET_TEST_CLAIM_CHECK_DELAY_MS", "4000")
+        .args(["migrate", "-v"])
+        .run();
+    assert!(first.wait().unwrap().success(), "the first run failed");
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    second.stderr_contains("found applied by another run: 0002_slow.sql 0002_slow");
+    assert_eq!(
+        query(
+            &url,
+            "SELECT version, state FROM pgfleet.history ORDER BY version"
+        ),
+        [
+            [Some("0001".to_owned()), Some("applied".to_owned())],
+            [Some("0002".to_owned()), Some("applied".to_owned())]
+        ]
+    );
+}

@@ -295,3 +295,65 @@ fn env_write_is_refused_in_a_protected_env_unless_allowed() {
             .any(|(k, _)| k == "DATABASE_URL")
     );
 }
+
+/// An `asyncpg`-style URL works in SQLAlchemy's asyncpg dialect (the versions `.ci/run`
+/// pins): the server URL's libpq-only parameters are left out, `ssl=` stays, and a schema
+/// placement's schema comes through `connect_args`, as the placements page says.
+#[test]
+fn asyncpg_urls_connect_through_the_real_sqlalchemy() {
+    let dbs = TestDbs::new("env_asyncpg");
+    let ws = Workspace::with_manifest(&format!(
+        "[servers.pg]\nurl = \"{}?sslmode=disable&application_name=svc&connect_timeout=5\"\n\
+         [databases.billing]\n[envs.single]\nserver = \"pg\"\ndatabase = \"{}_fleet\"\nschema = \"{{name}}\"\n\
+         [services.worker]\nenv_file = \"worker/.env\"\nurl_style = \"asyncpg\"\n[services.worker.vars]\nDATABASE_URL = \"billing\"\n",
+        cluster().url,
+        dbs.prefix
+    ));
+    ws.mkdir("worker");
+    ws.pgfleet().args(["-e", "single", "up"]).success();
+    ws.pgfleet()
+        .args([
+            "-e",
+            "single",
+            "exec",
+            "billing",
+            "--",
+            "psql",
+            "-Atc",
+            "CREATE TABLE invoices (id int); INSERT INTO invoices VALUES (7)",
+        ])
+        .success();
+    ws.pgfleet()
+        .args(["-e", "single", "env", "--write"])
+        .success();
+    let vars = read_env(&ws, "worker/.env");
+    let url = &vars[0].1;
+    let snippet = "\
+import asyncio, sys
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+async def main():
+    engine = create_async_engine(sys.argv[1], connect_args={'server_settings': {'search_path': 'billing,public'}})
+    async with engine.connect() as c:
+        print((await c.execute(text('SELECT id FROM invoices'))).scalar())
+    await engine.dispose()
+asyncio.run(main())
+";
+    let Some(printed) = crate::support::tools::python_with(
+        "asyncpg_urls_connect_through_the_real_sqlalchemy",
+        &["sqlalchemy", "asyncpg"],
+        snippet,
+        url,
+    ) else {
+        return;
+    };
+    assert_eq!(printed, "7");
+    assert_eq!(
+        url,
+        &format!(
+            "postgresql+asyncpg://postgres@127.0.0.1:{}/{}_fleet?ssl=disable",
+            cluster().port,
+            dbs.prefix
+        )
+    );
+}

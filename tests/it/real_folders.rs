@@ -63,8 +63,16 @@ fn prisma_migration_failing_after_its_block_is_reported_failed() {
             "error: `app`: {}:22: column \"nickname\" does not exist\n",
             file.display()
         ))
+        // The block's statements committed and are listed; `ADD COLUMN "name"` was
+        // rolled back with the failing statement, so it is not.
+        .stderr_contains(&format!(
+            "  these statements of `{}` ran before it and were not undone:\n    \
+             line 9: CREATE TYPE \"Role_new\" AS ENUM ('USER', 'ADMIN', 'OWNER');\n",
+            file.display()
+        ))
         .stderr_contains(
-            "hint: undo what those statements did if needed, then `pgfleet repair app` and migrate again",
+            "    line 15: ALTER TABLE \"User\" ALTER COLUMN \"role\" SET DEFAULT 'USER';\n\
+             hint: undo what those statements did if needed, then `pgfleet repair app` and migrate again",
         );
     let url = dbs.url(&dbs.name("app"));
     // The block committed, as under Prisma; the statements after it are one

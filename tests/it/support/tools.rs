@@ -125,16 +125,44 @@ fn absent(test: &str, found: Option<PathBuf>, what: &str) -> Option<PathBuf> {
 /// A Python with psycopg 3 (`PGFLEET_TEST_PYTHON`; `.ci/run` makes a venv in
 /// its cache folder and installs `psycopg[binary]` there).
 pub fn psycopg_python(test: &str) -> Option<PathBuf> {
+    python_importing(test, &["psycopg"])
+}
+
+/// `PGFLEET_TEST_PYTHON` when it imports every one of `modules`.
+fn python_importing(test: &str, modules: &[&str]) -> Option<PathBuf> {
     let python = std::env::var_os("PGFLEET_TEST_PYTHON").map(PathBuf::from);
     let found = python.filter(|p| {
         std::process::Command::new(p)
-            .args(["-c", "import psycopg"])
+            .args(["-c", &format!("import {}", modules.join(", "))])
             .status()
             .is_ok_and(|s| s.success())
     });
     absent(
         test,
         found,
-        "psycopg (set PGFLEET_TEST_PYTHON to a python that imports psycopg; .ci/run does)",
+        &format!(
+            "{} (set PGFLEET_TEST_PYTHON to a python that imports them; .ci/run does)",
+            modules.join(", ")
+        ),
     )
+}
+
+/// Runs the python `snippet` with `url` as `sys.argv[1]` (and no `PG*` variables
+/// beside it) in a python that imports `modules`, and returns what it printed,
+/// trimmed; it must exit 0. `None` when there is no such python outside CI.
+pub fn python_with(test: &str, modules: &[&str], snippet: &str, url: &str) -> Option<String> {
+    let python = python_importing(test, modules)?;
+    let out = std::process::Command::new(python)
+        .args(["-c", snippet, url])
+        .env_remove("PGOPTIONS")
+        .env_remove("PGHOST")
+        .env_remove("PGPORT")
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{test}: the python snippet failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
