@@ -276,6 +276,57 @@ fn liquibase_md5sums_with_directives_are_what_liquibase_wrote() {
 }
 
 #[test]
+fn liquibase_md5sums_of_expanded_properties_are_what_liquibase_wrote() {
+    // Liquibase 4.28 here: a property defined after the changeset's SQL but before
+    // its end still counts, the first definition wins, an unknown name stays.
+    let text = "--liquibase formatted sql\n\n--changeset bob:c\nCREATE TABLE ${later} (id int);\n\n--property name:later value:t_later\n--property name:later value:t_second\n--changeset bob:d\nCOMMENT ON TABLE ${later} IS '${nope}';\n";
+    let (_dir, migrations) = liquibase_folder(text);
+    assert_eq!(migrations[0].up, "CREATE TABLE t_later (id int);\n\n");
+    assert_eq!(migrations[1].up, "COMMENT ON TABLE t_later IS '${nope}';\n");
+    let sums: Vec<String> = migrations
+        .iter()
+        .map(|m| liquibase_changeset(m).unwrap().unwrap())
+        .collect();
+    assert_eq!(
+        sums,
+        [
+            "9:27025886e372e60872d08efbae5511ca",
+            "9:8a274324c1e1d3486cdd6d40c4735bbe"
+        ]
+    );
+}
+
+#[test]
+fn liquibase_properties_of_an_earlier_file_count() {
+    // A master changelog including two files; the property comes from the first.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("changelog-master.yaml"),
+        "databaseChangeLog:\n  - include:\n      file: a.sql\n  - include:\n      file: b.sql\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("a.sql"),
+        "--liquibase formatted sql\n--property name:tbl value:t9\n--changeset bob:a\nCREATE TABLE a1 (id int);\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("b.sql"),
+        "--liquibase formatted sql\n--changeset bob:b\nCREATE TABLE ${tbl} (id int);\n",
+    )
+    .unwrap();
+    let folder = formats::load(dir.path(), Some(formats::Format::Liquibase)).unwrap();
+    assert_eq!(folder.migrations[1].up, "CREATE TABLE t9 (id int);\n");
+    // Liquibase 4.28 wrote this md5sum for `CREATE TABLE ${tbl} (id int);` with tbl = t9.
+    assert_eq!(
+        liquibase_changeset(&folder.migrations[1])
+            .unwrap()
+            .as_deref(),
+        Some("9:4ff1bbe9d97d144a367e839bc2d8f686")
+    );
+}
+
+#[test]
 fn liquibase_md5sum_leaves_out_what_liquibase_leaves_out() {
     // Directives, rollbacks, properties, ignored lines and white space do not count;
     // plain comments do.
