@@ -438,7 +438,12 @@ pub(super) fn changeset_sql(migration: &Migration) -> Result<Option<String>, For
     let version = migration.version.as_str();
     let rel = version.split("::").next().unwrap_or_default();
     let depth = Path::new(rel).components().count();
-    let Some(dir) = migration.path.ancestors().nth(depth) else {
+    let Some(dir) = migration
+        .path
+        .ancestors()
+        .nth(depth)
+        .filter(|dir| dir.join(rel) == migration.path)
+    else {
         return Ok(None);
     };
     let (folder, sqls) = read_with_sql(dir)?;

@@ -537,3 +537,24 @@ fn graphile_and_atlas_hashes_are_the_format_readers() {
     );
     assert_eq!(atlas(dir.path(), "other.sql").unwrap(), None);
 }
+
+#[test]
+fn liquibase_changesets_of_included_files_are_found_again() {
+    // Both fixture layouts: a YAML master, and an XML master with `includeAll` of
+    // nested folders.
+    for fixture in ["basic", "xml_master"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/liquibase")
+            .join(fixture);
+        let folder = formats::load(&dir, Some(formats::Format::Liquibase)).unwrap();
+        assert!(folder.migrations.len() >= 3, "{fixture}");
+        for m in &folder.migrations {
+            let sum = liquibase_changeset(m).unwrap();
+            assert!(
+                sum.as_deref().is_some_and(|s| s.starts_with("9:")),
+                "{fixture} {}",
+                m.version
+            );
+        }
+    }
+}
