@@ -558,3 +558,22 @@ fn liquibase_changesets_of_included_files_are_found_again() {
         }
     }
 }
+
+#[test]
+fn migration_checksum_is_prismas_and_drizzles() {
+    // What write-back can rely on: for these whole-file formats the checksum pgfleet
+    // keeps is the tool's own.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for (fixture, format) in [
+        ("prisma/basic", formats::Format::Prisma),
+        ("drizzle/basic", formats::Format::Drizzle),
+    ] {
+        let folder = formats::load(&fixtures.join(fixture), Some(format)).unwrap();
+        assert!(!folder.migrations.is_empty(), "{fixture}");
+        for m in &folder.migrations {
+            let bytes = fs::read(&m.path).unwrap();
+            assert_eq!(m.checksum, prisma(&bytes), "{fixture}");
+            assert_eq!(m.checksum, drizzle(std::str::from_utf8(&bytes).unwrap()));
+        }
+    }
+}
