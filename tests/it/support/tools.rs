@@ -116,12 +116,12 @@ fn cargo_bin(bin: &str) -> Option<PathBuf> {
 }
 
 /// sqlx-cli built for PostgreSQL (`cargo install sqlx-cli --version 0.9.0
-/// --no-default-features --features postgres,rustls`).
+/// --no-default-features --features postgres,rustls,sqlx-toml`).
 pub fn sqlx(test: &str) -> Option<PathBuf> {
     absent(
         test,
         cargo_bin("sqlx"),
-        "sqlx-cli (cargo install sqlx-cli --version 0.9.0 --no-default-features --features postgres,rustls; .ci/run does)",
+        "sqlx-cli (cargo install sqlx-cli --version 0.9.0 --no-default-features --features postgres,rustls,sqlx-toml; .ci/run does)",
     )
 }
 

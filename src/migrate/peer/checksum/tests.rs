@@ -67,6 +67,20 @@ fn sqlx_checksum_is_what_sqlx_cli_wrote() {
 }
 
 #[test]
+fn sqlx_checksum_with_ignored_chars_is_what_sqlx_cli_wrote() {
+    // sqlx-cli 0.9.0 built with `sqlx-toml`, under a `sqlx.toml` saying
+    // `[migrate] table-name = "app._sqlx_history"` and `ignored-chars = ["\r", "\n", " "]`,
+    // stored this checksum in `app._sqlx_history`.
+    assert_eq!(
+        hex::encode(sqlx(
+            "CREATE TABLE posts (\r\n  id bigint\r\n);\r\n",
+            &['\r', '\n', ' ']
+        )),
+        "96f6790014d023501458a1da2053a4367073cd52e2a5746e3630279a6250f98f59a39cb290c4b29f45c10077963a532e"
+    );
+}
+
+#[test]
 fn sqlx_ignored_chars_are_left_out() {
     // sqlx-core's `checksum_with_ignored_chars`: the same digest as the text without them.
     let ignored = [' ', '\t', '\r', '\n', '\u{feff}'];
