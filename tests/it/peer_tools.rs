@@ -1,5 +1,6 @@
 //! The peer tools that install here, run for real beside pgfleet on a database pgfleet
-//! created: dbmate and node-pg-migrate (npm), sqlx-cli (crates.io). In each test the
+//! created: dbmate, node-pg-migrate and Liquibase (npm; Liquibase on Java), sqlx-cli
+//! (crates.io). In each test the
 //! tool applies the first migration of a fixture folder itself, pgfleet adopts that
 //! row from the tool's table and applies the rest, and the tool then reads the same
 //! database and folder again.
@@ -350,4 +351,59 @@ fn drizzle_hashes_are_the_ones_pgfleet_computes() {
     })
     .collect();
     assert_eq!(ours, stored);
+}
+
+/// Liquibase (npm's package, on Java) applies the fixture changelog's first changeset;
+/// its md5sum is the one pgfleet computes, pgfleet adopts the row and applies the rest,
+/// and Liquibase's `status` reads the database again.
+#[test]
+fn liquibase_beside_pgfleet() {
+    use pgfleet::migrate::formats::{self, Format};
+    use pgfleet::migrate::peer::checksum;
+
+    let Some(liquibase) = tools::liquibase("liquibase_beside_pgfleet") else {
+        return;
+    };
+    let dbs = TestDbs::new("peer_liquibase");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"db\"\nformat = \"liquibase\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("liquibase/basic", "db");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    let jdbc = format!(
+        "jdbc:{}",
+        url.replace("postgresql://postgres@", "postgresql://")
+    );
+    let lb = |command: &[&str]| {
+        let mut args = vec![
+            "--search-path=db",
+            "--changelog-file=changelog-master.yaml",
+            "--username=postgres",
+            "--password=",
+        ];
+        let url_arg = format!("--url={jdbc}");
+        args.push(&url_arg);
+        args.extend(command);
+        run(&liquibase, &args, &ws, &[])
+    };
+    lb(&["update-count", "--count=1"]);
+    let folder = formats::load(&ws.join("db"), Some(Format::Liquibase)).unwrap();
+    assert_eq!(
+        query_one(&url, "SELECT md5sum FROM databasechangelog"),
+        checksum::liquibase_changeset(&folder.migrations[0]).unwrap()
+    );
+    let pending = folder.migrations.len() - 1;
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(db["adopted"].as_array().unwrap().len(), 1, "{db}");
+    assert_eq!(db["applied"].as_array().unwrap().len(), pending, "{db}");
+    let status = lb(&["status"]);
+    // Until write-back: Liquibase lists pgfleet's changesets as not applied.
+    assert!(
+        status.contains(&format!("{pending} changesets have not been applied")),
+        "{status}"
+    );
 }

@@ -46,6 +46,7 @@ use read::{
     read_source, split_sections, split_version_name,
 };
 pub use sqitch::{Planned as SqitchPlanned, SqitchPlan, SqitchPlanChange, SqitchPlanTag};
+pub use sqlx::{SqlxConfig, config as sqlx_config};
 pub use template::new_migration;
 use template::{next_timestamp, timestamped_file};
 pub use version::Version;

@@ -6,7 +6,11 @@
 //! hashes: the migration file's text as read (a byte-order mark included) for the tools
 //! that hash whole files, the changeset's SQL for Liquibase, the plan's fields for Sqitch.
 //! [`Migration::up`] has the BOM taken off, so callers of the whole-file functions read
-//! [`Migration::path`] again; [`liquibase_changeset`] does that for Liquibase.
+//! [`Migration::path`] again ([`Migration::checksum`], the SHA-256 of the file's bytes,
+//! already is Prisma's and, for UTF-8 files, drizzle's value); the functions taking a
+//! [`Migration`] read what they need themselves: [`liquibase_changeset`],
+//! [`graphile_migrate_row`]. [`sqitch_ids`] takes the plan [`formats::sqitch_plan`]
+//! reads.
 //!
 //! Already computed elsewhere and reused here: graphile-migrate's `sha1:` hash
 //! ([`graphile_migrate`]) and Atlas's `atlas.sum` entries ([`atlas`]).

@@ -67,6 +67,20 @@ fn sqlx_checksum_is_what_sqlx_cli_wrote() {
 }
 
 #[test]
+fn sqlx_checksum_with_ignored_chars_is_what_sqlx_cli_wrote() {
+    // sqlx-cli 0.9.0 built with `sqlx-toml`, under a `sqlx.toml` saying
+    // `[migrate] table-name = "app._sqlx_history"` and `ignored-chars = ["\r", "\n", " "]`,
+    // stored this checksum in `app._sqlx_history`.
+    assert_eq!(
+        hex::encode(sqlx(
+            "CREATE TABLE posts (\r\n  id bigint\r\n);\r\n",
+            &['\r', '\n', ' ']
+        )),
+        "96f6790014d023501458a1da2053a4367073cd52e2a5746e3630279a6250f98f59a39cb290c4b29f45c10077963a532e"
+    );
+}
+
+#[test]
 fn sqlx_ignored_chars_are_left_out() {
     // sqlx-core's `checksum_with_ignored_chars`: the same digest as the text without them.
     let ignored = [' ', '\t', '\r', '\n', '\u{feff}'];
@@ -272,6 +286,57 @@ fn liquibase_md5sums_with_directives_are_what_liquibase_wrote() {
             "9:10d5ef3551aaf92a7d95f067d0174532",
             "9:6f7bead9eb1b35ddf06496c9b3372d0a",
         ]
+    );
+}
+
+#[test]
+fn liquibase_md5sums_of_expanded_properties_are_what_liquibase_wrote() {
+    // Liquibase 4.28 here: a property defined after the changeset's SQL but before
+    // its end still counts, the first definition wins, an unknown name stays.
+    let text = "--liquibase formatted sql\n\n--changeset bob:c\nCREATE TABLE ${later} (id int);\n\n--property name:later value:t_later\n--property name:later value:t_second\n--changeset bob:d\nCOMMENT ON TABLE ${later} IS '${nope}';\n";
+    let (_dir, migrations) = liquibase_folder(text);
+    assert_eq!(migrations[0].up, "CREATE TABLE t_later (id int);\n\n");
+    assert_eq!(migrations[1].up, "COMMENT ON TABLE t_later IS '${nope}';\n");
+    let sums: Vec<String> = migrations
+        .iter()
+        .map(|m| liquibase_changeset(m).unwrap().unwrap())
+        .collect();
+    assert_eq!(
+        sums,
+        [
+            "9:27025886e372e60872d08efbae5511ca",
+            "9:8a274324c1e1d3486cdd6d40c4735bbe"
+        ]
+    );
+}
+
+#[test]
+fn liquibase_properties_of_an_earlier_file_count() {
+    // A master changelog including two files; the property comes from the first.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("changelog-master.yaml"),
+        "databaseChangeLog:\n  - include:\n      file: a.sql\n  - include:\n      file: b.sql\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("a.sql"),
+        "--liquibase formatted sql\n--property name:tbl value:t9\n--changeset bob:a\nCREATE TABLE a1 (id int);\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("b.sql"),
+        "--liquibase formatted sql\n--changeset bob:b\nCREATE TABLE ${tbl} (id int);\n",
+    )
+    .unwrap();
+    let folder = formats::load(dir.path(), Some(formats::Format::Liquibase)).unwrap();
+    assert_eq!(folder.migrations[1].up, "CREATE TABLE t9 (id int);\n");
+    // Liquibase 4.28 wrote this md5sum for `CREATE TABLE ${tbl} (id int);` with tbl = t9.
+    assert_eq!(
+        liquibase_changeset(&folder.migrations[1])
+            .unwrap()
+            .as_deref(),
+        Some("9:4ff1bbe9d97d144a367e839bc2d8f686")
     );
 }
 
@@ -485,4 +550,44 @@ fn graphile_and_atlas_hashes_are_the_format_readers() {
         Some("bCLrrBfDa1o9dekkog8V3gdW8a2tdOHKYk/2MItd98g=")
     );
     assert_eq!(atlas(dir.path(), "other.sql").unwrap(), None);
+}
+
+#[test]
+fn liquibase_changesets_of_included_files_are_found_again() {
+    // Both fixture layouts: a YAML master, and an XML master with `includeAll` of
+    // nested folders.
+    for fixture in ["basic", "xml_master"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/liquibase")
+            .join(fixture);
+        let folder = formats::load(&dir, Some(formats::Format::Liquibase)).unwrap();
+        assert!(folder.migrations.len() >= 3, "{fixture}");
+        for m in &folder.migrations {
+            let sum = liquibase_changeset(m).unwrap();
+            assert!(
+                sum.as_deref().is_some_and(|s| s.starts_with("9:")),
+                "{fixture} {}",
+                m.version
+            );
+        }
+    }
+}
+
+#[test]
+fn migration_checksum_is_prismas_and_drizzles() {
+    // What write-back can rely on: for these whole-file formats the checksum pgfleet
+    // keeps is the tool's own.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for (fixture, format) in [
+        ("prisma/basic", formats::Format::Prisma),
+        ("drizzle/basic", formats::Format::Drizzle),
+    ] {
+        let folder = formats::load(&fixtures.join(fixture), Some(format)).unwrap();
+        assert!(!folder.migrations.is_empty(), "{fixture}");
+        for m in &folder.migrations {
+            let bytes = fs::read(&m.path).unwrap();
+            assert_eq!(m.checksum, prisma(&bytes), "{fixture}");
+            assert_eq!(m.checksum, drizzle(std::str::from_utf8(&bytes).unwrap()));
+        }
+    }
 }
