@@ -30,9 +30,10 @@ pub async fn peer_rows(
     folders: &[Folder],
     history: &[Row],
     placement: &Placement,
-) -> Result<Vec<Row>> {
+) -> Result<PeerRead> {
     let schemas = &super::peer::search_schemas(placement);
     let mut rows: Vec<Row> = Vec::new();
+    let mut unlisted: Vec<String> = Vec::new();
     for folder in folders {
         if !folder.peer_history.reads() {
             continue;
@@ -69,17 +70,28 @@ pub async fn peer_rows(
             ),
             qualified => (label, qualified),
         };
+        let applied_here = |version: &str| {
+            history
+                .iter()
+                .any(|r| r.version == version && r.state == RowState::Applied)
+        };
         let Some(qualified) = qualified else {
+            unlisted.extend(
+                folder
+                    .migrations
+                    .iter()
+                    .map(|m| m.version.to_string())
+                    .filter(|v| applied_here(v)),
+            );
             continue;
         };
         let listed = read_listed(client, folder, &qualified).await?;
         for (index, migration) in folder.migrations.iter().enumerate() {
             let version = migration.version.as_str();
-            if history.iter().any(|r| r.version == version)
-                || rows.iter().any(|r| r.version == version)
-            {
+            if rows.iter().any(|r| r.version == version) {
                 continue;
             }
+            let in_history = history.iter().any(|r| r.version == version);
             let applied_at = match &listed {
                 Listed::Versions(list) => list
                     .iter()
@@ -118,6 +130,12 @@ pub async fn peer_rows(
                         .map(|(_, at)| *at)
                 }
             };
+            if in_history {
+                if applied_at.is_none() && applied_here(version) {
+                    unlisted.push(version.to_owned());
+                }
+                continue;
+            }
             if let Some(applied_at) = applied_at {
                 rows.push(Row {
                     version: version.to_owned(),
@@ -141,7 +159,18 @@ pub async fn peer_rows(
             }
         }
     }
-    Ok(rows)
+    Ok(PeerRead { rows, unlisted })
+}
+
+/// What the peer tables say, beside `pgfleet.history`.
+#[derive(Debug, Default)]
+pub struct PeerRead {
+    /// Migrations a peer table lists that `pgfleet.history` does not (to record).
+    pub rows: Vec<Row>,
+    /// Migrations `pgfleet.history` has applied that their peer table does not list
+    /// (or whose peer table does not exist): what an older pgfleet applied before it
+    /// kept the table in step, or what someone removed from it.
+    pub unlisted: Vec<String>,
 }
 
 /// Where Hasura servers since v1.4 keep the CLI's migration state.

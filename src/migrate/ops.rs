@@ -153,8 +153,8 @@ async fn db_status(
     let renames = history::legacy_prisma_versions(folders, &rows);
     history::rename_versions(&mut rows, &renames);
     if let Some(c) = client {
-        let adopted = adopt::peer_rows(c, folders, &rows, placement).await?;
-        rows.extend(adopted);
+        let read = adopt::peer_rows(c, folders, &rows, placement).await?;
+        rows.extend(read.rows);
     }
     let assessment = plan::assess(folders, &rows);
     status.applied = Some(assessment.count(State::Applied));

@@ -222,6 +222,26 @@ fn peer_history_read_writes_nothing_and_off_ignores_the_table() {
         Some("t"),
         "read: nothing created"
     );
+    // Back to `sync` (the default): the next migrate writes dbmate's rows for what
+    // pgfleet applied meanwhile, as an upgrade from an older pgfleet does.
+    ws.write(
+        "pgfleet.toml",
+        &format!(
+            "{}[databases.app]\nmigrations = \"db\"\n",
+            dbs.manifest_head()
+        ),
+    );
+    ws.pgfleet()
+        .args(["migrate"])
+        .success()
+        .stdout_contains("up to date");
+    assert_eq!(
+        column(
+            &url,
+            "SELECT version FROM schema_migrations ORDER BY version"
+        ),
+        DBMATE_VERSIONS
+    );
     // `off`: a dbmate table listing a version pgfleet has not applied is not adopted.
     let dbs = TestDbs::new("peer_sync_off");
     let ws = workspace(&dbs, "dbmate/basic", "peer_history = \"off\"\n");
