@@ -48,6 +48,10 @@ pub struct DbStatus {
     /// `current.sql`), which pgfleet never applies: shown, not counted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub work_in_progress: Vec<String>,
+    /// Where a peer tool's own history table (kept in step, `peer_history = "sync"`)
+    /// disagrees with `pgfleet.history`: reported, not resolved.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub peer_disagreements: Vec<peer::Disagreement>,
 }
 
 #[derive(Debug, Serialize)]
@@ -140,6 +144,7 @@ async fn db_status(
             })
             .map(|path| fleet.manifest.shown(&path))
             .collect(),
+        peer_disagreements: Vec::new(),
     };
     status.exists = client.is_some();
     if db.runner.is_some() {
@@ -155,6 +160,22 @@ async fn db_status(
     if let Some(c) = client {
         let read = adopt::peer_rows(c, folders, &rows, placement).await?;
         rows.extend(read.rows);
+        // Read-only: the writer only looks at the tables. One pgfleet cannot write is
+        // a disagreement too.
+        status.peer_disagreements =
+            match peer::Writer::prepare(c, &placement.database, folders, placement).await {
+                Ok(writer) => {
+                    writer
+                        .disagreements(c, &placement.database, &read.unlisted)
+                        .await?
+                }
+                Err(MigrateError::PeerTable { table, problem, .. }) => vec![peer::Disagreement {
+                    version: None,
+                    table,
+                    problem,
+                }],
+                Err(e) => return Err(e),
+            };
     }
     let assessment = plan::assess(folders, &rows);
     status.applied = Some(assessment.count(State::Applied));

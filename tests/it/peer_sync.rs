@@ -351,3 +351,73 @@ fn diesel_agrees_with_pgfleet_both_ways() {
         Some("1")
     );
 }
+
+/// `status` and `verify` report where a tool's table and pgfleet disagree, and leave
+/// it as it is: a row whose checksum is not the file's (the file changed after sqlx
+/// applied it), and a migration pgfleet applied that dbmate's table does not list.
+#[test]
+fn status_and_verify_report_peer_disagreements() {
+    let dbs = TestDbs::new("peer_sync_disagree");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"db\"\nformat = \"sqlx\"\n[databases.gate]\nmigrations = \"gate\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("sqlx/basic", "db");
+    ws.fixture("dbmate/basic", "gate");
+    ws.pgfleet().args(["up"]).success();
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    assert!(
+        !status.stdout.contains("peer_disagreements"),
+        "{}",
+        status.stdout
+    );
+    let app = dbs.url(&dbs.name("app"));
+    query(
+        &app,
+        "UPDATE _sqlx_migrations SET checksum = '\\x00'::bytea WHERE version = 20240115080100",
+    );
+    let gate = dbs.url(&dbs.name("gate"));
+    query(
+        &gate,
+        "DELETE FROM schema_migrations WHERE version = '20240110090200'",
+    );
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let by_db = |name: &str| {
+        report["databases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["database"] == name)
+            .unwrap()["peer_disagreements"]
+            .clone()
+    };
+    assert_eq!(
+        by_db("app"),
+        serde_json::json!([{
+            "version": "20240115080100",
+            "table": "public._sqlx_migrations",
+            "problem": "its checksum there is not the file's: the file changed after sqlx applied it"
+        }])
+    );
+    assert_eq!(by_db("gate")[0]["version"], "20240110090200");
+    ws.pgfleet()
+        .args(["status"])
+        .success()
+        .stdout_contains("1 disagreement(s) with `public._sqlx_migrations`");
+    ws.pgfleet()
+        .args(["verify"])
+        .expect_code(3)
+        .stdout_contains(
+            "`public._sqlx_migrations` `20240115080100`: its checksum there is not the file's",
+        );
+    // Reported, not resolved: the row is as it was.
+    assert_eq!(
+        query_one(
+            &app,
+            "SELECT encode(checksum, 'hex') FROM _sqlx_migrations WHERE version = 20240115080100"
+        )
+        .as_deref(),
+        Some("00")
+    );
+}

@@ -8,6 +8,7 @@
 //! - [`ddl`]: the tool's own `CREATE TABLE`, for a table that is not there yet
 //! - [`write`]: the rows each tool writes, and deletes on the way down
 //! - [`shape`]: the columns each tool's table has, checked before anything is written
+//! - [`entries`]: where a tool's table and `pgfleet.history` disagree (`status`, `verify`)
 //!
 //! Where the table lives: where the tool looks for it with the URL pgfleet hands out for
 //! the placement ([`home_schema`]): the placement's schema (Prisma's `?schema=`,
@@ -17,12 +18,15 @@
 
 pub mod checksum;
 mod ddl;
+mod entries;
 pub mod shape;
 mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use tokio_postgres::Client;
+
+pub use entries::Disagreement;
 
 use super::MigrateError;
 use super::formats::{Folder, Format, Migration};

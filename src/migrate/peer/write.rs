@@ -19,7 +19,7 @@ fn file_stem(migration: &Migration) -> String {
 }
 
 /// A version as the integer goose and golang-migrate keep (`00042` is 42).
-fn integer(version: &str) -> String {
+pub(super) fn integer(version: &str) -> String {
     let digits = version.trim_start_matches('0');
     if digits.is_empty() {
         "0".to_owned()
@@ -144,7 +144,7 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
 
 /// The migration's file as read (with a byte-order mark, which sqlx's checksum covers),
 /// else its up script.
-fn file_text(migration: &Migration) -> String {
+pub(super) fn file_text(migration: &Migration) -> String {
     std::fs::read_to_string(&migration.path).unwrap_or_else(|_| migration.up.clone())
 }
 
