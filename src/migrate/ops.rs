@@ -657,9 +657,13 @@ pub async fn repair(
             .map_err(|e| MigrateError::sql(db, "cannot create pgfleet.history", e))?;
     }
     // The plan names older Prisma rows by their folder: record them so.
+    let mut peer = peer::Writer::none();
     if let Ok(folders) = load_folders(&fleet.manifest, &fleet.manifest.databases[db]) {
         let mut rows = history::read(&client, db).await?;
         history::upgrade(&client, db, &folders, &mut rows).await?;
+        // An accepted checksum goes to the peer tool's table too, so the tool does not
+        // call the file modified either.
+        peer = peer::Writer::prepare(&client, db, &folders, placement).await?;
     }
     let by = quote_literal(&history::whoami());
     let q = |s: &str| quote_literal(s);
@@ -680,10 +684,11 @@ pub async fn repair(
                 q(old_checksum),
                 q(new_checksum),
                 format!(
-                    "UPDATE pgfleet.history SET checksum = {} WHERE db = {} AND version = {}",
+                    "UPDATE pgfleet.history SET checksum = {} WHERE db = {} AND version = {};\n{}",
                     q(new_checksum),
                     q(db),
-                    q(version)
+                    q(version),
+                    peer.checksum_accepted_sql(version)
                 ),
             ),
             Repair::ClearFailed { version, .. } => (

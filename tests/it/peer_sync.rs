@@ -421,3 +421,36 @@ fn status_and_verify_report_peer_disagreements() {
         Some("00")
     );
 }
+
+/// `repair` accepting an edited file stores the new checksum in sqlx's table too, so
+/// `sqlx migrate run` does not call the file modified; with the real sqlx-cli when here.
+#[test]
+fn repair_accepts_an_edited_file_in_the_tools_table_too() {
+    let dbs = TestDbs::new("peer_sync_repair");
+    let ws = workspace(&dbs, "sqlx/basic", "format = \"sqlx\"\n");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    let file = ws.join("db/20240115080100_index_invoices.sql");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("-- reviewed\n{text}")).unwrap();
+    ws.pgfleet().args(["repair", "app", "--yes"]).success();
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    assert!(
+        !status.stdout.contains("peer_disagreements"),
+        "{}",
+        status.stdout
+    );
+    let Some(sqlx) = tools::sqlx("repair_accepts_an_edited_file_in_the_tools_table_too") else {
+        return;
+    };
+    let out = run(
+        &sqlx,
+        &["migrate", "run", "--source", "db", "--database-url", &url],
+        ws.path(),
+        &[],
+    );
+    assert!(
+        !out.contains("modified") && !out.contains("Applied"),
+        "{out}"
+    );
+}

@@ -190,6 +190,18 @@ impl Writer {
         }
     }
 
+    /// SQL storing the checksum of `version`'s file as it is now in its tool's table
+    /// (`pgfleet repair` accepting an edited file); empty for tools without one.
+    pub fn checksum_accepted_sql(&self, version: &str) -> String {
+        let Some(sink) = self.sink(version).filter(|s| s.exists) else {
+            return String::new();
+        };
+        sink.versions
+            .iter()
+            .find(|m| m.version.as_str() == version)
+            .map_or_else(String::new, |m| write::checksum_accepted(sink, m))
+    }
+
     /// The tables this writer keeps in step, `schema.table`, for messages.
     pub fn tables(&self) -> Vec<String> {
         self.sinks

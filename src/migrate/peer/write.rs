@@ -223,3 +223,32 @@ pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<S
         _ => String::new(),
     }
 }
+
+/// SQL replacing the checksum the tool keeps for `migration` with the one of its file
+/// as it is now, as each tool's own repair does (`prisma migrate resolve` has none;
+/// `flyway repair` realigns checksums; sqlx and drizzle have no repair, their rows are
+/// rewritten the same way).
+pub(super) fn checksum_accepted(sink: &Sink, migration: &Migration) -> String {
+    let t = &sink.qualified;
+    let version = migration.version.as_str();
+    let text = file_text(migration);
+    match sink.format {
+        Format::Prisma => format!(
+            "UPDATE {t} SET checksum = {} WHERE migration_name = {};\n",
+            // The SHA-256 of migration.sql's bytes: pgfleet's own checksum of it.
+            lit(&migration.checksum),
+            lit(version)
+        ),
+        Format::Sqlx => format!(
+            "UPDATE {t} SET checksum = '\\x{}'::bytea WHERE version = {};\n",
+            hex::encode(checksum::sqlx(&text, &[])),
+            integer(version)
+        ),
+        Format::Flyway => format!(
+            "UPDATE {t} SET checksum = {} WHERE version = {} AND success;\n",
+            checksum::flyway(&text),
+            lit(version)
+        ),
+        _ => String::new(),
+    }
+}
