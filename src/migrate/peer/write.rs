@@ -39,7 +39,8 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
         // dbmate InsertMigration: `insert into schema_migrations (version) values ($1)`.
         // Diesel's `insert_into(__diesel_schema_migrations).values(version.eq(..))`;
         // `run_on` is its column default.
-        Format::Dbmate | Format::Diesel => format!(
+        // pop `migrator.go`: `INSERT INTO schema_migration (version) VALUES (?)`.
+        Format::Dbmate | Format::Diesel | Format::Pop => format!(
             "INSERT INTO {t} (version) SELECT {v} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n",
             v = lit(version)
         ),
@@ -168,8 +169,8 @@ fn sqlx_description(migration: &Migration) -> String {
 pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<String>) -> String {
     let t = &sink.qualified;
     match sink.format {
-        // dbmate DeleteMigration; Diesel's revert deletes its row too.
-        Format::Dbmate | Format::Diesel => {
+        // dbmate DeleteMigration; Diesel's and pop's down delete their row too.
+        Format::Dbmate | Format::Diesel | Format::Pop => {
             format!("DELETE FROM {t} WHERE version = {};\n", lit(version))
         }
         // golang-migrate SetVersion(previous): the row holds the latest version still
