@@ -3,35 +3,8 @@
 //! after the tool applies one more, pgfleet's next `migrate` records it without running
 //! it. Tools absent locally skip ([`tools`]; `.ci/run` installs them).
 
-use std::process::Command;
-
+use crate::peer_tools::run;
 use crate::support::{TestDbs, Workspace, query, query_one, tools};
-
-/// Runs a tool, expecting success; its stdout and stderr together.
-fn run(
-    program: &std::path::Path,
-    args: &[&str],
-    dir: &std::path::Path,
-    env: &[(&str, &str)],
-) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "{} {args:?}: {text}",
-        program.display()
-    );
-    text
-}
 
 fn workspace(dbs: &TestDbs, fixture: &str, extra: &str) -> Workspace {
     let ws = Workspace::with_manifest(&format!(
@@ -113,7 +86,7 @@ fn dbmate_agrees_with_pgfleet_both_ways() {
             "--no-dump-schema",
         ];
         all.extend_from_slice(args);
-        run(&dbmate, &all, ws.path(), &[])
+        run(&dbmate, &all, &ws, &[])
     };
     let status = dbmate_run(&["status"]);
     assert!(
@@ -202,7 +175,7 @@ fn dbmate_table_lives_in_the_placement_schema_of_a_shared_database() {
             "--no-dump-schema",
             "status",
         ],
-        ws.path(),
+        &ws,
         &[],
     );
     assert!(
@@ -319,7 +292,7 @@ fn diesel_agrees_with_pgfleet_both_ways() {
     let diesel_run = |args: &[&str]| {
         let mut all = args.to_vec();
         all.extend_from_slice(&["--database-url", &url, "--migration-dir", "migrations"]);
-        run(&diesel, &all, ws.path(), &[])
+        run(&diesel, &all, &ws, &[])
     };
     let list = diesel_run(&["migration", "list"]);
     assert!(!list.contains("[ ]"), "{list}");
@@ -446,7 +419,7 @@ fn repair_accepts_an_edited_file_in_the_tools_table_too() {
     let out = run(
         &sqlx,
         &["migrate", "run", "--source", "db", "--database-url", &url],
-        ws.path(),
+        &ws,
         &[],
     );
     assert!(

@@ -36,7 +36,7 @@ fn workspace(dbs: &TestDbs, fixture: &str, format: &str) -> Workspace {
 }
 
 /// Runs a tool in the workspace; it must succeed. Its stdout and stderr, joined.
-fn run(program: &Path, args: &[&str], ws: &Workspace, env: &[(&str, &str)]) -> String {
+pub(crate) fn run(program: &Path, args: &[&str], ws: &Workspace, env: &[(&str, &str)]) -> String {
     let out: Output = Command::new(program)
         .args(args)
         .current_dir(ws.path())
