@@ -203,6 +203,19 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Parsed, FormatError> {
     })
 }
 
+/// The `graphile_migrate.migrations` row graphile-migrate inserts for the committed
+/// file at `path` (`src/migration.ts`, `runCommittedMigration`): the header's `Hash`
+/// and `Previous` (`None` for `-`) as written, and the file name without its slug.
+pub(crate) fn history_row(path: &Path) -> Result<(String, Option<String>, String), FormatError> {
+    let source = read_source(path)?;
+    let p = parse(path, &source.text)?;
+    let number = file_name(path)
+        .and_then(parse_name)
+        .map(|(digits, _)| digits)
+        .ok_or_else(|| syntax(path, 1, "is not a committed migration file name".to_owned()))?;
+    Ok((p.hash, p.previous, format!("{number}.sql")))
+}
+
 /// graphile-migrate's `calculateHash(body, previousHash)`.
 pub(crate) fn hash(body: &str, previous: Option<&str>) -> String {
     let input = format!(

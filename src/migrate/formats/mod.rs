@@ -44,6 +44,7 @@ use read::{
     read_source, split_sections, split_version_name,
 };
 pub use sqitch::{Planned as SqitchPlanned, SqitchPlan, SqitchPlanChange, SqitchPlanTag};
+pub use sqlx::{SqlxConfig, config as sqlx_config};
 pub use template::new_migration;
 use template::{next_timestamp, timestamped_file};
 pub use version::Version;
@@ -386,6 +387,14 @@ pub fn rewrite_atlas_sum(dir: &Path, format: Format) -> Result<PathBuf, FormatEr
 /// into its revision row. `None` when the sum file or its line for `file` is missing.
 pub(crate) fn atlas_sum_entry(dir: &Path, file: &str) -> Result<Option<String>, FormatError> {
     atlas::sum_entry(dir, file)
+}
+
+/// The `(hash, previous_hash, filename)` graphile-migrate stores for the committed
+/// migration file at `path`.
+pub(crate) fn graphile_migrate_row(
+    path: &Path,
+) -> Result<(String, Option<String>, String), FormatError> {
+    graphile_migrate::history_row(path)
 }
 
 /// The Sqitch plan in `dir` with each change's and tag's planner, time and note (what

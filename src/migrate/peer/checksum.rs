@@ -6,7 +6,11 @@
 //! hashes: the migration file's text as read (a byte-order mark included) for the tools
 //! that hash whole files, the changeset's SQL for Liquibase, the plan's fields for Sqitch.
 //! [`Migration::up`] has the BOM taken off, so callers of the whole-file functions read
-//! [`Migration::path`] again; [`liquibase_changeset`] does that for Liquibase.
+//! [`Migration::path`] again ([`Migration::checksum`], the SHA-256 of the file's bytes,
+//! already is Prisma's and, for UTF-8 files, drizzle's value); the functions taking a
+//! [`Migration`] read what they need themselves: [`liquibase_changeset`],
+//! [`graphile_migrate_row`]. [`sqitch_ids`] takes the plan [`formats::sqitch_plan`]
+//! reads.
 //!
 //! Already computed elsewhere and reused here: graphile-migrate's `sha1:` hash
 //! ([`graphile_migrate`]) and Atlas's `atlas.sum` entries ([`atlas`]).
@@ -296,6 +300,29 @@ pub fn sqitch_note(raw: &str) -> String {
 /// the body (the format reader's `calculateHash`, shared).
 pub fn graphile_migrate(body: &str, previous: Option<&str>) -> String {
     formats::graphile_migrate_hash(body, previous)
+}
+
+/// The `graphile_migrate.migrations` row for a committed migration pgfleet read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphileRow {
+    /// The file's `--! Hash:` (what graphile-migrate stores, also for a file that says
+    /// `--! AllowInvalidHash`).
+    pub hash: String,
+    /// Its `--! Previous:`; `None` for the first file.
+    pub previous_hash: Option<String>,
+    /// `NNNNNN.sql`, without the file name's slug.
+    pub filename: String,
+}
+
+/// The row graphile-migrate inserts for `migration` (src/migration.ts,
+/// `runCommittedMigration`), read from the file's header.
+pub fn graphile_migrate_row(migration: &Migration) -> Result<GraphileRow, FormatError> {
+    let (hash, previous_hash, filename) = formats::graphile_migrate_row(&migration.path)?;
+    Ok(GraphileRow {
+        hash,
+        previous_hash,
+        filename,
+    })
 }
 
 /// Atlas `atlas_schema_revisions.hash`: the file's entry in the folder's `atlas.sum`

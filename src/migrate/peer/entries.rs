@@ -93,7 +93,7 @@ async fn checksum_mismatches(
         let text = write::file_text(migration);
         let same = match sink.format {
             Format::Prisma => checksum::prisma_matches(&text, stored),
-            Format::Sqlx => hex::encode(checksum::sqlx(&text, &[])) == stored,
+            Format::Sqlx => hex::encode(checksum::sqlx(&text, &sink.ignored_chars)) == stored,
             _ => checksum::flyway(&text).to_string() == stored,
         };
         if !same {

@@ -38,6 +38,7 @@ fn sink(format: Format, table: &str, exists: bool, versions: &[&str]) -> Sink {
             .map(|v| migration(v, &format!("{v}_x.up.sql")))
             .collect(),
         created_at: std::collections::BTreeMap::new(),
+        ignored_chars: Vec::new(),
     }
 }
 

@@ -104,7 +104,7 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
                   WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n",
                 v = integer(version),
                 d = lit(&sqlx_description(migration)),
-                c = hex::encode(checksum::sqlx(&file_text(migration), &[])),
+                c = hex::encode(checksum::sqlx(&file_text(migration), &sink.ignored_chars)),
             )
         }
         // flyway-core `JdbcTableSchemaHistory.doAddAppliedMigration`: the next
@@ -242,7 +242,7 @@ pub(super) fn checksum_accepted(sink: &Sink, migration: &Migration) -> String {
         ),
         Format::Sqlx => format!(
             "UPDATE {t} SET checksum = '\\x{}'::bytea WHERE version = {};\n",
-            hex::encode(checksum::sqlx(&text, &[])),
+            hex::encode(checksum::sqlx(&text, &sink.ignored_chars)),
             integer(version)
         ),
         Format::Flyway => format!(

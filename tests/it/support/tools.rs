@@ -1,5 +1,5 @@
-//! Peer tools some tests run for real (drizzle-kit, graphile-migrate, dbmate and
-//! node-pg-migrate from npm, sqitch from Debian, diesel_cli and sqlx-cli from crates.io).
+//! Peer tools some tests run for real (drizzle-kit, graphile-migrate, dbmate,
+//! node-pg-migrate and Liquibase from npm, sqitch from Debian, diesel_cli and sqlx-cli from crates.io).
 //! Absent locally: the test prints why and passes. Absent under CI (`CI` set): the
 //! test fails, so CI can never skip them silently (`.ci/run` installs them).
 
@@ -84,6 +84,20 @@ pub fn node_pg_migrate(test: &str) -> Option<PathBuf> {
         "node-pg-migrate",
         "node-pg-migrate and pg",
         test,
+    )
+}
+
+/// Liquibase from npm's `liquibase` package (which holds the distribution and its
+/// PostgreSQL driver), from `PGFLEET_TEST_LIQUIBASE_DIR`, with Java to run it.
+pub fn liquibase(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("PGFLEET_TEST_LIQUIBASE_DIR").map(PathBuf::from);
+    let found = dir
+        .map(|d| d.join("node_modules/liquibase/dist/liquibase/liquibase"))
+        .filter(|bin| bin.is_file() && which::which("java").is_ok());
+    absent(
+        test,
+        found,
+        "liquibase with Java (set PGFLEET_TEST_LIQUIBASE_DIR to a folder whose node_modules holds npm's liquibase, apt-get install default-jre-headless; .ci/run does)",
     )
 }
 

@@ -14,8 +14,12 @@
 //! - `--comment:` lines are comments. Preconditions are refused (pgfleet cannot honour
 //!   their `onFail`), naming the line.
 //! - `--ignoreLines:start` ... `--ignoreLines:end` and `--ignoreLines:<n>` leave lines
-//!   out, neither run nor part of a changeset, as in Liquibase; `--property` lines are
-//!   comments (pgfleet does not expand `${...}` properties).
+//!   out, neither run nor part of a changeset, as in Liquibase. `--property name:x
+//!   value:y` lines define properties (the first definition wins; `global:false` keeps
+//!   one to its file; `dbms:` ones for other databases are left out), and `${x}` in a
+//!   changeset's SQL and rollback is replaced when the changeset ends, as Liquibase
+//!   does; names no line defines (Liquibase's command-line and `liquibase.properties`
+//!   parameters) stay as written.
 //!
 //! Order: a master changelog at the top of the folder (`*changelog*.yaml|yml|xml`,
 //! preferring one whose name says `master`) is followed, with its `include` (`file`)
@@ -30,6 +34,7 @@
 //! gives that SQL, [`patterns`] the lines it leaves out.
 
 mod changelog;
+mod header;
 mod patterns;
 
 use std::collections::BTreeSet;
@@ -43,6 +48,7 @@ use super::{
 };
 use changelog::{follow, master};
 pub(super) use changelog::{is_changelog_name, walk};
+use header::{Header, changeset_header, dbms_matches, keyword};
 
 /// `--liquibase formatted sql` (spaces and case vary).
 pub(super) fn is_header(line: &str) -> bool {
@@ -54,6 +60,11 @@ pub(super) fn is_header(line: &str) -> bool {
 }
 
 pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
+    read_with_sql(dir).map(|(folder, _)| folder)
+}
+
+/// [`read`], with each migration's SQL as Liquibase checksums it, in the same order.
+fn read_with_sql(dir: &Path) -> Result<(Folder, Vec<String>), FormatError> {
     let all = walk(dir)?;
     let files = match master(dir, &all)? {
         Some(master) => {
@@ -68,6 +79,8 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
             .collect(),
     };
     let mut migrations = Vec::new();
+    let mut sqls = Vec::new();
+    let mut properties = patterns::Properties::default();
     let mut read_files = BTreeSet::new();
     let mut unmatched = Vec::new();
     for path in files {
@@ -83,7 +96,13 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
             continue;
         }
         let rel = relative(dir, &path);
-        parse_file(&path, &rel, &source.text, &mut migrations)?;
+        properties.next_file();
+        let changesets =
+            parse_changesets(&path, &rel, &source.text, migrations.len(), &mut properties)?;
+        for (migration, sql) in changesets {
+            migrations.push(migration);
+            sqls.push(sql);
+        }
     }
     // Files the changelog does not reach are reported, never skipped silently.
     for path in all {
@@ -108,13 +127,14 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
         }
     }
     unmatched.sort();
-    Ok(Folder {
+    let folder = Folder {
         format: Format::Liquibase,
         migrations,
         unmatched,
         peer: None,
         peer_history: crate::manifest::PeerHistory::default(),
-    })
+    };
+    Ok((folder, sqls))
 }
 
 fn relative(dir: &Path, path: &Path) -> String {
@@ -146,101 +166,6 @@ pub(super) fn postgres_part(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// A changeset's header and attributes.
-#[derive(Debug)]
-struct Header {
-    author: String,
-    id: String,
-    no_transaction: bool,
-    no_split: bool,
-    delimiter: Option<String>,
-    /// Versioned; `runOnChange` = Repeatable; `runAlways` = Always (it wins).
-    kind: Kind,
-    skip: bool,
-}
-
-/// `--changeset author:id attr:value ...`, `None` when the line is no changeset line.
-fn changeset_header(line: &str) -> Option<Result<Header, String>> {
-    let rest = line.trim().strip_prefix("--")?.trim_start();
-    let rest = keyword(rest, "changeset")?.trim();
-    if rest.is_empty() {
-        return Some(Err("`--changeset` needs `author:id`".to_owned()));
-    }
-    // `"author name":id` may quote the author.
-    let (author, after) = if let Some(quoted) = rest.strip_prefix('"') {
-        match quoted.split_once("\":") {
-            Some((a, after)) => (a.to_owned(), after),
-            None => return Some(Err("`--changeset` needs `author:id`".to_owned())),
-        }
-    } else {
-        let first = rest.split_whitespace().next().unwrap_or_default();
-        match first.split_once(':') {
-            Some((a, _)) if !a.is_empty() => (a.to_owned(), &rest[a.len() + 1..]),
-            _ => {
-                return Some(Err(format!(
-                    "`--changeset {first}` needs `author:id`, e.g. `--changeset jane:1`"
-                )));
-            }
-        }
-    };
-    let mut words = after.split_whitespace();
-    let id = words
-        .next()
-        .unwrap_or_default()
-        .trim_matches('"')
-        .to_owned();
-    if id.is_empty() {
-        return Some(Err("`--changeset` needs `author:id`".to_owned()));
-    }
-    let mut header = Header {
-        author,
-        id,
-        no_transaction: false,
-        no_split: false,
-        delimiter: None,
-        kind: Kind::Versioned,
-        skip: false,
-    };
-    for word in words {
-        let Some((key, value)) = word.split_once(':') else {
-            continue;
-        };
-        let yes = value.eq_ignore_ascii_case("true");
-        match key {
-            "runInTransaction" => header.no_transaction = value.eq_ignore_ascii_case("false"),
-            "splitStatements" => header.no_split = value.eq_ignore_ascii_case("false"),
-            "endDelimiter" => header.delimiter = Some(value.to_owned()).filter(|v| !v.is_empty()),
-            "runOnChange" if yes && header.kind != Kind::Always => header.kind = Kind::Repeatable,
-            "runAlways" if yes => header.kind = Kind::Always,
-            "ignore" => header.skip |= yes,
-            "dbms" => header.skip |= !dbms_matches(value),
-            _ => {}
-        }
-    }
-    Some(Ok(header))
-}
-
-/// The text after `word` when `text` starts with it (any case) followed by a blank,
-/// a `:` or the end: `--rollback DROP ...` but not `-- rollbacks are manual`.
-fn keyword<'a>(text: &'a str, word: &str) -> Option<&'a str> {
-    let head = text.get(..word.len())?;
-    let rest = &text[word.len()..];
-    (head.eq_ignore_ascii_case(word)
-        && (rest.is_empty() || rest.starts_with(char::is_whitespace) || rest.starts_with(':')))
-    .then(|| rest.strip_prefix(':').unwrap_or(rest))
-}
-
-/// Liquibase's `dbms` list: `postgresql`, `all`, `!mysql`, comma-separated.
-fn dbms_matches(list: &str) -> bool {
-    let items: Vec<&str> = list.split(',').map(str::trim).collect();
-    if items.contains(&"!postgresql") {
-        return false;
-    }
-    items
-        .iter()
-        .any(|i| *i == "postgresql" || *i == "all" || i.starts_with('!'))
-}
-
 /// One changeset while its lines are read.
 struct Open {
     header: Header,
@@ -258,24 +183,28 @@ struct Open {
     sql: String,
 }
 
+#[cfg(test)]
 fn parse_file(
     path: &Path,
     rel: &str,
     text: &str,
     migrations: &mut Vec<Migration>,
 ) -> Result<(), FormatError> {
-    let changesets = parse_changesets(path, rel, text, migrations.len())?;
+    let mut properties = patterns::Properties::default();
+    let changesets = parse_changesets(path, rel, text, migrations.len(), &mut properties)?;
     migrations.extend(changesets.into_iter().map(|(m, _)| m));
     Ok(())
 }
 
 /// The changesets of one changelog file, each with its SQL as Liquibase collects it;
-/// `start` is the position of the first in the whole changelog.
+/// `start` is the position of the first in the whole changelog, `properties` those
+/// the files before defined (this file's are added).
 fn parse_changesets(
     path: &Path,
     rel: &str,
     text: &str,
     start: usize,
+    properties: &mut patterns::Properties,
 ) -> Result<Vec<(Migration, String)>, FormatError> {
     let syntax = |line: usize, message: String| FormatError::Syntax {
         path: path.to_owned(),
@@ -305,7 +234,10 @@ fn parse_changesets(
         }
         // Liquibase reads these before anything else on every line: a property is no
         // SQL, and `--ignoreLines` leaves lines out of the changelog altogether.
-        if patterns::is_property(line.content) {
+        if let Some(property) = patterns::property(line.content) {
+            if property.dbms.as_deref().is_none_or(dbms_matches) {
+                properties.define(property);
+            }
             if let Some(current) = open.as_mut() {
                 current.text.push_str(line.content);
                 current.text.push('\n');
@@ -338,7 +270,7 @@ fn parse_changesets(
         if let Some(header) = changeset_header(line.content) {
             let header = header.map_err(|m| syntax(line.number, m))?;
             if let Some(done) = open.take() {
-                close(path, rel, done, start, &mut out);
+                close(path, rel, done, start, properties, &mut out);
             }
             open = Some(Open {
                 header,
@@ -416,14 +348,22 @@ fn parse_changesets(
         ));
     }
     if let Some(done) = open.take() {
-        close(path, rel, done, start, &mut out);
+        close(path, rel, done, start, properties, &mut out);
     }
     Ok(out)
 }
 
 /// Turns a finished changeset into a migration and its SQL as Liquibase checksums it
-/// (unless it is for another database); `start` is the position of `out`'s first.
-fn close(path: &Path, rel: &str, open: Open, start: usize, out: &mut Vec<(Migration, String)>) {
+/// (unless it is for another database), `${property}`s expanded as Liquibase does when
+/// it reaches the changeset's end; `start` is the position of `out`'s first.
+fn close(
+    path: &Path,
+    rel: &str,
+    open: Open,
+    start: usize,
+    properties: &patterns::Properties,
+    out: &mut Vec<(Migration, String)>,
+) {
     let Open {
         header,
         line,
@@ -433,6 +373,12 @@ fn close(path: &Path, rel: &str, open: Open, start: usize, out: &mut Vec<(Migrat
         sql,
         ..
     } = open;
+    let body: Vec<(usize, String)> = body
+        .into_iter()
+        .map(|(n, l)| (n, properties.expand(&l)))
+        .collect();
+    let rollback = properties.expand(&rollback);
+    let sql = properties.expand(&sql);
     if header.skip {
         return;
     }
@@ -488,11 +434,25 @@ fn close(path: &Path, rel: &str, open: Open, start: usize, out: &mut Vec<(Migrat
 /// changeset whose text still has the checksum pgfleet read (`None` when it was edited
 /// or removed since).
 pub(super) fn changeset_sql(migration: &Migration) -> Result<Option<String>, FormatError> {
-    let source = read_source(&migration.path)?;
-    let changesets = parse_changesets(&migration.path, "", &source.text, 0)?;
-    Ok(changesets
-        .into_iter()
-        .find(|(m, _)| m.checksum == migration.checksum)
+    // The folder is the file's path less the version's `<file>` part; it is read whole
+    // again, as properties defined in earlier files count.
+    let version = migration.version.as_str();
+    let rel = version.split("::").next().unwrap_or_default();
+    let depth = Path::new(rel).components().count();
+    let Some(dir) = migration
+        .path
+        .ancestors()
+        .nth(depth)
+        .filter(|dir| dir.join(rel) == migration.path)
+    else {
+        return Ok(None);
+    };
+    let (folder, sqls) = read_with_sql(dir)?;
+    Ok(folder
+        .migrations
+        .iter()
+        .zip(sqls)
+        .find(|(m, _)| m.version.as_str() == version && m.checksum == migration.checksum)
         .map(|(_, sql)| sql))
 }
 

@@ -44,6 +44,86 @@ pub(super) fn is_property(line: &str) -> bool {
     })
 }
 
+/// A property line's `name:`, `value:`, `global:` and `dbms:` (Liquibase's
+/// `handleProperty`: each `key:\s*(\S+)` anywhere on the line, case-insensitively).
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Property {
+    pub(super) name: String,
+    pub(super) value: String,
+    /// `global:false` keeps it to its own changelog file.
+    pub(super) global: bool,
+    pub(super) dbms: Option<String>,
+}
+
+pub(super) fn property(line: &str) -> Option<Property> {
+    if !is_property(line) {
+        return None;
+    }
+    let lower = line.to_ascii_lowercase();
+    let attribute = |key: &str| -> Option<String> {
+        let at = lower.find(&format!("{key}:"))? + key.len() + 1;
+        let rest = line[at..].trim_start_matches(is_space);
+        let value: String = rest.chars().take_while(|c| !is_space(*c)).collect();
+        (!value.is_empty()).then_some(value)
+    };
+    Some(Property {
+        name: attribute("name")?,
+        value: attribute("value")?,
+        global: !attribute("global").is_some_and(|g| g.eq_ignore_ascii_case("false")),
+        dbms: attribute("dbms"),
+    })
+}
+
+/// The changelog properties known so far: Liquibase keeps the first definition of a
+/// name, and expands `${name}` in a changeset's SQL when it reaches the changeset's
+/// end; a name it does not know stays as written.
+#[derive(Debug, Default)]
+pub(super) struct Properties {
+    global: std::collections::BTreeMap<String, String>,
+    /// `global:false` ones of the file being read.
+    local: std::collections::BTreeMap<String, String>,
+}
+
+impl Properties {
+    pub(super) fn define(&mut self, property: Property) {
+        let scope = if property.global {
+            &mut self.global
+        } else {
+            &mut self.local
+        };
+        scope.entry(property.name).or_insert(property.value);
+    }
+
+    /// A new changelog file: its own `global:false` properties start empty.
+    pub(super) fn next_file(&mut self) {
+        self.local.clear();
+    }
+
+    pub(super) fn expand(&self, text: &str) -> String {
+        if self.global.is_empty() && self.local.is_empty() {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                out.push_str(&rest[start..]);
+                return out;
+            };
+            let name = &after[..end];
+            match self.local.get(name).or_else(|| self.global.get(name)) {
+                Some(value) => out.push_str(value),
+                None => out.push_str(&rest[start..=start + 2 + end]),
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
 /// `--ignoreLines:<word>` (`IGNORE_LINES_REGEX`, the whole line).
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum IgnoreLines {
@@ -154,6 +234,22 @@ mod tests {
         assert!(is_property("  -- property  name:a  value:b  context:x"));
         assert!(!is_property("--property name:table"));
         assert!(!is_property("--properties name:a value:b"));
+        assert_eq!(
+            property("--property name:tbl value:t9 global:false dbms:postgresql"),
+            Some(Property {
+                name: "tbl".to_owned(),
+                value: "t9".to_owned(),
+                global: false,
+                dbms: Some("postgresql".to_owned()),
+            })
+        );
+        let mut props = Properties::default();
+        props.define(property("--property name:t value:first").unwrap());
+        props.define(property("--property name:t value:second").unwrap());
+        assert_eq!(
+            props.expand("CREATE TABLE ${t} (${x} int); -- ${t"),
+            "CREATE TABLE first (${x} int); -- ${t"
+        );
         assert_eq!(
             ignore_lines("--ignoreLines:start"),
             Some(IgnoreLines::Start)

@@ -223,6 +223,109 @@ fn liquibase_md5sum_is_what_liquibase_wrote() {
     );
 }
 
+/// Liquibase 4.28 (npm package `liquibase` 4.28.1, run here with `update` on
+/// PostgreSQL) wrote these md5sums for this changelog: directives, ignored lines,
+/// rollback blocks, a property line, non-ASCII.
+const LIQUIBASE_DIRECTIVES: &str = "--liquibase formatted sql
+
+--changeset ann:1
+CREATE TABLE t1 (id int);
+
+--changeset ann:2 runOnChange:true
+--comment: with a comment directive
+-- a plain comment
+CREATE TABLE t2 (
+    id int
+);
+--rollback DROP TABLE t2;
+
+--changeset ann:3
+--ignoreLines:start
+SELECT 'ignored';
+--ignoreLines:end
+CREATE TABLE t3 (id int);
+--ignoreLines:1
+SELECT 'ignored too';
+/* liquibase rollback
+DROP TABLE t3;
+*/
+
+--changeset ann:4 splitStatements:false endDelimiter:;
+--validCheckSum: 9:any
+--property name:tbl value:t4
+CREATE TABLE t4 (note text DEFAULT 'naïve');
+--commentary is sql
+";
+
+#[test]
+fn liquibase_md5sums_with_directives_are_what_liquibase_wrote() {
+    let (_dir, migrations) = liquibase_folder(LIQUIBASE_DIRECTIVES);
+    let sums: Vec<String> = migrations
+        .iter()
+        .map(|m| liquibase_changeset(m).unwrap().unwrap())
+        .collect();
+    assert_eq!(
+        sums,
+        [
+            "9:2f00c20af2b27ebb78ea9cbf168b0d9c",
+            "9:b8494739d0cd0afbd7bc5580a79ff7e9",
+            "9:10d5ef3551aaf92a7d95f067d0174532",
+            "9:6f7bead9eb1b35ddf06496c9b3372d0a",
+        ]
+    );
+}
+
+#[test]
+fn liquibase_md5sums_of_expanded_properties_are_what_liquibase_wrote() {
+    // Liquibase 4.28 here: a property defined after the changeset's SQL but before
+    // its end still counts, the first definition wins, an unknown name stays.
+    let text = "--liquibase formatted sql\n\n--changeset bob:c\nCREATE TABLE ${later} (id int);\n\n--property name:later value:t_later\n--property name:later value:t_second\n--changeset bob:d\nCOMMENT ON TABLE ${later} IS '${nope}';\n";
+    let (_dir, migrations) = liquibase_folder(text);
+    assert_eq!(migrations[0].up, "CREATE TABLE t_later (id int);\n\n");
+    assert_eq!(migrations[1].up, "COMMENT ON TABLE t_later IS '${nope}';\n");
+    let sums: Vec<String> = migrations
+        .iter()
+        .map(|m| liquibase_changeset(m).unwrap().unwrap())
+        .collect();
+    assert_eq!(
+        sums,
+        [
+            "9:27025886e372e60872d08efbae5511ca",
+            "9:8a274324c1e1d3486cdd6d40c4735bbe"
+        ]
+    );
+}
+
+#[test]
+fn liquibase_properties_of_an_earlier_file_count() {
+    // A master changelog including two files; the property comes from the first.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("changelog-master.yaml"),
+        "databaseChangeLog:\n  - include:\n      file: a.sql\n  - include:\n      file: b.sql\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("a.sql"),
+        "--liquibase formatted sql\n--property name:tbl value:t9\n--changeset bob:a\nCREATE TABLE a1 (id int);\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("b.sql"),
+        "--liquibase formatted sql\n--changeset bob:b\nCREATE TABLE ${tbl} (id int);\n",
+    )
+    .unwrap();
+    let folder = formats::load(dir.path(), Some(formats::Format::Liquibase)).unwrap();
+    assert_eq!(folder.migrations[1].up, "CREATE TABLE t9 (id int);\n");
+    // Liquibase 4.28 wrote this md5sum for `CREATE TABLE ${tbl} (id int);` with tbl = t9.
+    assert_eq!(
+        liquibase_changeset(&folder.migrations[1])
+            .unwrap()
+            .as_deref(),
+        Some("9:4ff1bbe9d97d144a367e839bc2d8f686")
+    );
+}
+
 #[test]
 fn liquibase_md5sum_leaves_out_what_liquibase_leaves_out() {
     // Directives, rollbacks, properties, ignored lines and white space do not count;
@@ -433,4 +536,44 @@ fn graphile_and_atlas_hashes_are_the_format_readers() {
         Some("bCLrrBfDa1o9dekkog8V3gdW8a2tdOHKYk/2MItd98g=")
     );
     assert_eq!(atlas(dir.path(), "other.sql").unwrap(), None);
+}
+
+#[test]
+fn liquibase_changesets_of_included_files_are_found_again() {
+    // Both fixture layouts: a YAML master, and an XML master with `includeAll` of
+    // nested folders.
+    for fixture in ["basic", "xml_master"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/liquibase")
+            .join(fixture);
+        let folder = formats::load(&dir, Some(formats::Format::Liquibase)).unwrap();
+        assert!(folder.migrations.len() >= 3, "{fixture}");
+        for m in &folder.migrations {
+            let sum = liquibase_changeset(m).unwrap();
+            assert!(
+                sum.as_deref().is_some_and(|s| s.starts_with("9:")),
+                "{fixture} {}",
+                m.version
+            );
+        }
+    }
+}
+
+#[test]
+fn migration_checksum_is_prismas_and_drizzles() {
+    // What write-back can rely on: for these whole-file formats the checksum pgfleet
+    // keeps is the tool's own.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for (fixture, format) in [
+        ("prisma/basic", formats::Format::Prisma),
+        ("drizzle/basic", formats::Format::Drizzle),
+    ] {
+        let folder = formats::load(&fixtures.join(fixture), Some(format)).unwrap();
+        assert!(!folder.migrations.is_empty(), "{fixture}");
+        for m in &folder.migrations {
+            let bytes = fs::read(&m.path).unwrap();
+            assert_eq!(m.checksum, prisma(&bytes), "{fixture}");
+            assert_eq!(m.checksum, drizzle(std::str::from_utf8(&bytes).unwrap()));
+        }
+    }
 }
