@@ -52,13 +52,32 @@ pub async fn peer_rows(
                 find_table(client, std::slice::from_ref(&peer.schema), &peer.table).await?,
             ),
             (None, Some(table)) => {
-                // Atlas keeps its table in a schema of its own unless its URL names one.
+                // Atlas keeps its table in a schema of its own unless its URL names one;
+                // sqlx's is the one its sqlx.toml names (`[migrate] table-name`).
                 let mut places = Vec::with_capacity(schemas.len() + 1);
                 if folder.format == Format::Atlas {
                     places.push("atlas_schema_revisions".to_owned());
                 }
-                places.extend(schemas.iter().cloned());
-                (table.to_owned(), find_table(client, &places, table).await?)
+                let configured = match folder.format {
+                    Format::Sqlx => sqlx_table(folder),
+                    _ => None,
+                };
+                let table = match configured {
+                    Some((Some(schema), name)) => {
+                        places.push(schema);
+                        name
+                    }
+                    Some((None, name)) => {
+                        places.extend(schemas.iter().cloned());
+                        name
+                    }
+                    None => {
+                        places.extend(schemas.iter().cloned());
+                        table.to_owned()
+                    }
+                };
+                let found = find_table(client, &places, &table).await?;
+                (table, found)
             }
             (None, None) => continue,
         };
@@ -171,6 +190,16 @@ pub struct PeerRead {
     /// (or whose peer table does not exist): what an older pgfleet applied before it
     /// kept the table in step, or what someone removed from it.
     pub unlisted: Vec<String>,
+}
+
+/// The `(schema, table)` a sqlx folder's `sqlx.toml` names for its history, if any.
+fn sqlx_table(folder: &Folder) -> Option<(Option<String>, String)> {
+    let dir = folder.migrations.first()?.path.parent()?;
+    let name = super::formats::sqlx_config(dir).ok()?.table_name?;
+    Some(match name.split_once('.') {
+        Some((schema, table)) => (Some(schema.to_owned()), table.to_owned()),
+        None => (None, name),
+    })
 }
 
 /// Where Hasura servers since v1.4 keep the CLI's migration state.

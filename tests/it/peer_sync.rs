@@ -427,3 +427,48 @@ fn repair_accepts_an_edited_file_in_the_tools_table_too() {
         "{out}"
     );
 }
+
+/// sqlx.toml's `[migrate] table-name`: sqlx's rows go to that table, and a row sqlx
+/// wrote there is what pgfleet reads back.
+#[test]
+fn sqlx_toml_names_the_table_kept_in_step() {
+    let dbs = TestDbs::new("peer_sync_sqlx_toml");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"crate/migrations\"\nformat = \"sqlx\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("sqlx/basic", "crate/migrations");
+    ws.write("crate/Cargo.toml", "[package]\nname = \"x\"\n");
+    ws.write(
+        "crate/sqlx.toml",
+        "[migrate]\ntable-name = \"app_migrations\"\n",
+    );
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        column(
+            &url,
+            "SELECT version::text FROM public.app_migrations ORDER BY version"
+        ),
+        ["20240115080000", "20240115080100", "20240115080200"]
+    );
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('_sqlx_migrations') IS NULL").as_deref(),
+        Some("t")
+    );
+    // sqlx applies one more (its row as sqlx writes it); pgfleet records it, runs nothing.
+    ws.write(
+        "crate/migrations/20240115080300_add_note.sql",
+        "CREATE TABLE sqlx_note (id int);\n",
+    );
+    query(
+        &url,
+        "CREATE TABLE sqlx_note (id int); INSERT INTO app_migrations (version, description, success, checksum, execution_time) VALUES (20240115080300, 'add note', true, '\\x00', 1)",
+    );
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        report["databases"][0]["adopted"],
+        serde_json::json!(["20240115080300"])
+    );
+}
