@@ -261,6 +261,17 @@ async fn migrations_check(fleet: &Fleet, placement: &Placement, client: &Client)
             problems.push(format!("{n} {what}"));
         }
     }
+    for d in &status.peer_disagreements {
+        problems.push(format!(
+            "`{}`{}: {}",
+            d.table,
+            d.version
+                .as_deref()
+                .map(|v| format!(" `{v}`"))
+                .unwrap_or_default(),
+            d.problem
+        ));
+    }
     let summary = format!("{applied} applied, {pending} pending");
     if !problems.is_empty() {
         let names: Vec<String> = status

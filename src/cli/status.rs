@@ -119,6 +119,18 @@ fn problems(d: &DbStatus) -> String {
     if d.migrations.iter().any(|m| m.state == State::Failed) && notes.is_empty() {
         notes.push("blocked: `pgfleet repair`".to_owned());
     }
+    if !d.peer_disagreements.is_empty() {
+        let tables: std::collections::BTreeSet<&str> = d
+            .peer_disagreements
+            .iter()
+            .map(|p| p.table.as_str())
+            .collect();
+        notes.push(format!(
+            "{} disagreement(s) with `{}`",
+            d.peer_disagreements.len(),
+            tables.into_iter().collect::<Vec<_>>().join("`, `")
+        ));
+    }
     for path in &d.work_in_progress {
         notes.push(format!("work in progress: `{path}` (not applied)"));
     }

@@ -30,9 +30,10 @@ pub async fn peer_rows(
     folders: &[Folder],
     history: &[Row],
     placement: &Placement,
-) -> Result<Vec<Row>> {
+) -> Result<PeerRead> {
     let schemas = &super::peer::search_schemas(placement);
     let mut rows: Vec<Row> = Vec::new();
+    let mut unlisted: Vec<String> = Vec::new();
     for folder in folders {
         if !folder.peer_history.reads() {
             continue;
@@ -51,13 +52,32 @@ pub async fn peer_rows(
                 find_table(client, std::slice::from_ref(&peer.schema), &peer.table).await?,
             ),
             (None, Some(table)) => {
-                // Atlas keeps its table in a schema of its own unless its URL names one.
+                // Atlas keeps its table in a schema of its own unless its URL names one;
+                // sqlx's is the one its sqlx.toml names (`[migrate] table-name`).
                 let mut places = Vec::with_capacity(schemas.len() + 1);
                 if folder.format == Format::Atlas {
                     places.push("atlas_schema_revisions".to_owned());
                 }
-                places.extend(schemas.iter().cloned());
-                (table.to_owned(), find_table(client, &places, table).await?)
+                let configured = match folder.format {
+                    Format::Sqlx => sqlx_table(folder),
+                    _ => None,
+                };
+                let table = match configured {
+                    Some((Some(schema), name)) => {
+                        places.push(schema);
+                        name
+                    }
+                    Some((None, name)) => {
+                        places.extend(schemas.iter().cloned());
+                        name
+                    }
+                    None => {
+                        places.extend(schemas.iter().cloned());
+                        table.to_owned()
+                    }
+                };
+                let found = find_table(client, &places, &table).await?;
+                (table, found)
             }
             (None, None) => continue,
         };
@@ -69,17 +89,28 @@ pub async fn peer_rows(
             ),
             qualified => (label, qualified),
         };
+        let applied_here = |version: &str| {
+            history
+                .iter()
+                .any(|r| r.version == version && r.state == RowState::Applied)
+        };
         let Some(qualified) = qualified else {
+            unlisted.extend(
+                folder
+                    .migrations
+                    .iter()
+                    .map(|m| m.version.to_string())
+                    .filter(|v| applied_here(v)),
+            );
             continue;
         };
         let listed = read_listed(client, folder, &qualified).await?;
         for (index, migration) in folder.migrations.iter().enumerate() {
             let version = migration.version.as_str();
-            if history.iter().any(|r| r.version == version)
-                || rows.iter().any(|r| r.version == version)
-            {
+            if rows.iter().any(|r| r.version == version) {
                 continue;
             }
+            let in_history = history.iter().any(|r| r.version == version);
             let applied_at = match &listed {
                 Listed::Versions(list) => list
                     .iter()
@@ -118,6 +149,12 @@ pub async fn peer_rows(
                         .map(|(_, at)| *at)
                 }
             };
+            if in_history {
+                if applied_at.is_none() && applied_here(version) {
+                    unlisted.push(version.to_owned());
+                }
+                continue;
+            }
             if let Some(applied_at) = applied_at {
                 rows.push(Row {
                     version: version.to_owned(),
@@ -141,7 +178,28 @@ pub async fn peer_rows(
             }
         }
     }
-    Ok(rows)
+    Ok(PeerRead { rows, unlisted })
+}
+
+/// What the peer tables say, beside `pgfleet.history`.
+#[derive(Debug, Default)]
+pub struct PeerRead {
+    /// Migrations a peer table lists that `pgfleet.history` does not (to record).
+    pub rows: Vec<Row>,
+    /// Migrations `pgfleet.history` has applied that their peer table does not list
+    /// (or whose peer table does not exist): what an older pgfleet applied before it
+    /// kept the table in step, or what someone removed from it.
+    pub unlisted: Vec<String>,
+}
+
+/// The `(schema, table)` a sqlx folder's `sqlx.toml` names for its history, if any.
+fn sqlx_table(folder: &Folder) -> Option<(Option<String>, String)> {
+    let dir = folder.migrations.first()?.path.parent()?;
+    let name = super::formats::sqlx_config(dir).ok()?.table_name?;
+    Some(match name.split_once('.') {
+        Some((schema, table)) => (Some(schema.to_owned()), table.to_owned()),
+        None => (None, name),
+    })
 }
 
 /// Where Hasura servers since v1.4 keep the CLI's migration state.

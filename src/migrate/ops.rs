@@ -48,6 +48,10 @@ pub struct DbStatus {
     /// `current.sql`), which pgfleet never applies: shown, not counted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub work_in_progress: Vec<String>,
+    /// Where a peer tool's own history table (kept in step, `peer_history = "sync"`)
+    /// disagrees with `pgfleet.history`: reported, not resolved.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub peer_disagreements: Vec<peer::Disagreement>,
 }
 
 #[derive(Debug, Serialize)]
@@ -140,6 +144,7 @@ async fn db_status(
             })
             .map(|path| fleet.manifest.shown(&path))
             .collect(),
+        peer_disagreements: Vec::new(),
     };
     status.exists = client.is_some();
     if db.runner.is_some() {
@@ -153,8 +158,24 @@ async fn db_status(
     let renames = history::legacy_prisma_versions(folders, &rows);
     history::rename_versions(&mut rows, &renames);
     if let Some(c) = client {
-        let adopted = adopt::peer_rows(c, folders, &rows, placement).await?;
-        rows.extend(adopted);
+        let read = adopt::peer_rows(c, folders, &rows, placement).await?;
+        rows.extend(read.rows);
+        // Read-only: the writer only looks at the tables. One pgfleet cannot write is
+        // a disagreement too.
+        status.peer_disagreements =
+            match peer::Writer::prepare(c, &placement.database, folders, placement).await {
+                Ok(writer) => {
+                    writer
+                        .disagreements(c, &placement.database, &read.unlisted)
+                        .await?
+                }
+                Err(MigrateError::PeerTable { table, problem, .. }) => vec![peer::Disagreement {
+                    version: None,
+                    table,
+                    problem,
+                }],
+                Err(e) => return Err(e),
+            };
     }
     let assessment = plan::assess(folders, &rows);
     status.applied = Some(assessment.count(State::Applied));
@@ -636,9 +657,13 @@ pub async fn repair(
             .map_err(|e| MigrateError::sql(db, "cannot create pgfleet.history", e))?;
     }
     // The plan names older Prisma rows by their folder: record them so.
+    let mut peer = peer::Writer::none();
     if let Ok(folders) = load_folders(&fleet.manifest, &fleet.manifest.databases[db]) {
         let mut rows = history::read(&client, db).await?;
         history::upgrade(&client, db, &folders, &mut rows).await?;
+        // An accepted checksum goes to the peer tool's table too, so the tool does not
+        // call the file modified either.
+        peer = peer::Writer::prepare(&client, db, &folders, placement).await?;
     }
     let by = quote_literal(&history::whoami());
     let q = |s: &str| quote_literal(s);
@@ -659,10 +684,11 @@ pub async fn repair(
                 q(old_checksum),
                 q(new_checksum),
                 format!(
-                    "UPDATE pgfleet.history SET checksum = {} WHERE db = {} AND version = {}",
+                    "UPDATE pgfleet.history SET checksum = {} WHERE db = {} AND version = {};\n{}",
                     q(new_checksum),
                     q(db),
-                    q(version)
+                    q(version),
+                    peer.checksum_accepted_sql(version)
                 ),
             ),
             Repair::ClearFailed { version, .. } => (

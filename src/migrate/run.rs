@@ -283,9 +283,10 @@ async fn migrate_files(
             .await
             .map_err(|e| fail(e.into()))?;
     }
-    let adopted = adopt::peer_rows(&client, folders, &rows, placement)
+    let read = adopt::peer_rows(&client, folders, &rows, placement)
         .await
         .map_err(|e| fail(e.into()))?;
+    let adopted = read.rows;
     // Checked before anything is written: a peer table pgfleet cannot write as its
     // tool does stops the run here.
     let peer = if options.dry_run {
@@ -306,6 +307,11 @@ async fn migrate_files(
     }
     if !adopted.is_empty() && !options.dry_run {
         record_adopted(&client, db, &adopted).await.map_err(fail)?;
+    }
+    if !read.unlisted.is_empty() && !options.dry_run {
+        backfill(&client, db, folders, &peer, &read.unlisted)
+            .await
+            .map_err(fail)?;
     }
     let adopted_versions = adopted.iter().map(|r| r.version.clone()).collect();
     rows.extend(adopted);
@@ -419,6 +425,45 @@ async fn record_adopted(
         .batch_execute(&sql)
         .await
         .map_err(|e| MigrateError::sql(db, "cannot record adopted migrations", e))
+}
+
+/// Writes the peer rows of migrations pgfleet applied while it did not keep their
+/// tool's table in step (an older pgfleet, or `peer_history = "read"` then), so the tool
+/// sees them applied too. One transaction under the database's lock; every insert is
+/// guarded, so a row the tool already has stays.
+async fn backfill(
+    client: &tokio_postgres::Client,
+    db: &str,
+    folders: &[Folder],
+    peer: &peer::Writer,
+    unlisted: &[String],
+) -> Result<(), MigrateError> {
+    let mut sql = String::new();
+    for m in folders.iter().flat_map(|f| &f.migrations) {
+        if unlisted.iter().any(|v| v == m.version.as_str()) {
+            sql.push_str(&peer.applied_sql(m, Some(0)));
+        }
+    }
+    if sql.is_empty() {
+        return Ok(());
+    }
+    tracing::debug!(
+        db,
+        "writing peer rows for migrations pgfleet applied before"
+    );
+    let sql = format!(
+        "BEGIN; SELECT pg_advisory_xact_lock({});\n{sql}COMMIT",
+        history::lock_key(db)
+    );
+    if let Err(e) = client.batch_execute(&sql).await {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(MigrateError::sql(
+            db,
+            "cannot write the peer tool's history table",
+            e,
+        ));
+    }
+    Ok(())
 }
 
 /// Runs a database's `runner` through `sh -c` in its `cwd`, with the same

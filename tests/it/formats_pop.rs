@@ -116,10 +116,10 @@ fn pop_schema_migration_is_adopted() {
         query_one(&url, "SELECT count(*) FROM pop_orgs").as_deref(),
         Some("1")
     );
-    // pop's table is read, never written.
+    // pop's table also lists the three pgfleet applied (`peer_history = "sync"`).
     assert_eq!(
         query_one(&url, "SELECT count(*) FROM schema_migration").as_deref(),
-        Some("2")
+        Some("5")
     );
 }
 

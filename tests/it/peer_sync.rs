@@ -3,35 +3,8 @@
 //! after the tool applies one more, pgfleet's next `migrate` records it without running
 //! it. Tools absent locally skip ([`tools`]; `.ci/run` installs them).
 
-use std::process::Command;
-
+use crate::peer_tools::run;
 use crate::support::{TestDbs, Workspace, query, query_one, tools};
-
-/// Runs a tool, expecting success; its stdout and stderr together.
-fn run(
-    program: &std::path::Path,
-    args: &[&str],
-    dir: &std::path::Path,
-    env: &[(&str, &str)],
-) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "{} {args:?}: {text}",
-        program.display()
-    );
-    text
-}
 
 fn workspace(dbs: &TestDbs, fixture: &str, extra: &str) -> Workspace {
     let ws = Workspace::with_manifest(&format!(
@@ -113,7 +86,7 @@ fn dbmate_agrees_with_pgfleet_both_ways() {
             "--no-dump-schema",
         ];
         all.extend_from_slice(args);
-        run(&dbmate, &all, ws.path(), &[])
+        run(&dbmate, &all, &ws, &[])
     };
     let status = dbmate_run(&["status"]);
     assert!(
@@ -202,7 +175,7 @@ fn dbmate_table_lives_in_the_placement_schema_of_a_shared_database() {
             "--no-dump-schema",
             "status",
         ],
-        ws.path(),
+        &ws,
         &[],
     );
     assert!(
@@ -221,6 +194,26 @@ fn peer_history_read_writes_nothing_and_off_ignores_the_table() {
         query_one(&url, "SELECT to_regclass('schema_migrations') IS NULL").as_deref(),
         Some("t"),
         "read: nothing created"
+    );
+    // Back to `sync` (the default): the next migrate writes dbmate's rows for what
+    // pgfleet applied meanwhile, as an upgrade from an older pgfleet does.
+    ws.write(
+        "pgfleet.toml",
+        &format!(
+            "{}[databases.app]\nmigrations = \"db\"\n",
+            dbs.manifest_head()
+        ),
+    );
+    ws.pgfleet()
+        .args(["migrate"])
+        .success()
+        .stdout_contains("up to date");
+    assert_eq!(
+        column(
+            &url,
+            "SELECT version FROM schema_migrations ORDER BY version"
+        ),
+        DBMATE_VERSIONS
     );
     // `off`: a dbmate table listing a version pgfleet has not applied is not adopted.
     let dbs = TestDbs::new("peer_sync_off");
@@ -299,7 +292,7 @@ fn diesel_agrees_with_pgfleet_both_ways() {
     let diesel_run = |args: &[&str]| {
         let mut all = args.to_vec();
         all.extend_from_slice(&["--database-url", &url, "--migration-dir", "migrations"]);
-        run(&diesel, &all, ws.path(), &[])
+        run(&diesel, &all, &ws, &[])
     };
     let list = diesel_run(&["migration", "list"]);
     assert!(!list.contains("[ ]"), "{list}");
@@ -329,5 +322,153 @@ fn diesel_agrees_with_pgfleet_both_ways() {
     assert_eq!(
         query_one(&url, "SELECT count(*) FROM diesel_note").as_deref(),
         Some("1")
+    );
+}
+
+/// `status` and `verify` report where a tool's table and pgfleet disagree, and leave
+/// it as it is: a row whose checksum is not the file's (the file changed after sqlx
+/// applied it), and a migration pgfleet applied that dbmate's table does not list.
+#[test]
+fn status_and_verify_report_peer_disagreements() {
+    let dbs = TestDbs::new("peer_sync_disagree");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"db\"\nformat = \"sqlx\"\n[databases.gate]\nmigrations = \"gate\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("sqlx/basic", "db");
+    ws.fixture("dbmate/basic", "gate");
+    ws.pgfleet().args(["up"]).success();
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    assert!(
+        !status.stdout.contains("peer_disagreements"),
+        "{}",
+        status.stdout
+    );
+    let app = dbs.url(&dbs.name("app"));
+    query(
+        &app,
+        "UPDATE _sqlx_migrations SET checksum = '\\x00'::bytea WHERE version = 20240115080100",
+    );
+    let gate = dbs.url(&dbs.name("gate"));
+    query(
+        &gate,
+        "DELETE FROM schema_migrations WHERE version = '20240110090200'",
+    );
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let by_db = |name: &str| {
+        report["databases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["database"] == name)
+            .unwrap()["peer_disagreements"]
+            .clone()
+    };
+    assert_eq!(
+        by_db("app"),
+        serde_json::json!([{
+            "version": "20240115080100",
+            "table": "public._sqlx_migrations",
+            "problem": "its checksum there is not the file's: the file changed after sqlx applied it"
+        }])
+    );
+    assert_eq!(by_db("gate")[0]["version"], "20240110090200");
+    ws.pgfleet()
+        .args(["status"])
+        .success()
+        .stdout_contains("1 disagreement(s) with `public._sqlx_migrations`");
+    ws.pgfleet()
+        .args(["verify"])
+        .expect_code(3)
+        .stdout_contains(
+            "`public._sqlx_migrations` `20240115080100`: its checksum there is not the file's",
+        );
+    // Reported, not resolved: the row is as it was.
+    assert_eq!(
+        query_one(
+            &app,
+            "SELECT encode(checksum, 'hex') FROM _sqlx_migrations WHERE version = 20240115080100"
+        )
+        .as_deref(),
+        Some("00")
+    );
+}
+
+/// `repair` accepting an edited file stores the new checksum in sqlx's table too, so
+/// `sqlx migrate run` does not call the file modified; with the real sqlx-cli when here.
+#[test]
+fn repair_accepts_an_edited_file_in_the_tools_table_too() {
+    let dbs = TestDbs::new("peer_sync_repair");
+    let ws = workspace(&dbs, "sqlx/basic", "format = \"sqlx\"\n");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    let file = ws.join("db/20240115080100_index_invoices.sql");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("-- reviewed\n{text}")).unwrap();
+    ws.pgfleet().args(["repair", "app", "--yes"]).success();
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    assert!(
+        !status.stdout.contains("peer_disagreements"),
+        "{}",
+        status.stdout
+    );
+    let Some(sqlx) = tools::sqlx("repair_accepts_an_edited_file_in_the_tools_table_too") else {
+        return;
+    };
+    let out = run(
+        &sqlx,
+        &["migrate", "run", "--source", "db", "--database-url", &url],
+        &ws,
+        &[],
+    );
+    assert!(
+        !out.contains("modified") && !out.contains("Applied"),
+        "{out}"
+    );
+}
+
+/// sqlx.toml's `[migrate] table-name`: sqlx's rows go to that table, and a row sqlx
+/// wrote there is what pgfleet reads back.
+#[test]
+fn sqlx_toml_names_the_table_kept_in_step() {
+    let dbs = TestDbs::new("peer_sync_sqlx_toml");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"crate/migrations\"\nformat = \"sqlx\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("sqlx/basic", "crate/migrations");
+    ws.write("crate/Cargo.toml", "[package]\nname = \"x\"\n");
+    ws.write(
+        "crate/sqlx.toml",
+        "[migrate]\ntable-name = \"app_migrations\"\n",
+    );
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        column(
+            &url,
+            "SELECT version::text FROM public.app_migrations ORDER BY version"
+        ),
+        ["20240115080000", "20240115080100", "20240115080200"]
+    );
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('_sqlx_migrations') IS NULL").as_deref(),
+        Some("t")
+    );
+    // sqlx applies one more (its row as sqlx writes it); pgfleet records it, runs nothing.
+    ws.write(
+        "crate/migrations/20240115080300_add_note.sql",
+        "CREATE TABLE sqlx_note (id int);\n",
+    );
+    query(
+        &url,
+        "CREATE TABLE sqlx_note (id int); INSERT INTO app_migrations (version, description, success, checksum, execution_time) VALUES (20240115080300, 'add note', true, '\\x00', 1)",
+    );
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        report["databases"][0]["adopted"],
+        serde_json::json!(["20240115080300"])
     );
 }

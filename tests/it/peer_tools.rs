@@ -41,7 +41,7 @@ fn workspace(dbs: &TestDbs, fixture: &str, format: &str) -> Workspace {
 }
 
 /// Runs a tool in the workspace; it must succeed. Its stdout and stderr, joined.
-fn run(program: &Path, args: &[&str], ws: &Workspace, env: &[(&str, &str)]) -> String {
+pub(crate) fn run(program: &Path, args: &[&str], ws: &Workspace, env: &[(&str, &str)]) -> String {
     let out: Output = Command::new(program)
         .args(args)
         .current_dir(ws.path())
@@ -72,6 +72,15 @@ fn migrate_adopts(ws: &Workspace, adopted: usize, applied: usize) {
         .args(["migrate"])
         .success()
         .stdout_contains("up to date");
+}
+
+/// `pgfleet migrate --json` records `version`, which the tool applied, and runs nothing.
+fn just_records(ws: &Workspace, version: &str) {
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(db["adopted"], serde_json::json!([version]), "{db}");
+    assert_eq!(db["applied"], serde_json::json!([]), "{db}");
 }
 
 #[test]
@@ -159,6 +168,18 @@ fn sqlx_cli_beside_pgfleet() {
     assert!(!info.contains("pending"), "{info}");
     let ran = sqlx_run(&["migrate", "run"], "migrations");
     assert!(!ran.contains("Applied"), "{ran}");
+    // The other way: sqlx applies a new migration; pgfleet records it, runs nothing.
+    ws.write(
+        "migrations/20240115080300_add_note.sql",
+        "CREATE TABLE sqlx_note (id int);\nINSERT INTO sqlx_note VALUES (1);\n",
+    );
+    let ran = sqlx_run(&["migrate", "run"], "migrations");
+    assert!(ran.contains("Applied 20240115080300"), "{ran}");
+    just_records(&ws, "20240115080300");
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM sqlx_note").as_deref(),
+        Some("1")
+    );
 }
 
 #[test]
@@ -188,6 +209,17 @@ fn node_pg_migrate_beside_pgfleet() {
     assert_eq!(
         query_one(&url, "SELECT count(*) FROM pgmigrations").as_deref(),
         Some("3")
+    );
+    // The other way: node-pg-migrate applies a new migration; pgfleet records it.
+    ws.write(
+        "migrations/1704873780000_add_note.sql",
+        "-- Up Migration\nCREATE TABLE npgm_note (id int);\nINSERT INTO npgm_note VALUES (1);\n\n-- Down Migration\nDROP TABLE npgm_note;\n",
+    );
+    run(&npgm, &["up", "-m", "migrations"], &ws, &env);
+    just_records(&ws, "1704873780000");
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM npgm_note").as_deref(),
+        Some("1")
     );
 }
 

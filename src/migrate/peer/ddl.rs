@@ -47,6 +47,13 @@ pub(super) fn create_sql(sink: &Sink) -> String {
         Format::NodePgMigrate => format!(
             "CREATE TABLE IF NOT EXISTS {t} (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);\n"
         ),
+        // pop `migrator.go`, `CreateSchemaMigrations`: fizz's `create_table` of
+        // `version` (string, 14) with a unique index, as fizz renders it for PostgreSQL.
+        Format::Pop => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (\"version\" VARCHAR (14) NOT NULL);\n\
+             CREATE UNIQUE INDEX IF NOT EXISTS {} ON {t} (version);\n",
+            quote_ident(&format!("{}_version_idx", sink.table))
+        ),
         // drizzle-orm `pg-core/dialect.ts`, `migrate`.
         Format::Drizzle => format!(
             "CREATE TABLE IF NOT EXISTS {t} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint);\n"

@@ -8,6 +8,7 @@
 //! - [`ddl`]: the tool's own `CREATE TABLE`, for a table that is not there yet
 //! - [`write`]: the rows each tool writes, and deletes on the way down
 //! - [`shape`]: the columns each tool's table has, checked before anything is written
+//! - [`entries`]: where a tool's table and `pgfleet.history` disagree (`status`, `verify`)
 //!
 //! Where the table lives: where the tool looks for it with the URL pgfleet hands out for
 //! the placement ([`home_schema`]): the placement's schema (Prisma's `?schema=`,
@@ -17,12 +18,15 @@
 
 pub mod checksum;
 mod ddl;
+mod entries;
 pub mod shape;
 mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use tokio_postgres::Client;
+
+pub use entries::Disagreement;
 
 use super::MigrateError;
 use super::formats::{Folder, Format, Migration};
@@ -65,6 +69,8 @@ struct Sink {
     versions: Vec<Migration>,
     /// drizzle: each file's journal `when`, the `created_at` drizzle records.
     created_at: BTreeMap<std::path::PathBuf, i64>,
+    /// sqlx: `sqlx.toml`'s `ignored-chars`, left out of its checksum.
+    ignored_chars: Vec<char>,
 }
 
 /// The peer tables of one database that pgfleet keeps in step, and which migration
@@ -103,8 +109,33 @@ impl Writer {
             let Some(expected) = shape::of(folder.format) else {
                 continue;
             };
+            let dir = folder
+                .migrations
+                .first()
+                .and_then(|m| m.path.parent())
+                .map(std::path::Path::to_path_buf);
+            // sqlx.toml's `[migrate] table-name` and `ignored-chars` change sqlx's rows.
+            let sqlx = match (&dir, folder.format) {
+                (Some(d), Format::Sqlx) => super::formats::sqlx_config(d).unwrap_or_default(),
+                _ => super::formats::SqlxConfig::default(),
+            };
+            let configured = sqlx
+                .table_name
+                .as_deref()
+                .map(|name| match name.split_once('.') {
+                    Some((schema, table)) => (Some(schema.to_owned()), table.to_owned()),
+                    None => (None, name.to_owned()),
+                });
             let (schema, table) = if let Some(peer) = &folder.peer {
                 (peer.schema.clone(), peer.table.clone())
+            } else if let Some((Some(schema), table)) = &configured {
+                (schema.clone(), table.clone())
+            } else if let Some((None, table)) = &configured {
+                let found = shape::find(client, db, &search_schemas(placement), table).await?;
+                (
+                    found.unwrap_or_else(|| home_schema(placement).to_owned()),
+                    table.clone(),
+                )
             } else {
                 let Some(table) = folder.format.history_table() else {
                     continue;
@@ -118,12 +149,7 @@ impl Writer {
             // drizzle's migrator decides what is pending by the journal's `when`: a
             // folder without them (drizzle-kit 1.x) is only read.
             let created_at = if folder.format == Format::Drizzle {
-                let dir = folder
-                    .migrations
-                    .first()
-                    .and_then(|m| m.path.parent())
-                    .map(std::path::Path::to_path_buf);
-                match dir.and_then(|d| super::formats::journal_times(&d)) {
+                match dir.as_deref().and_then(super::formats::journal_times) {
                     Some(times) => times,
                     None => continue,
                 }
@@ -154,6 +180,7 @@ impl Writer {
                     .cloned()
                     .collect(),
                 created_at,
+                ignored_chars: sqlx.ignored_chars,
             });
         }
         Ok(writer)
@@ -184,6 +211,18 @@ impl Writer {
             Some(sink) if sink.exists => write::rolled_back(sink, version, still_applied),
             _ => String::new(),
         }
+    }
+
+    /// SQL storing the checksum of `version`'s file as it is now in its tool's table
+    /// (`pgfleet repair` accepting an edited file); empty for tools without one.
+    pub fn checksum_accepted_sql(&self, version: &str) -> String {
+        let Some(sink) = self.sink(version).filter(|s| s.exists) else {
+            return String::new();
+        };
+        sink.versions
+            .iter()
+            .find(|m| m.version.as_str() == version)
+            .map_or_else(String::new, |m| write::checksum_accepted(sink, m))
     }
 
     /// The tables this writer keeps in step, `schema.table`, for messages.

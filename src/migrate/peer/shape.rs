@@ -35,6 +35,7 @@ pub fn of(format: Format) -> Option<Shape> {
         Format::GolangMigrate => shape("golang-migrate", &["version", "dirty"], &[]),
         Format::Goose => shape("goose", &["version_id", "is_applied"], &["id", "tstamp"]),
         Format::Diesel => shape("Diesel", &["version"], &["run_on"]),
+        Format::Pop => shape("pop", &["version"], &[]),
         Format::NodePgMigrate => shape("node-pg-migrate", &["name", "run_on"], &["id"]),
         Format::Drizzle => shape("drizzle", &["hash", "created_at"], &["id"]),
         Format::Prisma => shape(

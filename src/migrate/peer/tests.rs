@@ -38,6 +38,7 @@ fn sink(format: Format, table: &str, exists: bool, versions: &[&str]) -> Sink {
             .map(|v| migration(v, &format!("{v}_x.up.sql")))
             .collect(),
         created_at: std::collections::BTreeMap::new(),
+        ignored_chars: Vec::new(),
     }
 }
 
@@ -221,5 +222,29 @@ fn sqlx_rows_follow_sqlx() {
             "SELECT 20240115080000, 'create customers', TRUE, '\\x{sum}'::bytea, 3000000"
         )),
         "{row}"
+    );
+}
+
+/// pop (`migrator.go`): fizz's `schema_migration (version varchar(14))` with its unique
+/// `schema_migration_version_idx`; one row per version up, deleted on the way down.
+#[test]
+fn pop_rows_follow_pop() {
+    let s = sink(Format::Pop, "schema_migration", false, &[]);
+    let ddl = ddl::create_sql(&s);
+    assert!(ddl.contains("(\"version\" VARCHAR (14) NOT NULL)"), "{ddl}");
+    assert!(
+        ddl.contains("CREATE UNIQUE INDEX IF NOT EXISTS \"schema_migration_version_idx\""),
+        "{ddl}"
+    );
+    let up = write::applied(&s, &migration("20240101000001", "x.up.sql"), None);
+    assert!(
+        up.starts_with(
+            "INSERT INTO \"public\".\"schema_migration\" (version) SELECT '20240101000001'"
+        ),
+        "{up}"
+    );
+    assert_eq!(
+        write::rolled_back(&s, "20240101000001", &BTreeSet::new()),
+        "DELETE FROM \"public\".\"schema_migration\" WHERE version = '20240101000001';\n"
     );
 }

@@ -19,7 +19,7 @@ fn file_stem(migration: &Migration) -> String {
 }
 
 /// A version as the integer goose and golang-migrate keep (`00042` is 42).
-fn integer(version: &str) -> String {
+pub(super) fn integer(version: &str) -> String {
     let digits = version.trim_start_matches('0');
     if digits.is_empty() {
         "0".to_owned()
@@ -39,7 +39,8 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
         // dbmate InsertMigration: `insert into schema_migrations (version) values ($1)`.
         // Diesel's `insert_into(__diesel_schema_migrations).values(version.eq(..))`;
         // `run_on` is its column default.
-        Format::Dbmate | Format::Diesel => format!(
+        // pop `migrator.go`: `INSERT INTO schema_migration (version) VALUES (?)`.
+        Format::Dbmate | Format::Diesel | Format::Pop => format!(
             "INSERT INTO {t} (version) SELECT {v} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n",
             v = lit(version)
         ),
@@ -103,7 +104,7 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
                   WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n",
                 v = integer(version),
                 d = lit(&sqlx_description(migration)),
-                c = hex::encode(checksum::sqlx(&file_text(migration), &[])),
+                c = hex::encode(checksum::sqlx(&file_text(migration), &sink.ignored_chars)),
             )
         }
         // flyway-core `JdbcTableSchemaHistory.doAddAppliedMigration`: the next
@@ -144,7 +145,7 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
 
 /// The migration's file as read (with a byte-order mark, which sqlx's checksum covers),
 /// else its up script.
-fn file_text(migration: &Migration) -> String {
+pub(super) fn file_text(migration: &Migration) -> String {
     std::fs::read_to_string(&migration.path).unwrap_or_else(|_| migration.up.clone())
 }
 
@@ -168,8 +169,8 @@ fn sqlx_description(migration: &Migration) -> String {
 pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<String>) -> String {
     let t = &sink.qualified;
     match sink.format {
-        // dbmate DeleteMigration; Diesel's revert deletes its row too.
-        Format::Dbmate | Format::Diesel => {
+        // dbmate DeleteMigration; Diesel's and pop's down delete their row too.
+        Format::Dbmate | Format::Diesel | Format::Pop => {
             format!("DELETE FROM {t} WHERE version = {};\n", lit(version))
         }
         // golang-migrate SetVersion(previous): the row holds the latest version still
@@ -220,6 +221,35 @@ pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<S
         // Flyway's undo is a Teams feature; without it, `flyway repair` after a manual
         // undo removes the rows: the version is then pending to Flyway again.
         Format::Flyway => format!("DELETE FROM {t} WHERE version = {};\n", lit(version)),
+        _ => String::new(),
+    }
+}
+
+/// SQL replacing the checksum the tool keeps for `migration` with the one of its file
+/// as it is now, as each tool's own repair does (`prisma migrate resolve` has none;
+/// `flyway repair` realigns checksums; sqlx and drizzle have no repair, their rows are
+/// rewritten the same way).
+pub(super) fn checksum_accepted(sink: &Sink, migration: &Migration) -> String {
+    let t = &sink.qualified;
+    let version = migration.version.as_str();
+    let text = file_text(migration);
+    match sink.format {
+        Format::Prisma => format!(
+            "UPDATE {t} SET checksum = {} WHERE migration_name = {};\n",
+            // The SHA-256 of migration.sql's bytes: pgfleet's own checksum of it.
+            lit(&migration.checksum),
+            lit(version)
+        ),
+        Format::Sqlx => format!(
+            "UPDATE {t} SET checksum = '\\x{}'::bytea WHERE version = {};\n",
+            hex::encode(checksum::sqlx(&text, &sink.ignored_chars)),
+            integer(version)
+        ),
+        Format::Flyway => format!(
+            "UPDATE {t} SET checksum = {} WHERE version = {} AND success;\n",
+            checksum::flyway(&text),
+            lit(version)
+        ),
         _ => String::new(),
     }
 }
