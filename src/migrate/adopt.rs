@@ -43,6 +43,8 @@ pub async fn peer_rows(
                     places.push("atlas_schema_revisions".to_owned());
                 }
                 places.extend(schemas.iter().cloned());
+                // pop's `database.yml` may name its table.
+                let table = folder.history_table.as_deref().unwrap_or(table);
                 (table.to_owned(), find_table(client, &places, table).await?)
             }
             (None, None) => continue,
@@ -149,6 +151,12 @@ fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Ki
     match (format, kind) {
         // Prisma lists the folder name, which is its version; Diesel its version text.
         (Format::Prisma | Format::Diesel, _) => listed == version.as_str(),
+        // pop lists its version text; Ory's migrator counts a version longer than 14
+        // digits as applied when its first 14 are listed (popx `UpTo`, legacy versions).
+        (Format::Pop, _) => {
+            let v = version.as_str();
+            listed == v || (v.len() > 14 && v.get(..14) == Some(listed))
+        }
         // node-pg-migrate lists the file name without `.sql`: `<version>_<name>`.
         (Format::NodePgMigrate, _) => listed == format!("{}_{name}", version.as_str()),
         // Flyway lists repeatables by description, `_` written as a space.

@@ -36,6 +36,7 @@ use std::path::{Path, PathBuf};
 
 pub use detect::detect;
 pub use drizzle::schema_filter;
+pub use engine::FOLDER_ENGINES;
 pub use error::FormatError;
 use error::{io_error, list_paths};
 use read::{
@@ -340,6 +341,10 @@ pub struct Folder {
     /// The peer's history table when the format names it exactly (drizzle, Sqitch);
     /// `None`: look for [`Format::history_table`] in the database's owned schemas.
     pub peer: Option<PeerTable>,
+    /// The name of the peer's history table when its tool's config names another than
+    /// [`Format::history_table`] (pop's `migration_table_name`), looked for in the owned
+    /// schemas like the default one.
+    pub history_table: Option<String>,
 }
 
 /// Reads every migration in `dir` as `format`.
@@ -399,6 +404,13 @@ pub fn peer_layout(dir: &Path) -> Option<bool> {
     } else {
         None
     }
+}
+
+/// gobuffalo/pop's `database.yml` for a migrations folder, where pop finds it: `init`
+/// takes a folder of `<version>_<name>.up.sql` pairs with one as pop's, not
+/// golang-migrate's.
+pub fn pop_config(dir: &Path) -> Option<PathBuf> {
+    pop::config_file(dir)
 }
 
 /// Detects (unless `format` is given) and reads.

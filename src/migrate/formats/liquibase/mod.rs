@@ -107,6 +107,7 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
         migrations,
         unmatched,
         peer: None,
+        history_table: None,
     })
 }
 
