@@ -251,6 +251,25 @@ pub fn schemas_created_by_migrations(db: &Database) -> Vec<String> {
     schemas
 }
 
+/// The seed files the tools of `db`'s folders run, in order (a Supabase project's
+/// `[db.seed] sql_paths`, default `supabase/seed.sql`): `seed` runs them before the
+/// files of the database's own `seeds` folder.
+pub fn format_seeds(db: &Database) -> Result<Vec<PathBuf>, MigrateError> {
+    let mut files = Vec::new();
+    for source in &db.migrations {
+        let located = |source| MigrateError::Format {
+            db: db.name.clone(),
+            source,
+        };
+        let format = match declared_format(db, source) {
+            Some(format) => format,
+            None => formats::detect(&source.path).map_err(located)?,
+        };
+        files.extend(formats::format_seeds(&source.path, format).map_err(located)?);
+    }
+    Ok(files)
+}
+
 /// `(schema, table)` of the peer history tables `db`'s folders name (drizzle's
 /// config, Sqitch's registry, pop's `database.yml`, the manifest's `history_table`):
 /// `clean` keeps them even inside an owned schema. A `None` schema: in whichever owned

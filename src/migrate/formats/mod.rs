@@ -369,6 +369,16 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
     }
 }
 
+/// The seed files `format`'s own tool runs for the database whose migrations folder is
+/// `dir`, in its order: a Hasura project's `seeds/<source>/*.sql` (`seeds/*.sql` under
+/// config v2). Other formats name none.
+pub fn format_seeds(dir: &Path, format: Format) -> Result<Vec<PathBuf>, FormatError> {
+    match format {
+        Format::Hasura => hasura::seeds(dir),
+        _ => Ok(Vec::new()),
+    }
+}
+
 /// Why the `atlas.sum` of a `format` folder (Atlas's own, or one Atlas keeps a sum for)
 /// does not match its files as Atlas sums that format, if it does not.
 pub fn atlas_sum_problem(dir: &Path, format: Format) -> Result<Option<String>, FormatError> {

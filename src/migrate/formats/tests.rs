@@ -1513,3 +1513,32 @@ fn pop_fixture_is_read_as_pop_reads_it() {
         assert!(unmatched.contains(&stray), "{unmatched:?}");
     }
 }
+
+/// Hasura's seeds: `seeds/<source>/*.sql` under config v3, `seeds/*.sql` under v2, the
+/// folder renamed by `seeds_directory`; other formats name none.
+#[test]
+fn hasura_seed_files() {
+    let v3 = fixture("hasura/app/migrations/default");
+    assert_eq!(
+        file_names(&format_seeds(&v3, Format::Hasura).unwrap()),
+        ["1700000000000_accounts.sql", "1700000000001_notes.sql"]
+    );
+    assert!(format_seeds(&v3, Format::Diesel).unwrap().is_empty());
+    let v2 = folder(&[
+        (
+            "config.yaml",
+            "version: 2\nendpoint: http://localhost:8080\nseeds_directory: db/seeds\n",
+        ),
+        (
+            "migrations/1600000000000_init/up.sql",
+            "CREATE TABLE a ();\n",
+        ),
+        ("db/seeds/b.sql", "INSERT INTO a DEFAULT VALUES;\n"),
+        ("db/seeds/a.sql", "SELECT 1;\n"),
+        ("db/seeds/notes.txt", ""),
+    ]);
+    assert_eq!(
+        file_names(&format_seeds(&v2.path().join("migrations"), Format::Hasura).unwrap()),
+        ["a.sql", "b.sql"]
+    );
+}
