@@ -36,12 +36,14 @@
 #   tests/fixtures/diesel/basic (2)                   diesel           6           SAME    0.05 s   0.25 s  0.20
 #   tests/fixtures/pop/basic (2)                      pop              5           SAME    0.04 s   0.21 s  0.19
 #   tests/fixtures/pop/app/migrations (2)(3)          pop              294         SAME    5.48 s  72.83 s  0.08
+#   tests/fixtures/flyway/tree (2)(4)                 flyway           6           SAME    0.27 s   1.53 s  0.18
 #   (1) with PGFLEET_BENCH_EXTENSIONS="pgcrypto citext". The psql column is one psql
 #   process per file (about 50 ms of start-up and connection each), what a shell loop
 #   costs, not the server's floor; one-file folders are within noise.
 #   (2) debug build (PGFLEET_BIN=target/debug/pgfleet).
 #   (3) 2026-12-03: 300 versions in four dialects and none, 14- and 20-digit versions run
 #   in text order, sub-folder files, `.autocommit.` CONCURRENTLY indexes.
+#   (4) 2026-12-03: the whole tree; postgres/ and postgres/2024/ read, mysql/ and h2/ left out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

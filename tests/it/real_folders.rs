@@ -257,3 +257,53 @@ fn golang_migrate_file_failing_after_its_block_is_reported_failed() {
         .expect_code(3)
         .stdout_contains("blocked: `pgfleet repair`");
 }
+
+/// A Flyway tree with one folder per engine, pointed at as a whole and not told its
+/// format: read as Flyway, recursively, as Flyway searches a location (`postgres/2024/`
+/// included, in version order across folders, its `.conf` honoured), the `mysql/` and
+/// `h2/` folders left out and named in one warning.
+#[test]
+fn flyway_tree_is_read_recursively_without_other_engines() {
+    let dbs = TestDbs::new("flyway_tree");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"{}\"\n",
+        dbs.manifest_head(),
+        fixture("flyway/tree").display()
+    ));
+    let tree = fixture("flyway/tree");
+    ws.pgfleet()
+        .args(["up"])
+        .success()
+        .stderr_contains(&format!(
+            "`{}`, `{}`, `{}` match no migration pattern of their folder; they are not applied",
+            tree.join("README.md").display(),
+            tree.join("h2").display(),
+            tree.join("mysql").display()
+        ));
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query(
+            &url,
+            "SELECT version FROM pgfleet.history WHERE state = 'applied' ORDER BY applied_at, version"
+        )
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect::<Vec<_>>(),
+        ["1.1", "1.2", "1.9", "1.10", "1.11", "R__active_accounts"]
+    );
+    assert_eq!(
+        query_one(&url, "SELECT email FROM active_accounts").as_deref(),
+        Some("admin@example.com")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'accounts_lower_email'::regclass"
+        )
+        .as_deref(),
+        Some("t")
+    );
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["databases"][0]["format"], "flyway");
+}
