@@ -476,6 +476,7 @@ mod tests {
             unmatched: Vec::new(),
             peer: None,
             history_table: None,
+            placeholders: None,
         };
         let row = |version: &str, name: &str| Row {
             version: version.to_owned(),

@@ -399,6 +399,7 @@ mod tests {
             unmatched: Vec::new(),
             peer: None,
             history_table: None,
+            placeholders: None,
         }]
     }
 

@@ -39,6 +39,7 @@ pub use drizzle::schema_filter;
 pub use engine::FOLDER_ENGINES;
 pub use error::FormatError;
 use error::{io_error, list_paths};
+pub use graphile_migrate::{PlaceholderValue, Placeholders};
 use read::{
     Source, down_script, file_name, finish, is_blank_sql, lines, list, read_single_files,
     read_source, split_sections, split_version_name,
@@ -345,6 +346,33 @@ pub struct Folder {
     /// [`Format::history_table`] (pop's `migration_table_name`), looked for in the owned
     /// schemas like the default one.
     pub history_table: Option<String>,
+    /// graphile-migrate's placeholders, replaced in each up script for the database it
+    /// runs in ([`Folder::compile_placeholders`]) before it runs.
+    pub placeholders: Option<Placeholders>,
+}
+
+impl Folder {
+    /// Replaces the format's placeholders in every up script, as its tool does before
+    /// running them (graphile-migrate: `:DATABASE_NAME`, `:DATABASE_OWNER`, the `.gmrc`
+    /// ones), for the physical `database` pgfleet connects to as `user`.
+    pub fn compile_placeholders(&mut self, database: &str, user: &str) -> Result<(), FormatError> {
+        let Some(placeholders) = &self.placeholders else {
+            return Ok(());
+        };
+        for migration in &mut self.migrations {
+            if migration.not_runnable.is_some() {
+                continue;
+            }
+            migration.up = placeholders
+                .compile(&migration.up, database, user)
+                .map_err(|message| FormatError::Syntax {
+                    path: migration.path.clone(),
+                    line: 0,
+                    message,
+                })?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads every migration in `dir` as `format`.

@@ -309,5 +309,6 @@ pub(super) fn finish(
         unmatched,
         peer: None,
         history_table: None,
+        placeholders: None,
     })
 }

@@ -108,6 +108,7 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
         unmatched,
         peer: None,
         history_table: None,
+        placeholders: None,
     })
 }
 
