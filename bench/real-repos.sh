@@ -7,8 +7,9 @@
 #
 #   bash bench/real-repos.sh FOLDER FORMAT
 #
-# FORMAT: native, dbmate, golang-migrate, prisma, flyway, hasura, graphile-migrate,
-# sqlx, diesel, pop and supabase (FOLDER is the project's `supabase/migrations`).
+# FORMAT: native, dbmate, golang-migrate, prisma, flyway (sub-folders too, but those
+# named after another engine), hasura, graphile-migrate, sqlx, diesel, pop and
+# supabase (FOLDER is the project's `supabase/migrations`).
 # The server is PGFLEET_BENCH_URL (default
 # postgresql://postgres@127.0.0.1:5432/postgres); PGFLEET_BIN picks a binary instead
 # of building the release one; PGFLEET_BENCH_EXTENSIONS="citext pgcrypto" declares
@@ -37,13 +38,18 @@
 #   tests/fixtures/graphile-migrate/app/migrations    graphile-migrate 240         SAME    0.70 s  13.95 s  0.05
 #   tests/fixtures/diesel/basic (2)                   diesel           6           SAME    0.05 s   0.25 s  0.20
 #   tests/fixtures/pop/basic (2)                      pop              5           SAME    0.04 s   0.21 s  0.19
-#   tests/fixtures/supabase/project/supabase/migrations (2)(3)
+#   tests/fixtures/pop/app/migrations (2)(3)          pop              294         SAME    5.48 s  72.83 s  0.08
+#   tests/fixtures/flyway/tree (2)(4)                 flyway           6           SAME    0.27 s   1.53 s  0.18
+#   tests/fixtures/supabase/project/supabase/migrations (2)(5)
 #                                                     supabase         160         SAME    1.53 s  28.25 s  0.05
 #   (1) with PGFLEET_BENCH_EXTENSIONS="pgcrypto citext". The psql column is one psql
 #   process per file (about 50 ms of start-up and connection each), what a shell loop
 #   costs, not the server's floor; one-file folders are within noise.
 #   (2) debug build (PGFLEET_BIN=target/debug/pgfleet).
-#   (3) 2026-12-03, with PGFLEET_BENCH_SETUP=tests/fixtures/supabase/platform-stub.sql;
+#   (3) 2026-12-03: 300 versions in four dialects and none, 14- and 20-digit versions run
+#   in text order, sub-folder files, `.autocommit.` CONCURRENTLY indexes.
+#   (4) 2026-12-03: the whole tree; postgres/ and postgres/2024/ read, mysql/ and h2/ left out.
+#   (5) 2026-12-03, with PGFLEET_BENCH_SETUP=tests/fixtures/supabase/platform-stub.sql;
 #   the stub creates the roles anon, authenticated and service_role on the server if
 #   they are missing, and they stay there (roles are server-wide): drop them after.
 set -euo pipefail
@@ -123,20 +129,25 @@ files() {
         supabase) find "$folder" -maxdepth 1 -name '[0-9]*_*.sql' | LC_ALL=C sort ;;
         dbmate) find "$folder" -maxdepth 1 -name '[0-9]*_*.sql' | by_version ;;
         golang-migrate) find "$folder" -maxdepth 1 -name '[0-9]*_*.up.sql' | by_version ;;
-        pop) # per version: the postgres file, else the dialect-less one (pop's rule)
-            find "$folder" -maxdepth 1 -name '[0-9]*_*.up.sql' | sort | awk '
+        pop) # per version: the postgres (pg, pgx, postgresql) file, else the dialect-less
+             # one (pop's rule), from every sub-folder, in version order as text (pop's)
+            find "$folder" -name '[0-9]*_*.up.sql' | awk '
                 { b = $0; sub(/.*\//, "", b); k = b; sub(/\..*/, "", k)
-                  if (b ~ /\.postgres\.(autocommit\.)?up\.sql$/) pg[k] = $0
+                  if (b ~ /\.(postgres|pg|pgx|postgresql)\.(autocommit\.)?up\.sql$/) pg[k] = $0
                   else if (b ~ /^[^.]*\.(autocommit\.)?up\.sql$/) plain[k] = $0
                   keys[k] = 1 }
-                END { for (k in keys) if (k in pg) print pg[k]; else if (k in plain) print plain[k] }' |
-                by_version ;;
+                END { for (k in keys) { v = k; sub(/_.*/, "", v)
+                      if (k in pg) print v "\t" pg[k]; else if (k in plain) print v "\t" plain[k] } }' |
+                LC_ALL=C sort -t"$(printf '\t')" -k1,1 | cut -f2 ;;
         prisma) find "$folder" -mindepth 2 -maxdepth 2 -name migration.sql | sort ;;
         diesel) find "$folder" -mindepth 2 -maxdepth 2 -name up.sql | sort ;;
         hasura) find "$folder" -mindepth 2 -maxdepth 2 -name up.sql -size +0 | by_version ;;
-        flyway)
-            find "$folder" -name 'V*__*.sql' | by_version
-            find "$folder" -name 'R__*.sql' | sort ;;
+        flyway) # every sub-folder but those named after another engine (mysql/, h2/, ...)
+            local skip='-iname mysql -o -iname mariadb -o -iname h2 -o -iname hsqldb -o -iname sqlite -o -iname sqlite3 -o -iname oracle -o -iname sqlserver -o -iname mssql -o -iname db2 -o -iname derby -o -iname cockroach -o -iname cockroachdb -o -iname clickhouse -o -iname snowflake -o -iname redshift -o -iname firebird'
+            # shellcheck disable=SC2086
+            find "$folder" -mindepth 1 -type d \( $skip \) -prune -o -name 'V*__*.sql' -print | by_version
+            # shellcheck disable=SC2086
+            find "$folder" -mindepth 1 -type d \( $skip \) -prune -o -name 'R__*.sql' -print | sort ;;
         graphile-migrate)
             local dir=$folder
             [ -d "$dir/committed" ] && dir=$dir/committed

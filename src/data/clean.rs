@@ -167,7 +167,7 @@ async fn clean_one(
 async fn plan(
     client: &Client,
     placement: &Placement,
-    peers: &[(String, String)],
+    peers: &[(Option<String>, String)],
 ) -> Result<Work, DataError> {
     let db = placement.database.as_str();
     let schemas: Vec<&str> = placement
@@ -205,9 +205,9 @@ async fn plan(
         match kind.as_str() {
             "r" | "p"
                 if !kept.contains(&relation.name.as_str())
-                    && !peers
-                        .iter()
-                        .any(|(s, t)| *s == relation.schema && *t == relation.name) =>
+                    && !peers.iter().any(|(s, t)| {
+                        s.as_ref().is_none_or(|s| *s == relation.schema) && *t == relation.name
+                    }) =>
             {
                 work.tables.push((relation, kind == "p"));
             }

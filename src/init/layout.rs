@@ -8,29 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Folder names that say which database engine their migrations are for.
-pub const ENGINES: &[(&str, &str)] = &[
-    ("postgres", "PostgreSQL"),
-    ("postgresql", "PostgreSQL"),
-    ("pg", "PostgreSQL"),
-    ("pgsql", "PostgreSQL"),
-    ("mysql", "MySQL"),
-    ("mariadb", "MariaDB"),
-    ("h2", "H2"),
-    ("hsqldb", "HSQLDB"),
-    ("sqlite", "SQLite"),
-    ("sqlite3", "SQLite"),
-    ("oracle", "Oracle"),
-    ("sqlserver", "SQL Server"),
-    ("mssql", "SQL Server"),
-    ("db2", "Db2"),
-    ("derby", "Derby"),
-    ("cockroach", "CockroachDB"),
-    ("cockroachdb", "CockroachDB"),
-    ("clickhouse", "ClickHouse"),
-    ("snowflake", "Snowflake"),
-    ("redshift", "Redshift"),
-    ("firebird", "Firebird"),
-];
+pub use crate::migrate::formats::FOLDER_ENGINES as ENGINES;
 
 /// Extensions of migrations written as code, run by their own tool.
 const CODE_EXTENSIONS: &[&str] = &[

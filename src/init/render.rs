@@ -15,6 +15,13 @@ fn folder_comment(f: &FolderReport) -> String {
     format!("{}, {} migration(s){note}", f.format, f.migrations)
 }
 
+/// Whether the manifest sets the folder's format rather than leaving it to detection:
+/// pop's dialect-less files are named like golang-migrate's, so a folder that holds
+/// only those would be read as golang-migrate.
+fn sets_format(f: &FolderReport) -> bool {
+    f.format == "pop"
+}
+
 /// A TOML basic string.
 fn q(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -100,16 +107,24 @@ pub fn render(plan: &Plan) -> String {
                     q(&one.path.display().to_string()),
                     folder_comment(one)
                 );
+                if sets_format(one) {
+                    let _ = writeln!(
+                        t,
+                        "format = {}   # set, not detected: its files are named like golang-migrate's",
+                        q(&one.format)
+                    );
+                }
             }
             many => {
                 t.push_str("migrations = [\n");
                 for f in many {
-                    let _ = writeln!(
-                        t,
-                        "  {},   # {}",
-                        q(&f.path.display().to_string()),
-                        folder_comment(f)
-                    );
+                    let path = q(&f.path.display().to_string());
+                    let entry = if sets_format(f) {
+                        format!("{{ path = {path}, format = {} }}", q(&f.format))
+                    } else {
+                        path
+                    };
+                    let _ = writeln!(t, "  {entry},   # {}", folder_comment(f));
                 }
                 t.push_str("]\n");
             }

@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::extensions::Usage;
-use super::layout::{ENGINES, container, describe, holds_sql};
+use super::layout::{ENGINES, container, describe};
 use crate::migrate::formats::{self, Format};
 
 /// Folders never entered, whatever `.gitignore` says.
@@ -334,6 +334,16 @@ fn migration_folder(
         return Some(Err(describe(dir, names)));
     }
     let format = match formats::detect(dir) {
+        // pop writes the same `<version>_<name>.up.sql` pairs as golang-migrate; its
+        // `database.yml` says whose they are.
+        Ok(Format::GolangMigrate) if formats::pop_config(dir).is_some() => {
+            let config = formats::pop_config(dir).unwrap_or_default();
+            note = Some(format!(
+                "`{}` is gobuffalo/pop's config: the `.up.sql` files are pop's",
+                crate::manifest::relative_in(root, &config.display().to_string())
+            ));
+            Format::Pop
+        }
         Ok(format) => format,
         // A `sql/` of loose scripts named like no migration is not a
         // migration folder; a `migrations/` folder like that is worth a word.
@@ -358,17 +368,9 @@ fn migration_folder(
                 extensions.add(&m.up);
             }
             let schemas = super::schemas::managed(root, dir, format);
-            // Flyway searches its locations recursively; pgfleet reads the
-            // folder itself only: say so rather than drop them unseen.
-            let nested: Vec<String> = names
-                .iter()
-                .filter(|n| !n.starts_with('.') && holds_sql(&dir.join(n), 3))
-                .map(|n| format!("`{n}/`"))
-                .collect();
-            if format == Format::Flyway && !nested.is_empty() {
+            if let Some(table) = &folder.history_table {
                 let text = format!(
-                    "{} below it hold .sql files that Flyway would find and pgfleet does not read (it reads this folder only): move those scripts into it, where Flyway finds them too",
-                    nested.join(", ")
+                    "its tool's config names its history table `{table}`: pgfleet adopts from that table"
                 );
                 note = Some(match note {
                     Some(n) => format!("{n}; {text}"),
@@ -716,12 +718,9 @@ mod tests {
                 ("c/sql".to_owned(), "dbmate"),
             ]
         );
-        assert_eq!(
-            scan.folders[1].note.as_deref(),
-            Some(
-                "`2024/` below it hold .sql files that Flyway would find and pgfleet does not read (it reads this folder only): move those scripts into it, where Flyway finds them too"
-            )
-        );
+        // Flyway searches sub-folders: `2024/V2__more.sql` is one of its migrations.
+        assert_eq!(scan.folders[1].migrations, 2);
+        assert_eq!(scan.folders[1].note, None);
         let skipped: Vec<(String, &str)> = scan
             .skipped
             .iter()

@@ -60,7 +60,8 @@ pub async fn peer_rows(
                 }
                 let configured = match folder.format {
                     Format::Sqlx => sqlx_table(folder),
-                    _ => None,
+                    // pop's `database.yml` may name its table.
+                    _ => folder.history_table.clone().map(|t| (None, t)),
                 };
                 let table = match configured {
                     Some((Some(schema), name)) => {
@@ -226,6 +227,12 @@ fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Ki
         // Prisma lists the folder name, which is its version; Diesel and the Supabase
         // CLI their version text.
         (Format::Prisma | Format::Diesel | Format::Supabase, _) => listed == version.as_str(),
+        // pop lists its version text; Ory's migrator counts a version longer than 14
+        // digits as applied when its first 14 are listed (popx `UpTo`, legacy versions).
+        (Format::Pop, _) => {
+            let v = version.as_str();
+            listed == v || (v.len() > 14 && v.get(..14) == Some(listed))
+        }
         // node-pg-migrate lists the file name without `.sql`: `<version>_<name>`.
         (Format::NodePgMigrate, _) => listed == format!("{}_{name}", version.as_str()),
         // Flyway lists repeatables by description, `_` written as a space.

@@ -529,6 +529,8 @@ mod tests {
             unmatched: Vec::new(),
             peer: None,
             peer_history: crate::manifest::PeerHistory::default(),
+            history_table: None,
+            placeholders: None,
         };
         let row = |version: &str, name: &str| Row {
             version: version.to_owned(),

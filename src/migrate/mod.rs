@@ -361,14 +361,20 @@ pub fn format_seeds(db: &Database) -> Result<Vec<PathBuf>, MigrateError> {
 }
 
 /// `(schema, table)` of the peer history tables `db`'s folders name (drizzle's
-/// config, Sqitch's registry, the manifest's `history_table`): `clean` keeps
-/// them even inside an owned schema. Folders that cannot be read give none.
-pub fn peer_tables(db: &Database) -> Vec<(String, String)> {
-    let mut tables: Vec<(String, String)> = db.history_table.iter().cloned().collect();
+/// config, Sqitch's registry, pop's `database.yml`, the manifest's `history_table`):
+/// `clean` keeps them even inside an owned schema. A `None` schema: in whichever owned
+/// schema the tool's connection finds it (pop's). Folders that cannot be read give none.
+pub fn peer_tables(db: &Database) -> Vec<(Option<String>, String)> {
+    let mut tables: Vec<(Option<String>, String)> = db
+        .history_table
+        .iter()
+        .map(|(schema, table)| (Some(schema.clone()), table.clone()))
+        .collect();
     for source in &db.migrations {
         let format = declared_format(db, source);
         if let Ok(folder) = formats::load(&source.path, format) {
-            tables.extend(folder.peer.map(|p| (p.schema, p.table)));
+            tables.extend(folder.peer.map(|p| (Some(p.schema), p.table)));
+            tables.extend(folder.history_table.map(|t| (None, t)));
         }
     }
     tables

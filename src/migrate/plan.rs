@@ -399,6 +399,8 @@ mod tests {
             unmatched: Vec::new(),
             peer: None,
             peer_history: crate::manifest::PeerHistory::default(),
+            history_table: None,
+            placeholders: None,
         }]
     }
 

@@ -263,6 +263,28 @@ async fn migrate_files(
     let db = placement.database.as_str();
     let mut info = fleet.conninfo(placement).map_err(|e| fail(e.into()))?;
     info.application_name = Some(format!("pgfleet migrate (pid {})", std::process::id()));
+    // graphile-migrate's placeholders name this database (`:DATABASE_NAME`), its owner
+    // and `.gmrc` values: replaced here, where the database is known.
+    let compiled: Vec<Folder>;
+    let folders = if folders.iter().any(|f| f.placeholders.is_some()) {
+        compiled = folders
+            .iter()
+            .cloned()
+            .map(|mut f| {
+                f.compile_placeholders(&placement.physical, &info.user)
+                    .map(|()| f)
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|source| {
+                fail(MigrateError::Format {
+                    db: db.to_owned(),
+                    source,
+                })
+            })?;
+        &compiled[..]
+    } else {
+        folders
+    };
     let client = info
         .connect()
         .await

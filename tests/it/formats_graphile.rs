@@ -242,3 +242,44 @@ fn graphile_migrate_round_trip() {
         Some("240")
     );
 }
+
+/// graphile-migrate replaces its placeholders before running a migration
+/// (`migration.ts`): `:DATABASE_NAME` (the database it connects to), `:DATABASE_OWNER`
+/// (`databaseOwner`, else the connecting user), and the `.gmrc` ones, `!ENV` read from
+/// the environment; pgfleet does the same, and refuses a run whose `!ENV` variable is
+/// not set before anything runs.
+#[test]
+fn graphile_placeholders_are_replaced() {
+    let dbs = TestDbs::new("graphile_placeholders");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"gm/migrations\"\nformat = \"graphile-migrate\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("graphile-migrate/placeholders", "gm");
+    ws.pgfleet()
+        .args(["up"])
+        .expect_code(2)
+        .stderr_contains("the environment variable `APP_SCHEMA` is not set");
+    assert_eq!(dbs.existing(), Vec::<String>::new());
+    let url = dbs.url(&dbs.name("app"));
+    ws.pgfleet()
+        .args(["up"])
+        .env("APP_SCHEMA", "gm_app")
+        .success();
+    assert_eq!(
+        query(&url, "SELECT owner, visitor, db FROM gm_app.labels"),
+        [[
+            Some("postgres".to_owned()),
+            Some("visitor".to_owned()),
+            Some(dbs.name("app"))
+        ]]
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM pgfleet.history WHERE state = 'applied'"
+        )
+        .as_deref(),
+        Some("2")
+    );
+}

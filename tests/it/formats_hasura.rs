@@ -218,3 +218,27 @@ fn hasura_catalog_state_is_adopted_for_its_source() {
         Some("adopted from hdb_catalog.hdb_version")
     );
 }
+
+/// A Hasura project's `seeds/<source>/*.sql` are the database's seeds, run in name order
+/// as `hasura seed apply` runs them (`up` seeds the databases it creates); other files
+/// there are not run.
+#[test]
+fn hasura_seeds_are_the_databases_seeds() {
+    let dbs = TestDbs::new("hasura_seeds");
+    let ws = workspace(&dbs, "hasura/migrations/default");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM t1 JOIN accounts a ON a.id = t1.account_id WHERE a.email = 'seed@example.com' AND t1.note = 'fixed: seeded'"
+        )
+        .as_deref(),
+        Some("1")
+    );
+    // `seed` again: the accounts seed's unique email is already there.
+    ws.pgfleet()
+        .args(["seed"])
+        .expect_code(1)
+        .stderr_contains("1700000000000_accounts.sql");
+}

@@ -153,3 +153,96 @@ fn pop_fizz_blocks_until_pop_applied_it() {
         Some("t")
     );
 }
+
+/// The large pop fixture (tests/fixtures/generate-pop.py, 300 versions in four dialects
+/// and none) applied as pop applies it on PostgreSQL: detected without `format`, in
+/// text order (its last era of 14-digit versions uses tables the 20-digit era made,
+/// so numeric order would fail), never a dialect-less file where a `postgres` one
+/// exists, the `.autocommit.` indexes built concurrently and valid.
+#[test]
+fn pop_app_fixture_applies_in_pops_order() {
+    let dbs = TestDbs::new("pop_app");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"app/migrations\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("pop/app", "app");
+    ws.pgfleet()
+        .args(["up"])
+        .success()
+        .stderr_contains("mysql_tuning_25.mysql.up.sql");
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM pgfleet.history WHERE state = 'applied'"
+        )
+        .as_deref(),
+        Some("294")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'pop_ran_dialectless%'"
+        )
+        .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FILTER (WHERE NOT i.indisvalid) || '/' || count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE '%\\_idx\\_%'"
+        )
+        .as_deref(),
+        Some("0/54")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM pg_enum WHERE enumtypid = 'identity_state'::regtype"
+        )
+        .as_deref(),
+        Some("32")
+    );
+    ws.pgfleet().args(["status", "--check"]).success();
+}
+
+/// pop's history table is the one `database.yml` names (`migration_table_name`): adopted
+/// from, never written, and kept by `clean`.
+#[test]
+fn pop_table_named_by_database_yml_is_adopted_and_kept() {
+    let dbs = TestDbs::new("pop_config_table");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"app/migrations\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("pop/basic", "app/migrations").write(
+        "app/config/database.yml",
+        "development:\n  dialect: postgres\n  database: app\n  options:\n    migration_table_name: app_migrations\n",
+    );
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    query(
+        &url,
+        "CREATE TYPE pop_user_state AS ENUM ('active', 'blocked');
+         CREATE TABLE pop_users (id bigserial PRIMARY KEY, email text NOT NULL, state pop_user_state NOT NULL DEFAULT 'active');
+         CREATE TABLE pop_orgs (id bigserial PRIMARY KEY, name text NOT NULL);
+         CREATE TABLE app_migrations (version varchar(48) NOT NULL, version_self int NOT NULL DEFAULT 0);
+         INSERT INTO app_migrations (version) VALUES ('20240101000001'), ('20240101000002');",
+    );
+    ws.pgfleet().args(["migrate"]).success();
+    let rows = history(&url);
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    assert_eq!(rows[0].1, "adopted from app_migrations");
+    assert_eq!(rows[1].1, "adopted from app_migrations");
+    assert!(!rows[2].1.starts_with("adopted"), "{rows:?}");
+    ws.pgfleet().args(["clean", "app"]).success();
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM app_migrations").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM pop_orgs").as_deref(),
+        Some("0")
+    );
+}

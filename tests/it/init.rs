@@ -522,3 +522,43 @@ fn tool_schemas_become_the_databases_schemas() {
         .stdout_contains("by_hand");
     ws.pgfleet().args(["server", "stop"]).success();
 }
+
+/// A pop project: found by its files (dialect tags) or, when they are all dialect-less
+/// and named like golang-migrate's, by pop's `database.yml`; the manifest sets
+/// `format = "pop"` and notes the history table `database.yml` names.
+#[test]
+fn pop_projects_are_found_and_their_format_set() {
+    let ws = Workspace::new();
+    ws.fixture("pop/app", "identity")
+        .write(
+            "plain/database.yml",
+            "development:\n  dialect: postgres\n  database: plain\n",
+        )
+        .write(
+            "plain/migrations/20240101000000_a.up.sql",
+            "CREATE TABLE a ();\n",
+        )
+        .write(
+            "plain/migrations/20240101000000_a.down.sql",
+            "DROP TABLE a;\n",
+        );
+    ws.pgfleet()
+        .args(["init"])
+        .success()
+        .stdout_contains("  identity: identity/migrations (pop, 294)\n")
+        .stdout_contains("  plain: plain/migrations (pop, 1)\n");
+    let text = manifest(&ws);
+    assert!(
+        text.contains(
+            "migrations = \"identity/migrations\"   # pop, 294 migration(s); its tool's config names its history table `app_migrations`: pgfleet adopts from that table\nformat = \"pop\"   # set, not detected: its files are named like golang-migrate's\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "migrations = \"plain/migrations\"   # pop, 1 migration(s); `plain/database.yml` is gobuffalo/pop's config: the `.up.sql` files are pop's\nformat = \"pop\""
+        ),
+        "{text}"
+    );
+    ws.pgfleet().args(["verify", "--offline"]).success();
+}

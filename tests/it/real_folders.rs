@@ -185,3 +185,133 @@ fn a_folder_nothing_is_read_from_is_an_error_before_anything_connects() {
         assert_eq!(dbs.existing(), Vec::<String>::new(), "{format}");
     }
 }
+
+/// golang-migrate's postgres driver sends each file as one query, so a file's own
+/// `BEGIN; ... COMMIT;` commits as written and what follows can use the new enum value.
+#[test]
+fn golang_migrate_file_with_its_own_block_applies() {
+    let dbs = TestDbs::new("gm_begin_commit");
+    let ws = Workspace::with_manifest(&manifest(
+        &dbs,
+        "golang-migrate/begin-commit",
+        "golang-migrate",
+    ));
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(&url, "SELECT role::text FROM accounts").as_deref(),
+        Some("admin")
+    );
+    assert_eq!(
+        query(
+            &url,
+            "SELECT version, state FROM pgfleet.history ORDER BY version"
+        ),
+        [
+            [Some("000001".to_owned()), Some("applied".to_owned())],
+            [Some("000002".to_owned()), Some("applied".to_owned())],
+            [Some("000003".to_owned()), Some("applied".to_owned())],
+        ]
+    );
+    ws.pgfleet().args(["status", "--check"]).success();
+}
+
+/// The same file failing after its block: the block committed (as under golang-migrate,
+/// which would leave the version dirty), so the migration is recorded failed and blocks
+/// until `repair`; the statements after the block rolled back together.
+#[test]
+fn golang_migrate_file_failing_after_its_block_is_reported_failed() {
+    let dbs = TestDbs::new("gm_begin_commit_fails");
+    let ws = Workspace::with_manifest(&manifest(
+        &dbs,
+        "golang-migrate/begin-commit-fails",
+        "golang-migrate",
+    ));
+    let file = fixture("golang-migrate/begin-commit-fails/000002_account_role_admin.up.sql");
+    ws.pgfleet()
+        .args(["up"])
+        .expect_code(1)
+        .stderr_contains(&format!(
+            "error: `app`: {}:7: column \"nickname\" of relation \"accounts\" does not exist\n",
+            file.display()
+        ))
+        .stderr_contains("it is recorded as failed and blocks `app`")
+        .stderr_contains(
+            "hint: undo what it did if needed, then `pgfleet repair app` and migrate again",
+        );
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = 'account_role'::regtype"
+        )
+        .as_deref(),
+        Some("user,admin")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'name'"
+        )
+        .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        query(&url, "SELECT state FROM pgfleet.history ORDER BY version"),
+        [[Some("applied".to_owned())], [Some("failed".to_owned())]]
+    );
+    ws.pgfleet()
+        .args(["status", "--check"])
+        .expect_code(3)
+        .stdout_contains("blocked: `pgfleet repair`");
+}
+
+/// A Flyway tree with one folder per engine, pointed at as a whole and not told its
+/// format: read as Flyway, recursively, as Flyway searches a location (`postgres/2024/`
+/// included, in version order across folders, its `.conf` honoured), the `mysql/` and
+/// `h2/` folders left out and named in one warning.
+#[test]
+fn flyway_tree_is_read_recursively_without_other_engines() {
+    let dbs = TestDbs::new("flyway_tree");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"{}\"\n",
+        dbs.manifest_head(),
+        fixture("flyway/tree").display()
+    ));
+    let tree = fixture("flyway/tree");
+    ws.pgfleet()
+        .args(["up"])
+        .success()
+        .stderr_contains(&format!(
+            "`{}`, `{}`, `{}` match no migration pattern of their folder; they are not applied",
+            tree.join("README.md").display(),
+            tree.join("h2").display(),
+            tree.join("mysql").display()
+        ));
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query(
+            &url,
+            "SELECT version FROM pgfleet.history WHERE state = 'applied' ORDER BY applied_at, version"
+        )
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect::<Vec<_>>(),
+        ["1.1", "1.2", "1.9", "1.10", "1.11", "R__active_accounts"]
+    );
+    assert_eq!(
+        query_one(&url, "SELECT email FROM active_accounts").as_deref(),
+        Some("admin@example.com")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'accounts_lower_email'::regclass"
+        )
+        .as_deref(),
+        Some("t")
+    );
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["databases"][0]["format"], "flyway");
+}

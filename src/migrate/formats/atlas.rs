@@ -187,56 +187,76 @@ enum SumFiles {
     /// `*.up.sql` only: golang-migrate's `Files` since Atlas stopped delegating, in
     /// 2025 (ariga/atlas issue 3460 shows both sums for the same folder).
     UpsOnly,
+    /// Flyway's `Files` since then: `V`, `B` and `R` scripts found recursively, named by
+    /// their path in the folder (`sub/V2__x.sql`), in Flyway's order (the baseline, the
+    /// versioned by version, the repeatables); undo scripts are not summed
+    /// (`sql/sqltool/tool.go` `FlywayDir.Files`; issue 3761 shows a nested sum).
+    Flyway,
 }
 
-/// The sum styles a folder of `format` can carry, the one Atlas writes today first.
-fn styles(format: Format) -> &'static [SumFiles] {
+/// The sum styles an existing sum of a `format` folder may be written in, the one Atlas
+/// writes today first. golang-migrate: a sum listing a file that is not an `.up.sql` (a
+/// `.down.sql`) was written by an Atlas that summed every `.sql` file. Flyway: one
+/// listing an undo script was too, one listing a nested path was not; a flat list of
+/// `V` scripts may be either (the two differ only in order: `V10` sorts before `V2` by
+/// name, after it by version).
+fn styles_of(format: Format, listed: &[(String, String)]) -> Vec<SumFiles> {
     match format {
-        Format::GolangMigrate | Format::Sqlx => &[SumFiles::UpsOnly, SumFiles::AllSql],
-        _ => &[SumFiles::AllSql],
-    }
-}
-
-/// The style an existing sum was written in: one listing a file that is not an
-/// `.up.sql` (a `.down.sql`) was written by an Atlas that summed every `.sql` file;
-/// otherwise the first of `styles`.
-fn style_of(format: Format, listed: &[(String, String)]) -> SumFiles {
-    let styles = styles(format);
-    if styles.contains(&SumFiles::AllSql)
-        && listed.iter().any(|(name, _)| !name.ends_with(".up.sql"))
-    {
-        SumFiles::AllSql
-    } else {
-        styles[0]
+        Format::GolangMigrate | Format::Sqlx => {
+            if listed.iter().any(|(name, _)| !name.ends_with(".up.sql")) {
+                vec![SumFiles::AllSql]
+            } else {
+                vec![SumFiles::UpsOnly]
+            }
+        }
+        Format::Flyway => {
+            let base = |name: &str| name.rsplit('/').next().unwrap_or(name).to_owned();
+            if listed
+                .iter()
+                .any(|(name, _)| !base(name).starts_with(['V', 'B', 'R']))
+            {
+                vec![SumFiles::AllSql]
+            } else if listed.iter().any(|(name, _)| name.contains('/')) {
+                vec![SumFiles::Flyway]
+            } else {
+                vec![SumFiles::Flyway, SumFiles::AllSql]
+            }
+        }
+        _ => vec![SumFiles::AllSql],
     }
 }
 
 /// `atlas.sum` as Atlas computes it for `dir` in `style`: (file name, `h1:` hash) per
 /// file in byte order of the names, each hash running over all names and contents so far.
 fn compute_sum(dir: &Path, style: SumFiles) -> Result<Vec<(String, String)>, FormatError> {
-    let listing = list(dir)?;
+    let files: Vec<(String, PathBuf)> = if style == SumFiles::Flyway {
+        super::flyway::atlas_files(dir)?
+    } else {
+        let listing = list(dir)?;
+        let mut files: Vec<(String, PathBuf)> = listing
+            .files
+            .into_iter()
+            .filter_map(|p| file_name(&p).map(str::to_owned).map(|n| (n, p)))
+            // Atlas globs `*.sql` (`*.up.sql`), case-sensitively.
+            .filter(|(n, _)| match style {
+                SumFiles::UpsOnly => n.ends_with(".up.sql"),
+                _ => Path::new(n).extension().is_some_and(|e| e == "sql"),
+            })
+            .collect();
+        files.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        files
+    };
     let mut hasher = Sha256::new();
     let mut entries = Vec::new();
-    let mut files: Vec<(&str, &PathBuf)> = listing
-        .files
-        .iter()
-        .filter_map(|p| file_name(p).map(|n| (n, p)))
-        // Atlas globs `*.sql` (`*.up.sql`), case-sensitively.
-        .filter(|(n, _)| match style {
-            SumFiles::AllSql => Path::new(n).extension().is_some_and(|e| e == "sql"),
-            SumFiles::UpsOnly => n.ends_with(".up.sql"),
-        })
-        .collect();
-    files.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     for (name, path) in files {
-        let bytes = fs::read(path).map_err(io_error(path))?;
+        let bytes = fs::read(&path).map_err(io_error(&path))?;
         hasher.update(name.as_bytes());
         if sum_ignored(&bytes) {
             continue;
         }
         hasher.update(&bytes);
         let hash = base64::engine::general_purpose::STANDARD.encode(hasher.clone().finalize());
-        entries.push((name.to_owned(), hash));
+        entries.push((name, hash));
     }
     Ok(entries)
 }
@@ -323,12 +343,25 @@ pub(crate) fn sum_problem(dir: &Path, format: Format) -> Result<Option<String>, 
             "its first line does not sum the lines below it (edited by hand?)".to_owned(),
         ));
     }
-    let computed = compute_sum(dir, style_of(format, &listed))?;
+    let styles = styles_of(format, &listed);
+    let mut first_problem = None;
+    for style in styles {
+        let problem = compare(&listed, &compute_sum(dir, style)?);
+        if problem.is_none() {
+            return Ok(None);
+        }
+        first_problem = first_problem.or(problem);
+    }
+    Ok(first_problem)
+}
+
+/// The first difference between a sum's entries and the computed ones, if any.
+fn compare(listed: &[(String, String)], computed: &[(String, String)]) -> Option<String> {
     for i in 0..listed.len().max(computed.len()) {
         match (listed.get(i), computed.get(i)) {
             (Some((a, ha)), Some((b, hb))) if a == b && ha == hb => {}
             (Some((a, _)), Some((b, _))) if a == b => {
-                return Ok(Some(format!("`{a}` changed")));
+                return Some(format!("`{a}` changed"));
             }
             (Some((a, _)), Some((b, _))) => {
                 let problem = if computed.iter().any(|(n, _)| n == a) {
@@ -336,14 +369,14 @@ pub(crate) fn sum_problem(dir: &Path, format: Format) -> Result<Option<String>, 
                 } else {
                     format!("`{a}` is listed but missing")
                 };
-                return Ok(Some(problem));
+                return Some(problem);
             }
-            (Some((a, _)), None) => return Ok(Some(format!("`{a}` is listed but missing"))),
-            (None, Some((b, _))) => return Ok(Some(format!("`{b}` is not listed"))),
+            (Some((a, _)), None) => return Some(format!("`{a}` is listed but missing")),
+            (None, Some((b, _))) => return Some(format!("`{b}` is not listed")),
             (None, None) => {}
         }
     }
-    Ok(None)
+    None
 }
 
 pub(super) fn verify_sum(dir: &Path, format: Format) -> Result<(), FormatError> {
@@ -364,7 +397,7 @@ pub(crate) fn rewrite_sum(dir: &Path, format: Format) -> Result<(), FormatError>
         Ok(text) => listed_entries(&text),
         Err(_) => Vec::new(),
     };
-    let text = sum_text(&compute_sum(dir, style_of(format, &listed))?);
+    let text = sum_text(&compute_sum(dir, styles_of(format, &listed)[0])?);
     fs::write(&path, text).map_err(io_error(&path))
 }
 

@@ -42,24 +42,13 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
     if super::supabase::detect(dir)? {
         return Ok(Format::Supabase);
     }
-    // Atlas's `atlas.sum` beside golang-migrate pairs is only a checksum file of that
-    // folder (SPEC); beside single versioned files it marks an Atlas directory.
-    if dir.join(super::atlas::SUM_FILE).is_file()
-        && listing.files.iter().any(|p| {
-            file_name(p).is_some_and(|n| {
-                golang_migrate::parse_name(n).is_none() && super::atlas::parse_name(n).is_some()
-            })
-        })
-    {
-        return Ok(Format::Atlas);
-    }
-
-    // pop: dialect-tagged file names (`1_x.postgres.up.sql`). Other dialects' files
-    // are never run, so they are not checked for another engine's SQL here.
+    // pop: dialect-tagged file names (`1_x.postgres.up.sql`), `.autocommit.` and `.fizz`
+    // files. Other dialects' files are never run, so they are not checked for another
+    // engine's SQL here.
     if listing
         .files
         .iter()
-        .any(|p| file_name(p).is_some_and(super::pop::is_tagged))
+        .any(|p| file_name(p).is_some_and(super::pop::is_marked))
     {
         return Ok(Format::Pop);
     }
@@ -71,6 +60,25 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
         }
     }
     engine::check_sql(dir, heads.iter().map(|(p, h)| (p.as_path(), h.as_str())))?;
+    // Atlas's `atlas.sum` beside golang-migrate pairs is only a checksum file of that
+    // folder (SPEC); beside single versioned files it marks an Atlas directory, unless
+    // those files are goose's, dbmate's or Liquibase's (Atlas sums those directory
+    // formats too, `?format=goose`): their markers say whose they are.
+    let peer_marked = heads.iter().any(|(_, head)| {
+        is_liquibase(head)
+            || is_goose(head)
+            || lines(head).any(|l| dbmate::marker(l.content, "up").is_some())
+    });
+    if dir.join(super::atlas::SUM_FILE).is_file()
+        && !peer_marked
+        && listing.files.iter().any(|p| {
+            file_name(p).is_some_and(|n| {
+                golang_migrate::parse_name(n).is_none() && super::atlas::parse_name(n).is_some()
+            })
+        })
+    {
+        return Ok(Format::Atlas);
+    }
     if heads.iter().any(|(_, head)| is_liquibase(head)) {
         return Ok(Format::Liquibase);
     }
@@ -133,7 +141,11 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
             let any_native = sql
                 .iter()
                 .any(|p| file_name(p).is_some_and(|n| native::parse_name(n).is_some()));
-            if sql.is_empty() || any_native {
+            // A Flyway location whose scripts all sit in sub-folders (Flyway searches
+            // them): `db/migration/2024/V1__a.sql`.
+            if sql.is_empty() && nested_flyway(dir)? {
+                Ok(Format::Flyway)
+            } else if sql.is_empty() || any_native {
                 Ok(Format::Native)
             } else {
                 Err(FormatError::Unrecognised {
@@ -175,6 +187,18 @@ fn classify(name: &str, head: &str) -> Option<Format> {
         return Some(Format::GolangMigrate);
     }
     None
+}
+
+/// Whether a sub-folder (not one named after another engine) holds a Flyway `V` script.
+fn nested_flyway(dir: &Path) -> Result<bool, FormatError> {
+    let (files, _) = super::read::walk(dir, &|sub| engine::other_engine_folder(sub).is_some())?;
+    Ok(files.iter().any(|p| {
+        p.parent() != Some(dir)
+            && file_name(p).is_some_and(|n| {
+                flyway::parse_name(n)
+                    .is_some_and(|(prefix, _, _)| prefix == flyway::Prefix::Versioned)
+            })
+    }))
 }
 
 /// Liquibase formatted SQL starts with `--liquibase formatted sql` (spaces and case vary).

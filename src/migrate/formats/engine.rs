@@ -14,6 +14,42 @@ use std::path::Path;
 use super::detect::HEAD_BYTES;
 use super::{FormatError, drizzle, liquibase};
 
+/// Folder names that say which database engine their migrations are for.
+pub const FOLDER_ENGINES: &[(&str, &str)] = &[
+    ("postgres", "PostgreSQL"),
+    ("postgresql", "PostgreSQL"),
+    ("pg", "PostgreSQL"),
+    ("pgsql", "PostgreSQL"),
+    ("mysql", "MySQL"),
+    ("mariadb", "MariaDB"),
+    ("h2", "H2"),
+    ("hsqldb", "HSQLDB"),
+    ("sqlite", "SQLite"),
+    ("sqlite3", "SQLite"),
+    ("oracle", "Oracle"),
+    ("sqlserver", "SQL Server"),
+    ("mssql", "SQL Server"),
+    ("db2", "Db2"),
+    ("derby", "Derby"),
+    ("cockroach", "CockroachDB"),
+    ("cockroachdb", "CockroachDB"),
+    ("clickhouse", "ClickHouse"),
+    ("snowflake", "Snowflake"),
+    ("redshift", "Redshift"),
+    ("firebird", "Firebird"),
+];
+
+/// The engine other than PostgreSQL a folder's name gives (`mysql/`, `h2/`), matched
+/// without regard to case: a Flyway tree keeps one folder per engine.
+pub fn other_engine_folder(dir: &Path) -> Option<&'static str> {
+    let name = dir.file_name()?.to_str()?;
+    FOLDER_ENGINES
+        .iter()
+        .find(|(folder, _)| folder.eq_ignore_ascii_case(name))
+        .map(|(_, engine)| *engine)
+        .filter(|engine| *engine != "PostgreSQL")
+}
+
 /// Refuses `dir` when its tool's own config names an engine other than PostgreSQL.
 pub(super) fn check_config(dir: &Path) -> Result<(), FormatError> {
     match tool_config(dir) {

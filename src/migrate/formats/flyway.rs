@@ -5,13 +5,19 @@
 //!
 //! Flyway's per-script configuration file `<script>.conf` is a companion: its
 //! `executeInTransaction=false` runs the script outside a transaction, as Flyway does.
+//!
+//! Flyway searches a location recursively (its docs, "Migrations: Discovery"), so
+//! scripts in sub-folders are read as the folder's own, except in folders named after
+//! another engine (`mysql/`, `h2/`, `oracle/`: a tree that keeps one folder per
+//! engine), which are left out and reported.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::read::walk;
 use super::{
-    Format, FormatError, Kind, Migration, Transaction, Version, down_script, file_name, finish,
-    lines, list, read_source,
+    Format, FormatError, Kind, Migration, Transaction, Version, down_script, engine, file_name,
+    finish, lines, read_source,
 };
 
 /// The kind of script a Flyway file name says it is.
@@ -50,12 +56,12 @@ fn conf_disables_transaction(text: &str) -> bool {
 }
 
 pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
-    let listing = list(dir)?;
+    let (files, other_engines) = walk(dir, &|sub| engine::other_engine_folder(sub).is_some())?;
     let mut migrations = Vec::new();
-    let mut unmatched = listing.dirs;
+    let mut unmatched = other_engines;
     let mut undos: BTreeMap<Version, PathBuf> = BTreeMap::new();
     let mut confs = Vec::new();
-    for path in listing.files {
+    for path in files {
         let Some(file) = file_name(&path) else {
             unmatched.push(path);
             continue;
@@ -112,6 +118,89 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
         });
     }
     finish(dir, Format::Flyway, migrations, unmatched)
+}
+
+/// The files Atlas sums for a Flyway folder today (ariga/atlas `sql/sqltool/tool.go`,
+/// `FlywayDir.Files`), named by their `/`-separated path in the folder, in its order.
+/// Atlas walks the folder in name order (hidden folders skipped) and keeps `.sql` files
+/// named `V`, `B` or `R` at least 4 bytes long: the newest baseline, the versioned
+/// scripts it does not cover sorted by version, then the repeatables. Its baseline
+/// checks compare text, as `flywayFiles.add` does (ariga/atlas issue 3761): kept as is,
+/// so the sum matches the one Atlas writes.
+pub(super) fn atlas_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, FormatError> {
+    let (files, _) = walk(dir, &|_| false)?;
+    let mut baseline: Option<String> = None;
+    let mut versioned: Vec<String> = Vec::new();
+    let mut repeatable: Vec<String> = Vec::new();
+    for path in &files {
+        let Some(base) = file_name(path) else {
+            continue;
+        };
+        let Some(rel) = path.strip_prefix(dir).ok().and_then(Path::to_str) else {
+            continue;
+        };
+        // Atlas compares the extension case-sensitively (`filepath.Ext(name) != ".sql"`).
+        #[allow(clippy::case_sensitive_file_extension_comparisons)]
+        if !base.ends_with(".sql") || base.len() < 4 {
+            continue;
+        }
+        let rel = rel.replace(std::path::MAIN_SEPARATOR, "/");
+        match base.as_bytes()[0] {
+            b'B' => {
+                if baseline
+                    .as_deref()
+                    .is_some_and(|b| atlas_version(&rel) < atlas_version(b))
+                {
+                    continue;
+                }
+                let version = atlas_version(&rel).to_owned();
+                // Atlas compares each kept path (not its version) with the baseline's version.
+                versioned.retain(|v| v.as_str() > version.as_str());
+                baseline = Some(rel);
+            }
+            b'V' if baseline
+                .as_deref()
+                .is_none_or(|b| atlas_version(b) < atlas_version(&rel)) =>
+            {
+                versioned.push(rel);
+            }
+            b'R' => repeatable.push(rel),
+            _ => {}
+        }
+    }
+    versioned.sort_by(|a, b| atlas_version_cmp(atlas_version(a), atlas_version(b)));
+    Ok(baseline
+        .into_iter()
+        .chain(versioned)
+        .chain(repeatable)
+        .map(|rel| {
+            let path = dir.join(&rel);
+            (rel, path)
+        })
+        .collect())
+}
+
+/// Atlas's `flywayVersion`: the file name's text between its prefix and `__` (none
+/// for a repeatable).
+fn atlas_version(rel: &str) -> &str {
+    let base = rel.rsplit('/').next().unwrap_or(rel);
+    if base.starts_with('R') {
+        return "";
+    }
+    let stem = base.strip_suffix(".sql").unwrap_or(base);
+    let version = stem.split_once("__").map_or(stem, |(v, _)| v);
+    version.get(1..).unwrap_or_default()
+}
+
+/// Atlas's `flywayVersionCompare`: parts split at `.` and `_`, compared as integers
+/// (a part that is not one counts as 0), a shorter list first when it is a prefix.
+fn atlas_version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let parts = |s: &str| -> Vec<i64> {
+        s.split(['.', '_'])
+            .map(|p| p.parse::<i64>().unwrap_or(0))
+            .collect()
+    };
+    parts(a).cmp(&parts(b))
 }
 
 /// `V{n+1}__name.sql`, where `n` is the first part of the newest version (`V1_1` -> `V2`).

@@ -335,17 +335,34 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
         previous = Some((path, &p.hash));
     }
     let placeholders = placeholders(&root);
+    // A used `!ENV` placeholder whose variable is not set stops the folder's read, as
+    // graphile-migrate's settings check stops it: before anything connects.
+    for (_, _, path, _, p) in &parsed {
+        for (key, value) in &placeholders.keys {
+            if *value == PlaceholderValue::Env && uses_placeholder(&p.body, key) {
+                placeholders
+                    .compile(key, "", "")
+                    .map_err(|message| syntax(path, 0, message))?;
+            }
+        }
+    }
     let migrations = parsed
         .into_iter()
         .map(|(version, name, path, source, p)| {
             let transaction = Transaction::unless_marked(no_transaction(&p.body));
             let up = source.text[p.body_start..].to_owned();
+            // A placeholder whose value pgfleet cannot read (a `.gmrc.js` computing it).
             let not_runnable = placeholders
+                .keys
                 .iter()
-                .find(|key| uses_placeholder(&p.body, key))
-                .map(|key| {
+                .filter(|(key, value)| {
+                    *value == PlaceholderValue::Unknown
+                        && !matches!(key.as_str(), ":DATABASE_NAME" | ":DATABASE_OWNER")
+                })
+                .find(|(key, _)| uses_placeholder(&p.body, key))
+                .map(|(key, _)| {
                     format!(
-                        "it uses the graphile-migrate placeholder `{key}`, which pgfleet does not replace"
+                        "it uses the graphile-migrate placeholder `{key}`, whose value pgfleet cannot read from its config"
                     )
                 });
             Migration {
@@ -358,6 +375,7 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
         })
         .collect();
     let mut folder = finish(dir, Format::GraphileMigrate, migrations, unmatched)?;
+    folder.placeholders = Some(placeholders);
     folder.peer = Some(PeerTable {
         schema: HISTORY_SCHEMA.to_owned(),
         table: HISTORY_TABLE.to_owned(),
@@ -366,16 +384,105 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
     Ok(folder)
 }
 
-/// The placeholders graphile-migrate replaces in a migration before running it:
-/// `:DATABASE_NAME`, `:DATABASE_OWNER`, and the keys of `placeholders` in the `.gmrc`
-/// (graphile-migrate requires them to match `:[A-Z][0-9A-Z_]+`) found in the
-/// migrations folder or the folder above it.
-fn placeholders(root: &Path) -> Vec<String> {
-    let mut keys = vec![":DATABASE_NAME".to_owned(), ":DATABASE_OWNER".to_owned()];
+/// What a placeholder of the `.gmrc` stands for (graphile-migrate `settings.ts`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlaceholderValue {
+    /// The text written in the `.gmrc`.
+    Text(String),
+    /// `"!ENV"`: the environment variable named like the key without its `:`.
+    Env,
+    /// A value pgfleet cannot read (a `.gmrc.js` computing it).
+    Unknown,
+}
+
+/// The placeholders graphile-migrate replaces in a migration before running it, and
+/// the `databaseOwner` setting, from the `.gmrc` in the migrations folder or the folder
+/// above it (graphile-migrate `migration.ts` `generatePlaceholderReplacement`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Placeholders {
+    /// The `.gmrc` keys (`:[A-Z][0-9A-Z_]+`) in the order written, then
+    /// `:DATABASE_NAME` and `:DATABASE_OWNER`, which pgfleet fills in per database.
+    pub keys: Vec<(String, PlaceholderValue)>,
+    /// `databaseOwner`, when the `.gmrc` sets it.
+    pub owner: Option<String>,
+    /// The `.gmrc` read, for error messages.
+    pub config: Option<PathBuf>,
+}
+
+impl Placeholders {
+    /// `body` with every placeholder replaced as graphile-migrate replaces it: a key
+    /// followed by a non-word character (`(?:KEYS)\b`), the `.gmrc` keys tried first.
+    /// `database` and `user` are the connection's; the owner is `databaseOwner`, else
+    /// the user, else the database. Err: the `!ENV` variable that is not set.
+    pub fn compile(&self, body: &str, database: &str, user: &str) -> Result<String, String> {
+        let mut out = String::with_capacity(body.len());
+        let mut rest = body;
+        while let Some(at) = rest.find(':') {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at..];
+            let found = self.keys.iter().find(|(key, _)| {
+                tail.starts_with(key.as_str())
+                    && !tail[key.len()..]
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            });
+            if let Some((key, value)) = found {
+                out.push_str(&self.value(key, value, database, user)?);
+                rest = &tail[key.len()..];
+            } else {
+                out.push(':');
+                rest = &tail[1..];
+            }
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// What `key` is replaced with.
+    fn value(
+        &self,
+        key: &str,
+        value: &PlaceholderValue,
+        database: &str,
+        user: &str,
+    ) -> Result<String, String> {
+        Ok(match (key, value) {
+            (_, PlaceholderValue::Text(text)) => text.clone(),
+            (_, PlaceholderValue::Env) => {
+                let var = &key[1..];
+                std::env::var(var)
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| {
+                        let config = self.config.as_deref().unwrap_or(Path::new(".gmrc"));
+                        format!(
+                            "placeholder `{key}` is `!ENV` in `{}`, but the environment variable `{var}` is not set (graphile-migrate refuses this too): set it",
+                            config.display()
+                        )
+                    })?
+            }
+            (":DATABASE_NAME", PlaceholderValue::Unknown) => database.to_owned(),
+            (":DATABASE_OWNER", PlaceholderValue::Unknown) => {
+                let fallback = if user.is_empty() { database } else { user };
+                self.owner
+                    .clone()
+                    .filter(|o| !o.is_empty())
+                    .unwrap_or_else(|| fallback.to_owned())
+            }
+            (_, PlaceholderValue::Unknown) => String::new(),
+        })
+    }
+}
+
+/// Reads the placeholders of the `.gmrc` above `root` (JSON with comments, or a
+/// `.gmrc.js` whose literal `":KEY": "value"` pairs are taken; others are
+/// [`PlaceholderValue::Unknown`]).
+fn placeholders(root: &Path) -> Placeholders {
+    let mut found = Placeholders::default();
     let configs = [root.to_owned(), root.parent().unwrap_or(root).to_owned()];
-    for dir in configs {
+    'configs: for dir in configs {
         for name in [".gmrc", ".gmrc.js", ".gmrc.cjs"] {
-            let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
+            let path = dir.join(name);
+            let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
             for (i, _) in text.match_indices(':') {
@@ -383,17 +490,52 @@ fn placeholders(root: &Path) -> Vec<String> {
                     .chars()
                     .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
                     .collect();
-                let quoted = i > 0 && matches!(text.as_bytes()[i - 1], b'"' | b'\'');
+                let quote = if i > 0 { text.as_bytes()[i - 1] } else { 0 };
+                let quoted = matches!(quote, b'"' | b'\'');
                 if quoted && key.len() >= 2 && key.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    let after = &text[i + 1 + key.len()..];
+                    let value = after
+                        .strip_prefix(quote as char)
+                        .map(str::trim_start)
+                        .and_then(|a| a.strip_prefix(':'))
+                        .and_then(literal)
+                        .map_or(PlaceholderValue::Unknown, |v| {
+                            if v == "!ENV" {
+                                PlaceholderValue::Env
+                            } else {
+                                PlaceholderValue::Text(v)
+                            }
+                        });
                     let key = format!(":{key}");
-                    if !keys.contains(&key) {
-                        keys.push(key);
+                    if !found.keys.iter().any(|(k, _)| *k == key) {
+                        found.keys.push((key, value));
                     }
                 }
             }
+            if let Some(at) = text.find("databaseOwner") {
+                let after = text[at + "databaseOwner".len()..].trim_start_matches(['"', '\'']);
+                found.owner = after.trim_start().strip_prefix(':').and_then(literal);
+            }
+            found.config = Some(path);
+            break 'configs;
         }
     }
-    keys
+    for key in [":DATABASE_NAME", ":DATABASE_OWNER"] {
+        if !found.keys.iter().any(|(k, _)| k == key) {
+            found.keys.push((key.to_owned(), PlaceholderValue::Unknown));
+        }
+    }
+    found
+}
+
+/// A quoted string literal at the start of `text` (after spaces), without escapes.
+fn literal(text: &str) -> Option<String> {
+    let text = text.trim_start();
+    let quote = text.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+    let body = &text[1..];
+    let end = body.find(quote)?;
+    let value = &body[..end];
+    (!value.contains('\\')).then(|| value.to_owned())
 }
 
 /// Whether `body` holds `key` followed by a non-word character, as graphile-migrate's
@@ -541,41 +683,85 @@ mod tests {
         }
     }
 
+    /// graphile-migrate's replacement (`migration.ts`): `.gmrc` keys first, then
+    /// `:DATABASE_NAME` and `:DATABASE_OWNER` (`databaseOwner`, else the user); a key
+    /// followed by a word character is not one; `!ENV` reads the variable.
     #[test]
-    fn placeholders_make_a_migration_not_runnable() {
+    fn placeholders_are_replaced_as_graphile_migrate_replaces_them() {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(
             tmp.path().join(".gmrc"),
-            "{\n  // comment\n  \"placeholders\": {\n    \":DATABASE_VISITOR\": \"!ENV\",\n  },\n}\n",
+            "{\n  // comment\n  \"placeholders\": {\n    \":DATABASE_VISITOR\": \"app_visitor\",\n    \":PGFLEET_TEST_GM_SCHEMA\": \"!ENV\",\n  },\n}\n",
         )
         .unwrap();
         let root = tmp.path().join("migrations");
         std::fs::create_dir_all(root.join("committed")).unwrap();
-        let keys = placeholders(&root);
+        let found = placeholders(&root);
         assert_eq!(
-            keys,
-            [":DATABASE_NAME", ":DATABASE_OWNER", ":DATABASE_VISITOR"]
+            found.keys,
+            [
+                (
+                    ":DATABASE_VISITOR".to_owned(),
+                    PlaceholderValue::Text("app_visitor".to_owned())
+                ),
+                (":PGFLEET_TEST_GM_SCHEMA".to_owned(), PlaceholderValue::Env),
+                (":DATABASE_NAME".to_owned(), PlaceholderValue::Unknown),
+                (":DATABASE_OWNER".to_owned(), PlaceholderValue::Unknown),
+            ]
         );
         let cases = [
-            ("grant select on t to :DATABASE_VISITOR;", true),
-            ("grant select on t to :DATABASE_VISITORS;", false),
-            ("select 1::text;", false),
-            ("alter database :DATABASE_NAME set x = 1;", true),
+            (
+                "grant select on t to :DATABASE_VISITOR;",
+                "grant select on t to app_visitor;",
+            ),
+            (
+                "grant select on t to :DATABASE_VISITORS;",
+                "grant select on t to :DATABASE_VISITORS;",
+            ),
+            ("select 1::text;", "select 1::text;"),
+            (
+                "alter database :DATABASE_NAME owner to :DATABASE_OWNER;",
+                "alter database app_db owner to alice;",
+            ),
         ];
         for (body, want) in cases {
             assert_eq!(
-                keys.iter().any(|k| uses_placeholder(body, k)),
+                found.compile(body, "app_db", "alice").unwrap(),
                 want,
                 "{body}"
             );
         }
-        let first = commit_text("GRANT SELECT ON t TO :DATABASE_VISITOR;\n", None, None);
+        let owned = Placeholders {
+            owner: Some("owner_role".to_owned()),
+            ..found.clone()
+        };
+        assert_eq!(
+            owned.compile(":DATABASE_OWNER", "app_db", "alice").unwrap(),
+            "owner_role"
+        );
+        let err = found
+            .compile("create schema :PGFLEET_TEST_GM_SCHEMA;", "d", "u")
+            .unwrap_err();
+        assert!(
+            err.contains("environment variable `PGFLEET_TEST_GM_SCHEMA` is not set"),
+            "{err}"
+        );
+        // A value pgfleet cannot read keeps the migration from running.
+        let js = tempfile::tempdir().unwrap();
+        std::fs::write(
+            js.path().join(".gmrc.js"),
+            "module.exports = { placeholders: { \":VISITOR\": process.env.V } };\n",
+        )
+        .unwrap();
+        let root = js.path().join("migrations");
+        std::fs::create_dir_all(root.join("committed")).unwrap();
+        let first = commit_text("GRANT SELECT ON t TO :VISITOR;\n", None, None);
         std::fs::write(root.join("committed/000001.sql"), first).unwrap();
         let folder = read(&root).unwrap();
         assert_eq!(
             folder.migrations[0].not_runnable.as_deref(),
             Some(
-                "it uses the graphile-migrate placeholder `:DATABASE_VISITOR`, which pgfleet does not replace"
+                "it uses the graphile-migrate placeholder `:VISITOR`, whose value pgfleet cannot read from its config"
             )
         );
     }

@@ -126,6 +126,40 @@ fn source_dir(dir: &Path) -> Result<PathBuf, FormatError> {
     }
 }
 
+/// The seed files `hasura seed apply` runs for the source whose migrations are in `dir`:
+/// the `.sql` files of `seeds/<source>/` (config v3) or `seeds/` (config v2), in name
+/// order, `seeds` being the project's `seeds_directory` (hasura-cli `seed apply`,
+/// `config.yaml`). None outside a Hasura project or without the folder.
+pub(super) fn seeds(dir: &Path) -> Result<Vec<PathBuf>, FormatError> {
+    let Some(config) = project_config(dir) else {
+        return Ok(Vec::new());
+    };
+    let project = config.parent().unwrap_or(Path::new("."));
+    let text = fs::read_to_string(&config).map_err(io_error(&config))?;
+    let folder = text
+        .lines()
+        .find_map(|l| l.strip_prefix("seeds_directory:"))
+        .map(|v| v.trim().trim_matches(['"', '\'']).to_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "seeds".to_owned());
+    let source = source_dir(dir)?;
+    let v2 = source
+        .parent()
+        .is_some_and(|p| p.join("config.yaml").is_file());
+    let mut seeds = project.join(folder);
+    if !v2 {
+        seeds.push(source_name(&source));
+    }
+    if !seeds.is_dir() {
+        return Ok(Vec::new());
+    }
+    Ok(list(&seeds)?
+        .files
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect())
+}
+
 /// The Hasura source (database) a folder of version folders belongs to, as the CLI
 /// keys its catalog state: the folder's name under config v3 (`migrations/<source>`),
 /// `default` when the version folders sit in `migrations/` itself (config v1/v2).

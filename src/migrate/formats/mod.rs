@@ -37,9 +37,11 @@ use std::path::{Path, PathBuf};
 
 pub use detect::detect;
 pub use drizzle::{journal_times, schema_filter};
+pub use engine::FOLDER_ENGINES;
 pub use error::FormatError;
 use error::{io_error, list_paths};
 pub(crate) use graphile_migrate::hash as graphile_migrate_hash;
+pub use graphile_migrate::{PlaceholderValue, Placeholders};
 pub(crate) use read::block_comment_end;
 use read::{
     Source, down_script, file_name, finish, is_blank_sql, lines, list, read_single_files,
@@ -362,6 +364,37 @@ pub struct Folder {
     /// What pgfleet does with that table (the manifest's `peer_history`; set by
     /// [`crate::migrate::load_folders`], `sync` when read alone).
     pub peer_history: crate::manifest::PeerHistory,
+    /// The name of the peer's history table when its tool's config names another than
+    /// [`Format::history_table`] (pop's `migration_table_name`), looked for in the owned
+    /// schemas like the default one.
+    pub history_table: Option<String>,
+    /// graphile-migrate's placeholders, replaced in each up script for the database it
+    /// runs in ([`Folder::compile_placeholders`]) before it runs.
+    pub placeholders: Option<Placeholders>,
+}
+
+impl Folder {
+    /// Replaces the format's placeholders in every up script, as its tool does before
+    /// running them (graphile-migrate: `:DATABASE_NAME`, `:DATABASE_OWNER`, the `.gmrc`
+    /// ones), for the physical `database` pgfleet connects to as `user`.
+    pub fn compile_placeholders(&mut self, database: &str, user: &str) -> Result<(), FormatError> {
+        let Some(placeholders) = &self.placeholders else {
+            return Ok(());
+        };
+        for migration in &mut self.migrations {
+            if migration.not_runnable.is_some() {
+                continue;
+            }
+            migration.up = placeholders
+                .compile(&migration.up, database, user)
+                .map_err(|message| FormatError::Syntax {
+                    path: migration.path.clone(),
+                    line: 0,
+                    message,
+                })?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads every migration in `dir` as `format`.
@@ -389,10 +422,12 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
 
 /// The seed files `format`'s own tool runs for the database whose migrations folder is
 /// `dir`, in its order: a Supabase project's `[db.seed] sql_paths` (default
-/// `supabase/seed.sql`). Other formats name none.
+/// `supabase/seed.sql`), a Hasura project's `seeds/<source>/*.sql` (`seeds/*.sql` under
+/// config v2). Other formats name none.
 pub fn format_seeds(dir: &Path, format: Format) -> Result<Vec<PathBuf>, FormatError> {
     match format {
         Format::Supabase => supabase::seeds(dir),
+        Format::Hasura => hasura::seeds(dir),
         _ => Ok(Vec::new()),
     }
 }
@@ -459,6 +494,13 @@ pub fn peer_layout(dir: &Path) -> Option<bool> {
     } else {
         None
     }
+}
+
+/// gobuffalo/pop's `database.yml` for a migrations folder, where pop finds it: `init`
+/// takes a folder of `<version>_<name>.up.sql` pairs with one as pop's, not
+/// golang-migrate's.
+pub fn pop_config(dir: &Path) -> Option<PathBuf> {
+    pop::config_file(dir)
 }
 
 /// Detects (unless `format` is given) and reads.

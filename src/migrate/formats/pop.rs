@@ -1,19 +1,43 @@
 //! gobuffalo/pop (and Ory's fork): one folder of
-//! `<version>_<name>[.<dialect>][.autocommit].(up|down).(sql|fizz)` files. Of each
-//! version pop runs the `postgres` file when there is one, else the dialect-less one,
-//! never another dialect's (`cockroach`, `mysql`, `sqlite3`). `.autocommit` (Ory) runs
-//! outside a transaction. `.fizz` files are pop's own DSL: they block until pop ran them.
+//! `<version>_<name>[.<dialect>][.autocommit].(up|down).(sql|fizz)` files (the order of
+//! the tags as ory/x `popx/match.go` matches them). Of each version pop runs the
+//! `postgres` file when there is one, else the dialect-less one, never another
+//! dialect's (`cockroach`, `mysql`, `sqlite3`); a tag is read as pop's
+//! `CanonicalDialect` reads it, so `pg`, `pgx` and `postgresql` are `postgres`.
+//! `.autocommit` (Ory) runs outside a transaction. `.fizz` files are pop's own DSL:
+//! they block until pop ran them. pop walks the folder recursively, so files in its
+//! sub-folders are read too.
+//!
+//! pop identifies and orders migrations by the version as text (`Migrations.Less`
+//! compares strings), so `20210101000000` sorts after `20200101000000000001`, as pop
+//! runs them. Its history table is `schema_migration` unless `database.yml` names
+//! another (`options: migration_table_name: ...`, `ConnectionDetails.MigrationTableName`).
 
 use std::collections::BTreeMap;
+use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::read::walk;
 use super::{
-    Format, FormatError, Migration, Transaction, Version, down_script, file_name, finish, list,
-    read_source, split_version_name,
+    Format, FormatError, Migration, Transaction, Version, down_script, file_name, finish,
+    read_source,
 };
 
 /// The dialect tags pop knows.
 pub(super) const DIALECTS: [&str; 4] = ["postgres", "cockroach", "mysql", "sqlite3"];
+
+/// pop's history table when `database.yml` names none.
+pub(super) const DEFAULT_TABLE: &str = "schema_migration";
+
+/// A tag as pop's `CanonicalDialect` reads it: the synonyms its dialects register.
+fn canonical(tag: &str) -> &str {
+    match tag {
+        "postgresql" | "pg" | "pgx" => "postgres",
+        "cockroachdb" | "crdb" => "cockroach",
+        "sqlite" => "sqlite3",
+        other => other,
+    }
+}
 
 pub(super) const FIZZ_REASON: &str = "pop `.fizz` migrations are pop's own language that only pop (soda) can run; pgfleet reads SQL migrations";
 
@@ -30,6 +54,8 @@ pub(super) struct PopFile<'a> {
 }
 
 /// `<digits>_<name>[.<dialect>][.autocommit].(up|down).(sql|fizz)`; the name holds no `.`.
+/// The dialect is canonical (`pg` -> `postgres`). A `.fizz` file with a dialect is not
+/// pop's (pop refuses it: fizz is written for every database).
 pub(super) fn parse_name(file: &str) -> Option<PopFile<'_>> {
     let (rest, fizz) = match file.strip_suffix(".sql") {
         Some(rest) => (rest, false),
@@ -52,11 +78,18 @@ pub(super) fn parse_name(file: &str) -> Option<PopFile<'_>> {
             if !valid {
                 return None;
             }
-            (stem, Some(tag))
+            (stem, Some(canonical(tag)))
         }
         None => (rest, None),
     };
-    let (version, name) = split_version_name(stem)?;
+    if fizz && dialect.is_some() {
+        return None;
+    }
+    let (digits, name) = stem.split_once('_')?;
+    if name.is_empty() || digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let version = Version::named(digits.to_owned());
     Some(PopFile {
         version,
         name,
@@ -67,9 +100,63 @@ pub(super) fn parse_name(file: &str) -> Option<PopFile<'_>> {
     })
 }
 
-/// Whether a file name carries a pop dialect tag (what marks a pop folder).
-pub(super) fn is_tagged(file: &str) -> bool {
-    parse_name(file).is_some_and(|n| n.dialect.is_some_and(|d| DIALECTS.contains(&d)))
+/// Whether a file name is one only pop writes (what marks a pop folder): a dialect tag,
+/// a dialect-less `.autocommit.` or a `.fizz` file. `1_x.up.sql` alone is golang-migrate's
+/// too.
+pub(super) fn is_marked(file: &str) -> bool {
+    parse_name(file)
+        .is_some_and(|n| n.dialect.is_some_and(|d| DIALECTS.contains(&d)) || n.autocommit || n.fizz)
+}
+
+/// pop's `database.yml` for a migrations folder, where pop looks for it from the
+/// project (`FindConfigPath`: the project folder and its `config/`): beside the
+/// folder, above it, or in `config/` above it.
+pub(super) fn config_file(dir: &Path) -> Option<PathBuf> {
+    let parent = dir.parent();
+    [
+        Some(dir.join("database.yml")),
+        parent.map(|p| p.join("database.yml")),
+        parent.map(|p| p.join("config").join("database.yml")),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|p| p.is_file())
+}
+
+/// The `migration_table_name` a `database.yml` sets (under an environment's `options`):
+/// `development`'s when environments differ, as pop runs without `GO_ENV`. Read line by
+/// line, as the file is a Go template (`{{ envOr ... }}`) that is not YAML until pop
+/// renders it; a value that is itself a template is not taken.
+pub(super) fn config_table(text: &str) -> Option<String> {
+    let mut env = "";
+    let mut found: Vec<(&str, String)> = Vec::new();
+    for line in text.lines() {
+        let content = line.split(" #").next().unwrap_or_default().trim_end();
+        if content.trim().is_empty() || content.trim_start().starts_with('#') {
+            continue;
+        }
+        if !content.starts_with([' ', '\t']) {
+            env = content.trim_end_matches(':').trim();
+            continue;
+        }
+        let Some(value) = content.trim().strip_prefix("migration_table_name:") else {
+            continue;
+        };
+        let value = value.trim().trim_matches(['"', '\'']);
+        if !value.is_empty() && !value.contains("{{") {
+            // popx keeps only word characters of the name (`sanitizedMigrationTableName`).
+            let name: String = value
+                .chars()
+                .filter(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            found.push((env, name));
+        }
+    }
+    found
+        .iter()
+        .find(|(e, _)| *e == "development")
+        .or_else(|| found.first())
+        .map(|(_, name)| name.clone())
 }
 
 /// Rank of a file for PostgreSQL: lower wins; `None` = never run here.
@@ -101,12 +188,14 @@ struct File {
 }
 
 pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
-    let listing = list(dir)?;
-    let mut unmatched = listing.dirs;
+    // pop walks the folder recursively (`FileMigrator.findMigrations`, popx
+    // `MigrationBox.findMigrations`): files in sub-folders are migrations too.
+    let (paths, _) = walk(dir, &|_| false)?;
+    let mut unmatched = Vec::new();
     // (version, up?) -> files of that version and direction.
     let mut files: BTreeMap<(Version, bool), Vec<File>> = BTreeMap::new();
     let mut any = false;
-    for path in listing.files {
+    for path in paths {
         let Some(parsed) = file_name(&path).and_then(parse_name) else {
             unmatched.push(path);
             continue;
@@ -193,7 +282,14 @@ pub(super) fn read(dir: &Path) -> Result<super::Folder, FormatError> {
     }
     // A version with only other dialects' files: not run here, warned about by name.
     unmatched.extend(skipped);
-    finish(dir, Format::Pop, migrations, unmatched)
+    let mut folder = finish(dir, Format::Pop, migrations, unmatched)?;
+    if let Some(config) = config_file(dir) {
+        // `database.yml` is pop's config, not a stray file, when it sits in the folder.
+        folder.unmatched.retain(|p| *p != config);
+        let text = fs::read_to_string(&config).map_err(super::io_error(&config))?;
+        folder.history_table = config_table(&text).filter(|t| t != DEFAULT_TABLE);
+    }
+    Ok(folder)
 }
 
 fn engine_name(dialect: &str) -> &str {
@@ -231,7 +327,7 @@ mod tests {
             bool,
             bool,
         )>;
-        let cases: [(&str, Want); 10] = [
+        let cases: [(&str, Want); 14] = [
             (
                 "20200101000000_users.up.sql",
                 Some(("20200101000000", "users", None, false, true, false)),
@@ -260,9 +356,20 @@ mod tests {
                 "1_users.up.fizz",
                 Some(("1", "users", None, false, true, true)),
             ),
+            (
+                "1_users.pg.up.sql",
+                Some(("1", "users", Some("postgres"), false, true, false)),
+            ),
+            (
+                "1_users.crdb.autocommit.down.sql",
+                Some(("1", "users", Some("cockroach"), true, false, false)),
+            ),
             ("1_users.sql", None),
             ("users.up.sql", None),
             ("1_users.Postgres.up.sql", None),
+            // Tags in the other order, and fizz for one dialect, are not pop's.
+            ("1_idx.autocommit.postgres.up.sql", None),
+            ("1_users.postgres.up.fizz", None),
         ];
         for (file, want) in cases {
             let got = parse_name(file).map(|n| {
@@ -307,15 +414,50 @@ mod tests {
     }
 
     #[test]
-    fn tagged() {
+    fn marked() {
         for (file, want) in [
             ("1_a.postgres.up.sql", true),
             ("1_a.sqlite3.down.sql", true),
+            ("1_a.pg.up.sql", true),
             ("1_a.up.sql", false),
-            ("1_a.autocommit.up.sql", false),
+            ("1_a.autocommit.up.sql", true),
+            ("1_a.up.fizz", true),
             ("1_a.oracle.up.sql", false),
         ] {
-            assert_eq!(is_tagged(file), want, "file {file}");
+            assert_eq!(is_marked(file), want, "file {file}");
+        }
+    }
+
+    #[test]
+    fn versions_order_as_text() {
+        let v = |file| parse_name(file).unwrap().version;
+        assert!(v("20210101000000_a.up.sql") > v("20200101000000000001_b.up.sql"));
+        assert!(v("0001_a.up.sql") != v("1_a.up.sql"));
+    }
+
+    #[test]
+    fn migration_table_from_database_yml() {
+        let cases: [(&str, Option<&str>); 5] = [
+            ("development:\n  dialect: postgres\n  database: app\n", None),
+            (
+                "development:\n  dialect: postgres\n  options:\n    migration_table_name: app_migrations\n",
+                Some("app_migrations"),
+            ),
+            (
+                "test:\n  url: {{envOr \"TEST_DATABASE_URL\" \"postgres://x\"}}\n  options:\n    migration_table_name: \"test_migrations\"\n\ndevelopment:\n  options:\n    migration_table_name: dev_migrations # ours\n",
+                Some("dev_migrations"),
+            ),
+            (
+                "production:\n  options:\n    migration_table_name: '{{ env \"TABLE\" }}'\n",
+                None,
+            ),
+            (
+                "# comment\nproduction:\n  options:\n    migration_table_name: prod_migrations\n",
+                Some("prod_migrations"),
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(config_table(text).as_deref(), want, "{text}");
         }
     }
 }

@@ -43,6 +43,37 @@ pub(super) fn list(dir: &Path) -> Result<Listing, FormatError> {
     })
 }
 
+/// Every visible file below `dir`, at any depth, sorted by path, and the sub-folders
+/// `skip` keeps out (not entered), sorted. Symlinks are followed; a folder reached a
+/// second time (a symlink loop) is not entered again.
+pub(super) fn walk(
+    dir: &Path,
+    skip: &dyn Fn(&Path) -> bool,
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>), FormatError> {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(current) = stack.pop() {
+        let real = fs::canonicalize(&current).map_err(io_error(&current))?;
+        if !seen.insert(real) {
+            continue;
+        }
+        let listing = list(&current)?;
+        files.extend(listing.files);
+        for sub in listing.dirs {
+            if skip(&sub) {
+                skipped.push(sub);
+            } else {
+                stack.push(sub);
+            }
+        }
+    }
+    files.sort();
+    skipped.sort();
+    Ok((files, skipped))
+}
+
 /// The file name as UTF-8; names that are not UTF-8 match no pattern.
 pub(super) fn file_name(path: &Path) -> Option<&str> {
     path.file_name().and_then(|n| n.to_str())
@@ -286,5 +317,7 @@ pub(super) fn finish(
         unmatched,
         peer: None,
         peer_history: crate::manifest::PeerHistory::default(),
+        history_table: None,
+        placeholders: None,
     })
 }

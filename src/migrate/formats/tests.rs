@@ -143,10 +143,41 @@ fn detection_order() {
             &[("changes/001.sql", "--liquibase formatted sql\n")],
             Format::Liquibase,
         ),
-        // An Atlas directory whose files carry goose annotations is still Atlas's.
+        // Atlas sums goose, dbmate and Liquibase directories too (`?format=goose`):
+        // an `atlas.sum` beside their files is theirs, not an Atlas directory.
         (
             &[("atlas.sum", ""), ("1_a.sql", "-- +goose Up\n")],
+            Format::Goose,
+        ),
+        (&[("atlas.sum", ""), ("1_a.sql", DBMATE)], Format::Dbmate),
+        (
+            &[
+                ("atlas.sum", ""),
+                (
+                    "20240101000000_a.sql",
+                    "--liquibase formatted sql\n--changeset a:1\n",
+                ),
+            ],
+            Format::Liquibase,
+        ),
+        (
+            &[
+                ("atlas.sum", ""),
+                ("20240101000000_a.sql", "CREATE TABLE a ();\n"),
+            ],
             Format::Atlas,
+        ),
+        // pop: a dialect tag, a dialect-less `.autocommit.`, a `.fizz` file.
+        (&[("1_a.pg.up.sql", "")], Format::Pop),
+        (
+            &[("1_a.autocommit.up.sql", ""), ("2_b.up.sql", "")],
+            Format::Pop,
+        ),
+        (&[("1_a.up.fizz", ""), ("2_b.up.sql", "")], Format::Pop),
+        // A Flyway location whose scripts all sit in sub-folders.
+        (
+            &[("2024/V1__a.sql", ""), ("mysql/V1__a.sql", "")],
+            Format::Flyway,
         ),
         (
             &[
@@ -1330,5 +1361,184 @@ fn diesel_folder_errors() {
             dir.path().display()
         )),
         "{err}"
+    );
+}
+
+/// Flyway searches its locations recursively: scripts in sub-folders are the folder's
+/// own, undo scripts and `.conf` files pair across them, folders named after another
+/// engine are left out (reported as not read), and one version twice is refused.
+#[test]
+fn flyway_reads_sub_folders_and_leaves_other_engines_out() {
+    let dir = folder(&[
+        ("V1__init.sql", "CREATE TABLE a ();\n"),
+        ("2024/V1_1__more.sql", "CREATE TABLE b ();\n"),
+        ("2024/V1_1__more.sql.conf", "executeInTransaction=false\n"),
+        ("2024/q1/V2__deep.sql", "CREATE TABLE c ();\n"),
+        ("undo/U2__deep.sql", "DROP TABLE c;\n"),
+        ("repeatable/R__views.sql", "CREATE VIEW v AS SELECT 1;\n"),
+        (
+            "mysql/V3__mysql.sql",
+            "CREATE TABLE `d` (id int) ENGINE=InnoDB;\n",
+        ),
+        ("H2/V3__h2.sql", "CREATE CACHED TABLE d (id int);\n"),
+        ("2024/README.md", "notes\n"),
+    ]);
+    let got = load(dir.path(), None).unwrap();
+    assert_eq!(got.format, Format::Flyway);
+    assert_eq!(versions(&got), ["1", "1.1", "2", "R__views"]);
+    assert_eq!(got.migrations[1].transaction, Transaction::Disabled);
+    assert_eq!(got.migrations[2].down.as_deref(), Some("DROP TABLE c;\n"));
+    assert_eq!(file_names(&got.unmatched), ["README.md", "H2", "mysql"]);
+    let twice = folder(&[("V1__a.sql", "x"), ("old/V1__b.sql", "x")]);
+    let err = read(twice.path(), Format::Flyway).unwrap_err().to_string();
+    assert!(
+        err.contains("V1__a.sql") && err.contains("old/V1__b.sql"),
+        "{err}"
+    );
+}
+
+/// Atlas sums a Flyway folder as `FlywayDir.Files` lists it since 2025: `V`/`B`/`R`
+/// scripts found recursively, named by path, versioned ones by version (`V10` after
+/// `V2`), repeatables last, undo scripts not summed. The expected file was computed
+/// apart from pgfleet (Python, Atlas's running SHA-256 over names and contents).
+/// A sum written before 2025 (every top-level `.sql`, undo scripts too, by name) is
+/// still accepted.
+#[test]
+fn atlas_sum_of_flyway_folders_as_atlas_writes_it() {
+    let files = [
+        ("V1__a.sql", "CREATE TABLE a ();\n"),
+        ("sub/V2__b.sql", "CREATE TABLE b ();\n"),
+        ("V10__c.sql", "CREATE TABLE c ();\n"),
+        ("R__v.sql", "CREATE VIEW v AS SELECT 1;\n"),
+        ("U1__a.sql", "DROP TABLE a;\n"),
+    ];
+    let sum = "h1:+iaASx7U9zwp26zgsF6xS/LpGO5TLvI9Naz8dFT5qIw=\nV1__a.sql h1:WBOkwVo4GvxNz/spK19rshriN48VngGc9FwayPTzK9o=\nsub/V2__b.sql h1:trqXwIag2BJU8Jkx4bFB4OwDMLJEaXJVP4csgFKlBNQ=\nV10__c.sql h1:j6O/xr0LCdPb6VjKnD4jxZIEFrR34MjFQJoAut92dKM=\nR__v.sql h1:apggHJa7TEMbZd41voy6+apfqDu8RYipshlkUNxJHgU=\n";
+    let dir = folder(&files);
+    fs::write(dir.path().join("atlas.sum"), sum).unwrap();
+    assert_eq!(atlas_sum_problem(dir.path(), Format::Flyway).unwrap(), None);
+    let got = load(dir.path(), Some(Format::Flyway)).unwrap();
+    assert_eq!(file_names(&got.unmatched), Vec::<&str>::new());
+    // Rewriting gives the same file; an edited nested script is named.
+    rewrite_atlas_sum(dir.path(), Format::Flyway).unwrap();
+    assert_eq!(
+        fs::read_to_string(dir.path().join("atlas.sum")).unwrap(),
+        sum
+    );
+    fs::write(
+        dir.path().join("sub/V2__b.sql"),
+        "CREATE TABLE b (x int);\n",
+    )
+    .unwrap();
+    assert_eq!(
+        atlas_sum_problem(dir.path(), Format::Flyway)
+            .unwrap()
+            .as_deref(),
+        Some("`sub/V2__b.sql` changed")
+    );
+    // The older style: top-level `.sql` files by name, the undo script included.
+    let flat = folder(&[
+        ("V1__a.sql", "CREATE TABLE a ();\n"),
+        ("V10__c.sql", "CREATE TABLE c ();\n"),
+        ("U1__a.sql", "DROP TABLE a;\n"),
+    ]);
+    let old = "h1:of9kt9MFxLo89Z3or69pBdVh+USUvDI6KM6Rvg8EUyE=\nU1__a.sql h1:OLf2pApxMnLhyT97FuzTuZ0bG/742kLoWS18MmQYJ3g=\nV10__c.sql h1:MeVhlZL/fVyR8jiz1U7eGVxs2uYjHG40Q9bTeZER+0I=\nV1__a.sql h1:l5XISr0XAtYLVOilgst+NOs5atCrPRGkfvANHnrWVxg=\n";
+    fs::write(flat.path().join("atlas.sum"), old).unwrap();
+    assert_eq!(
+        atlas_sum_problem(flat.path(), Format::Flyway).unwrap(),
+        None
+    );
+}
+
+/// Atlas's baseline (`B`) handling, text comparisons and all (ariga/atlas issue 3761):
+/// the newest baseline first, the versioned scripts it covers dropped.
+#[test]
+fn atlas_flyway_files_with_a_baseline() {
+    let dir = folder(&[
+        ("B5__base.sql", "x"),
+        ("V1__old.sql", "x"),
+        ("V6__new.sql", "x"),
+        ("R__v.sql", "x"),
+        ("V2__x.txt", "x"),
+    ]);
+    let names: Vec<String> = flyway::atlas_files(dir.path())
+        .unwrap()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["B5__base.sql", "V6__new.sql", "R__v.sql"]);
+}
+
+/// The large pop fixture (tests/fixtures/generate-pop.py) read as pop reads it: 294 of
+/// its 300 versions run on PostgreSQL (six are MySQL-only), in text order (Ory's
+/// 20-digit versions before the later 14-digit ones), the `postgres` (or `pg`) file
+/// over the dialect-less one, `.autocommit.` outside a transaction, a sub-folder's
+/// files read, and `database.yml`'s `migration_table_name` taken.
+#[test]
+fn pop_fixture_is_read_as_pop_reads_it() {
+    let dir = fixture("pop/app/migrations");
+    assert_eq!(detect(&dir).unwrap(), Format::Pop);
+    let got = load(&dir, None).unwrap();
+    assert_eq!(got.migrations.len(), 294);
+    assert_eq!(got.history_table.as_deref(), Some("app_migrations"));
+    let v = versions(&got);
+    let ory = v.iter().position(|v| v.len() == 20).unwrap();
+    let later = v.iter().rposition(|v| v.len() == 20).unwrap() + 1;
+    assert!(ory > 0 && later < v.len(), "{ory} {later}");
+    assert!(v[later] > v[later - 1] && v[later].len() == 14);
+    let by_name = |name: &str| got.migrations.iter().find(|m| m.name == name).unwrap();
+    assert!(
+        file_name(&by_name("identity_state_2").path)
+            .unwrap()
+            .contains(".postgres.")
+    );
+    assert!(
+        file_name(&by_name("count_function_6").path)
+            .unwrap()
+            .contains(".pg.")
+    );
+    assert_eq!(by_name("index_3").transaction, Transaction::Disabled);
+    assert_eq!(by_name("note_index_5").transaction, Transaction::Disabled);
+    assert_eq!(by_name("fix_notes_4").transaction, Transaction::Auto);
+    assert!(by_name("view_7").path.to_string_lossy().contains("/2021/"));
+    let unmatched = file_names(&got.unmatched);
+    assert_eq!(
+        unmatched
+            .iter()
+            .filter(|n| n.contains("mysql_tuning"))
+            .count(),
+        6,
+        "{unmatched:?}"
+    );
+    for stray in ["README.md", "schema.sql", "TODO.txt"] {
+        assert!(unmatched.contains(&stray), "{unmatched:?}");
+    }
+}
+
+/// Hasura's seeds: `seeds/<source>/*.sql` under config v3, `seeds/*.sql` under v2, the
+/// folder renamed by `seeds_directory`; other formats name none.
+#[test]
+fn hasura_seed_files() {
+    let v3 = fixture("hasura/app/migrations/default");
+    assert_eq!(
+        file_names(&format_seeds(&v3, Format::Hasura).unwrap()),
+        ["1700000000000_accounts.sql", "1700000000001_notes.sql"]
+    );
+    assert!(format_seeds(&v3, Format::Diesel).unwrap().is_empty());
+    let v2 = folder(&[
+        (
+            "config.yaml",
+            "version: 2\nendpoint: http://localhost:8080\nseeds_directory: db/seeds\n",
+        ),
+        (
+            "migrations/1600000000000_init/up.sql",
+            "CREATE TABLE a ();\n",
+        ),
+        ("db/seeds/b.sql", "INSERT INTO a DEFAULT VALUES;\n"),
+        ("db/seeds/a.sql", "SELECT 1;\n"),
+        ("db/seeds/notes.txt", ""),
+    ]);
+    assert_eq!(
+        file_names(&format_seeds(&v2.path().join("migrations"), Format::Hasura).unwrap()),
+        ["a.sql", "b.sql"]
     );
 }

@@ -4,38 +4,14 @@
 //! so a YAML or XML parser crate would bring much for little; a `changeSet` written in
 //! YAML or XML is refused instead of skipped.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::super::{FormatError, io_error, lines, read_source};
+use super::super::{FormatError, lines, read_source};
 
 /// Every visible file under `dir`, in path order. Symlinks are followed, each folder
 /// read once (a link loop ends instead of running forever).
 pub(crate) fn walk(dir: &Path) -> Result<Vec<PathBuf>, FormatError> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    let mut seen = std::collections::HashSet::new();
-    while let Some(current) = stack.pop() {
-        let real = fs::canonicalize(&current).map_err(io_error(&current))?;
-        if !seen.insert(real) {
-            continue;
-        }
-        for entry in fs::read_dir(&current).map_err(io_error(&current))? {
-            let entry = entry.map_err(io_error(&current))?;
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            let meta = fs::metadata(&path).map_err(io_error(&path))?;
-            if meta.is_dir() {
-                stack.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
+    Ok(super::super::read::walk(dir, &|_| false)?.0)
 }
 
 /// A YAML or XML file whose name says `changelog`: a candidate master changelog.
@@ -296,8 +272,8 @@ mod tests {
     #[test]
     fn walk_survives_a_symlink_loop() {
         let dir = tempfile::tempdir().unwrap();
-        fs::create_dir(dir.path().join("a")).unwrap();
-        fs::write(dir.path().join("a/x.sql"), "").unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/x.sql"), "").unwrap();
         std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).unwrap();
         let files = walk(dir.path()).unwrap();
         assert_eq!(files, [dir.path().join("a/x.sql")]);

@@ -133,6 +133,8 @@ fn read_with_sql(dir: &Path) -> Result<(Folder, Vec<String>), FormatError> {
         unmatched,
         peer: None,
         peer_history: crate::manifest::PeerHistory::default(),
+        history_table: None,
+        placeholders: None,
     };
     Ok((folder, sqls))
 }
