@@ -8,11 +8,14 @@
 #   bash bench/real-repos.sh FOLDER FORMAT
 #
 # FORMAT: native, dbmate, golang-migrate, prisma, flyway, hasura, graphile-migrate,
-# sqlx, diesel and pop (and supabase once pgfleet reads it).
+# sqlx, diesel, pop and supabase (FOLDER is the project's `supabase/migrations`).
 # The server is PGFLEET_BENCH_URL (default
 # postgresql://postgres@127.0.0.1:5432/postgres); PGFLEET_BIN picks a binary instead
 # of building the release one; PGFLEET_BENCH_EXTENSIONS="citext pgcrypto" declares
-# extensions your migrations expect to exist (created in both databases). Exit 0 when the schemas are the same, 3 when they
+# extensions your migrations expect to exist (created in both databases);
+# PGFLEET_BENCH_SETUP=FILE.sql runs a script in both databases first (for a Supabase
+# project on plain PostgreSQL: tests/fixtures/supabase/platform-stub.sql, the schemas
+# and roles a Supabase database has). Exit 0 when the schemas are the same, 3 when they
 # differ, 1 when either run fails.
 #
 # psql's side runs a file without `-1` when it carries its format's no-transaction
@@ -34,10 +37,15 @@
 #   tests/fixtures/graphile-migrate/app/migrations    graphile-migrate 240         SAME    0.70 s  13.95 s  0.05
 #   tests/fixtures/diesel/basic (2)                   diesel           6           SAME    0.05 s   0.25 s  0.20
 #   tests/fixtures/pop/basic (2)                      pop              5           SAME    0.04 s   0.21 s  0.19
+#   tests/fixtures/supabase/project/supabase/migrations (2)(3)
+#                                                     supabase         160         SAME    1.53 s  28.25 s  0.05
 #   (1) with PGFLEET_BENCH_EXTENSIONS="pgcrypto citext". The psql column is one psql
 #   process per file (about 50 ms of start-up and connection each), what a shell loop
 #   costs, not the server's floor; one-file folders are within noise.
 #   (2) debug build (PGFLEET_BIN=target/debug/pgfleet).
+#   (3) 2026-12-03, with PGFLEET_BENCH_SETUP=tests/fixtures/supabase/platform-stub.sql;
+#   the stub creates the roles anon, authenticated and service_role on the server if
+#   they are missing, and they stay there (roles are server-wide): drop them after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -80,6 +88,11 @@ for e in ${PGFLEET_BENCH_EXTENSIONS:-}; do
         psql -qX -v ON_ERROR_STOP=1 -d "$(db_url "$db")" -c "CREATE EXTENSION IF NOT EXISTS \"$e\"" > /dev/null
     done
 done
+if [ -n "${PGFLEET_BENCH_SETUP:-}" ]; then
+    for db in "$db_pgf" "$db_psql"; do
+        psql -qX -v ON_ERROR_STOP=1 -d "$(db_url "$db")" -f "$PGFLEET_BENCH_SETUP" > /dev/null
+    done
+fi
 
 # One logical database `app`, placed in env `pgf` or `psql`.
 cat > "$work/pgfleet.toml" <<EOF
@@ -104,8 +117,10 @@ by_version() { # sort paths by the number (or dotted number) their base name sta
 }
 files() {
     case $format in
-        native | sqlx | supabase)
+        native | sqlx)
             find "$folder" -maxdepth 1 -name '[0-9]*_*.sql' ! -name '*.down.sql' | by_version ;;
+        # The CLI: file name order; each file in a fresh psql session is its RESET ALL.
+        supabase) find "$folder" -maxdepth 1 -name '[0-9]*_*.sql' | LC_ALL=C sort ;;
         dbmate) find "$folder" -maxdepth 1 -name '[0-9]*_*.sql' | by_version ;;
         golang-migrate) find "$folder" -maxdepth 1 -name '[0-9]*_*.up.sql' | by_version ;;
         pop) # per version: the postgres file, else the dialect-less one (pop's rule)

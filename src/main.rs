@@ -5,11 +5,13 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(code) => return ExitCode::from(code),
+    };
     let level = match (cli.global.quiet, cli.global.verbose) {
         (true, _) => "error",
         (false, 0) => "warn",

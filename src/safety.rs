@@ -2,8 +2,9 @@
 //! manifest alone, before any connection (SPEC, Safety).
 
 use std::fmt;
+use std::fmt::Write as _;
 
-use crate::topology::{Protection, Topology};
+use crate::topology::{Placement, Protection, Topology};
 
 /// Operations that destroy or overwrite data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,8 +59,16 @@ pub enum Refusal {
         env: String,
         reason: Protection,
     },
-    #[error("`{operation}` in env `{env}` needs confirmation, and there is no terminal to ask on")]
-    Unconfirmed { operation: Destructive, env: String },
+    #[error(
+        "`{operation}` in env `{env}` needs confirmation, and there is no terminal to ask on{}",
+        if effects.is_empty() { String::new() } else { format!("; it would change:{}", effect_lines(effects)) }
+    )]
+    Unconfirmed {
+        operation: Destructive,
+        env: String,
+        /// What each database would lose.
+        effects: Vec<Effect>,
+    },
     #[error("`{operation}` cancelled")]
     Declined { operation: Destructive },
 }
@@ -106,4 +115,130 @@ pub fn check(
             question: format!("Run `{operation}` in protected env `{}`?", topology.env),
         }),
     }
+}
+
+/// What a destructive operation does to one logical database: said in the
+/// confirmation, and in the refusal when there is nobody to confirm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effect {
+    pub database: String,
+    /// "database `app` on `pg` is dropped", "every table ... is emptied", ...
+    pub loses: String,
+}
+
+/// The part of an operation's arguments that changes what it takes away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extent<'a> {
+    /// Nothing beyond the operation itself.
+    Whole,
+    /// `rollback --count N`.
+    LastMigrations(usize),
+    /// `rollback --to VERSION`.
+    MigrationsAfter(&'a str),
+    /// `restore`, with `--clean` or not.
+    Restore { clean: bool },
+}
+
+/// What `operation` (with `extent`) does to each of `selected`, decided from
+/// the manifest alone, as [`check`] is: a database sharing its physical
+/// database with others that are not selected loses only its schemas.
+pub fn effects(
+    topology: &Topology,
+    operation: Destructive,
+    selected: &[&Placement],
+    extent: Extent<'_>,
+) -> Vec<Effect> {
+    selected
+        .iter()
+        .map(|placement| Effect {
+            database: placement.database.clone(),
+            loses: loses(topology, operation, selected, placement, extent),
+        })
+        .collect()
+}
+
+fn loses(
+    topology: &Topology,
+    operation: Destructive,
+    selected: &[&Placement],
+    placement: &Placement,
+    extent: Extent<'_>,
+) -> String {
+    let physical = &placement.physical;
+    let schemas = || {
+        let names: Vec<String> = placement
+            .owned_schemas
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect();
+        let noun = if names.len() == 1 {
+            "schema"
+        } else {
+            "schemas"
+        };
+        format!("{noun} {}", names.join(", "))
+    };
+    let dropped = || {
+        let shared = topology
+            .neighbours(placement)
+            .any(|n| !selected.iter().any(|s| s.database == n.database));
+        if shared {
+            format!(
+                "its {} in `{physical}` (and its history rows) are dropped",
+                schemas()
+            )
+        } else {
+            format!("database `{physical}` on `{}` is dropped", placement.server)
+        }
+    };
+    match (operation, extent) {
+        (Destructive::Drop, _) => dropped(),
+        (Destructive::Reset, _) => format!(
+            "{}, then rebuilt from its migrations and seeds (its data is lost)",
+            dropped()
+        ),
+        (Destructive::Clean, _) => format!(
+            "every table in its {} of `{physical}` is emptied",
+            schemas()
+        ),
+        (Destructive::Seed, _) => {
+            format!("its seed files run in `{physical}`: the rows they insert or change stay")
+        }
+        (Destructive::Rollback, Extent::LastMigrations(n)) => format!(
+            "its last {n} migration{} rolled back (their down scripts run)",
+            if n == 1 { " is" } else { "s are" }
+        ),
+        (Destructive::Rollback, Extent::MigrationsAfter(version)) => {
+            format!("every migration after `{version}` is rolled back (their down scripts run)")
+        }
+        (Destructive::Rollback, _) => {
+            "its last migration is rolled back (its down script runs)".to_owned()
+        }
+        (Destructive::Restore, Extent::Restore { clean: true }) => format!(
+            "its {} in `{physical}` {} dropped and replaced by the backup's",
+            schemas(),
+            if placement.owned_schemas.len() == 1 {
+                "is"
+            } else {
+                "are"
+            }
+        ),
+        (Destructive::Restore, _) => {
+            format!("the backup is loaded into `{physical}` (refused if its schemas hold tables)")
+        }
+        (Destructive::Import, _) => format!("rows are written into `{physical}`"),
+        (Destructive::EnvWrite, _) => {
+            "its URL, password included, is written into the services' `.env` files".to_owned()
+        }
+        (Destructive::Repair, _) => "its history rows are rewritten".to_owned(),
+    }
+}
+
+/// The effects as the lines that follow a question or a refusal.
+pub fn effect_lines(effects: &[Effect]) -> String {
+    let mut text = String::new();
+    for effect in effects {
+        let _ = write!(text, "\n  {}: {}", effect.database, effect.loses);
+    }
+    text
 }

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::{BackupEntry, BackupError, BackupManifest, StoredRow, create_private, io};
+use super::{BackupEntry, BackupError, BackupManifest, StoredRow, io};
 use crate::connect::{quote_ident, quote_literal};
 use crate::error::{Error, Result};
 use crate::fleet::Fleet;
@@ -155,11 +155,7 @@ fn prologue(fleet: &Fleet, placement: &Placement, clean: bool) -> String {
     let mut sql = String::from("\\set ON_ERROR_STOP on\nBEGIN;\n");
     if clean {
         for schema in &placement.owned_schemas {
-            let _ = writeln!(
-                sql,
-                "DROP SCHEMA IF EXISTS {} CASCADE;",
-                quote_ident(schema)
-            );
+            sql.push_str(&recreate_schema(schema));
         }
         let _ = writeln!(
             sql,
@@ -181,6 +177,45 @@ fn prologue(fleet: &Fleet, placement: &Placement, clean: bool) -> String {
         }
     }
     sql
+}
+
+/// Drops `schema` (when it exists) and makes it again, empty, with the
+/// owner, grants and comment it had: `public` keeps `pg_database_owner`,
+/// its `USAGE` for everyone and its "standard public schema" comment, as a
+/// new database has them (and as `drift`'s shadow database does). The
+/// dump's own schema entries are left out of the restore, and with them
+/// whatever owner and grants the source had.
+fn recreate_schema(schema: &str) -> String {
+    format!(
+        "DO $pgfleet$
+DECLARE
+  schema_name text := {};
+  owner_name text;
+  acl aclitem[];
+  note text;
+  item record;
+BEGIN
+  SELECT pg_get_userbyid(n.nspowner), n.nspacl, obj_description(n.oid, 'pg_namespace')
+    INTO owner_name, acl, note
+    FROM pg_namespace n WHERE n.nspname = schema_name;
+  EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', schema_name);
+  IF owner_name IS NULL THEN
+    RETURN;
+  END IF;
+  EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %I', schema_name, owner_name);
+  IF acl IS NOT NULL THEN
+    EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC, %I', schema_name, owner_name);
+    FOR item IN SELECT e.grantee, e.privilege_type, e.is_grantable FROM aclexplode(acl) e LOOP
+      EXECUTE format('GRANT %s ON SCHEMA %I TO %s%s', item.privilege_type, schema_name,
+        CASE WHEN item.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(item.grantee)) END,
+        CASE WHEN item.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+  END IF;
+  EXECUTE format('COMMENT ON SCHEMA %I IS %L', schema_name, note);
+END $pgfleet$;
+",
+        quote_literal(schema)
+    )
 }
 
 /// The statements that close the restore's transaction: the history rows,
@@ -242,18 +277,6 @@ pub(super) async fn load(
     // The owned schemas are made in our transaction: leave the dump's
     // CREATE SCHEMA entries out.
     let list = list_without_schemas(placement, &pg_restore, &dump).await?;
-    // A private folder of our own (0700, random name), not a guessable name
-    // in the shared temporary folder; removed when dropped.
-    let temp = tempfile::Builder::new()
-        .prefix("pgfleet-restore-")
-        .tempdir()
-        .map_err(io(&std::env::temp_dir()))?;
-    let list_file = temp.path().join("toc.list");
-    {
-        use std::io::Write as _;
-        let mut file = create_private(&list_file)?;
-        file.write_all(list.as_bytes()).map_err(io(&list_file))?;
-    }
     let vars: Vec<(String, String)> = wiring::service_env(fleet, placement)?
         .into_iter()
         .filter(|(k, _)| k != "DATABASE_URL" && k != "PGOPTIONS")
@@ -263,10 +286,17 @@ pub(super) async fn load(
         move |source| Error::Spawn { program, source }
     };
     let mut restore = tokio::process::Command::new(&pg_restore.path)
-        .args(["--no-owner", "--no-privileges", "--file=-", "--use-list"])
-        .arg(&list_file)
+        // The list travels through pg_restore's stdin (it reads the whole
+        // list before writing anything): no temporary file, so a kill -9
+        // leaves nothing behind.
+        .args([
+            "--no-owner",
+            "--no-privileges",
+            "--file=-",
+            "--use-list=/dev/stdin",
+        ])
         .arg(&dump)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -282,6 +312,7 @@ pub(super) async fn load(
         .kill_on_drop(true)
         .spawn()
         .map_err(spawn_err(&psql))?;
+    let mut list_in = restore.stdin.take().expect("piped stdin");
     let mut script_in = psql_child.stdin.take().expect("piped stdin");
     let mut dump_out = restore.stdout.take().expect("piped stdout");
     let mut restore_err = restore.stderr.take().expect("piped stderr");
@@ -300,6 +331,11 @@ pub(super) async fn load(
         drop(script_in);
         Ok::<_, std::io::Error>(restored)
     };
+    let feed_list = async {
+        // A pg_restore that fails early stops reading: its stderr says why.
+        let _ = list_in.write_all(list.as_bytes()).await;
+        drop(list_in);
+    };
     let read_restore_err = async {
         let mut text = String::new();
         let _ = restore_err.read_to_string(&mut text).await;
@@ -310,7 +346,8 @@ pub(super) async fn load(
         let _ = psql_err.read_to_string(&mut text).await;
         text
     };
-    let (fed_result, restore_text, psql_text) = tokio::join!(feed, read_restore_err, read_psql_err);
+    let (fed_result, (), restore_text, psql_text) =
+        tokio::join!(feed, feed_list, read_restore_err, read_psql_err);
     let psql_status = psql_child.wait().await.map_err(spawn_err(&psql))?;
     let failure = |command: &str, stderr: String| -> Error {
         BackupError::Tool {

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 use pgfleet::Error;
 use pgfleet::backup::{self, RestoreOptions};
-use pgfleet::safety::Destructive;
+use pgfleet::safety::{Destructive, Extent};
 
+use super::json;
 use super::{Global, Output};
 
 /// Back up logical databases: pg_dump of their owned schemas, their history, a checksummed manifest
@@ -92,7 +93,11 @@ pub async fn run_backup(global: &Global, out: &Output, args: &BackupArgs) -> Res
     .await?;
     if !args.verify {
         if out.json {
-            out.json(&manifest);
+            out.json(&json::BackupDoc {
+                env: &fleet.topology.env,
+                backup: &manifest,
+                verify: None,
+            });
         } else {
             out.line(format!(
                 "backup of {} database(s) in `{}`",
@@ -104,7 +109,11 @@ pub async fn run_backup(global: &Global, out: &Output, args: &BackupArgs) -> Res
     }
     let checked = backup::check(&fleet, &args.out, &manifest, &[]).await?;
     if out.json {
-        out.json(&serde_json::json!({ "backup": manifest, "verify": checked }));
+        out.json(&json::BackupDoc {
+            env: &fleet.topology.env,
+            backup: &manifest,
+            verify: Some(&checked),
+        });
     } else {
         out.line(format!(
             "backup of {} database(s) in `{}`",
@@ -148,7 +157,10 @@ async fn run_check(global: &Global, out: &Output, args: &RestoreArgs) -> Result<
     fleet.select(&args.databases, false)?;
     let checked = backup::check(&fleet, &args.dir, &manifest, &args.databases).await?;
     if out.json {
-        out.json(&checked);
+        out.json(&json::RestoreCheck {
+            env: &fleet.topology.env,
+            verify: &checked,
+        });
     } else {
         print_checked(out, &checked);
     }
@@ -164,37 +176,39 @@ pub async fn run_restore(global: &Global, out: &Output, args: &RestoreArgs) -> R
         return run_check(global, out, args).await;
     }
     let fleet = global.open_running(out).await?;
+    let targets = fleet.select(&args.databases, false)?;
     super::drop::confirm(
         global,
         out,
         &fleet.topology,
-        Destructive::Restore,
-        args.allow_protected,
+        &super::drop::Intent {
+            operation: Destructive::Restore,
+            allow_protected: args.allow_protected,
+            selected: &targets,
+            extent: Extent::Restore { clean: args.clean },
+        },
     )?;
     let manifest = backup::verify(&args.dir)?;
-    let targets = fleet.select(&args.databases, false)?;
     super::drop::backup_first(out, &fleet, &targets, args.backup_first).await?;
     let options = RestoreOptions {
         clean: args.clean,
         jobs: args.jobs.unwrap_or_else(default_jobs),
     };
-    let progress = |r: &backup::Restored| {
-        out.note(format!(
-            "{}: restored into `{}`",
-            r.database, r.physical_database
-        ));
-    };
+    // Each database is reported once, in the summary below.
     let restored = backup::restore(
         &fleet,
         &args.dir,
         &manifest,
         &args.databases,
         options,
-        &progress,
+        &|_| {},
     )
     .await?;
     if out.json {
-        out.json(&restored);
+        out.json(&json::Restore {
+            env: &fleet.topology.env,
+            restored: &restored,
+        });
     } else {
         for r in &restored {
             out.line(format!(

@@ -23,7 +23,10 @@ pub async fn run(global: &Global, out: &Output, args: &BaselineArgs) -> Result<u
     let placement = fleet.select(std::slice::from_ref(&args.database), false)?[0];
     let recorded = ops::baseline(&fleet, placement, &args.version).await?;
     if out.json {
-        out.json(&serde_json::json!({"database": args.database, "baseline": recorded}));
+        out.json(&super::json::Baseline {
+            database: &args.database,
+            baseline: &recorded,
+        });
     } else {
         out.line(format!(
             "{}: {} migration(s) marked applied up to {}",

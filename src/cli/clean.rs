@@ -3,9 +3,10 @@
 use clap::Args;
 use pgfleet::Error;
 use pgfleet::data::clean;
-use pgfleet::safety::Destructive;
+use pgfleet::safety::{Destructive, Extent};
 
-use super::drop::confirm;
+use super::drop::{Intent, confirm};
+use super::json::InEnv;
 use super::{Global, Output};
 
 /// Empty every table the databases own, restart their sequences, refresh their materialized views
@@ -31,18 +32,25 @@ pub struct CleanArgs {
 
 pub async fn run(global: &Global, out: &Output, args: &CleanArgs) -> Result<u8, Error> {
     let fleet = global.open_running(out).await?;
+    let selected = fleet.select(&args.databases, false)?;
     confirm(
         global,
         out,
         &fleet.topology,
-        Destructive::Clean,
-        args.allow_protected,
+        &Intent {
+            operation: Destructive::Clean,
+            allow_protected: args.allow_protected,
+            selected: &selected,
+            extent: Extent::Whole,
+        },
     )?;
-    let selected = fleet.select(&args.databases, false)?;
     super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
     let report = clean::clean(&fleet, &selected).await;
     if out.json {
-        out.json(&report);
+        out.json(&InEnv {
+            env: &fleet.topology.env,
+            report: &report,
+        });
     } else {
         for db in report.databases.iter().filter(|d| d.error.is_none()) {
             out.line(format!(

@@ -4,6 +4,7 @@ use clap::Args;
 use pgfleet::Error;
 use pgfleet::provision::{self, CreateReport, Created};
 
+use super::json::InEnv;
 use super::{Global, Output};
 
 /// Create physical databases, owned schemas and extensions that are missing
@@ -23,16 +24,19 @@ pub async fn run(global: &Global, out: &Output, args: &CreateArgs) -> Result<u8,
     // No database is made for migrations that cannot be read.
     pgfleet::migrate::check_folders(&fleet.manifest, &selected)?;
     let report = provision::create(&fleet, &selected).await?;
-    render(out, &report);
+    if out.json {
+        out.json(&InEnv {
+            env: &fleet.topology.env,
+            report: &report,
+        });
+    } else {
+        render(out, &report);
+    }
     Ok(0)
 }
 
 /// One line per logical database; `up` prints the same.
 pub fn render(out: &Output, report: &CreateReport) {
-    if out.json {
-        out.json(report);
-        return;
-    }
     for created in &report.databases {
         out.line(describe(created));
     }

@@ -4,9 +4,10 @@ use clap::Args;
 use pgfleet::Error;
 use pgfleet::fleet::Fleet;
 use pgfleet::provision::{self, Dropped};
-use pgfleet::safety::{self, Destructive, Refusal, Verdict};
+use pgfleet::safety::{self, Destructive, Extent, Refusal, Verdict};
 use pgfleet::topology::Placement;
 
+use super::json::InEnv;
 use super::{Global, Output};
 
 /// Drop physical databases, or only the schemas a logical database owns when it shares one
@@ -28,18 +29,25 @@ pub struct DropArgs {
 
 pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, Error> {
     let fleet = global.open_running(out).await?;
+    let selected = fleet.select(&args.databases, false)?;
     confirm(
         global,
         out,
         &fleet.topology,
-        Destructive::Drop,
-        args.allow_protected,
+        &Intent {
+            operation: Destructive::Drop,
+            allow_protected: args.allow_protected,
+            selected: &selected,
+            extent: Extent::Whole,
+        },
     )?;
-    let selected = fleet.select(&args.databases, false)?;
     super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
     let report = provision::drop(&fleet, &selected).await?;
     if out.json {
-        out.json(&report);
+        out.json(&InEnv {
+            env: &fleet.topology.env,
+            report: &report,
+        });
         return Ok(0);
     }
     for dropped in &report.dropped {
@@ -82,26 +90,45 @@ pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, E
     Ok(0)
 }
 
-/// Applies the safety rule: refuse, or ask, or go ahead.
+/// What a destructive command is about to do: the operation, the databases
+/// it touches and how far it goes.
+pub struct Intent<'a> {
+    pub operation: Destructive,
+    pub allow_protected: bool,
+    pub selected: &'a [&'a Placement],
+    pub extent: Extent<'a>,
+}
+
+/// Applies the safety rule: refuse, or ask (listing what each database
+/// loses), or go ahead.
 pub fn confirm(
     global: &Global,
     out: &Output,
     topology: &pgfleet::topology::Topology,
-    operation: Destructive,
-    allow_protected: bool,
+    intent: &Intent<'_>,
 ) -> Result<(), Error> {
-    match safety::check(topology, operation, allow_protected)? {
+    let operation = intent.operation;
+    match safety::check(topology, operation, intent.allow_protected)? {
         Verdict::Allowed => Ok(()),
         Verdict::Confirm { .. } if global.yes => Ok(()),
-        Verdict::Confirm { question } => match out.confirm(&question) {
-            Some(true) => Ok(()),
-            Some(false) => Err(Refusal::Declined { operation }.into()),
-            None => Err(Refusal::Unconfirmed {
-                operation,
-                env: topology.env.clone(),
+        Verdict::Confirm { question } => {
+            let effects = safety::effects(topology, operation, intent.selected, intent.extent);
+            let asked = format!(
+                "`{operation}` in protected env `{}` changes these databases:{}\n{question}",
+                topology.env,
+                safety::effect_lines(&effects)
+            );
+            match out.confirm(&asked) {
+                Some(true) => Ok(()),
+                Some(false) => Err(Refusal::Declined { operation }.into()),
+                None => Err(Refusal::Unconfirmed {
+                    operation,
+                    env: topology.env.clone(),
+                    effects,
+                }
+                .into()),
             }
-            .into()),
-        },
+        }
     }
 }
 

@@ -5,9 +5,10 @@ use clap::Args;
 use pgfleet::Error;
 use pgfleet::envfile::{self, FileReport};
 use pgfleet::fleet::Fleet;
-use pgfleet::safety::Destructive;
+use pgfleet::safety::{Destructive, Extent};
 use pgfleet::wiring::{assignment, service_env, service_url, url_variable};
 
+use super::json;
 use super::{Global, Output};
 
 /// Print connection URLs for the env, or write them into the services' .env files
@@ -17,7 +18,7 @@ use super::{Global, Output};
   pgfleet env                    BILLING_DATABASE_URL=... for every logical database
   pgfleet env billing            DATABASE_URL, PGHOST, PGPORT, PGUSER, PGDATABASE for `billing`
   eval \"$(pgfleet env billing)\"  load them into a shell (then `export` what you need)
-  pgfleet -e single env --json   the same as a JSON object
+  pgfleet -e single env --json   {\"env\", \"database\", \"vars\": {...}}
   pgfleet env --write            update every [services.NAME] env_file with this env's URLs
   pgfleet env --write api        only the `api` service's file
   pgfleet -e single env --write --json  what was added, updated or unchanged, per file
@@ -44,12 +45,24 @@ pub async fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Er
     let fleet = global.open_running(out).await?;
     if args.write {
         // A protected env's passwords do not belong in working-tree files by default.
+        // The databases whose URLs the named services' files get.
+        let mut databases: Vec<String> = Vec::new();
+        for service in envfile::select(&fleet.manifest, &args.names)? {
+            databases.extend(service.vars.iter().map(|(_, db)| db.clone()));
+        }
+        databases.sort();
+        databases.dedup();
+        let selected = fleet.select(&databases, false)?;
         super::drop::confirm(
             global,
             out,
             &fleet.topology,
-            Destructive::EnvWrite,
-            args.allow_protected,
+            &super::drop::Intent {
+                operation: Destructive::EnvWrite,
+                allow_protected: args.allow_protected,
+                selected: &selected,
+                extent: Extent::Whole,
+            },
         )?;
         let reports = envfile::write(&fleet, &args.names)?;
         render_reports(&fleet, out, &reports);
@@ -78,11 +91,11 @@ pub async fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Er
         }
     };
     if out.json {
-        let map: serde_json::Map<String, serde_json::Value> = vars
-            .into_iter()
-            .map(|(k, v)| (k, serde_json::Value::String(v)))
-            .collect();
-        out.json(&map);
+        out.json(&json::EnvVars {
+            env: &fleet.topology.env,
+            database: args.names.first().map(String::as_str),
+            vars: json::Ordered(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()),
+        });
     } else {
         let text: String = vars.iter().map(|(k, v)| assignment(k, v) + "\n").collect();
         out.text(text);
@@ -95,24 +108,25 @@ pub async fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Er
 fn render_reports(fleet: &Fleet, out: &Output, reports: &[FileReport]) {
     let shown = |r: &FileReport| fleet.manifest.shown(&r.path);
     if out.json {
-        let files: Vec<serde_json::Value> = reports
+        let files = reports
             .iter()
-            .map(|r| {
-                let keys: serde_json::Map<String, serde_json::Value> = r
-                    .keys
-                    .iter()
-                    .map(|(k, c)| (k.clone(), c.as_str().into()))
-                    .collect();
-                serde_json::json!({
-                    "service": r.service,
-                    "path": shown(r),
-                    "status": r.status.as_str(),
-                    "keys": keys,
-                    "backup": r.backup.as_ref().map(|b| fleet.manifest.shown(b)),
-                })
+            .map(|r| json::EnvFile {
+                service: &r.service,
+                path: shown(r),
+                status: r.status.as_str(),
+                keys: json::Ordered(
+                    r.keys
+                        .iter()
+                        .map(|(k, c)| (k.as_str(), c.as_str()))
+                        .collect(),
+                ),
+                backup: r.backup.as_ref().map(|b| fleet.manifest.shown(b)),
             })
             .collect();
-        out.json(&serde_json::json!({ "env": fleet.topology.env, "files": files }));
+        out.json(&json::EnvWrite {
+            env: &fleet.topology.env,
+            files,
+        });
         return;
     }
     for r in reports {

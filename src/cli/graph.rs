@@ -6,6 +6,7 @@ use pgfleet::fleet::{Fleet, OpenOptions};
 use pgfleet::graph::{self, ServerLabels};
 use pgfleet::topology::Endpoint;
 
+use super::json::{Graph, GraphServer};
 use super::{Global, Output};
 
 /// Draw servers, physical databases, logical databases, schemas and dependencies
@@ -14,7 +15,8 @@ use super::{Global, Output};
   pgfleet graph                          a text tree
   pgfleet -e single graph                how the `single` env packs the fleet
   pgfleet graph --format dot | dot -Tsvg > fleet.svg
-  pgfleet graph --format mermaid         paste into Markdown")]
+  pgfleet graph --format mermaid         paste into Markdown
+  pgfleet graph --json                   servers, databases, schemas and edges as data")]
 pub struct GraphArgs {
     /// Picture format
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -44,32 +46,49 @@ pub fn run(global: &Global, out: &Output, args: &GraphArgs) -> Result<u8, Error>
                 .join(", ")
         ));
     }
-    let mut labels = ServerLabels::new();
+    let mut servers = Vec::new();
     for (name, endpoint) in &fleet.topology.servers {
-        let label = match endpoint {
+        servers.push(match endpoint {
             Endpoint::Embedded { .. } => {
                 let server = fleet
                     .embedded(name)
                     .expect("an embedded endpoint has an embedded server");
-                match server.port()? {
-                    Some(port) => format!("embedded, 127.0.0.1:{port}"),
-                    None => "embedded, not started yet".to_owned(),
+                GraphServer {
+                    server: name.clone(),
+                    embedded: true,
+                    port: server.port()?,
+                    url: None,
                 }
             }
-            // Display redacts the password.
-            Endpoint::Remote(info) => info.to_string(),
-        };
-        labels.insert(name.clone(), label);
+            Endpoint::Remote(info) => GraphServer {
+                server: name.clone(),
+                embedded: false,
+                port: None,
+                // Display redacts the password.
+                url: Some(info.to_string()),
+            },
+        });
     }
+    if out.json {
+        out.json(&Graph::new(&fleet.manifest, &fleet.topology, servers));
+        return Ok(0);
+    }
+    let labels: ServerLabels = servers
+        .into_iter()
+        .map(|s| {
+            let label = match (s.embedded, s.port, s.url) {
+                (true, Some(port), _) => format!("embedded, 127.0.0.1:{port}"),
+                (true, None, _) => "embedded, not started yet".to_owned(),
+                (false, _, url) => url.unwrap_or_default(),
+            };
+            (s.server, label)
+        })
+        .collect();
     let picture = match args.format {
         Format::Text => graph::text(&fleet.manifest, &fleet.topology, &labels),
         Format::Dot => graph::dot(&fleet.manifest, &fleet.topology, &labels),
         Format::Mermaid => graph::mermaid(&fleet.manifest, &fleet.topology, &labels),
     };
-    if out.json {
-        out.json(&serde_json::json!({"format": format!("{:?}", args.format).to_lowercase(), "picture": picture}));
-    } else {
-        out.text(picture);
-    }
+    out.text(picture);
     Ok(0)
 }

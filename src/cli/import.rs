@@ -10,9 +10,9 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use pgfleet::Error;
 use pgfleet::import::{self, Event, ImportOptions, ImportReport, Progress};
-use pgfleet::safety::Destructive;
+use pgfleet::safety::{Destructive, Extent};
 
-use super::drop::confirm;
+use super::drop::{Intent, confirm};
 use super::{Global, Output};
 
 /// Import data from another database engine
@@ -59,14 +59,18 @@ pub struct SqliteArgs {
 pub async fn run(global: &Global, out: &Output, command: &ImportCommand) -> Result<u8, Error> {
     let ImportCommand::Sqlite(args) = command;
     let fleet = global.open_running(out).await?;
+    let selected = fleet.select(std::slice::from_ref(&args.into), false)?;
     confirm(
         global,
         out,
         &fleet.topology,
-        Destructive::Import,
-        args.allow_protected,
+        &Intent {
+            operation: Destructive::Import,
+            allow_protected: args.allow_protected,
+            selected: &selected,
+            extent: Extent::Whole,
+        },
     )?;
-    let selected = fleet.select(std::slice::from_ref(&args.into), false)?;
     let placement = selected[0];
     let options = ImportOptions {
         file: args.file.clone(),

@@ -112,6 +112,7 @@ pub async fn migrate(
     }
     let out = out.clone();
     let verbose = out.verbose;
+    let dry_run = args.dry_run;
     // A bar on a terminal; plain lines otherwise.
     let bar = (std::io::stderr().is_terminal() && !out.quiet && !out.json).then(|| {
         let bar = ProgressBar::new(0);
@@ -171,8 +172,13 @@ pub async fn migrate(
                 Outcome::Migrated => format!("{database}: {applied} applied"),
                 Outcome::UpToDate if verbose > 0 => format!("{database}: up to date"),
                 Outcome::Ran => format!("{database}: runner finished"),
-                Outcome::Failed => format!("{database}: FAILED after {applied} applied"),
-                Outcome::UpToDate | Outcome::Planned | Outcome::NotStarted => return,
+                // A dry run applies nothing: its error says it all.
+                Outcome::Failed if !dry_run => {
+                    format!("{database}: FAILED after {applied} applied")
+                }
+                Outcome::Failed | Outcome::UpToDate | Outcome::Planned | Outcome::NotStarted => {
+                    return;
+                }
             },
         };
         match &events_bar {
@@ -265,9 +271,42 @@ pub fn render(out: &Output, fleet: &Fleet, report: &FleetReport) {
             .collect();
         out.table(&["database", "outcome", "applied"], &rows);
     }
+    for (error, hint) in shared_errors(report) {
+        out.error_text(&error, hint);
+    }
+}
+
+/// Each database's error, with an error that several databases share (their
+/// server is unreachable) said once for all of them: "`a`, `b`: ...".
+fn shared_errors(report: &FleetReport) -> Vec<(String, Option<&str>)> {
+    // (databases, text after "`db`: " or the whole text, whether it had that prefix, hint)
+    let mut groups: Vec<(Vec<&str>, &str, bool, Option<&str>)> = Vec::new();
     for db in &report.databases {
-        if let Some(error) = &db.error {
-            out.error_text(error, db.hint.as_deref());
+        let Some(error) = &db.error else {
+            continue;
+        };
+        let prefix = format!("`{}`: ", db.database);
+        let (text, prefixed) = match error.strip_prefix(&prefix) {
+            Some(rest) => (rest, true),
+            None => (error.as_str(), false),
+        };
+        let hint = db.hint.as_deref();
+        match groups
+            .iter_mut()
+            .find(|g| g.1 == text && g.2 == prefixed && g.3 == hint)
+        {
+            Some(group) => group.0.push(&db.database),
+            None => groups.push((vec![&db.database], text, prefixed, hint)),
         }
     }
+    groups
+        .into_iter()
+        .map(|(names, text, prefixed, hint)| {
+            if !prefixed {
+                return (text.to_owned(), hint);
+            }
+            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            (format!("{}: {text}", names.join(", ")), hint)
+        })
+        .collect()
 }

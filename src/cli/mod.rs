@@ -14,6 +14,7 @@ mod exec;
 mod graph;
 mod import;
 mod init;
+mod json;
 mod man;
 mod migrate;
 mod new;
@@ -26,6 +27,7 @@ mod seed;
 mod server;
 mod status;
 mod up;
+mod usage;
 mod verify;
 
 use std::path::PathBuf;
@@ -36,6 +38,7 @@ use pgfleet::fleet::{Fleet, OpenOptions};
 use pgfleet::server::{ServerStatus, StartOutcome};
 
 pub use output::Output;
+pub use usage::parse;
 
 const ABOUT: &str = "Run the PostgreSQL side of a multi-service repository from one manifest";
 

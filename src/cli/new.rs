@@ -23,7 +23,10 @@ pub fn run(global: &Global, out: &Output, args: &NewArgs) -> Result<u8, Error> {
     fleet.select(std::slice::from_ref(&args.database), false)?;
     let paths = ops::new_migration(&fleet, &args.database, &args.name)?;
     if out.json {
-        out.json(&serde_json::json!({"database": args.database, "files": paths}));
+        out.json(&super::json::NewFiles {
+            database: &args.database,
+            files: &paths,
+        });
     } else {
         for path in paths {
             out.text(format!("{}\n", fleet.manifest.shown(&path)));

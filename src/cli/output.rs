@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
 use pgfleet::Error;
-use serde::Serialize;
 
 use super::Global;
+use super::json::{Document, ErrorDoc, Versioned};
 
 #[derive(Debug, Clone)]
 pub struct Output {
@@ -103,10 +103,10 @@ impl Output {
         }
     }
 
-    /// The one JSON document of a `--json` run.
-    pub fn json(&self, value: &impl Serialize) {
+    /// The one JSON document of a `--json` run, `"version"` first.
+    pub fn json(&self, document: &impl Document) {
         let mut stdout = std::io::stdout().lock();
-        match serde_json::to_string_pretty(value) {
+        match serde_json::to_string_pretty(&Versioned::new(document)) {
             Ok(text) => {
                 let _ = writeln!(stdout, "{text}");
             }
@@ -126,11 +126,11 @@ impl Output {
             let _ = writeln!(stderr, "hint: {hint}");
         }
         if self.json {
-            self.json(&serde_json::json!({
-                "error": error.to_string(),
-                "hint": hint,
-                "exit_code": error.exit_code(),
-            }));
+            self.json(&ErrorDoc {
+                error: error.to_string(),
+                hint,
+                exit_code: error.exit_code(),
+            });
         }
     }
 

@@ -26,7 +26,10 @@ pub async fn run(global: &Global, out: &Output, args: &RepairArgs) -> Result<u8,
     let repairs = ops::repair_plan(&fleet, placement).await?;
     if repairs.is_empty() {
         if out.json {
-            out.json(&serde_json::json!({"database": args.database, "repairs": repairs}));
+            out.json(&super::json::RepairDoc {
+                database: &args.database,
+                repairs: &repairs,
+            });
         } else {
             out.line(format!("{}: nothing to repair", args.database));
         }
@@ -44,6 +47,7 @@ pub async fn run(global: &Global, out: &Output, args: &RepairArgs) -> Result<u8,
                 return Err(Refusal::Unconfirmed {
                     operation,
                     env: fleet.topology.env.clone(),
+                    effects: Vec::new(),
                 }
                 .into());
             }
@@ -51,7 +55,10 @@ pub async fn run(global: &Global, out: &Output, args: &RepairArgs) -> Result<u8,
     }
     ops::repair(&fleet, placement, &repairs).await?;
     if out.json {
-        out.json(&serde_json::json!({"database": args.database, "repairs": repairs}));
+        out.json(&super::json::RepairDoc {
+            database: &args.database,
+            repairs: &repairs,
+        });
     } else {
         out.line(format!(
             "{}: {} repair(s) recorded",

@@ -7,9 +7,9 @@ use pgfleet::Error;
 use pgfleet::data::seed;
 use pgfleet::migrate::run::{self, MigrateOptions, Progress};
 use pgfleet::provision;
-use pgfleet::safety::Destructive;
+use pgfleet::safety::{Destructive, Extent};
 
-use super::drop::confirm;
+use super::drop::{Intent, confirm};
 use super::{Global, Output};
 
 /// Drop the databases, create them again, migrate and seed them
@@ -33,14 +33,18 @@ pub struct ResetArgs {
 
 pub async fn run(global: &Global, out: &Output, args: &ResetArgs) -> Result<u8, Error> {
     let fleet = Arc::new(global.open_running(out).await?);
+    let selected = fleet.select(&args.databases, false)?;
     confirm(
         global,
         out,
         &fleet.topology,
-        Destructive::Reset,
-        args.allow_protected,
+        &Intent {
+            operation: Destructive::Reset,
+            allow_protected: args.allow_protected,
+            selected: &selected,
+            extent: Extent::Whole,
+        },
     )?;
-    let selected = fleet.select(&args.databases, false)?;
     super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
     let dropped = provision::drop(&fleet, &selected).await?;
     let created = provision::create(&fleet, &selected).await?;
@@ -54,13 +58,13 @@ pub async fn run(global: &Global, out: &Output, args: &ResetArgs) -> Result<u8, 
     };
     let failed = migrated.failed() || seeded.as_ref().is_some_and(seed::SeedReport::failed);
     if out.json {
-        out.json(&serde_json::json!({
-            "env": fleet.topology.env,
-            "drop": dropped,
-            "create": created,
-            "migrate": migrated,
-            "seed": seeded,
-        }));
+        out.json(&super::json::Reset {
+            env: &fleet.topology.env,
+            drop: &dropped,
+            create: &created,
+            migrate: &migrated,
+            seed: seeded.as_ref(),
+        });
     } else {
         for db in &migrated.databases {
             out.line(format!(

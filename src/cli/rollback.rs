@@ -3,7 +3,7 @@
 use clap::Args;
 use pgfleet::Error;
 use pgfleet::migrate::ops::{self, RollbackTo};
-use pgfleet::safety::Destructive;
+use pgfleet::safety::{Destructive, Extent};
 
 use super::{Global, Output};
 
@@ -34,14 +34,23 @@ pub struct RollbackArgs {
 
 pub async fn run(global: &Global, out: &Output, args: &RollbackArgs) -> Result<u8, Error> {
     let fleet = global.open_running(out).await?;
+    let selected = fleet.select(std::slice::from_ref(&args.database), false)?;
+    let placement = selected[0];
+    let extent = match &args.to {
+        Some(version) => Extent::MigrationsAfter(version),
+        None => Extent::LastMigrations(args.count.unwrap_or(1)),
+    };
     super::drop::confirm(
         global,
         out,
         &fleet.topology,
-        Destructive::Rollback,
-        args.allow_protected,
+        &super::drop::Intent {
+            operation: Destructive::Rollback,
+            allow_protected: args.allow_protected,
+            selected: &selected,
+            extent,
+        },
     )?;
-    let placement = fleet.select(std::slice::from_ref(&args.database), false)?[0];
     super::drop::backup_first(out, &fleet, &[placement], args.backup_first).await?;
     let to = match &args.to {
         Some(v) => RollbackTo::Version(v.clone()),
@@ -49,7 +58,10 @@ pub async fn run(global: &Global, out: &Output, args: &RollbackArgs) -> Result<u
     };
     let done = ops::rollback(&fleet, placement, &to).await?;
     if out.json {
-        out.json(&serde_json::json!({"database": args.database, "rolled_back": done}));
+        out.json(&super::json::Rollback {
+            database: &args.database,
+            rolled_back: &done,
+        });
     } else if done.is_empty() {
         out.line(format!("{}: nothing to roll back", args.database));
     } else {

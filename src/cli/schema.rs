@@ -44,7 +44,10 @@ pub async fn run(global: &Global, out: &Output, command: &SchemaCommand) -> Resu
         .ok_or_else(|| Error::Usage(format!("no placement for `{}`", args.database)))?;
     let model = schema::read(&fleet, placement).await?;
     if out.json {
-        out.json(&model);
+        out.json(&super::json::SchemaDump {
+            database: &args.database,
+            model: &model,
+        });
     } else {
         out.text(dump::render(&model));
     }

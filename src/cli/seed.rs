@@ -4,9 +4,10 @@ use clap::Args;
 use pgfleet::Error;
 use pgfleet::data::seed::{self, SeedOutcome, SeedReport};
 use pgfleet::fleet::Fleet;
-use pgfleet::safety::Destructive;
+use pgfleet::safety::{Destructive, Extent};
 
-use super::drop::confirm;
+use super::drop::{Intent, confirm};
+use super::json::InEnv;
 use super::{Global, Output};
 
 /// Run seed files (`*.sql` in name order, each in a transaction), then `seed_command`
@@ -31,19 +32,26 @@ pub struct SeedArgs {
 
 pub async fn run(global: &Global, out: &Output, args: &SeedArgs) -> Result<u8, Error> {
     let fleet = global.open_running(out).await?;
+    let selected = fleet.select(&args.databases, false)?;
     confirm(
         global,
         out,
         &fleet.topology,
-        Destructive::Seed,
-        args.allow_protected,
+        &Intent {
+            operation: Destructive::Seed,
+            allow_protected: args.allow_protected,
+            selected: &selected,
+            extent: Extent::Whole,
+        },
     )?;
-    let selected = fleet.select(&args.databases, false)?;
     super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
     let report = seed::seed(&fleet, &selected).await;
     if out.json {
         warn_ignored(out, &fleet, &report);
-        out.json(&report);
+        out.json(&InEnv {
+            env: &fleet.topology.env,
+            report: &report,
+        });
     } else {
         render(out, &fleet, &report);
     }

@@ -4,15 +4,15 @@ use clap::{Args, Subcommand};
 use pgfleet::Error;
 use pgfleet::fleet::{OpenOptions, embedded_servers, open_manifest};
 use pgfleet::server::{EmbeddedServer, ServerStatus, StartOutcome, StopOutcome};
-use serde_json::json;
 
+use super::json::{Document, ServerChange, ServerLog, ServerState, Servers};
 use super::{Global, Output};
 
 /// Manage the embedded PostgreSQL servers (`embedded = true`)
 #[derive(Debug, Subcommand)]
 #[command(after_help = "Examples:
   pgfleet server start          start every embedded server (initdb on first use)
-  pgfleet server status --json  pid, port, version and data folder of each
+  pgfleet server status --json  {\"servers\": [...]}: pid, port, PostgreSQL version, data folder
   pgfleet server logs -n 100    the last 100 lines of the server log
   pgfleet server stop local     stop only the server called `local`")]
 pub enum ServerCommand {
@@ -48,9 +48,9 @@ pub async fn run(global: &Global, out: &Output, command: &ServerCommand) -> Resu
         ServerCommand::Logs { which, .. } => which,
     };
     let servers = pick(embedded_servers(&manifest), which.name.as_deref())?;
-    let mut report = Vec::new();
     match command {
         ServerCommand::Start(_) => {
+            let mut report = Vec::new();
             for server in &servers {
                 let (port, state) = match server.start().await? {
                     StartOutcome::AlreadyRunning { port } => (port, "already running"),
@@ -67,41 +67,41 @@ pub async fn run(global: &Global, out: &Output, command: &ServerCommand) -> Resu
                     "server `{}`: {state} on 127.0.0.1:{port}",
                     server.name()
                 ));
-                report.push(json!({"server": server.name(), "state": state, "port": port}));
+                report.push(ServerChange {
+                    server: server.name().to_owned(),
+                    state,
+                    port: Some(port),
+                });
             }
+            print(out, report);
         }
         ServerCommand::Stop(_) => {
+            let mut report = Vec::new();
             for server in &servers {
                 let state = match server.stop().await? {
                     StopOutcome::Stopped => "stopped",
                     StopOutcome::NotRunning => "not running",
                 };
                 out.line(format!("server `{}`: {state}", server.name()));
-                report.push(json!({"server": server.name(), "state": state}));
+                report.push(ServerChange {
+                    server: server.name().to_owned(),
+                    state,
+                    port: None,
+                });
             }
+            print(out, report);
         }
         ServerCommand::Status(_) => {
+            let mut report = Vec::new();
             for server in &servers {
                 let status = server.status()?;
                 out.line(describe(server, &status));
-                report.push(match status {
-                    ServerStatus::Running {
-                        pid,
-                        port,
-                        version,
-                        data_dir,
-                    } => json!({
-                        "server": server.name(), "state": "running", "pid": pid, "port": port,
-                        "version": version, "data_dir": data_dir,
-                    }),
-                    ServerStatus::Stopped { initialized, port } => json!({
-                        "server": server.name(), "state": "stopped", "initialized": initialized,
-                        "port": port, "data_dir": server.data_dir(),
-                    }),
-                });
+                report.push(state(server, status));
             }
+            print(out, report);
         }
         ServerCommand::Logs { lines, .. } => {
+            let mut report = Vec::new();
             for server in &servers {
                 let tail = server.log_tail(*lines)?;
                 if servers.len() > 1 && !out.json {
@@ -114,16 +114,55 @@ pub async fn run(global: &Global, out: &Output, command: &ServerCommand) -> Resu
                 if !out.json {
                     out.text(&tail);
                 }
-                report.push(
-                    json!({"server": server.name(), "log_file": server.log_file(), "tail": tail}),
-                );
+                report.push(ServerLog {
+                    server: server.name().to_owned(),
+                    log_file: server.log_file(),
+                    tail,
+                });
             }
+            print(out, report);
         }
     }
-    if out.json {
-        out.json(&report);
-    }
     Ok(0)
+}
+
+/// `{"servers": [...]}` with `--json`.
+fn print<T>(out: &Output, servers: Vec<T>)
+where
+    Servers<T>: Document,
+{
+    if out.json {
+        out.json(&Servers { servers });
+    }
+}
+
+fn state(server: &EmbeddedServer, status: ServerStatus) -> ServerState {
+    let name = server.name().to_owned();
+    match status {
+        ServerStatus::Running {
+            pid,
+            port,
+            version,
+            data_dir,
+        } => ServerState {
+            server: name,
+            state: "running",
+            initialized: true,
+            pid: Some(pid),
+            port: Some(port),
+            postgres_version: Some(version),
+            data_dir,
+        },
+        ServerStatus::Stopped { initialized, port } => ServerState {
+            server: name,
+            state: "stopped",
+            initialized,
+            pid: None,
+            port,
+            postgres_version: None,
+            data_dir: server.data_dir(),
+        },
+    }
 }
 
 fn describe(server: &EmbeddedServer, status: &ServerStatus) -> String {

@@ -12,6 +12,7 @@ use pgfleet::safety::{self, Destructive};
 use pgfleet::server::{ServerStatus, StartOutcome};
 use pgfleet::topology::Endpoint;
 
+use super::json::{self, ServerChange};
 use super::migrate::RunArgs;
 use super::{Global, Output};
 
@@ -65,7 +66,11 @@ pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Err
             if !matches!(outcome, StartOutcome::AlreadyRunning { .. }) {
                 out.line(format!("server `{name}`: {state} on 127.0.0.1:{port}"));
             }
-            servers.push(serde_json::json!({"server": name, "state": state, "port": port}));
+            servers.push(ServerChange {
+                server: name.clone(),
+                state,
+                port: Some(port),
+            });
             provisioning.push(server.lock_provisioning().await?);
         }
     }
@@ -87,10 +92,14 @@ pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Err
     };
     drop(provisioning);
     if out.json {
-        out.json(&serde_json::json!({
-            "env": fleet.topology.env, "servers": servers, "create": created, "migrate": migrated,
-            "seed": seeded, "seeds_skipped": seeds_skipped,
-        }));
+        out.json(&json::Up {
+            env: &fleet.topology.env,
+            servers: &servers,
+            create: &created,
+            migrate: &migrated,
+            seed: seeded.as_ref(),
+            seeds_skipped: &seeds_skipped,
+        });
     } else {
         let untouched = created.databases.iter().all(|c| !c.changed())
             && migrated

@@ -131,6 +131,20 @@ impl ConnectError {
     }
 }
 
+impl ConnectError {
+    /// Why the server could not be reached at all (no answer, refused, no such
+    /// host), without the URL; `None` when a server answered.
+    pub fn unreachable_reason(&self) -> Option<String> {
+        match self {
+            ConnectError::Timeout { after, .. } => {
+                Some(format!("no answer within {}", secs(*after)))
+            }
+            ConnectError::Connect { source, .. } if source.code().is_none() => Some(chain(source)),
+            _ => None,
+        }
+    }
+}
+
 fn connect_hint(source: &tokio_postgres::Error) -> Option<String> {
     let code = source.code()?;
     let hint = if *code == SqlState::INVALID_CATALOG_NAME {

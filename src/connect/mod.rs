@@ -220,6 +220,16 @@ impl ConnInfo {
         info
     }
 
+    /// Where the server is, as a person names it: `host:port` (`[::1]:5432`), or
+    /// the Unix socket's path.
+    pub fn address(&self) -> String {
+        match &self.host {
+            Host::Tcp(name) if name.contains(':') => format!("[{name}]:{}", self.port),
+            Host::Tcp(name) => format!("{name}:{}", self.port),
+            Host::Socket(dir) => format!("{}/.s.PGSQL.{}", dir.display(), self.port),
+        }
+    }
+
     /// The URL including the real password, percent-encoded. Only for handing to child
     /// processes (psql, pg_dump); never log or print it.
     pub fn to_url(&self) -> String {

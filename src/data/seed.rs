@@ -1,5 +1,6 @@
-//! `seed`: a database's `seeds` folder, `*.sql` files in name order, each in
-//! its own transaction, then its `seed_command`.
+//! `seed`: the seed files its migrations' own tool names (a Supabase project's
+//! `[db.seed] sql_paths`), then a database's `seeds` folder, `*.sql` files in name
+//! order, each in its own transaction, then its `seed_command`.
 //!
 //! A file is split like a migration (`migrate::script::split`, so COPY data
 //! and `BEGIN ATOMIC` bodies work) and its statements run inside one
@@ -102,7 +103,10 @@ pub async fn seed(fleet: &Fleet, placements: &[&Placement]) -> SeedReport {
 /// Whether `seed` would do anything for this logical database.
 pub fn has_seeds(fleet: &Fleet, database: &str) -> bool {
     let db = &fleet.manifest.databases[database];
-    db.seeds.is_some() || db.seed_command.is_some()
+    db.seeds.is_some()
+        || db.seed_command.is_some()
+        // A folder that cannot be read says so when seeding.
+        || crate::migrate::format_seeds(db).map_or(true, |files| !files.is_empty())
 }
 
 async fn seed_one(
@@ -111,18 +115,26 @@ async fn seed_one(
     report: &mut Seeded,
 ) -> Result<(), DataError> {
     let db = &fleet.manifest.databases[&placement.database];
+    // The seeds its migrations' own tool names (a Supabase project's), then the
+    // `seeds` folder's.
+    let mut files = crate::migrate::format_seeds(db)?;
     if let Some(folder) = &db.seeds {
-        let (files, ignored) = seed_files(folder)?;
+        let (more, ignored) = seed_files(folder)?;
         report.ignored = ignored;
-        if !files.is_empty() {
-            let mut info = fleet.conninfo(placement)?;
-            info.application_name = Some(format!("pgfleet seed (pid {})", std::process::id()));
-            let client = info.connect().await?;
-            for file in files {
-                seed_file(&client, placement, &file).await?;
-                report.outcome = SeedOutcome::Seeded;
-                report.files.push(file);
+        for file in more {
+            if !files.contains(&file) {
+                files.push(file);
             }
+        }
+    }
+    if !files.is_empty() {
+        let mut info = fleet.conninfo(placement)?;
+        info.application_name = Some(format!("pgfleet seed (pid {})", std::process::id()));
+        let client = info.connect().await?;
+        for file in files {
+            seed_file(&client, placement, &file).await?;
+            report.outcome = SeedOutcome::Seeded;
+            report.files.push(file);
         }
     }
     if let Some(command) = &db.seed_command {

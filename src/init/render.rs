@@ -128,6 +128,20 @@ pub fn render(plan: &Plan) -> String {
         if let Some(cwd) = &db.cwd {
             let _ = writeln!(t, "cwd = {}", q(&scan::shown(cwd)));
         }
+        let peers: Vec<&str> = db
+            .migrations
+            .iter()
+            .map(|f| f.format.as_str())
+            .filter(|f| *f != "native")
+            .collect();
+        if let Some(tool) = peers.first() {
+            let _ = writeln!(
+                t,
+                "# `sync`: pgfleet also writes {tool}'s own history table as {tool} would, so the team's\n\
+                 # {tool} commands keep seeing every migration as applied; \"read\" only reads it, \"off\" ignores it.\n\
+                 peer_history = \"sync\""
+            );
+        }
         t.push_str("# depends_on = []   # the databases this one must be migrated after\n\n");
     }
 

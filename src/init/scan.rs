@@ -375,6 +375,11 @@ fn migration_folder(
                     None => text,
                 });
             }
+            if format == Format::Supabase {
+                note = Some(
+                    "beside `supabase/config.toml` with `[db]`: a Supabase CLI project; its `[db.seed]` files seed the database".to_owned(),
+                );
+            }
             Some(Ok(FolderFound {
                 path: rel.to_path_buf(),
                 format,
@@ -618,6 +623,50 @@ mod tests {
             ],
             "{:?}",
             scan.skipped
+        );
+    }
+
+    /// `supabase/migrations` beside a `config.toml` with `[db]` is a Supabase project,
+    /// with a note; the same files without that config are native.
+    #[test]
+    fn supabase_project_is_told_from_native() {
+        let dir = tree(&[
+            (
+                "web/supabase/config.toml",
+                "project_id = \"web\"\n\n[db]\nport = 54322\n",
+            ),
+            ("web/supabase/seed.sql", "INSERT INTO t VALUES (1);\n"),
+            (
+                "web/supabase/migrations/20240101000000_init_schema.sql",
+                "CREATE TABLE t (a int);\n",
+            ),
+            (
+                "api/supabase/migrations/20240101000000_init_schema.sql",
+                "CREATE TABLE t (a int);\n",
+            ),
+        ]);
+        let scan = scan(dir.path());
+        assert_eq!(
+            found(&scan),
+            [
+                ("api/supabase/migrations".to_owned(), "native"),
+                ("web/supabase/migrations".to_owned(), "supabase")
+            ],
+            "{:?}",
+            scan.skipped
+        );
+        let web = scan
+            .folders
+            .iter()
+            .find(|f| f.format == Format::Supabase)
+            .unwrap();
+        assert!(
+            web.note
+                .as_deref()
+                .unwrap()
+                .contains("Supabase CLI project"),
+            "{:?}",
+            web.note
         );
     }
 

@@ -8,6 +8,7 @@
 
 mod error;
 mod interpolate;
+mod peer_history;
 pub mod raw;
 mod services;
 
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use error::{Location, ManifestError, suggest};
 pub(crate) use interpolate::stand_in;
 pub use interpolate::{ExpandError, expand};
+pub use peer_history::PeerHistory;
 use raw::{RawDatabase, RawManifest, RawMigrationEntry, RawMigrations, Text};
 pub use services::{Service, UrlStyle};
 
@@ -41,6 +43,7 @@ pub const FORMATS: &[&str] = &[
     "pop",
     "hasura",
     "graphile-migrate",
+    "supabase",
     "runner",
 ];
 
@@ -101,12 +104,27 @@ pub struct Database {
     /// `(schema, table)` of the peer tool's history table that adoption reads, when the
     /// tool's own config cannot say (drizzle's `migrations.table`, Sqitch's registry).
     pub history_table: Option<(String, String)>,
+    /// `peer_history` as written for the database; `None`: the default ([`PeerHistory::Sync`]).
+    pub peer_history: Option<PeerHistory>,
+}
+
+impl Database {
+    /// What pgfleet does with the peer history table of `source`, one of this database's
+    /// folders: the folder's own `peer_history`, else the database's, else `sync`.
+    pub fn peer_history_of(&self, source: &MigrationSource) -> PeerHistory {
+        source
+            .peer_history
+            .or(self.peer_history)
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationSource {
     pub path: PathBuf,
     pub format: Option<String>,
+    /// The folder's own `peer_history`, which wins over the database's.
+    pub peer_history: Option<PeerHistory>,
 }
 
 /// `from = "table.column"` here, `to = "db.table.column"` in another database.
@@ -434,23 +452,39 @@ impl Manifest {
         let key = |k: &str| format!("databases.{name}.{k}");
         let mut migrations = Vec::new();
         if let Some(spanned) = &db.migrations {
-            let entries: Vec<(String, Option<String>)> = match spanned.get_ref() {
-                RawMigrations::One(path) => vec![(path.clone(), None)],
+            type Entry = (String, Option<String>, Option<String>);
+            let entries: Vec<Entry> = match spanned.get_ref() {
+                RawMigrations::One(path) => vec![(path.clone(), None, None)],
                 RawMigrations::Many(list) => list
                     .iter()
                     .map(|entry| match entry {
-                        RawMigrationEntry::Path(path) => (path.clone(), None),
-                        RawMigrationEntry::Table(t) => (t.path.clone(), t.format.clone()),
+                        RawMigrationEntry::Path(path) => (path.clone(), None, None),
+                        RawMigrationEntry::Table(t) => {
+                            (t.path.clone(), t.format.clone(), t.peer_history.clone())
+                        }
                     })
                     .collect(),
             };
-            for (path, format) in entries {
+            for (path, format, peer_history) in entries {
                 let text = Spanned::new(spanned.span(), path);
                 let path = self.folder(&key("migrations"), &text)?;
                 if let Some(format) = &format {
                     self.check_format(&key("migrations"), spanned.span().start, format)?;
                 }
-                migrations.push(MigrationSource { path, format });
+                let peer_history = peer_history
+                    .map(|p| {
+                        self.check_peer_history(
+                            &key("migrations.peer_history"),
+                            spanned.span().start,
+                            &p,
+                        )
+                    })
+                    .transpose()?;
+                migrations.push(MigrationSource {
+                    path,
+                    format,
+                    peer_history,
+                });
             }
         }
         let format = match &db.format {
@@ -527,6 +561,11 @@ impl Manifest {
             }
             None => None,
         };
+        let peer_history = db
+            .peer_history
+            .as_ref()
+            .map(|p| self.check_peer_history(&key("peer_history"), p.span().start, p.get_ref()))
+            .transpose()?;
         Ok(Database {
             name: name.to_owned(),
             migrations,
@@ -540,6 +579,7 @@ impl Manifest {
             seed_command: db.seed_command.map(Spanned::into_inner),
             cwd,
             history_table,
+            peer_history,
         })
     }
 
@@ -717,6 +757,26 @@ impl Manifest {
         Err(self.invalid(offset, key, &format!("unknown format `{format}`"), &hint))
     }
 
+    fn check_peer_history(
+        &self,
+        key: &str,
+        offset: usize,
+        value: &str,
+    ) -> Result<PeerHistory, ManifestError> {
+        PeerHistory::parse(value).ok_or_else(|| {
+            let hint = match suggest(value, PeerHistory::NAMES.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "use \"sync\" (read and write the tool's own history table), \"read\" (only read it) or \"off\" (ignore it)".to_owned(),
+            };
+            self.invalid(
+                offset,
+                key,
+                &format!("`{value}` is not one of \"sync\", \"read\", \"off\""),
+                &hint,
+            )
+        })
+    }
+
     fn identifier(&self, key: &str, text: &Text) -> Result<String, ManifestError> {
         let value = self.expand(key, text)?;
         if value.is_empty() || value.len() > 63 {
@@ -849,6 +909,37 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.to_string(), "dependency cycle: a -> b -> c -> a");
+    }
+
+    #[test]
+    fn peer_history_on_a_database_and_a_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a")).unwrap();
+        std::fs::create_dir_all(dir.path().join("b")).unwrap();
+        let text = "[databases.x]\npeer_history = \"read\"\nmigrations = [\"a\", { path = \"b\", peer_history = \"off\" }]\n[databases.y]\n";
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, text).unwrap();
+        let m = super::load_with(&path, BTreeMap::new()).unwrap();
+        let x = &m.databases["x"];
+        assert_eq!(x.peer_history, Some(PeerHistory::Read));
+        assert_eq!(x.peer_history_of(&x.migrations[0]), PeerHistory::Read);
+        assert_eq!(x.peer_history_of(&x.migrations[1]), PeerHistory::Off);
+        assert_eq!(m.databases["y"].peer_history, None);
+    }
+
+    #[test]
+    fn a_bad_peer_history_names_the_key_and_the_file() {
+        let err = load("[databases.a]\npeer_history = \"write\"\n").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("invalid value for `databases.a.peer_history` in ")
+                && text.contains(":2")
+                && text.contains("`write` is not one of \"sync\", \"read\", \"off\""),
+            "{text}"
+        );
+        assert!(err.hint().unwrap().contains("\"read\" (only read it)"));
+        let err = load("[databases.a]\npeer_history = \"synk\"\n").unwrap_err();
+        assert_eq!(err.hint().as_deref(), Some("did you mean `sync`?"));
     }
 
     #[test]

@@ -62,6 +62,8 @@ pub struct RawDatabase {
     pub cwd: Option<Text>,
     /// `schema.table` of the peer tool's history table, for adoption.
     pub history_table: Option<Text>,
+    /// `"sync" | "read" | "off"`: what pgfleet does with the peer tool's history table.
+    pub peer_history: Option<Text>,
 }
 
 /// `migrations = "dir"` or `migrations = ["dir", { path = "dir", format = "prisma" }]`.
@@ -84,6 +86,7 @@ pub enum RawMigrationEntry {
 pub struct RawMigrationTable {
     pub path: String,
     pub format: Option<String>,
+    pub peer_history: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,8 +1,8 @@
 //! Adoption: a database that Prisma, dbmate, sqlx, golang-migrate, Flyway,
 //! node-pg-migrate, goose, Atlas, Liquibase, drizzle or Sqitch already migrated has the
 //! migrations their own history tables list treated as applied, and recorded in
-//! `pgfleet.history` by the next `migrate`. Those tables are only read, never written
-//! (SPEC, Footprint).
+//! `pgfleet.history` by the next `migrate`, and again on every run after (what the tool
+//! applied beside pgfleet). Writing them is [`super::peer`]'s job.
 //!
 //! Most tools keep their table beside the data, in an owned schema. drizzle
 //! and Sqitch keep theirs in a schema of their own (`drizzle`, `sqitch`, or
@@ -17,18 +17,32 @@ use super::formats::{Folder, Format, Kind, Version};
 use super::history::{Row, RowKind, RowState};
 use crate::connect::{quote_ident, quote_literal};
 use crate::error::{Error, Result};
+use crate::topology::Placement;
 
 /// Migrations a peer table lists that `pgfleet.history` does not, as history
-/// rows (not yet written). `schemas` are where to look for the peer table,
-/// in order.
+/// rows (not yet written): on the first run, what the tool applied before pgfleet
+/// (adopted); later, what the tool applied beside pgfleet (a colleague's `dbmate up`),
+/// recorded as applied by that tool and never run again. The table is looked for where
+/// the tool keeps it for this placement ([`super::peer::search_schemas`]); folders with
+/// `peer_history = "off"` are skipped.
 pub async fn peer_rows(
     client: &Client,
     folders: &[Folder],
     history: &[Row],
-    schemas: &[String],
+    placement: &Placement,
 ) -> Result<Vec<Row>> {
+    let schemas = &super::peer::search_schemas(placement);
     let mut rows: Vec<Row> = Vec::new();
     for folder in folders {
+        if !folder.peer_history.reads() {
+            continue;
+        }
+        // Once pgfleet has recorded some of this folder, the peer table's new rows are
+        // the tool's own work beside pgfleet, not an adoption.
+        let tracked = folder
+            .migrations
+            .iter()
+            .any(|m| history.iter().any(|r| r.version == m.version.as_str()));
         // `label`: how `applied_by` names the table (qualified when the
         // folder says which schema: it is not one the database owns).
         let (label, qualified) = match (&folder.peer, folder.format.history_table()) {
@@ -115,7 +129,11 @@ pub async fn peer_rows(
                     checksum: migration.checksum.clone(),
                     applied_at: applied_at.unwrap_or_else(Utc::now),
                     execution_ms: 0,
-                    applied_by: format!("adopted from {label}"),
+                    applied_by: if tracked {
+                        format!("{} (read from {label})", folder.format)
+                    } else {
+                        format!("adopted from {label}")
+                    },
                     down_script: migration.down.clone(),
                     state: RowState::Applied,
                     error: None,
@@ -147,8 +165,9 @@ enum Listed {
 
 fn matches(format: Format, listed: &str, version: &Version, name: &str, kind: Kind) -> bool {
     match (format, kind) {
-        // Prisma lists the folder name, which is its version; Diesel its version text.
-        (Format::Prisma | Format::Diesel, _) => listed == version.as_str(),
+        // Prisma lists the folder name, which is its version; Diesel and the Supabase
+        // CLI their version text.
+        (Format::Prisma | Format::Diesel | Format::Supabase, _) => listed == version.as_str(),
         // node-pg-migrate lists the file name without `.sql`: `<version>_<name>`.
         (Format::NodePgMigrate, _) => listed == format!("{}_{name}", version.as_str()),
         // Flyway lists repeatables by description, `_` written as a space.
@@ -261,6 +280,10 @@ async fn read_listed(client: &Client, folder: &Folder, table: &str) -> Result<Li
         ),
         // Diesel's `__diesel_schema_migrations (version, run_on)`.
         Format::Diesel => format!("SELECT version, run_on::text FROM {table}"),
+        // The Supabase CLI's `supabase_migrations.schema_migrations (version text, name
+        // text, statements text[])`: a row is written in the file's own batch, so it
+        // means applied; it keeps no time.
+        Format::Supabase => format!("SELECT version, NULL FROM {table}"),
         // Hasura's `hdb_catalog.schema_migrations (version bigint, dirty boolean)`: one
         // row per applied version; a dirty one failed half-way and is not applied.
         // Its catalog state: `cli_state -> 'migrations' -> <source>`, version -> dirty.

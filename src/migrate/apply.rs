@@ -44,6 +44,8 @@ pub struct Target<'a> {
     /// Run each migration's verify script (Sqitch's `verify/`) after it, in its
     /// transaction (`migrate --verify`).
     pub verify: bool,
+    /// The peer tools' history tables written with each migration (`peer_history`).
+    pub peer: &'a super::peer::Writer,
 }
 
 /// One migration `apply` ran (or found done by another runner).
@@ -114,6 +116,9 @@ fn prepare(target: &Target<'_>, migration: &Migration) -> Result<Script, Migrate
             line_offset,
             source,
         })?;
+    if migration.transaction == Transaction::Batch {
+        check_batch(target, migration, &pieces)?;
+    }
     let no_transaction = migration.transaction == Transaction::Disabled
         || script::needs_no_transaction(&pieces, target.server_version);
     if !no_transaction && as_its_tool_runs_it(migration, &pieces) {
@@ -142,6 +147,41 @@ fn prepare(target: &Target<'_>, migration: &Migration) -> Result<Script, Migrate
     })
 }
 
+/// A Supabase file ([`Transaction::Batch`]) is sent by the CLI as one batch, which
+/// PostgreSQL runs as one implicit transaction: a statement that cannot run in one
+/// works there only at the top of the file, before any other (it commits before the
+/// rest start). After another statement the CLI fails on it, so pgfleet refuses it before anything runs rather than
+/// apply a folder its own tool cannot.
+fn check_batch(
+    target: &Target<'_>,
+    migration: &Migration,
+    pieces: &[Piece],
+) -> Result<(), MigrateError> {
+    // Each such statement at the top commits at once, so the next one starts afresh.
+    let Some(piece) = pieces
+        .iter()
+        .skip_while(|p| p.needs_no_transaction(target.server_version))
+        .find(|p| p.needs_no_transaction(target.server_version))
+    else {
+        return Ok(());
+    };
+    let statement = piece
+        .sql
+        .split_whitespace()
+        .take(4)
+        .collect::<Vec<_>>()
+        .join(" ");
+    Err(MigrateError::ToolWouldRefuse {
+        db: target.db.to_owned(),
+        path: migration.path.clone(),
+        line: migration.up_line.saturating_sub(1) + piece.start_line,
+        message: format!(
+            "`{statement} ...` cannot run inside a transaction, and the Supabase CLI runs a file's statements as one transaction; it works only at the top of a file, before any other statement"
+        ),
+        hint: "move it into a migration file of its own (`pgfleet new DB NAME`), where the CLI and pgfleet both run it outside a transaction".to_owned(),
+    })
+}
+
 /// True for a file whose tool sends it whole as one simple query
 /// ([`Transaction::Script`]) and that holds its own transaction control
 /// part-way through (Prisma's `-- AlterEnum` `BEGIN; ... COMMIT;` blocks),
@@ -149,8 +189,10 @@ fn prepare(target: &Target<'_>, migration: &Migration) -> Result<Script, Migrate
 /// `COPY ... FROM STDIN` data is left to the normal check: no simple query
 /// can carry it.
 fn as_its_tool_runs_it(migration: &Migration, pieces: &[Piece]) -> bool {
-    migration.transaction == Transaction::Script
-        && migration.statements.is_none()
+    matches!(
+        migration.transaction,
+        Transaction::Script | Transaction::Batch
+    ) && migration.statements.is_none()
         && pieces
             .iter()
             .all(|p| matches!(p.kind, PieceKind::Statement))
@@ -191,6 +233,17 @@ async fn apply_one(
     } else {
         apply_in_transaction(client, target, migration, pieces, verify).await?
     };
+    // The Supabase CLI runs `RESET ALL` before each file, so a file's `SET`s and
+    // `set_config(..., false)` never reach the next one. (Other formats' files share
+    // the session too and do pass their settings on: known, left as it is.)
+    if migration.transaction == Transaction::Batch
+        && script.pieces.iter().any(Piece::changes_session)
+    {
+        client
+            .batch_execute("RESET ALL")
+            .await
+            .map_err(|e| MigrateError::sql(target.db, "cannot reset the session settings", e))?;
+    }
     Ok(Applied {
         version: migration.version.to_string(),
         name: migration.name.clone(),
@@ -363,7 +416,8 @@ async fn apply_in_transaction(
     } else {
         record.insert_sql()
     };
-    let commit = format!("{insert};\nCOMMIT");
+    let peer = target.peer.applied_sql(migration, None);
+    let commit = format!("{insert};\n{peer}COMMIT");
     let has_copy = pieces
         .iter()
         .any(|p| matches!(p.kind, PieceKind::CopyFromStdin { .. }));
@@ -527,9 +581,7 @@ async fn apply_outside_transaction(
     match ran {
         Ok(()) => {
             let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-            history::finish(client, target.db, migration.version.as_str(), Ok(ms))
-                .await
-                .map_err(|e| MigrateError::Other(Box::new(e)))?;
+            record_outside(client, target, migration, ms).await?;
             Ok(false)
         }
         Err((e, piece)) => {
@@ -540,12 +592,53 @@ async fn apply_outside_transaction(
             let message = error.to_string();
             let _ =
                 history::finish(client, target.db, migration.version.as_str(), Err(&message)).await;
+            let failed = pieces
+                .iter()
+                .position(|p| std::ptr::eq(p, piece))
+                .unwrap_or(0);
+            let one_by_one = matches!(run, Run::OneByOne);
             Err(MigrateError::FailedPartWay {
                 source: Box::new(error),
                 db: target.db.to_owned(),
+                path: migration.path.clone(),
+                applied: super::partway::ran_before(pieces, failed, one_by_one, migration.up_line),
             })
         }
     }
+}
+
+/// Marks a migration that ran outside a transaction applied, together with its
+/// peer tool's row: one transaction, so both are written or neither.
+async fn record_outside(
+    client: &Client,
+    target: &Target<'_>,
+    migration: &Migration,
+    ms: i64,
+) -> Result<(), MigrateError> {
+    let peer = target.peer.applied_sql(migration, Some(ms));
+    if peer.is_empty() {
+        return history::finish(client, target.db, migration.version.as_str(), Ok(ms))
+            .await
+            .map_err(|e| MigrateError::Other(Box::new(e)));
+    }
+    let recorded = async {
+        client
+            .batch_execute("BEGIN")
+            .await
+            .map_err(|e| MigrateError::sql(target.db, "cannot record the migration", e))?;
+        history::finish(client, target.db, migration.version.as_str(), Ok(ms))
+            .await
+            .map_err(|e| MigrateError::Other(Box::new(e)))?;
+        client
+            .batch_execute(&format!("{peer}COMMIT"))
+            .await
+            .map_err(|e| MigrateError::sql(target.db, "cannot record the migration", e))
+    }
+    .await;
+    if recorded.is_err() {
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
+    recorded
 }
 
 /// The verify script of a migration that ran outside a transaction (it
@@ -799,5 +892,55 @@ async fn lock_holder(client: &Client, db: &str) -> String {
             })
             .unwrap_or_else(|| "another pgfleet migrate (it let go just now)".to_owned()),
         Err(_) => "another pgfleet migrate".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrate::formats::{self, Format};
+
+    /// Where the Supabase CLI's batch can run a statement that needs no transaction:
+    /// only at the top of the file.
+    #[test]
+    fn batch_files_take_no_transaction_statements_only_at_the_top() {
+        let cases = [
+            ("CREATE INDEX CONCURRENTLY i ON t (a);\n", None),
+            (
+                "CREATE INDEX CONCURRENTLY i ON t (a);\nCREATE INDEX CONCURRENTLY j ON t (b);\nSELECT 1;\n",
+                None,
+            ),
+            (
+                "SELECT 1;\nCREATE INDEX CONCURRENTLY i ON t (a);\n",
+                Some(2),
+            ),
+            (
+                "CREATE INDEX CONCURRENTLY i ON t (a);\nSELECT 1;\n\nVACUUM t;\n",
+                Some(4),
+            ),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("20240101000000_x.sql");
+        let target = Target {
+            db: "app",
+            search_path: None,
+            lock_timeout: Duration::from_secs(1),
+            server_version: 150_000,
+            applied_by: "test",
+            verify: false,
+            peer: &crate::migrate::peer::Writer::none(),
+        };
+        for (sql, want) in cases {
+            std::fs::write(&file, sql).unwrap();
+            let folder = formats::read(dir.path(), Format::Supabase).unwrap();
+            let migration = &folder.migrations[0];
+            let pieces = migration.pieces().unwrap();
+            let got = match check_batch(&target, migration, &pieces) {
+                Ok(()) => None,
+                Err(MigrateError::ToolWouldRefuse { line, .. }) => Some(line),
+                Err(e) => panic!("{e}"),
+            };
+            assert_eq!(got, want, "{sql}");
+        }
     }
 }

@@ -475,6 +475,7 @@ mod tests {
             migrations: names.iter().map(|n| migration(n)).collect(),
             unmatched: Vec::new(),
             peer: None,
+            peer_history: crate::manifest::PeerHistory::default(),
         };
         let row = |version: &str, name: &str| Row {
             version: version.to_owned(),

@@ -6,16 +6,21 @@
 //! - [`script`]: a psql-compatible statement splitter
 //! - [`history`]: the `pgfleet.history` table
 //! - [`adopt`]: reading Prisma's, dbmate's, sqlx's, golang-migrate's and Flyway's own tables
+//! - [`peer`]: keeping peer tools' own history tables in step (`peer_history = "sync"`)
 //! - [`plan`]: files + history -> states and steps (pure)
 //! - [`apply`]: running a plan on one database
 //! - [`run`]: whole-fleet `migrate`, `status`, `rollback`, `baseline`, `repair`
+//! - [`peer`]: keeping peer tools' history tables in step (their checksums)
 
 pub mod adopt;
 pub mod apply;
 pub mod formats;
 pub mod history;
 pub mod ops;
+pub mod partway;
+pub mod peer;
 pub mod plan;
+pub mod platform;
 pub mod run;
 pub mod script;
 
@@ -71,11 +76,16 @@ pub enum MigrateError {
     },
 
     #[error(
-        "{source}\n  the migration ran outside a transaction and stopped part-way: it is recorded as failed and blocks `{db}`"
+        "{source}\n  the migration ran outside a transaction and stopped part-way: it is recorded as failed and blocks `{db}`{}",
+        partway::render(path, applied)
     )]
     FailedPartWay {
         db: String,
         source: Box<MigrateError>,
+        /// The migration file.
+        path: PathBuf,
+        /// Its statements that ran (and committed) before the one that failed.
+        applied: Vec<partway::RanStatement>,
     },
 
     #[error("`{db}`: the verify script of `{version}` ({name}) failed: {source}\n  {outcome}")]
@@ -116,8 +126,57 @@ pub enum MigrateError {
         name: String,
     },
 
+    /// A statement the format's own tool cannot run where the file has it (the Supabase
+    /// CLI's batch runs `CREATE INDEX CONCURRENTLY` only as a file's first statement):
+    /// refused before anything runs, so the folder keeps working with its tool.
+    #[error("`{db}`: {}:{line}: {message}", path.display())]
+    ToolWouldRefuse {
+        db: String,
+        path: PathBuf,
+        line: usize,
+        message: String,
+        hint: String,
+    },
+
+    /// Pending migrations use what a Supabase database has and this one lacks (schemas
+    /// `auth`, `storage`, `extensions`; roles `anon`, `authenticated`, `service_role`): found before
+    /// anything runs, so nothing is applied.
+    #[error(
+        "`{db}`: `{}` needs {}, which this database does not have{}; nothing was applied",
+        path.display(),
+        platform::describe(missing),
+        if *others > 0 { format!(" (and {others} more pending file(s) need them too)") } else { String::new() }
+    )]
+    NeedsPlatform {
+        db: String,
+        path: PathBuf,
+        missing: Vec<platform::Missing>,
+        /// Other pending files that need something missing.
+        others: usize,
+    },
+
     #[error("`{db}`: {message}")]
     Usage { db: String, message: String },
+
+    /// The database's server did not answer (refused, no such host, timed
+    /// out). The same text for every database of that server, so a fleet
+    /// run can say it once.
+    #[error("`{db}`: server `{server}` at `{address}` is unreachable: {reason}")]
+    Unreachable {
+        db: String,
+        server: String,
+        address: String,
+        reason: String,
+    },
+
+    /// A peer tool's history table pgfleet cannot read or write as the tool does.
+    #[error("`{db}`: peer history table `{table}` {problem}")]
+    PeerTable {
+        db: String,
+        /// `schema.table`.
+        table: String,
+        problem: String,
+    },
 
     #[error(transparent)]
     Other(Box<crate::Error>),
@@ -138,6 +197,24 @@ impl MigrateError {
             context: context.to_owned(),
             message: crate::error::describe_sql_error(&e),
             lost: crate::error::is_connection_lost(&e),
+        }
+    }
+
+    /// A connection failure of `placement`'s database: [`MigrateError::Unreachable`]
+    /// when its server did not answer.
+    pub(crate) fn connect(
+        e: crate::connect::ConnectError,
+        placement: &crate::topology::Placement,
+        info: &crate::connect::ConnInfo,
+    ) -> MigrateError {
+        match e.unreachable_reason() {
+            Some(reason) => MigrateError::Unreachable {
+                db: placement.database.clone(),
+                server: placement.server.clone(),
+                address: info.address(),
+                reason,
+            },
+            None => e.into(),
         }
     }
 
@@ -182,16 +259,29 @@ impl MigrateError {
             MigrateError::LockTimeout { .. } => {
                 Some("wait for it to finish, or raise `--lock-timeout`".into())
             }
-            MigrateError::FailedPartWay { db, .. } => Some(format!(
-                "undo what it did if needed, then `pgfleet repair {db}` and migrate again"
+            MigrateError::FailedPartWay { db, applied, .. } => Some(format!(
+                "undo what {} did if needed, then `pgfleet repair {db}` and migrate again",
+                if applied.is_empty() { "it" } else { "those statements" }
             )),
             MigrateError::Plan(e) => Some(e.hint()),
             MigrateError::VerifyFailed { .. } => Some(
                 "fix the deploy script or the verify script, then migrate again (`--verify` runs it)".into(),
             ),
+            MigrateError::Unreachable { reason, .. } if reason.starts_with("no answer") => Some(
+                "check that the server is running and reachable at that address, or raise connect_timeout"
+                    .into(),
+            ),
+            MigrateError::Unreachable { .. } => Some(
+                "start the server, or correct its `url` in the manifest, then run it again".into(),
+            ),
+            MigrateError::ToolWouldRefuse { hint, .. } => Some(hint.clone()),
+            MigrateError::NeedsPlatform { missing, .. } => Some(platform::hint(missing)),
             MigrateError::NoDown { .. } => {
                 Some("write the down script in the file and roll back by hand, or roll back fewer migrations".into())
             }
+            MigrateError::PeerTable { db, .. } => Some(format!(
+                "set `peer_history = \"read\"` on `[databases.{db}]` (or its folder) in pgfleet.toml: pgfleet then only reads that table and never writes it"
+            )),
             MigrateError::Other(e) => e.hint(),
             _ => None,
         }
@@ -251,6 +341,25 @@ pub fn schemas_created_by_migrations(db: &Database) -> Vec<String> {
     schemas
 }
 
+/// The seed files the tools of `db`'s folders run, in order (a Supabase project's
+/// `[db.seed] sql_paths`, default `supabase/seed.sql`): `seed` runs them before the
+/// files of the database's own `seeds` folder.
+pub fn format_seeds(db: &Database) -> Result<Vec<PathBuf>, MigrateError> {
+    let mut files = Vec::new();
+    for source in &db.migrations {
+        let located = |source| MigrateError::Format {
+            db: db.name.clone(),
+            source,
+        };
+        let format = match declared_format(db, source) {
+            Some(format) => format,
+            None => formats::detect(&source.path).map_err(located)?,
+        };
+        files.extend(formats::format_seeds(&source.path, format).map_err(located)?);
+    }
+    Ok(files)
+}
+
 /// `(schema, table)` of the peer history tables `db`'s folders name (drizzle's
 /// config, Sqitch's registry, the manifest's `history_table`): `clean` keeps
 /// them even inside an owned schema. Folders that cannot be read give none.
@@ -300,6 +409,8 @@ pub fn load_folders(manifest: &Manifest, db: &Database) -> Result<Vec<Folder>, M
                 source,
             }
         })?;
+        let mut folder = folder;
+        folder.peer_history = db.peer_history_of(source);
         folders.push(folder);
     }
     let mut seen: std::collections::BTreeMap<String, PathBuf> = std::collections::BTreeMap::new();

@@ -11,7 +11,7 @@ use tokio_postgres::Client;
 use super::formats::{self, Folder, Kind, Version};
 use super::history::{self, Row, RowKind, RowState};
 use super::plan::{self, State};
-use super::{MigrateError, adopt, load_folders, script};
+use super::{MigrateError, adopt, load_folders, peer, script};
 use crate::connect::quote_literal;
 use crate::fleet::Fleet;
 use crate::topology::Placement;
@@ -153,7 +153,7 @@ async fn db_status(
     let renames = history::legacy_prisma_versions(folders, &rows);
     history::rename_versions(&mut rows, &renames);
     if let Some(c) = client {
-        let adopted = adopt::peer_rows(c, folders, &rows, &placement.owned_schemas).await?;
+        let adopted = adopt::peer_rows(c, folders, &rows, placement).await?;
         rows.extend(adopted);
     }
     let assessment = plan::assess(folders, &rows);
@@ -298,13 +298,22 @@ pub async fn rollback(
         .into_iter()
         .map(|row| prepare_down(db, row, server_version))
         .collect::<Result<Vec<_>, _>>()?;
+    let peer = peer::Writer::prepare(&client, db, &folders, placement).await?;
+    let mut still_applied: std::collections::BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r.state == RowState::Applied)
+        .map(|r| r.version.clone())
+        .collect();
     let mut done = Vec::new();
     for (row, down) in downs {
         let pieces = down.pieces;
+        still_applied.remove(&row.version);
+        // pgfleet's row and the peer tool's go together.
         let forget = format!(
-            "DELETE FROM pgfleet.history WHERE db = {} AND version = {}",
+            "DELETE FROM pgfleet.history WHERE db = {} AND version = {};\n{}",
             quote_literal(db),
-            quote_literal(&row.version)
+            quote_literal(&row.version),
+            peer.rolled_back_sql(&row.version, &still_applied)
         );
         let result = if down.no_transaction {
             let mut r = Ok(());
@@ -320,7 +329,7 @@ pub async fn rollback(
             }
         } else {
             let sql = format!(
-                "BEGIN; SELECT pg_advisory_xact_lock({}); {search_path}\n{}\n;\n{forget};\nCOMMIT",
+                "BEGIN; SELECT pg_advisory_xact_lock({}); {search_path}\n{}\n;\n{forget}\nCOMMIT",
                 history::lock_key(db),
                 down.sql
             );
@@ -419,6 +428,7 @@ pub async fn baseline(
         .map_err(|e| MigrateError::sql(db, "cannot create pgfleet.history", e))?;
     let rows = history::read_upgraded(&client, db, &folders).await?;
     let limit = version_of(&folders, version);
+    let peer = peer::Writer::prepare(&client, db, &folders, placement).await?;
     let by = history::whoami();
     let mut sql = format!(
         "BEGIN; SELECT pg_advisory_xact_lock({});\n",
@@ -443,6 +453,8 @@ pub async fn baseline(
             };
             sql.push_str(&row.insert_if_absent_sql());
             sql.push_str(";\n");
+            // The peer tool sees it applied too (`dbmate status`, `diesel migration list`).
+            sql.push_str(&peer.applied_sql(m, None));
             recorded.push(m.version.to_string());
         }
     }

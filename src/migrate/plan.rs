@@ -398,6 +398,7 @@ mod tests {
             migrations,
             unmatched: Vec::new(),
             peer: None,
+            peer_history: crate::manifest::PeerHistory::default(),
         }]
     }
 

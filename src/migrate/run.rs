@@ -11,9 +11,9 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use super::apply::{self, Applied, Target};
-use super::formats::Folder;
+use super::formats::{self, Folder};
 use super::plan::{self, PlanOptions};
-use super::{MigrateError, adopt, history, load_folders};
+use super::{MigrateError, adopt, history, load_folders, peer};
 use crate::fleet::Fleet;
 use crate::topology::Placement;
 use crate::wiring;
@@ -263,7 +263,10 @@ async fn migrate_files(
     let db = placement.database.as_str();
     let mut info = fleet.conninfo(placement).map_err(|e| fail(e.into()))?;
     info.application_name = Some(format!("pgfleet migrate (pid {})", std::process::id()));
-    let client = info.connect().await.map_err(|e| fail(e.into()))?;
+    let client = info
+        .connect()
+        .await
+        .map_err(|e| fail(MigrateError::connect(e, placement, &info)))?;
     let has_history = history::exists(&client).await.map_err(|e| fail(e.into()))?;
     let mut rows = if has_history {
         history::read_existing(&client, db)
@@ -280,9 +283,18 @@ async fn migrate_files(
             .await
             .map_err(|e| fail(e.into()))?;
     }
-    let adopted = adopt::peer_rows(&client, folders, &rows, &placement.owned_schemas)
+    let adopted = adopt::peer_rows(&client, folders, &rows, placement)
         .await
         .map_err(|e| fail(e.into()))?;
+    // Checked before anything is written: a peer table pgfleet cannot write as its
+    // tool does stops the run here.
+    let peer = if options.dry_run {
+        peer::Writer::none()
+    } else {
+        peer::Writer::prepare(&client, db, folders, placement)
+            .await
+            .map_err(fail)?
+    };
     // The history table is made only when there is something to record, so
     // a no-op run is read-only (and fast).
     let pending = folders.iter().flat_map(|f| &f.migrations).count() > rows.len() + adopted.len();
@@ -308,6 +320,25 @@ async fn migrate_files(
     )
     .map_err(|e| fail(e.into()))?;
 
+    // A Supabase project's pending files may need Supabase's own schemas and roles:
+    // stop before the first one runs when the database lacks them (a dry run
+    // says so too, as it does for a plan that would be refused).
+    let supabase: Vec<&formats::Migration> = plan
+        .steps
+        .iter()
+        .copied()
+        .filter(|m| {
+            folders.iter().any(|f| {
+                f.format == formats::Format::Supabase
+                    && f.migrations.iter().any(|n| std::ptr::eq(n, *m))
+            })
+        })
+        .collect();
+    if !supabase.is_empty() {
+        super::platform::check(&client, db, &supabase)
+            .await
+            .map_err(fail)?;
+    }
     let mut report = DbReport::new(db, Outcome::UpToDate);
     report.adopted = adopted_versions;
     if options.dry_run {
@@ -343,6 +374,7 @@ async fn migrate_files(
         server_version,
         applied_by: &applied_by,
         verify: options.verify,
+        peer: &peer,
     };
     let on_applied = |a: &Applied| {
         progress(Event::Applied {

@@ -238,6 +238,24 @@ impl Piece {
         }
     }
 
+    /// Whether this statement changes a session setting that outlives its transaction:
+    /// `SET` (not `SET LOCAL`, `SET TRANSACTION` or `SET CONSTRAINTS`), `RESET`, or a
+    /// `set_config(...)` call outside strings and comments (`pg_dump` writes
+    /// `SELECT pg_catalog.set_config('search_path', '', false);`).
+    pub(crate) fn changes_session(&self) -> bool {
+        let src = self.sql.as_bytes();
+        let mut scanner = Scanner::new(src, 0, src.len());
+        let mut words: Vec<&[u8]> = Vec::new();
+        while let Ok(Some(token)) = scanner.next_token() {
+            if token.kind == Tok::Word {
+                words.push(&src[token.range()]);
+            }
+        }
+        let at = |i: usize, kw: &str| words.get(i).is_some_and(|w| is_kw(w, kw));
+        let set = at(0, "set") && !(at(1, "local") || at(1, "transaction") || at(1, "constraints"));
+        set || at(0, "reset") || words.iter().any(|w| is_kw(w, "set_config"))
+    }
+
     /// Whether this statement starts, ends or otherwise controls the transaction.
     pub(crate) fn control(&self) -> Option<Control> {
         if !matches!(self.kind, PieceKind::Statement) {
@@ -1319,6 +1337,29 @@ mod tests {
             split("SELECT 1;\nSELECT $$").unwrap_err().to_string(),
             "line 2: unterminated dollar-quoted string"
         );
+    }
+
+    #[test]
+    fn changes_session_finds_session_settings() {
+        let cases: &[(&str, bool)] = &[
+            ("SET statement_timeout = 0;", true),
+            ("set search_path to public;", true),
+            ("SET SESSION search_path = ''", true),
+            ("SET LOCAL search_path = public;", false),
+            ("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;", false),
+            ("SET CONSTRAINTS ALL DEFERRED;", false),
+            ("RESET search_path;", true),
+            (
+                "SELECT pg_catalog.set_config('search_path', '', false);",
+                true,
+            ),
+            ("SELECT 'set_config(';", false),
+            ("-- SET x = 1\nSELECT 1;", false),
+            ("UPDATE t SET a = 1;", false),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(Piece::statement(sql).changes_session(), *want, "{sql}");
+        }
     }
 
     #[test]

@@ -64,7 +64,7 @@ fn backup_wipe_restore_gives_the_same_schema_rows_and_history() {
         .args(["backup", "--out", "b", "--jobs", "2", "--json"])
         .success();
     let manifest: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let entry = manifest["databases"]
+    let entry = manifest["backup"]["databases"]
         .as_array()
         .unwrap()
         .iter()
@@ -101,7 +101,8 @@ fn restore_refuses_tampered_files_and_non_empty_targets() {
 
     let out = ws.pgfleet().args(["restore", "b"]).expect_code(1);
     out.stderr_contains(&format!(
-        "`events`: `{}` already holds 2 table(s)",
+        // dbmate's two tables and its `schema_migrations`.
+        "`events`: `{}` already holds 3 table(s)",
         dbs.name("events")
     ))
     .stderr_contains("pass `--clean`");
@@ -373,7 +374,8 @@ fn backup_verify_and_restore_check_prove_a_backup_by_restoring_it() {
         .args(["backup", "--out", "b", "--verify"])
         .success();
     out.stdout_contains("shop: restores to the same rows (2 table(s) compared)")
-        .stdout_contains("events: restores to the same rows (1 table(s) compared)");
+        // dbmate's table and its `schema_migrations`, which pgfleet keeps in step.
+        .stdout_contains("events: restores to the same rows (2 table(s) compared)");
     ws.pgfleet()
         .args(["restore", "b", "--check"])
         .success()
@@ -447,8 +449,11 @@ fn backup_verify_and_restore_check_prove_a_backup_by_restoring_it() {
 }
 
 fn spawn_pgfleet(ws: &Workspace, args: &[&str]) -> std::process::Child {
+    ws.mkdir("tmp");
     std::process::Command::new(env!("CARGO_BIN_EXE_pgfleet"))
         .current_dir(ws.path())
+        // Its own temporary folder, so a test can see what a kill left there.
+        .env("TMPDIR", ws.join("tmp"))
         .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -541,6 +546,13 @@ fn crash_restore_leaves_the_target_as_it_was_or_fully_restored() {
             figures.notes.push(format!("half-restored: {now:?}"));
         }
     }
+    // A killed restore leaves no temporary file behind (it writes none).
+    let left: Vec<_> = std::fs::read_dir(ws.join("tmp"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
     eprintln!(
         "crash_restore: {as_was} as it was, {done} fully restored (a restore takes {full} ms)"
     );
@@ -772,4 +784,35 @@ fn six_concurrent_backups_and_a_backup_during_migrate_each_restore_consistently(
         heads.push(versions.len());
     }
     eprintln!("backup_concurrent: migrations in each backup: {heads:?}");
+}
+
+/// `restore --clean` drops the owned schemas and makes them again: `public`
+/// comes back with its owner, grants and comment, so `drift` (which compares
+/// with a fresh database) finds nothing.
+#[test]
+fn drift_finds_nothing_after_restore_clean() {
+    let (_dbs, ws) = fleet("backup_drift_after_clean");
+    ws.pgfleet().args(["backup", "--out", "b"]).success();
+    ws.pgfleet().args(["restore", "b", "--clean"]).success();
+    let out = ws.pgfleet().args(["drift"]).success();
+    out.stdout_contains("shop: no drift")
+        .stdout_contains("events: no drift");
+}
+
+/// Each restored database is named once, not once as progress and again in
+/// the summary.
+#[test]
+fn restore_clean_says_restored_into_once_per_database() {
+    let (dbs, ws) = fleet("backup_restored_once");
+    ws.pgfleet().args(["backup", "--out", "b"]).success();
+    let out = ws.pgfleet().args(["restore", "b", "--clean"]).success();
+    for db in ["shop", "events"] {
+        let line = format!("{db}: restored into `{}`", dbs.name(db));
+        let seen = out.stdout.matches(&line).count() + out.stderr.matches(&line).count();
+        assert_eq!(
+            seen, 1,
+            "{line}\n--- stdout\n{}\n--- stderr\n{}",
+            out.stdout, out.stderr
+        );
+    }
 }

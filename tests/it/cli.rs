@@ -82,6 +82,35 @@ fn usage_errors_exit_2_and_json_errors_are_one_document() {
     );
 }
 
+#[test]
+fn clap_usage_errors_with_json_are_the_error_document() {
+    let out = Pgfleet::new()
+        .args(["status", "--jsn", "--json"])
+        .expect_code(2);
+    out.stderr_contains("error: unexpected argument '--jsn' found");
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        doc,
+        serde_json::json!({
+            "version": 1,
+            "error": "unexpected argument '--jsn' found",
+            "hint": "a similar argument exists: '--json'",
+            "exit_code": 2,
+        })
+    );
+    let out = Pgfleet::new().args(["--json", "rollback"]).expect_code(2);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        doc["error"],
+        "the following required arguments were not provided: <DATABASE>"
+    );
+    // Without --json, stdout stays empty; `--json` after `--` is another command's.
+    let out = Pgfleet::new()
+        .args(["exec", "--bogus", "--", "jq", "--json"])
+        .expect_code(2);
+    assert_eq!(out.stdout, "");
+}
+
 const TWO_DATABASES: &str = "\
 [servers.s]
 embedded = true

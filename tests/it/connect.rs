@@ -103,9 +103,10 @@ fn tls_modes_and_passwords_against_a_real_server() {
     )
     .unwrap();
     let status = ws.pgfleet().args(["server", "status", "--json"]).success();
-    let port = serde_json::from_str::<serde_json::Value>(&status.stdout).unwrap()[0]["port"]
-        .as_u64()
-        .unwrap();
+    let port =
+        serde_json::from_str::<serde_json::Value>(&status.stdout).unwrap()["servers"][0]["port"]
+            .as_u64()
+            .unwrap();
     let admin = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
     crate::support::query(&admin, "ALTER SYSTEM SET ssl = on");
     crate::support::query(&admin, "SELECT pg_reload_conf()");

@@ -544,7 +544,9 @@ fn tables(db: &str) -> usize {
     );
     let counts = query(
         &url,
-        "SELECT (SELECT count(*) FROM pg_tables WHERE schemaname = 'public')",
+        // The peer tools' history tables pgfleet keeps in step are not the migrations' work.
+        "SELECT (SELECT count(*) FROM pg_tables WHERE schemaname = 'public'
+           AND tablename NOT IN ('schema_migrations', 'goose_db_version', '__diesel_schema_migrations', 'pgmigrations', '_prisma_migrations', '_sqlx_migrations', 'flyway_schema_history'))",
     );
     counts[0][0].as_deref().unwrap_or("0").parse().unwrap()
 }

@@ -143,6 +143,84 @@ fn drop_is_refused_in_a_protected_env_before_connecting() {
         .stderr_contains("u:****@127.0.0.1:1");
 }
 
+/// With `--allow-protected` and nobody to confirm, the refusal lists what each
+/// database would lose; on a terminal the question lists it first. Nothing
+/// connects (port 1 would fail with exit 1).
+#[test]
+fn the_protected_env_confirmation_lists_what_each_database_loses() {
+    let ws = Workspace::with_manifest(
+        "[servers.pg]\nurl = \"postgresql://u@127.0.0.1:1/postgres\"\n[databases.app]\n[databases.billing]\n\
+         [envs.prod]\nserver = \"pg\"\nprotected = true\n\
+         [envs.shared]\nserver = \"pg\"\ndatabase = \"fleet\"\nschema = \"{name}\"\nprotected = true\n",
+    );
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["-e", "prod", "drop"],
+            "error: `drop` in env `prod` needs confirmation, and there is no terminal to ask on; it would change:\n  \
+             app: database `app` on `pg` is dropped\n  billing: database `billing` on `pg` is dropped\n",
+        ),
+        (
+            &["-e", "shared", "drop", "billing"],
+            "; it would change:\n  billing: its schema `billing` in `fleet` (and its history rows) are dropped\nhint:",
+        ),
+        (
+            &["-e", "prod", "clean", "app"],
+            "; it would change:\n  app: every table in its schema `public` of `app` is emptied\nhint:",
+        ),
+        (
+            &["-e", "prod", "rollback", "app", "--count", "2"],
+            "; it would change:\n  app: its last 2 migrations are rolled back (their down scripts run)\nhint:",
+        ),
+        (
+            &["-e", "shared", "restore", "backups/b", "--clean"],
+            "; it would change:\n  app: its schema `app` in `fleet` is dropped and replaced by the backup's\n  \
+             billing: its schema `billing` in `fleet` is dropped and replaced by the backup's\n",
+        ),
+    ];
+    for (args, want) in cases {
+        ws.pgfleet()
+            .args(args)
+            .args(["--allow-protected"])
+            .expect_code(4)
+            .stderr_contains(want)
+            .stderr_contains("hint: pass `--yes` to confirm");
+    }
+    // On a terminal (`script` gives it one), the question comes after the list;
+    // answering no changes nothing.
+    if which::which("script").is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`script` (util-linux) is missing"
+        );
+        return;
+    }
+    let command = format!(
+        "{} -e prod reset app --allow-protected",
+        env!("CARGO_BIN_EXE_pgfleet")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qc", &command, "/dev/null"])
+        .current_dir(ws.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(b"n\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(
+        screen.contains(
+            "`reset` in protected env `prod` changes these databases:\n  \
+             app: database `app` on `pg` is dropped, then rebuilt from its migrations and seeds (its data is lost)\n\
+             Run `reset` in protected env `prod`? [y/N] "
+        ) && screen.contains("error: `reset` cancelled"),
+        "{screen}"
+    );
+}
+
 #[test]
 fn a_server_off_loopback_protects_its_env() {
     let ws = Workspace::with_manifest(

@@ -118,8 +118,8 @@ fn env_prints_urls_for_services() {
         .args(["-e", "single", "env", "billing", "--json"])
         .success();
     let vars: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(vars["PGDATABASE"], dbs.name("fleet"));
-    assert_eq!(vars["PGOPTIONS"], "-c search_path=billing,public");
+    assert_eq!(vars["vars"]["PGDATABASE"], dbs.name("fleet"));
+    assert_eq!(vars["vars"]["PGOPTIONS"], "-c search_path=billing,public");
 }
 
 /// The URL `env` hands out for a schema placement selects the schema: a client given
@@ -145,7 +145,7 @@ fn schema_placement_urls_select_the_schema_for_real_clients() {
         .args(["-e", "single", "env", "billing", "--json"])
         .success();
     let vars: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let url = vars["DATABASE_URL"].as_str().unwrap().to_owned();
+    let url = vars["vars"]["DATABASE_URL"].as_str().unwrap().to_owned();
     assert!(
         url.ends_with("?options=-c%20search_path%3Dbilling%2Cpublic"),
         "{url}"

@@ -73,10 +73,10 @@ fn drizzle_history_is_adopted_by_hash_and_the_rest_applied_once() {
         .as_deref(),
         Some("1")
     );
-    // drizzle's own table is read, never written.
+    // drizzle's own table also lists the two pgfleet applied (`peer_history = "sync"`).
     assert_eq!(
         query_one(&url, "SELECT count(*) FROM drizzle.__drizzle_migrations").as_deref(),
-        Some("1")
+        Some("3")
     );
     let status = ws.pgfleet().args(["status", "--json", "--check"]).success();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
@@ -147,8 +147,9 @@ fn schema_scoped_drizzle_package_in_a_shared_database() {
         Some("0")
     );
     assert_eq!(
+        // drizzle's own row and the one pgfleet wrote for what it applied: kept by `clean`.
         query_one(&url, "SELECT count(*) FROM billing.billing_migrations").as_deref(),
-        Some("1")
+        Some("2")
     );
     let dump = ws.pgfleet().args(["schema", "dump", "billing"]).success();
     dump.stdout_contains("invoices");
@@ -272,9 +273,21 @@ fn drizzle_kit_round_trip() {
         query_one(&url, "SELECT obj_description('invoices'::regclass)").as_deref(),
         Some("made by drizzle-kit")
     );
+    // pgfleet wrote drizzle's rows (hash, the journal's `when`) for the two it applied:
+    // `drizzle-kit migrate` has nothing left to run.
     assert_eq!(
         query_one(&url, "SELECT count(*) FROM drizzle.__drizzle_migrations").as_deref(),
-        Some("1")
+        Some("3")
+    );
+    kit_run(&["migrate"]);
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM customers").as_deref(),
+        Some("1"),
+        "drizzle-kit ran nothing again"
+    );
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM drizzle.__drizzle_migrations").as_deref(),
+        Some("3")
     );
 }
 

@@ -162,12 +162,19 @@ fn goose_go_migrations_block_until_goose_applied_them() {
     // `--to` before it still works.
     ws.pgfleet().args(["migrate", "--to", "00001"]).success();
 
-    // goose itself then applies 2 (the Go one); pgfleet adopts it and runs only 3.
+    // pgfleet wrote goose's own table as goose does: its version-0 row, then 1.
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT string_agg(version_id || ':' || is_applied, ',' ORDER BY id) FROM goose_db_version"
+        )
+        .as_deref(),
+        Some("0:true,1:true")
+    );
+    // goose itself then applies 2 (the Go one); pgfleet records it and runs only 3.
     query(
         &url,
-        &format!(
-            "{GOOSE_TABLE} INSERT INTO goose_db_version (version_id, is_applied) VALUES (1, true), (2, true);"
-        ),
+        "INSERT INTO goose_db_version (version_id, is_applied) VALUES (2, true);",
     );
     ws.pgfleet().args(["migrate"]).success();
     assert_eq!(
@@ -184,7 +191,7 @@ fn goose_go_migrations_block_until_goose_applied_them() {
         history[1],
         (
             "00002".to_owned(),
-            "adopted from goose_db_version".to_owned()
+            "goose (read from goose_db_version)".to_owned()
         )
     );
 }
@@ -213,12 +220,17 @@ fn goose_history_is_adopted_latest_row_per_version_wins() {
     let db = &report["databases"][0];
     assert_eq!(db["adopted"], serde_json::json!(["00001"]), "{db}");
     assert_eq!(db["applied"].as_array().unwrap().len(), 2, "{db}");
-    // goose's table is read, never written, and `clean` keeps it.
+    // goose's table gets a row for each of the two pgfleet applied (`peer_history`
+    // is `sync` by default), and `clean` keeps it.
     query(&url, "INSERT INTO goose_customer (name) VALUES ('x')");
     ws.pgfleet().args(["clean", "--yes"]).success();
     assert_eq!(
-        query_one(&url, "SELECT count(*) FROM goose_db_version").as_deref(),
-        Some("4")
+        query_one(
+            &url,
+            "SELECT string_agg(version_id || ':' || is_applied, ',' ORDER BY id) FROM goose_db_version"
+        )
+        .as_deref(),
+        Some("0:true,1:true,2:true,2:false,2:true,3:true")
     );
     assert_eq!(
         query_one(&url, "SELECT count(*) FROM goose_customer").as_deref(),

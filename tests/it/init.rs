@@ -12,7 +12,9 @@ use crate::support::{TestDbs, Workspace, fixture, query, query_one};
 fn embedded_url(ws: &Workspace, database: &str) -> String {
     let status = ws.pgfleet().args(["server", "status", "--json"]).success();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    let port = status[0]["port"].as_u64().expect("a running server");
+    let port = status["servers"][0]["port"]
+        .as_u64()
+        .expect("a running server");
     format!("postgresql://postgres@127.0.0.1:{port}/{database}")
 }
 
@@ -66,6 +68,7 @@ fn prisma_app_plus_raw_sql_then_up() {
     }
     for want in [
         "[databases.web]\nmigrations = [\n  \"apps/web/prisma/migrations\",   # prisma, 2 migration(s); migration_lock.toml: provider = \"postgresql\"\n  \"apps/web/db/migrations\",   # native, 1 migration(s)\n]\n",
+        "# `sync`: pgfleet also writes prisma's own history table as prisma would, so the team's\n# prisma commands keep seeing every migration as applied; \"read\" only reads it, \"off\" ignores it.\npeer_history = \"sync\"\n",
         "# guessed: the migrations use `citext` but never create it: `create` makes it first\n[databases.analytics]\nmigrations = \"packages/analytics/sql\"   # native, 2 migration(s)\nextensions = [\"citext\"]\n",
         "# guessed: named after the service folder `apps/web`\n",
         "[envs.dev]\nserver = \"local\"\ndatabase = \"{name}\"\n",
@@ -349,9 +352,17 @@ fn a_node_pg_migrate_database_is_adopted_from_pgmigrations() {
             Some("2024-01-10".into())
         ]]
     );
+    // node-pg-migrate's table also lists the two pgfleet applied (`peer_history = "sync"`).
     assert_eq!(
-        query_one(&url, "SELECT count(*) FROM pgmigrations").as_deref(),
-        Some("1")
+        query(&url, "SELECT name FROM pgmigrations ORDER BY id")
+            .into_iter()
+            .map(|r| r[0].clone().unwrap())
+            .collect::<Vec<_>>(),
+        [
+            "1704873600000_create_customers_and_invoices",
+            "1704873660000_index_invoices",
+            "1704873720000_customer_total_function"
+        ]
     );
 }
 

@@ -42,7 +42,10 @@ fn every_format_applies_once_and_is_recorded() {
         let url = dbs.url(&dbs.name(&db_name(format)));
         let tables = query_one(
             &url,
-            &format!("SELECT count(*) FROM pg_tables WHERE tablename LIKE '{prefix}\\_%'"),
+            // goose's and Flyway's own history tables, which pgfleet keeps in step, are not theirs.
+            &format!(
+                "SELECT count(*) FROM pg_tables WHERE tablename LIKE '{prefix}\\_%' AND tablename NOT IN ('goose_db_version', 'flyway_schema_history')"
+            ),
         );
         assert_eq!(tables.as_deref(), Some("2"), "{format}");
         let history = query(
@@ -208,6 +211,40 @@ fn concurrently_without_a_marker_is_detected() {
     );
 }
 
+/// A no-transaction migration whose third statement fails: the error names the
+/// two statements that already ran (line and first line of text), which stay.
+#[test]
+fn a_no_transaction_migration_failing_part_way_names_what_already_ran() {
+    let dbs = TestDbs::new("no_tx_partway");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"db\"\n",
+        dbs.manifest_head()
+    ));
+    ws.write(
+        "db/0001_partway.sql",
+        "-- pgfleet:no-transaction\nCREATE TABLE t (id int);\nINSERT INTO t\n  VALUES (1);\nINSERT INTO nope VALUES (2);\nCREATE TABLE never (id int);\n",
+    );
+    let out = ws.pgfleet().args(["up"]).expect_code(1);
+    let file = ws.join("db/0001_partway.sql");
+    out.stderr_contains(&format!(
+        "error: `app`: {}:5: relation \"nope\" does not exist\n  the migration ran outside a transaction and stopped part-way: it is recorded as failed and blocks `app`\n  these statements of `{}` ran before it and were not undone:\n    line 2: CREATE TABLE t (id int);\n    line 3: INSERT INTO t ...\n",
+        file.display(),
+        file.display()
+    ))
+    .stderr_contains(
+        "hint: undo what those statements did if needed, then `pgfleet repair app` and migrate again",
+    );
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM t").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('never') IS NULL").as_deref(),
+        Some("t")
+    );
+}
+
 #[test]
 fn schema_placements_put_migrations_in_their_schema() {
     let dbs = TestDbs::new("schema_place");
@@ -227,7 +264,9 @@ fn schema_placements_put_migrations_in_their_schema() {
     assert_eq!(
         rows,
         [
-            [Some("dbmate".into()), Some("2".into())],
+            // dbmate's two tables, and dbmate's own `schema_migrations` in the
+            // placement's schema, where dbmate looks with `search_path=dbmate`.
+            [Some("dbmate".into()), Some("3".into())],
             [Some("native".into()), Some("2".into())]
         ]
     );

@@ -308,11 +308,30 @@ fn databases_migrated_by_other_tools_are_adopted_not_rerun() {
             Some("2024-01-05".into())
         ]]
     );
-    // The peer's own table is read, never written.
+    // Prisma's table also lists the two pgfleet applied, finished as Prisma finishes a
+    // migration (`peer_history = "sync"`), with Prisma's checksum of migration.sql.
     assert_eq!(
-        query_one(&url, "SELECT count(*) FROM _prisma_migrations").as_deref(),
-        Some("1")
+        query_one(
+            &url,
+            "SELECT string_agg(DISTINCT applied_steps_count || ' ' || (finished_at IS NOT NULL AND rolled_back_at IS NULL AND logs IS NULL) || ' ' || length(id) || ' ' || length(checksum), ',') FROM _prisma_migrations WHERE migration_name <> '20240105120000_create_customers_and_invoices'"
+        )
+        .as_deref(),
+        Some("1 true 36 64"),
+        "two rows as Prisma finishes them"
     );
+    for db in ["sqlx", "flyway", "dbmate"] {
+        let url = dbs.url(&dbs.name(db));
+        let table = match db {
+            "sqlx" => "_sqlx_migrations",
+            "flyway" => "flyway_schema_history",
+            _ => "schema_migrations",
+        };
+        assert_eq!(
+            query_one(&url, &format!("SELECT count(*) FROM {table}")).as_deref(),
+            Some("3"),
+            "{db}"
+        );
+    }
 }
 
 #[test]
@@ -360,4 +379,30 @@ fn rollback_runs_recorded_down_scripts_even_after_the_file_is_gone() {
         .args(["rollback", "app"])
         .expect_code(4)
         .stderr_contains("`rollback` refused");
+}
+
+/// `migrate --dry-run` with the server down: one line naming the databases, the
+/// server and its address, no progress line per database, no connection details
+/// of pgfleet's own (its application_name).
+#[test]
+fn migrate_dry_run_on_an_unreachable_server_says_so_once() {
+    // Nothing listens on port 1 of 127.0.0.1 (only root could bind it).
+    let ws = Workspace::with_manifest(
+        "[servers.pg]\nurl = \"postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=5\"\n\
+         [databases.app]\nmigrations = \"db/app\"\n[databases.billing]\nmigrations = \"db/billing\"\n",
+    );
+    ws.write("db/app/0001_a.sql", "CREATE TABLE a (id int);\n");
+    ws.write("db/billing/0001_b.sql", "CREATE TABLE b (id int);\n");
+    let out = ws.pgfleet().args(["migrate", "--dry-run"]).expect_code(1);
+    out.stderr_contains("error: `app`, `billing`: server `pg` at `127.0.0.1:1` is unreachable: ")
+        .stderr_contains("hint: start the server, or correct its `url` in the manifest");
+    assert_eq!(
+        out.stderr.matches("unreachable").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    for noise in ["FAILED after", "application_name", "pgfleet migrate (pid"] {
+        assert!(!out.stderr.contains(noise), "{noise}: {}", out.stderr);
+    }
 }

@@ -64,7 +64,7 @@ fn prisma_migration_failing_after_its_block_is_reported_failed() {
             file.display()
         ))
         .stderr_contains(
-            "hint: undo what it did if needed, then `pgfleet repair app` and migrate again",
+            "hint: undo what those statements did if needed, then `pgfleet repair app` and migrate again",
         );
     let url = dbs.url(&dbs.name("app"));
     // The block committed, as under Prisma; the statements after it are one

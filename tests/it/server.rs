@@ -7,7 +7,8 @@ use crate::support::{Workspace, query_one};
 
 fn status(ws: &Workspace) -> serde_json::Value {
     let out = ws.pgfleet().args(["server", "status", "--json"]).success();
-    serde_json::from_str(&out.stdout).unwrap()
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    doc["servers"].clone()
 }
 
 #[test]
@@ -23,7 +24,10 @@ fn start_status_stop_and_restart_on_the_same_port() {
     assert_eq!(s[0]["state"], "running");
     let port = s[0]["port"].as_u64().unwrap();
     assert!(s[0]["pid"].as_u64().unwrap() > 0);
-    assert!(s[0]["version"].as_str().unwrap().starts_with('1'), "{s}");
+    assert!(
+        s[0]["postgres_version"].as_str().unwrap().starts_with('1'),
+        "{s}"
+    );
     assert!(
         s[0]["data_dir"]
             .as_str()

@@ -34,7 +34,7 @@ fn a_server_stopped_mid_run_fails_clearly_and_a_rerun_completes() {
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     let url = format!(
         "postgresql://postgres@127.0.0.1:{}/app",
-        status[0]["port"].as_u64().unwrap()
+        status["servers"][0]["port"].as_u64().unwrap()
     );
     ws.pgfleet().args(["create"]).success();
     let mut figures = Figures {
@@ -133,7 +133,18 @@ fn a_server_that_never_answers_times_out_on_connect() {
         "[servers.pg]\nurl = \"postgresql://postgres:hunter2@127.0.0.1:{port}/postgres?connect_timeout=1\"\n[databases.app]\nmigrations = \"db\"\n[envs.test]\nserver = \"pg\"\n"
     ));
     ws.write("db/0001_t.sql", "CREATE TABLE t (id int);\n");
-    for command in [&["migrate"][..], &["status"], &["create"]] {
+    let out = ws.pgfleet().args(["migrate"]).expect_code(1);
+    out.stderr_contains(&format!(
+        "error: `app`: server `pg` at `127.0.0.1:{port}` is unreachable: no answer within 1 s\n"
+    ))
+    .stderr_contains("hint: check that the server is running and reachable at that address, or raise connect_timeout")
+    .never_shows("hunter2");
+    assert!(
+        out.elapsed < Duration::from_secs(4),
+        "took {:?}",
+        out.elapsed
+    );
+    for command in [&["status"][..], &["create"]] {
         let out = ws.pgfleet().args(command).expect_code(1);
         out.stderr_contains(&format!(
             "error: could not connect to `postgresql://postgres:****@127.0.0.1:{port}/"

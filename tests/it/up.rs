@@ -20,7 +20,7 @@ fn up_on_the_example_workspace_creates_the_fleet_and_is_then_a_no_op() {
 
     let status = ws.pgfleet().args(["server", "status", "--json"]).success();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    let port = status[0]["port"].as_u64().unwrap();
+    let port = status["servers"][0]["port"].as_u64().unwrap();
     let url = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
     let names = query(
         &url,
@@ -109,8 +109,8 @@ fn six_concurrent_ups_on_a_fresh_workspace_all_succeed() {
 
     let status = ws.pgfleet().args(["server", "status", "--json"]).success();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    assert_eq!(status.as_array().unwrap().len(), 1, "{status}");
-    let port = status[0]["port"].as_u64().unwrap();
+    assert_eq!(status["servers"].as_array().unwrap().len(), 1, "{status}");
+    let port = status["servers"][0]["port"].as_u64().unwrap();
     let url = |db: &str| format!("postgresql://postgres@127.0.0.1:{port}/{db}");
     let count = |db: &str, sql: &str| {
         query(&url(db), sql)[0][0]

@@ -274,6 +274,19 @@ fn listed_entries(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The hash `dir`'s `atlas.sum` lists for `file`, if the sum file lists it.
+pub(crate) fn sum_entry(dir: &Path, file: &str) -> Result<Option<String>, FormatError> {
+    let sum_path = dir.join(SUM_FILE);
+    if !sum_path.is_file() {
+        return Ok(None);
+    }
+    let text = read_source(&sum_path)?.text;
+    Ok(listed_entries(&text)
+        .into_iter()
+        .find(|(name, _)| name == file)
+        .map(|(_, hash)| hash))
+}
+
 /// The text Atlas writes into `atlas.sum` for these entries.
 fn sum_text(entries: &[(String, String)]) -> String {
     let mut text = format!("h1:{}\n", directory_sum(entries));

@@ -37,6 +37,11 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
     if super::hasura::detect(dir) {
         return Ok(Format::Hasura);
     }
+    // `supabase/migrations` of a Supabase project: its files are named like native
+    // ones, and running them as native beside the CLI would run them twice.
+    if super::supabase::detect(dir)? {
+        return Ok(Format::Supabase);
+    }
     // Atlas's `atlas.sum` beside golang-migrate pairs is only a checksum file of that
     // folder (SPEC); beside single versioned files it marks an Atlas directory.
     if dir.join(super::atlas::SUM_FILE).is_file()

@@ -71,6 +71,22 @@ struct Entry {
     #[serde(default)]
     idx: Option<u64>,
     tag: String,
+    /// When drizzle-kit generated it (milliseconds since the epoch): the `created_at`
+    /// drizzle's migrator records, and compares to decide what is pending.
+    #[serde(default)]
+    when: Option<i64>,
+}
+
+/// The journal's `when` of each migration file of a 0.x drizzle folder (the file path
+/// -> milliseconds); `None` for a 1.x folder, or a journal that does not give them all.
+pub fn journal_times(dir: &Path) -> Option<std::collections::BTreeMap<PathBuf, i64>> {
+    let text = fs::read_to_string(dir.join("meta/_journal.json")).ok()?;
+    let parsed: Journal = serde_json::from_str(&text).ok()?;
+    parsed
+        .entries
+        .iter()
+        .map(|e| Some((dir.join(format!("{}.sql", e.tag)), e.when?)))
+        .collect()
 }
 
 fn read_journal(dir: &Path, journal: &Path) -> Result<Folder, FormatError> {

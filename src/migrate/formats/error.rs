@@ -88,7 +88,7 @@ pub enum FormatError {
 /// How `format` names its migrations, for messages.
 fn layout(format: Format) -> &'static str {
     match format {
-        Format::Native | Format::Atlas => "`<version>_<name>.sql` files",
+        Format::Native | Format::Atlas | Format::Supabase => "`<version>_<name>.sql` files",
         Format::Prisma => "`<version>_<name>/migration.sql` folders",
         Format::Dbmate => "`<version>_<name>.sql` files with `-- migrate:up`",
         Format::Sqlx => "`<version>_<name>.sql` or `.up.sql` files",

@@ -21,6 +21,8 @@
 
 use std::path::{Path, PathBuf};
 
+use sha1::{Digest as _, Sha1};
+
 use super::{
     Folder, Format, FormatError, Migration, PeerTable, Transaction, Version, file_name, finish,
     list, read_source,
@@ -201,13 +203,26 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Parsed, FormatError> {
     })
 }
 
+/// The `graphile_migrate.migrations` row graphile-migrate inserts for the committed
+/// file at `path` (`src/migration.ts`, `runCommittedMigration`): the header's `Hash`
+/// and `Previous` (`None` for `-`) as written, and the file name without its slug.
+pub(crate) fn history_row(path: &Path) -> Result<(String, Option<String>, String), FormatError> {
+    let source = read_source(path)?;
+    let p = parse(path, &source.text)?;
+    let number = file_name(path)
+        .and_then(parse_name)
+        .map(|(digits, _)| digits)
+        .ok_or_else(|| syntax(path, 1, "is not a committed migration file name".to_owned()))?;
+    Ok((p.hash, p.previous, format!("{number}.sql")))
+}
+
 /// graphile-migrate's `calculateHash(body, previousHash)`.
-pub(super) fn hash(body: &str, previous: Option<&str>) -> String {
+pub(crate) fn hash(body: &str, previous: Option<&str>) -> String {
     let input = format!(
         "{}\n",
         js_trim(&format!("{}\n{body}", previous.unwrap_or_default()))
     );
-    format!("sha1:{}", hex::encode(sha1(input.as_bytes())))
+    format!("sha1:{}", hex::encode(Sha1::digest(input.as_bytes())))
 }
 
 /// `String.prototype.trim`: JavaScript's white space and line terminators, which are
@@ -389,62 +404,6 @@ fn uses_placeholder(body: &str, key: &str) -> bool {
     })
 }
 
-/// SHA-1 (FIPS 180-4), for graphile-migrate's hashes; names as in the standard.
-#[allow(clippy::many_single_char_names)]
-fn sha1(data: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [
-        0x6745_2301,
-        0xEFCD_AB89,
-        0x98BA_DCFE,
-        0x1032_5476,
-        0xC3D2_E1F0,
-    ];
-    let mut message = data.to_vec();
-    let bits = (data.len() as u64).wrapping_mul(8);
-    message.push(0x80);
-    while message.len() % 64 != 56 {
-        message.push(0);
-    }
-    message.extend_from_slice(&bits.to_be_bytes());
-    for block in message.chunks_exact(64) {
-        let mut w = [0u32; 80];
-        for (i, word) in block.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        for i in 16..80 {
-            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e] = h;
-        for (i, wi) in w.iter().enumerate() {
-            let (f, k) = match i {
-                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
-                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
-                _ => (b ^ c ^ d, 0xCA62_C1D6),
-            };
-            let t = a
-                .rotate_left(5)
-                .wrapping_add(f)
-                .wrapping_add(e)
-                .wrapping_add(k)
-                .wrapping_add(*wi);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = t;
-        }
-        for (slot, v) in h.iter_mut().zip([a, b, c, d, e]) {
-            *slot = slot.wrapping_add(v);
-        }
-    }
-    let mut out = [0u8; 20];
-    for (chunk, v) in out.chunks_exact_mut(4).zip(h) {
-        chunk.copy_from_slice(&v.to_be_bytes());
-    }
-    out
-}
-
 /// Writes the header block graphile-migrate's `commit` writes for `body` after
 /// `previous`: used by the fixture generator in tests.
 #[cfg(test)]
@@ -500,26 +459,6 @@ mod tests {
         let padded = format!("{text}\n\n  \n");
         let p = parse(Path::new("x.sql"), &padded).unwrap();
         assert_eq!(hash(&p.body, p.previous.as_deref()), want);
-    }
-
-    #[test]
-    fn sha1_known_answers() {
-        let cases = [
-            ("", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
-            ("abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
-            (
-                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-                "84983e441c3bd26ebaae4aa1f95129e5e54670f1",
-            ),
-        ];
-        for (input, want) in cases {
-            assert_eq!(hex::encode(sha1(input.as_bytes())), want, "{input:?}");
-        }
-        let million = vec![b'a'; 1_000_000];
-        assert_eq!(
-            hex::encode(sha1(&million)),
-            "34aa973cd4c4daa4f61eeb2bdbad27316534016f"
-        );
     }
 
     #[test]

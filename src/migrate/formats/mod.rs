@@ -28,6 +28,7 @@ mod prisma;
 mod read;
 mod sqitch;
 mod sqlx;
+mod supabase;
 mod template;
 pub mod version;
 
@@ -35,13 +36,16 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use detect::detect;
-pub use drizzle::schema_filter;
+pub use drizzle::{journal_times, schema_filter};
 pub use error::FormatError;
 use error::{io_error, list_paths};
+pub(crate) use graphile_migrate::hash as graphile_migrate_hash;
+pub(crate) use read::block_comment_end;
 use read::{
     Source, down_script, file_name, finish, is_blank_sql, lines, list, read_single_files,
     read_source, split_sections, split_version_name,
 };
+pub use sqitch::{Planned as SqitchPlanned, SqitchPlan, SqitchPlanChange, SqitchPlanTag};
 pub use template::new_migration;
 use template::{next_timestamp, timestamped_file};
 pub use version::Version;
@@ -65,10 +69,11 @@ pub enum Format {
     Pop,
     Hasura,
     GraphileMigrate,
+    Supabase,
 }
 
 impl Format {
-    pub const ALL: [Format; 16] = [
+    pub const ALL: [Format; 17] = [
         Format::Native,
         Format::Prisma,
         Format::Dbmate,
@@ -85,6 +90,7 @@ impl Format {
         Format::Pop,
         Format::Hasura,
         Format::GraphileMigrate,
+        Format::Supabase,
     ];
 
     /// The name used in `pgfleet.toml` (`format = "..."`) and in output.
@@ -106,6 +112,7 @@ impl Format {
             Format::Pop => "pop",
             Format::Hasura => "hasura",
             Format::GraphileMigrate => "graphile-migrate",
+            Format::Supabase => "supabase",
         }
     }
 
@@ -128,8 +135,13 @@ impl Format {
             // Sqitch's registry is a schema of its own (`sqitch.changes`), named by
             // [`Folder::peer`]; `changes` alone is too common a name to skip anywhere.
             // Hasura and graphile-migrate keep theirs in a schema of their own too
-            // (`hdb_catalog.schema_migrations`, `graphile_migrate.migrations`).
-            Format::Native | Format::Sqitch | Format::Hasura | Format::GraphileMigrate => None,
+            // (`hdb_catalog.schema_migrations`, `graphile_migrate.migrations`), and so
+            // does the Supabase CLI (`supabase_migrations.schema_migrations`).
+            Format::Native
+            | Format::Sqitch
+            | Format::Hasura
+            | Format::GraphileMigrate
+            | Format::Supabase => None,
             Format::Prisma => Some("_prisma_migrations"),
             Format::Dbmate | Format::GolangMigrate => Some("schema_migrations"),
             Format::Sqlx => Some("_sqlx_migrations"),
@@ -194,6 +206,12 @@ pub enum Transaction {
     /// `Auto` unless the file holds such blocks part-way through; then it sends the file
     /// as its tool does, after a `running` claim row.
     Script,
+    /// The Supabase CLI's way: `RESET ALL`, then the file's statements as one batch (one
+    /// implicit transaction, its own `BEGIN; ... COMMIT;` honoured). Run like `Script`;
+    /// a statement that cannot run in a transaction works only as the file's first (the
+    /// one place the CLI's batch can run it), so elsewhere it is refused before anything
+    /// runs; and a file that changes session settings is followed by `RESET ALL`.
+    Batch,
 }
 
 impl Transaction {
@@ -340,6 +358,9 @@ pub struct Folder {
     /// The peer's history table when the format names it exactly (drizzle, Sqitch);
     /// `None`: look for [`Format::history_table`] in the database's owned schemas.
     pub peer: Option<PeerTable>,
+    /// What pgfleet does with that table (the manifest's `peer_history`; set by
+    /// [`crate::migrate::load_folders`], `sync` when read alone).
+    pub peer_history: crate::manifest::PeerHistory,
 }
 
 /// Reads every migration in `dir` as `format`.
@@ -361,6 +382,17 @@ pub fn read(dir: &Path, format: Format) -> Result<Folder, FormatError> {
         Format::Pop => pop::read(dir),
         Format::Hasura => hasura::read(dir),
         Format::GraphileMigrate => graphile_migrate::read(dir),
+        Format::Supabase => supabase::read(dir),
+    }
+}
+
+/// The seed files `format`'s own tool runs for the database whose migrations folder is
+/// `dir`, in its order: a Supabase project's `[db.seed] sql_paths` (default
+/// `supabase/seed.sql`). Other formats name none.
+pub fn format_seeds(dir: &Path, format: Format) -> Result<Vec<PathBuf>, FormatError> {
+    match format {
+        Format::Supabase => supabase::seeds(dir),
+        _ => Ok(Vec::new()),
     }
 }
 
@@ -375,6 +407,33 @@ pub fn atlas_sum_problem(dir: &Path, format: Format) -> Result<Option<String>, F
 pub fn rewrite_atlas_sum(dir: &Path, format: Format) -> Result<PathBuf, FormatError> {
     atlas::rewrite_sum(dir, format)?;
     Ok(dir.join(atlas::SUM_FILE))
+}
+
+/// The hash `dir`'s `atlas.sum` lists for `file` (without `h1:`): what Atlas copies
+/// into its revision row. `None` when the sum file or its line for `file` is missing.
+pub(crate) fn atlas_sum_entry(dir: &Path, file: &str) -> Result<Option<String>, FormatError> {
+    atlas::sum_entry(dir, file)
+}
+
+/// The `(hash, previous_hash, filename)` graphile-migrate stores for the committed
+/// migration file at `path`.
+pub(crate) fn graphile_migrate_row(
+    path: &Path,
+) -> Result<(String, Option<String>, String), FormatError> {
+    graphile_migrate::history_row(path)
+}
+
+/// The Sqitch plan in `dir` with each change's and tag's planner, time and note (what
+/// Sqitch's ids cover), in plan order: one change per migration `read` gives.
+pub fn sqitch_plan(dir: &Path) -> Result<SqitchPlan, FormatError> {
+    sqitch::plan_details(dir)
+}
+
+/// A Liquibase changeset's SQL as Liquibase's parser collects it for its checksum, read
+/// again from the changeset's file: `None` when the file no longer holds the changeset
+/// as `migration` was read.
+pub(crate) fn liquibase_sql(migration: &Migration) -> Result<Option<String>, FormatError> {
+    liquibase::changeset_sql(migration)
 }
 
 /// The migration being written that `format`'s tool keeps beside the committed ones

@@ -167,26 +167,34 @@ pub(super) fn is_blank_sql(sql: &str) -> bool {
                 i += 1;
             }
         } else if bytes[i..].starts_with(b"/*") {
-            let mut depth = 0;
-            while i < bytes.len() {
-                if bytes[i..].starts_with(b"/*") {
-                    depth += 1;
-                    i += 2;
-                } else if bytes[i..].starts_with(b"*/") {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
+            i = block_comment_end(bytes, i);
         } else {
             return false;
         }
     }
     true
+}
+
+/// Where the (nested) `/* */` comment starting at `start` ends: the index after its
+/// closing `*/`, or the end of `bytes` when it is not closed.
+pub(crate) fn block_comment_end(bytes: &[u8], start: usize) -> usize {
+    let mut depth = 0;
+    let mut i = start;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(b"/*") {
+            depth += 1;
+            i += 2;
+        } else if bytes[i..].starts_with(b"*/") {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                break;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    i
 }
 
 /// Reads a folder of single `<version>_<name>.sql` files (native, dbmate,
@@ -277,5 +285,6 @@ pub(super) fn finish(
         migrations,
         unmatched,
         peer: None,
+        peer_history: crate::manifest::PeerHistory::default(),
     })
 }

@@ -41,12 +41,109 @@ struct Change {
     line: usize,
     /// Tags between this instance and the next instance of the same name (rework).
     rework_tags: Vec<String>,
+    /// The dependencies in brackets, as written (pgfleet refuses conflicts).
+    requires: Vec<String>,
+    /// Who planned it, when, and why; `None` when the line lacks them.
+    planned: Option<Planned>,
+    /// The tag lines right after this change.
+    tags: Vec<SqitchPlanTag>,
 }
 
 #[derive(Debug, Default)]
 struct Plan {
     project: Option<String>,
+    uri: Option<String>,
     changes: Vec<Change>,
+}
+
+/// The `<timestamp> <planner name> <<email>> # note` part of a plan line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// As written, in UTC: `2013-12-31T18:26:59Z`.
+    pub at: String,
+    pub planner_name: String,
+    pub planner_email: String,
+    /// After `#`, as written (escapes kept).
+    pub note: String,
+}
+
+/// A Sqitch plan with what Sqitch's change and tag ids cover (App::Sqitch::Plan):
+/// the registry rows peer write-back needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqitchPlan {
+    pub project: String,
+    pub uri: Option<String>,
+    /// In plan order, one per pgfleet migration.
+    pub changes: Vec<SqitchPlanChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqitchPlanChange {
+    pub name: String,
+    pub requires: Vec<String>,
+    pub planned: Planned,
+    pub tags: Vec<SqitchPlanTag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqitchPlanTag {
+    /// Without the `@`.
+    pub name: String,
+    pub planned: Option<Planned>,
+}
+
+/// The plan of the Sqitch project in `dir`, with each line's planner, time and note,
+/// which Sqitch needs for its ids: a change or tag line without them is refused, naming
+/// the line.
+pub(crate) fn plan_details(dir: &Path) -> Result<SqitchPlan, FormatError> {
+    let plan_path = dir.join(PLAN);
+    let text = fs::read_to_string(&plan_path).map_err(io_error(&plan_path))?;
+    let plan = parse_plan(&plan_path, &text)?;
+    let missing = |line: usize, what: &str| {
+        invalid(
+            &plan_path,
+            line,
+            format!(
+                "{what} has no `<timestamp> <planner> <<email>>`, which Sqitch needs for its ids; add them as `sqitch add` writes them"
+            ),
+        )
+    };
+    let mut changes = Vec::with_capacity(plan.changes.len());
+    for change in plan.changes {
+        let planned = change
+            .planned
+            .ok_or_else(|| missing(change.line, &format!("change `{}`", change.name)))?;
+        if let Some(tag) = change.tags.iter().find(|t| t.planned.is_none()) {
+            return Err(missing(
+                change.line,
+                &format!("tag `@{}` after it", tag.name),
+            ));
+        }
+        changes.push(SqitchPlanChange {
+            name: change.name,
+            requires: change.requires,
+            planned,
+            tags: change.tags,
+        });
+    }
+    Ok(SqitchPlan {
+        project: plan.project.unwrap_or_default(),
+        uri: plan.uri,
+        changes,
+    })
+}
+
+/// `<timestamp> <planner name> <<email>>` with the note after ` #`.
+fn planned(rest: &str, note: Option<&str>) -> Option<Planned> {
+    let rest = rest.trim();
+    let (at, who) = rest.split_once(char::is_whitespace)?;
+    let (name, email) = who.trim().strip_suffix('>')?.rsplit_once('<')?;
+    Some(Planned {
+        at: at.to_owned(),
+        planner_name: name.trim().to_owned(),
+        planner_email: email.to_owned(),
+        note: note.unwrap_or_default().trim().to_owned(),
+    })
 }
 
 pub(super) fn read(dir: &Path, history_table: Option<&PeerTable>) -> Result<Folder, FormatError> {
@@ -177,15 +274,18 @@ fn parse_plan(path: &Path, text: &str) -> Result<Plan, FormatError> {
     let mut tags: Vec<(String, usize)> = Vec::new(); // (tag, number of changes before it)
     for (i, raw) in text.lines().enumerate() {
         let number = i + 1;
-        let line = raw.split_once(" #").map_or(raw, |(l, _)| l).trim();
+        let (line, note) = raw
+            .split_once(" #")
+            .map_or((raw, None), |(l, n)| (l, Some(n)));
+        let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
         if let Some(pragma) = line.strip_prefix('%') {
-            if let Some(("project", value)) =
-                pragma.split_once('=').map(|(k, v)| (k.trim(), v.trim()))
-            {
-                plan.project = Some(value.to_owned());
+            match pragma.split_once('=').map(|(k, v)| (k.trim(), v.trim())) {
+                Some(("project", value)) => plan.project = Some(value.to_owned()),
+                Some(("uri", value)) => plan.uri = Some(value.to_owned()),
+                _ => {}
             }
             continue;
         }
@@ -199,6 +299,12 @@ fn parse_plan(path: &Path, text: &str) -> Result<Plan, FormatError> {
                 ));
             }
             tags.push((name.to_owned(), plan.changes.len()));
+            if let Some(last) = plan.changes.last_mut() {
+                last.tags.push(SqitchPlanTag {
+                    name: name.to_owned(),
+                    planned: planned(&tag[name.len()..], note),
+                });
+            }
             continue;
         }
         let mut rest = line;
@@ -222,8 +328,10 @@ fn parse_plan(path: &Path, text: &str) -> Result<Plan, FormatError> {
                 format!("`{name}` is not a change name"),
             ));
         }
+        let mut requires = Vec::new();
+        let mut after_deps = rest;
         if let Some(deps) = rest.strip_prefix('[') {
-            let Some((deps, _)) = deps.split_once(']') else {
+            let Some((deps, after)) = deps.split_once(']') else {
                 return Err(invalid(
                     path,
                     number,
@@ -271,7 +379,9 @@ fn parse_plan(path: &Path, text: &str) -> Result<Plan, FormatError> {
                         ),
                     ));
                 }
+                requires.push(dep.to_owned());
             }
+            after_deps = after;
         }
         // A name seen before: that instance is reworked; it needs a tag in between.
         if let Some(previous) = plan.changes.iter().rposition(|c| c.name == name) {
@@ -295,6 +405,9 @@ fn parse_plan(path: &Path, text: &str) -> Result<Plan, FormatError> {
             name: name.to_owned(),
             line: number,
             rework_tags: Vec::new(),
+            requires,
+            planned: planned(after_deps, note),
+            tags: Vec::new(),
         });
     }
     if plan.project.is_none() && !plan.changes.is_empty() {

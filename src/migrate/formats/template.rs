@@ -36,6 +36,7 @@ pub fn new_migration(
         Format::Atlas => atlas::template(dir, &name, now, &existing),
         Format::Liquibase => liquibase::template(dir, &name, &existing),
         Format::Diesel => diesel::template(dir, &name, now, &existing),
+        Format::Supabase => super::supabase::template(dir, &name, now, &existing),
         Format::Hasura => super::hasura::template(dir, &name, now, &existing)?,
         // graphile-migrate writes committed files itself, hashing them into its chain.
         Format::GraphileMigrate => {

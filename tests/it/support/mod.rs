@@ -7,6 +7,7 @@ mod cluster;
 mod command;
 mod knobs;
 mod pgbouncer;
+pub mod schemas;
 mod tls;
 pub mod tools;
 mod workspace;

@@ -1,5 +1,5 @@
-//! Peer tools some tests run for real (drizzle-kit from npm, sqitch from Debian,
-//! diesel_cli from crates.io).
+//! Peer tools some tests run for real (drizzle-kit, graphile-migrate, dbmate and
+//! node-pg-migrate from npm, sqitch from Debian, diesel_cli and sqlx-cli from crates.io).
 //! Absent locally: the test prints why and passes. Absent under CI (`CI` set): the
 //! test fails, so CI can never skip them silently (`.ci/run` installs them).
 
@@ -24,14 +24,11 @@ pub fn drizzle_dir(test: &str) -> Option<PathBuf> {
 /// Where `.ci/run` installs graphile-migrate (a folder holding `node_modules`), from
 /// `PGFLEET_TEST_GRAPHILE_DIR`: the path of its command.
 pub fn graphile_migrate(test: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("PGFLEET_TEST_GRAPHILE_DIR").map(PathBuf::from);
-    let found = dir
-        .map(|d| d.join("node_modules/.bin/graphile-migrate"))
-        .filter(|bin| bin.is_file() && which::which("node").is_ok());
-    absent(
+    npm_bin(
+        "PGFLEET_TEST_GRAPHILE_DIR",
+        "graphile-migrate",
+        "graphile-migrate",
         test,
-        found,
-        "graphile-migrate (set PGFLEET_TEST_GRAPHILE_DIR to a folder whose node_modules holds graphile-migrate; .ci/run does)",
     )
 }
 
@@ -51,17 +48,66 @@ pub fn sqitch(test: &str) -> Option<PathBuf> {
 }
 
 /// diesel_cli built for PostgreSQL (`cargo install diesel_cli --no-default-features
-/// --features postgres`, which needs libpq-dev): on `PATH`, or where `.ci/run` installs
-/// it (`~/.cache/pgfleet-ci/cargo/bin`).
+/// --features postgres`, which needs libpq-dev): where `.ci/run` installs it, or on
+/// `PATH`.
 pub fn diesel(test: &str) -> Option<PathBuf> {
-    let cached = std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cache/pgfleet-ci/cargo/bin/diesel"))
-        .filter(|p| p.is_file());
-    let found = which::which("diesel").ok().or(cached);
+    absent(
+        test,
+        cargo_bin("diesel"),
+        "diesel_cli (cargo install diesel_cli --no-default-features --features postgres; needs libpq-dev)",
+    )
+}
+
+/// The command an npm package installs in `node_modules/.bin` of the folder that
+/// `var` names (where `.ci/run` installs it), when node is there to run it.
+fn npm_bin(var: &str, bin: &str, package: &str, test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os(var).map(PathBuf::from);
+    let found = dir
+        .map(|d| d.join("node_modules/.bin").join(bin))
+        .filter(|bin| bin.is_file() && which::which("node").is_ok());
     absent(
         test,
         found,
-        "diesel_cli (cargo install diesel_cli --no-default-features --features postgres; needs libpq-dev)",
+        &format!("{package} (set {var} to a folder whose node_modules holds it; .ci/run does)"),
+    )
+}
+
+/// dbmate from npm (its package ships the binary), from `PGFLEET_TEST_DBMATE_DIR`.
+pub fn dbmate(test: &str) -> Option<PathBuf> {
+    npm_bin("PGFLEET_TEST_DBMATE_DIR", "dbmate", "dbmate", test)
+}
+
+/// node-pg-migrate with pg, from `PGFLEET_TEST_NODE_PG_MIGRATE_DIR`.
+pub fn node_pg_migrate(test: &str) -> Option<PathBuf> {
+    npm_bin(
+        "PGFLEET_TEST_NODE_PG_MIGRATE_DIR",
+        "node-pg-migrate",
+        "node-pg-migrate and pg",
+        test,
+    )
+}
+
+/// A command `cargo install` put in `PGFLEET_TEST_CARGO_BIN` (`.ci/run`'s
+/// `~/.cache/pgfleet-ci/cargo/bin`, also looked in when the variable is unset), or on
+/// `PATH`.
+fn cargo_bin(bin: &str) -> Option<PathBuf> {
+    std::env::var_os("PGFLEET_TEST_CARGO_BIN")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/pgfleet-ci/cargo/bin"))
+        })
+        .map(|d| d.join(bin))
+        .filter(|p| p.is_file())
+        .or_else(|| which::which(bin).ok())
+}
+
+/// sqlx-cli built for PostgreSQL (`cargo install sqlx-cli --version 0.9.0
+/// --no-default-features --features postgres,rustls`).
+pub fn sqlx(test: &str) -> Option<PathBuf> {
+    absent(
+        test,
+        cargo_bin("sqlx"),
+        "sqlx-cli (cargo install sqlx-cli --version 0.9.0 --no-default-features --features postgres,rustls; .ci/run does)",
     )
 }
 

@@ -13,6 +13,9 @@
 //!   give the down script; `--rollback not required` / `empty` means none;
 //! - `--comment:` lines are comments. Preconditions are refused (pgfleet cannot honour
 //!   their `onFail`), naming the line.
+//! - `--ignoreLines:start` ... `--ignoreLines:end` and `--ignoreLines:<n>` leave lines
+//!   out, neither run nor part of a changeset, as in Liquibase; `--property` lines are
+//!   comments (pgfleet does not expand `${...}` properties).
 //!
 //! Order: a master changelog at the top of the folder (`*changelog*.yaml|yml|xml`,
 //! preferring one whose name says `master`) is followed, with its `include` (`file`)
@@ -22,9 +25,12 @@
 //! Each changeset is one migration. Its version is `<file>::<id>::<author>` with
 //! `<file>` relative to the migrations folder: unique, stable when other files are
 //! added, and Liquibase's own identity of a changeset. Its checksum is the SHA-256 of
-//! the changeset's text, so editing one changeset does not touch the others.
+//! the changeset's text, so editing one changeset does not touch the others. Liquibase's
+//! own `md5sum` covers less (its parser's SQL, white space aside): [`changeset_sql`]
+//! gives that SQL, [`patterns`] the lines it leaves out.
 
 mod changelog;
+mod patterns;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -107,6 +113,7 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
         migrations,
         unmatched,
         peer: None,
+        peer_history: crate::manifest::PeerHistory::default(),
     })
 }
 
@@ -242,6 +249,13 @@ struct Open {
     body: Vec<(usize, String)>,
     rollback: String,
     in_rollback_block: bool,
+    /// Whether Liquibase, too, reads the open rollback block as one (it wants
+    /// `/* liquibase rollback` alone on its line; pgfleet takes SQL after it too).
+    liquibase_block: bool,
+    /// The changeset's SQL as Liquibase collects it for its checksum: every line but
+    /// the ones its parser takes out ([`patterns::leaves_sql`], properties, rollback
+    /// blocks).
+    sql: String,
 }
 
 fn parse_file(
@@ -250,13 +264,28 @@ fn parse_file(
     text: &str,
     migrations: &mut Vec<Migration>,
 ) -> Result<(), FormatError> {
+    let changesets = parse_changesets(path, rel, text, migrations.len())?;
+    migrations.extend(changesets.into_iter().map(|(m, _)| m));
+    Ok(())
+}
+
+/// The changesets of one changelog file, each with its SQL as Liquibase collects it;
+/// `start` is the position of the first in the whole changelog.
+fn parse_changesets(
+    path: &Path,
+    rel: &str,
+    text: &str,
+    start: usize,
+) -> Result<Vec<(Migration, String)>, FormatError> {
     let syntax = |line: usize, message: String| FormatError::Syntax {
         path: path.to_owned(),
         line,
         message,
     };
+    let mut out = Vec::new();
     let mut open: Option<Open> = None;
-    for line in lines(text).skip(1) {
+    let mut rows = lines(text).skip(1);
+    while let Some(line) = rows.next() {
         if let Some(current) = open.as_mut().filter(|o| o.in_rollback_block) {
             current.text.push_str(line.content);
             current.text.push('\n');
@@ -266,12 +295,50 @@ fn parse_file(
                 .push_str(&line.content[..end.unwrap_or(line.content.len())]);
             current.rollback.push('\n');
             current.in_rollback_block = end.is_none();
+            if current.liquibase_block {
+                current.liquibase_block = !patterns::closes_rollback_block(line.content);
+            } else {
+                current.sql.push_str(line.content);
+                current.sql.push('\n');
+            }
             continue;
+        }
+        // Liquibase reads these before anything else on every line: a property is no
+        // SQL, and `--ignoreLines` leaves lines out of the changelog altogether.
+        if patterns::is_property(line.content) {
+            if let Some(current) = open.as_mut() {
+                current.text.push_str(line.content);
+                current.text.push('\n');
+            }
+            continue;
+        }
+        match patterns::ignore_lines(line.content) {
+            Some(patterns::IgnoreLines::Start) => {
+                for skipped in rows.by_ref() {
+                    if patterns::is_ignore_end(skipped.content) {
+                        break;
+                    }
+                }
+                continue;
+            }
+            Some(patterns::IgnoreLines::Count(n)) => {
+                for _ in rows.by_ref().take(usize::try_from(n).unwrap_or(usize::MAX)) {}
+                continue;
+            }
+            Some(patterns::IgnoreLines::Other(value)) => {
+                return Err(syntax(
+                    line.number,
+                    format!(
+                        "`--ignoreLines:{value}` is not `--ignoreLines:start` (up to `--ignoreLines:end`) or `--ignoreLines:<count>`"
+                    ),
+                ));
+            }
+            None => {}
         }
         if let Some(header) = changeset_header(line.content) {
             let header = header.map_err(|m| syntax(line.number, m))?;
             if let Some(done) = open.take() {
-                close(path, rel, done, migrations);
+                close(path, rel, done, start, &mut out);
             }
             open = Some(Open {
                 header,
@@ -280,6 +347,8 @@ fn parse_file(
                 body: Vec::new(),
                 rollback: String::new(),
                 in_rollback_block: false,
+                liquibase_block: false,
+                sql: String::new(),
             });
             continue;
         }
@@ -289,6 +358,10 @@ fn parse_file(
         };
         current.text.push_str(line.content);
         current.text.push('\n');
+        if !patterns::leaves_sql(line.content) {
+            current.sql.push_str(line.content);
+            current.sql.push('\n');
+        }
         let trimmed = line.content.trim();
         let directive = trimmed.strip_prefix("--").map(str::trim_start);
         if let Some(rollback) = directive.and_then(|d| keyword(d, "rollback")) {
@@ -329,6 +402,7 @@ fn parse_file(
                     .push_str(&after[..end.unwrap_or(after.len())]);
                 current.rollback.push('\n');
                 current.in_rollback_block = end.is_none();
+                current.liquibase_block = patterns::opens_rollback_block(line.content);
                 continue;
             }
         }
@@ -342,19 +416,21 @@ fn parse_file(
         ));
     }
     if let Some(done) = open.take() {
-        close(path, rel, done, migrations);
+        close(path, rel, done, start, &mut out);
     }
-    Ok(())
+    Ok(out)
 }
 
-/// Turns a finished changeset into a migration (unless it is for another database).
-fn close(path: &Path, rel: &str, open: Open, migrations: &mut Vec<Migration>) {
+/// Turns a finished changeset into a migration and its SQL as Liquibase checksums it
+/// (unless it is for another database); `start` is the position of `out`'s first.
+fn close(path: &Path, rel: &str, open: Open, start: usize, out: &mut Vec<(Migration, String)>) {
     let Open {
         header,
         line,
         text,
         body,
         rollback,
+        sql,
         ..
     } = open;
     if header.skip {
@@ -389,9 +465,9 @@ fn close(path: &Path, rel: &str, open: Open, migrations: &mut Vec<Migration>) {
         None => rollback,
     };
     let kind = header.kind;
-    let position = u64::try_from(migrations.len()).unwrap_or(u64::MAX);
+    let position = u64::try_from(start + out.len()).unwrap_or(u64::MAX);
     let version = format!("{rel}::{}::{}", header.id, header.author);
-    migrations.push(Migration {
+    let migration = Migration {
         version: Version::positional(position, version),
         name: header.id,
         kind,
@@ -404,7 +480,20 @@ fn close(path: &Path, rel: &str, open: Open, migrations: &mut Vec<Migration>) {
         statements,
         not_runnable: None,
         verify: None,
-    });
+    };
+    out.push((migration, sql));
+}
+
+/// The SQL Liquibase checksums for `migration`, read again from its file: the
+/// changeset whose text still has the checksum pgfleet read (`None` when it was edited
+/// or removed since).
+pub(super) fn changeset_sql(migration: &Migration) -> Result<Option<String>, FormatError> {
+    let source = read_source(&migration.path)?;
+    let changesets = parse_changesets(&migration.path, "", &source.text, 0)?;
+    Ok(changesets
+        .into_iter()
+        .find(|(m, _)| m.checksum == migration.checksum)
+        .map(|(_, sql)| sql))
 }
 
 fn joined(body: &[(usize, String)]) -> String {
@@ -567,6 +656,28 @@ mod tests {
         assert!(
             err.to_string()
                 .starts_with("db/a.sql:2: `--changeset nobody` needs `author:id`"),
+            "{err}"
+        );
+    }
+
+    /// Liquibase leaves `--ignoreLines` blocks and counts out of the changelog: they
+    /// are neither run nor part of any changeset.
+    #[test]
+    fn ignored_lines_are_not_run() {
+        let m = parse_text(
+            "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE t (id int);\n--ignoreLines:start\nDROP TABLE t;\n--ignoreLines:end\n--ignoreLines:2\nDROP TABLE t;\nDROP TABLE u;\nCREATE TABLE u (id int);\n",
+        )
+        .unwrap();
+        assert_eq!(m.len(), 1);
+        assert_eq!(
+            m[0].up,
+            "CREATE TABLE t (id int);\nCREATE TABLE u (id int);\n"
+        );
+        let err = parse_text("--liquibase formatted sql\n--changeset a:1\n--ignoreLines:end\n")
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("db/a.sql:3: `--ignoreLines:end` is not `--ignoreLines:start`"),
             "{err}"
         );
     }

@@ -1,0 +1,75 @@
+//! Each tool's own `CREATE TABLE` for its history table, for a database where the tool
+//! never ran: the same columns, types and defaults, so the tool finds the table it
+//! would have made. Guarded (`IF NOT EXISTS`), since it travels with every migration
+//! of a run that started without the table.
+
+use std::fmt::Write as _;
+
+use super::Sink;
+use crate::connect::quote_ident;
+use crate::migrate::formats::Format;
+
+/// The DDL for `sink`'s table when it did not exist as the run started; empty when it did.
+pub(super) fn create_sql(sink: &Sink) -> String {
+    if sink.exists {
+        return String::new();
+    }
+    let mut sql = String::new();
+    if !sink.schema_exists {
+        // dbmate and drizzle-kit create a missing schema the same way.
+        let _ = writeln!(
+            sql,
+            "CREATE SCHEMA IF NOT EXISTS {};",
+            quote_ident(&sink.schema)
+        );
+    }
+    let t = &sink.qualified;
+    let create = match sink.format {
+        // dbmate pkg/driver/postgres/postgres.go, CreateMigrationsTable.
+        Format::Dbmate => {
+            format!("CREATE TABLE IF NOT EXISTS {t} (version varchar(255) PRIMARY KEY);\n")
+        }
+        // golang-migrate database/postgres/postgres.go, ensureVersionTable.
+        Format::GolangMigrate => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);\n"
+        ),
+        // goose internal/dialect/dialectquery/postgres.go, CreateTable, then the
+        // version-0 row goose inserts right after creating it.
+        Format::Goose => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (id serial NOT NULL, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NULL DEFAULT now(), PRIMARY KEY (id));\n\
+             INSERT INTO {t} (version_id, is_applied) SELECT 0, true WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version_id = 0);\n"
+        ),
+        // diesel_migrations: CREATE_MIGRATIONS_TABLE.
+        Format::Diesel => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);\n"
+        ),
+        // node-pg-migrate src/runner.ts, ensureMigrationsTable.
+        Format::NodePgMigrate => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);\n"
+        ),
+        // drizzle-orm `pg-core/dialect.ts`, `migrate`.
+        Format::Drizzle => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint);\n"
+        ),
+        // prisma-engines, the PostgreSQL flavour's `create_migrations_table`.
+        Format::Prisma => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (\n    \"id\"                    VARCHAR(36) PRIMARY KEY NOT NULL,\n    \"checksum\"              VARCHAR(64) NOT NULL,\n    \"finished_at\"           TIMESTAMPTZ,\n    \"migration_name\"        VARCHAR(255) NOT NULL,\n    \"logs\"                  TEXT,\n    \"rolled_back_at\"        TIMESTAMPTZ,\n    \"started_at\"            TIMESTAMPTZ NOT NULL DEFAULT now(),\n    \"applied_steps_count\"   INTEGER NOT NULL DEFAULT 0\n);\n"
+        ),
+        // sqlx-postgres `migrate.rs`, `ensure_migrations_table`.
+        Format::Sqlx => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL);\n"
+        ),
+        // flyway-database-postgresql `createMetaDataTable.sql`.
+        Format::Flyway => {
+            let index = quote_ident(&format!("{}_s_idx", sink.table));
+            let pk = quote_ident(&format!("{}_pk", sink.table));
+            format!(
+                "CREATE TABLE IF NOT EXISTS {t} (\"installed_rank\" INT NOT NULL, \"version\" VARCHAR(50), \"description\" VARCHAR(200) NOT NULL, \"type\" VARCHAR(20) NOT NULL, \"script\" VARCHAR(1000) NOT NULL, \"checksum\" INTEGER, \"installed_by\" VARCHAR(100) NOT NULL, \"installed_on\" TIMESTAMP NOT NULL DEFAULT now(), \"execution_time\" INTEGER NOT NULL, \"success\" BOOLEAN NOT NULL, CONSTRAINT {pk} PRIMARY KEY (\"installed_rank\"));\n\
+                 CREATE INDEX IF NOT EXISTS {index} ON {t} (\"success\");\n"
+            )
+        }
+        _ => return String::new(),
+    };
+    sql.push_str(&create);
+    sql
+}

@@ -1,0 +1,204 @@
+//! Peer tools' own history tables kept in step with `pgfleet.history`
+//! (`peer_history = "sync"`, the default): when pgfleet applies, rolls back or baselines
+//! a migration of a peer format, it writes the row the tool itself writes, in the same
+//! transaction as the migration and pgfleet's own row, so `dbmate status`,
+//! `diesel migration list` and the rest keep agreeing with the database.
+//!
+//! - [`checksum`]: each tool's own checksum of a migration
+//! - [`ddl`]: the tool's own `CREATE TABLE`, for a table that is not there yet
+//! - [`write`]: the rows each tool writes, and deletes on the way down
+//! - [`shape`]: the columns each tool's table has, checked before anything is written
+//!
+//! Where the table lives: where the tool looks for it with the URL pgfleet hands out for
+//! the placement ([`home_schema`]): the placement's schema (Prisma's `?schema=`,
+//! dbmate's and golang-migrate's `search_path`, node-pg-migrate's `--schema`), else
+//! `public`; a schema of its own when the tool's config names one (drizzle). Reading
+//! (adoption, [`super::adopt`]) looks there first.
+
+pub mod checksum;
+mod ddl;
+pub mod shape;
+mod write;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tokio_postgres::Client;
+
+use super::MigrateError;
+use super::formats::{Folder, Format, Migration};
+use crate::connect::{quote_ident, quote_literal};
+use crate::topology::Placement;
+
+/// The schema a tool puts its table in when nothing names one: the placement's schema
+/// (which the URL pgfleet hands out sets as `search_path` and Prisma's `?schema=`), else
+/// `public`, PostgreSQL's and every tool's default.
+pub fn home_schema(placement: &Placement) -> &str {
+    placement.schema.as_deref().unwrap_or("public")
+}
+
+/// Where to look for a tool's table, in order: [`home_schema`], then the schemas the
+/// database owns.
+pub fn search_schemas(placement: &Placement) -> Vec<String> {
+    let mut schemas = vec![home_schema(placement).to_owned()];
+    for s in &placement.owned_schemas {
+        if !schemas.contains(s) {
+            schemas.push(s.clone());
+        }
+    }
+    schemas
+}
+
+/// One peer table pgfleet writes: a folder in `sync` whose format has a writer.
+#[derive(Debug, Clone)]
+struct Sink {
+    format: Format,
+    schema: String,
+    table: String,
+    /// `"schema"."table"`.
+    qualified: String,
+    /// Whether the table (and its schema) existed when the run started: if not, the
+    /// tool's own DDL goes in front of the first row.
+    exists: bool,
+    schema_exists: bool,
+    /// The folder's versioned migrations, in order (golang-migrate's single row holds
+    /// the latest one applied).
+    versions: Vec<Migration>,
+    /// drizzle: each file's journal `when`, the `created_at` drizzle records.
+    created_at: BTreeMap<std::path::PathBuf, i64>,
+}
+
+/// The peer tables of one database that pgfleet keeps in step, and which migration
+/// belongs to which.
+#[derive(Debug, Clone, Default)]
+pub struct Writer {
+    sinks: Vec<Sink>,
+    /// Migration version -> index in `sinks`.
+    owner: BTreeMap<String, usize>,
+}
+
+/// Whether pgfleet writes `format`'s history table.
+pub fn writes(format: Format) -> bool {
+    shape::of(format).is_some()
+}
+
+impl Writer {
+    /// A writer that writes nothing (`--dry-run`, `read`, formats without a table).
+    pub fn none() -> Writer {
+        Writer::default()
+    }
+
+    /// Finds each `sync` folder's peer table and checks its shape: a table pgfleet
+    /// cannot write as the tool does stops the run here, before anything is written.
+    pub async fn prepare(
+        client: &Client,
+        db: &str,
+        folders: &[Folder],
+        placement: &Placement,
+    ) -> Result<Writer, MigrateError> {
+        let mut writer = Writer::none();
+        for folder in folders {
+            if !folder.peer_history.writes() {
+                continue;
+            }
+            let Some(expected) = shape::of(folder.format) else {
+                continue;
+            };
+            let (schema, table) = if let Some(peer) = &folder.peer {
+                (peer.schema.clone(), peer.table.clone())
+            } else {
+                let Some(table) = folder.format.history_table() else {
+                    continue;
+                };
+                let found = shape::find(client, db, &search_schemas(placement), table).await?;
+                (
+                    found.unwrap_or_else(|| home_schema(placement).to_owned()),
+                    table.to_owned(),
+                )
+            };
+            // drizzle's migrator decides what is pending by the journal's `when`: a
+            // folder without them (drizzle-kit 1.x) is only read.
+            let created_at = if folder.format == Format::Drizzle {
+                let dir = folder
+                    .migrations
+                    .first()
+                    .and_then(|m| m.path.parent())
+                    .map(std::path::Path::to_path_buf);
+                match dir.and_then(|d| super::formats::journal_times(&d)) {
+                    Some(times) => times,
+                    None => continue,
+                }
+            } else {
+                BTreeMap::new()
+            };
+            let columns = shape::columns(client, db, &schema, &table).await?;
+            let exists = !columns.is_empty();
+            if exists {
+                expected.check(db, &schema, &table, &columns)?;
+            }
+            let schema_exists = exists || shape::schema_exists(client, db, &schema).await?;
+            let index = writer.sinks.len();
+            for m in &folder.migrations {
+                writer.owner.insert(m.version.to_string(), index);
+            }
+            writer.sinks.push(Sink {
+                format: folder.format,
+                qualified: format!("{}.{}", quote_ident(&schema), quote_ident(&table)),
+                schema,
+                table,
+                exists,
+                schema_exists,
+                versions: folder
+                    .migrations
+                    .iter()
+                    .filter(|m| m.kind == super::formats::Kind::Versioned)
+                    .cloned()
+                    .collect(),
+                created_at,
+            });
+        }
+        Ok(writer)
+    }
+
+    fn sink(&self, version: &str) -> Option<&Sink> {
+        self.owner.get(version).map(|&i| &self.sinks[i])
+    }
+
+    /// SQL recording `migration` as applied in its tool's table (the table first, when
+    /// it is not there yet), to run in the migration's transaction; empty when its
+    /// folder is not kept in step. `execution_ms`: how long it took, for tools that
+    /// keep it.
+    pub fn applied_sql(&self, migration: &Migration, execution_ms: Option<i64>) -> String {
+        let Some(sink) = self.sink(migration.version.as_str()) else {
+            return String::new();
+        };
+        let mut sql = ddl::create_sql(sink);
+        sql.push_str(&write::applied(sink, migration, execution_ms));
+        sql
+    }
+
+    /// SQL removing `version` from its tool's table after its down script ran;
+    /// `still_applied` are the versions applied once it is gone (golang-migrate's row
+    /// then holds the latest of them).
+    pub fn rolled_back_sql(&self, version: &str, still_applied: &BTreeSet<String>) -> String {
+        match self.sink(version) {
+            Some(sink) if sink.exists => write::rolled_back(sink, version, still_applied),
+            _ => String::new(),
+        }
+    }
+
+    /// The tables this writer keeps in step, `schema.table`, for messages.
+    pub fn tables(&self) -> Vec<String> {
+        self.sinks
+            .iter()
+            .map(|s| format!("{}.{}", s.schema, s.table))
+            .collect()
+    }
+}
+
+/// `'text'`, for the SQL the writers build.
+fn lit(text: &str) -> String {
+    quote_literal(text)
+}
+
+#[cfg(test)]
+mod tests;

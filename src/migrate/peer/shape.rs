@@ -1,0 +1,204 @@
+//! The columns each tool's history table has, as its own source creates them, and
+//! the check that a table found in the database is one pgfleet can write as the tool
+//! does. A table of an older or newer tool version with extra columns is written when
+//! those columns have defaults (or may be NULL); a missing column, or an extra one that
+//! needs a value pgfleet does not know, stops the run naming the table and the column,
+//! with `peer_history = "read"` as the way out.
+
+use tokio_postgres::Client;
+use tokio_postgres::types::Type;
+
+use super::super::MigrateError;
+use super::super::formats::Format;
+
+/// A tool's table: the columns pgfleet writes or the tool fills by default.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub tool: &'static str,
+    /// Columns pgfleet gives a value.
+    pub written: &'static [&'static str],
+    /// Columns the tool's DDL fills by default (`id serial`, `run_on ... DEFAULT`).
+    pub defaulted: &'static [&'static str],
+}
+
+/// The shape of `format`'s table, for the formats whose table pgfleet writes.
+pub fn of(format: Format) -> Option<Shape> {
+    let shape = |tool, written, defaulted| {
+        Some(Shape {
+            tool,
+            written,
+            defaulted,
+        })
+    };
+    match format {
+        Format::Dbmate => shape("dbmate", &["version"], &[]),
+        Format::GolangMigrate => shape("golang-migrate", &["version", "dirty"], &[]),
+        Format::Goose => shape("goose", &["version_id", "is_applied"], &["id", "tstamp"]),
+        Format::Diesel => shape("Diesel", &["version"], &["run_on"]),
+        Format::NodePgMigrate => shape("node-pg-migrate", &["name", "run_on"], &["id"]),
+        Format::Drizzle => shape("drizzle", &["hash", "created_at"], &["id"]),
+        Format::Prisma => shape(
+            "Prisma",
+            &[
+                "id",
+                "checksum",
+                "finished_at",
+                "migration_name",
+                "started_at",
+                "applied_steps_count",
+            ],
+            &["logs", "rolled_back_at"],
+        ),
+        Format::Sqlx => shape(
+            "sqlx",
+            &[
+                "version",
+                "description",
+                "success",
+                "checksum",
+                "execution_time",
+            ],
+            &["installed_on"],
+        ),
+        Format::Flyway => shape(
+            "Flyway",
+            &[
+                "installed_rank",
+                "version",
+                "description",
+                "type",
+                "script",
+                "checksum",
+                "installed_by",
+                "execution_time",
+                "success",
+            ],
+            &["installed_on"],
+        ),
+        _ => None,
+    }
+}
+
+/// One column of a table found in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    /// NOT NULL without a default (nor identity, nor generated): an insert must name it.
+    pub needs_value: bool,
+}
+
+/// Why a peer table cannot be written as its tool writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    Missing(String),
+    Unknown(String),
+}
+
+impl Shape {
+    /// What stops pgfleet writing `columns` as the tool does, if anything.
+    pub fn problem(&self, columns: &[Column]) -> Option<Problem> {
+        if let Some(missing) = self
+            .written
+            .iter()
+            .find(|w| !columns.iter().any(|c| c.name == **w))
+        {
+            return Some(Problem::Missing((*missing).to_owned()));
+        }
+        columns
+            .iter()
+            .find(|c| {
+                c.needs_value
+                    && !self.written.contains(&c.name.as_str())
+                    && !self.defaulted.contains(&c.name.as_str())
+            })
+            .map(|c| Problem::Unknown(c.name.clone()))
+    }
+
+    pub fn check(
+        &self,
+        db: &str,
+        schema: &str,
+        table: &str,
+        columns: &[Column],
+    ) -> Result<(), MigrateError> {
+        match self.problem(columns) {
+            None => Ok(()),
+            Some(problem) => Err(MigrateError::PeerTable {
+                db: db.to_owned(),
+                table: format!("{schema}.{table}"),
+                problem: match problem {
+                    Problem::Missing(column) => format!(
+                        "has no column `{column}`, which {} writes: it is not the table {} makes",
+                        self.tool, self.tool
+                    ),
+                    Problem::Unknown(column) => format!(
+                        "has a column `{column}` that needs a value {} does not write",
+                        self.tool
+                    ),
+                },
+            }),
+        }
+    }
+}
+
+/// The columns of `schema.table`; none when it does not exist.
+pub async fn columns(
+    client: &Client,
+    db: &str,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<Column>, MigrateError> {
+    let rows = client
+        .query_typed(
+            "SELECT a.attname::text,
+                    a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''
+               FROM pg_attribute a
+               JOIN pg_class c ON c.oid = a.attrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+                AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum",
+            &[(&schema, Type::TEXT), (&table, Type::TEXT)],
+        )
+        .await
+        .map_err(|e| {
+            MigrateError::sql(
+                db,
+                &format!("cannot read the columns of `{schema}.{table}`"),
+                e,
+            )
+        })?;
+    Ok(rows
+        .iter()
+        .map(|r| Column {
+            name: r.get(0),
+            needs_value: r.get(1),
+        })
+        .collect())
+}
+
+/// The first of `schemas` holding a table named `table`.
+pub async fn find(
+    client: &Client,
+    db: &str,
+    schemas: &[String],
+    table: &str,
+) -> Result<Option<String>, MigrateError> {
+    for schema in schemas {
+        if !columns(client, db, schema, table).await?.is_empty() {
+            return Ok(Some(schema.clone()));
+        }
+    }
+    Ok(None)
+}
+
+pub async fn schema_exists(client: &Client, db: &str, schema: &str) -> Result<bool, MigrateError> {
+    let rows = client
+        .query_typed(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+            &[(&schema, Type::TEXT)],
+        )
+        .await
+        .map_err(|e| MigrateError::sql(db, &format!("cannot look for schema `{schema}`"), e))?;
+    Ok(rows.first().is_some_and(|r| r.get::<_, bool>(0)))
+}

@@ -1,0 +1,225 @@
+//! The rows written for the tools that do not install here (goose, golang-migrate),
+//! checked against what their own source writes, and the shape check.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use super::shape::{self, Column, Problem};
+use super::{Sink, ddl, write};
+use crate::migrate::formats::{Format, Kind, Migration, Transaction, Version};
+
+fn migration(version: &str, file: &str) -> Migration {
+    Migration {
+        version: Version::parse_integer(version).unwrap(),
+        name: "x".into(),
+        kind: Kind::Versioned,
+        path: PathBuf::from(file),
+        up: String::new(),
+        up_line: 1,
+        down: None,
+        transaction: Transaction::Auto,
+        checksum: String::new(),
+        statements: None,
+        not_runnable: None,
+        verify: None,
+    }
+}
+
+fn sink(format: Format, table: &str, exists: bool, versions: &[&str]) -> Sink {
+    Sink {
+        format,
+        schema: "public".into(),
+        table: table.into(),
+        qualified: format!("\"public\".\"{table}\""),
+        exists,
+        schema_exists: true,
+        versions: versions
+            .iter()
+            .map(|v| migration(v, &format!("{v}_x.up.sql")))
+            .collect(),
+        created_at: std::collections::BTreeMap::new(),
+    }
+}
+
+/// goose v3 `internal/dialect/dialectquery/postgres.go`: `CreateTable` (serial id,
+/// `tstamp timestamp NULL default now()`), then `InsertVersion` of version 0 as applied;
+/// each up is `INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, $2)`
+/// with `true`, each down `DELETE FROM goose_db_version WHERE version_id=$1`.
+#[test]
+fn goose_rows_follow_goose_source() {
+    let s = sink(Format::Goose, "goose_db_version", false, &["00001"]);
+    let ddl = ddl::create_sql(&s);
+    assert!(ddl.contains("(id serial NOT NULL, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NULL DEFAULT now(), PRIMARY KEY (id))"), "{ddl}");
+    assert!(ddl.contains("SELECT 0, true"), "{ddl}");
+    let up = write::applied(&s, &migration("00001", "00001_x.sql"), None);
+    assert!(
+        up.starts_with(
+            "INSERT INTO \"public\".\"goose_db_version\" (version_id, is_applied) SELECT 1, true"
+        ),
+        "{up}"
+    );
+    let down = write::rolled_back(&s, "00001", &BTreeSet::new());
+    assert_eq!(
+        down,
+        "DELETE FROM \"public\".\"goose_db_version\" WHERE version_id = 1;\n"
+    );
+}
+
+/// golang-migrate `database/postgres/postgres.go`: `ensureVersionTable` makes
+/// `(version bigint not null primary key, dirty boolean not null)`; `SetVersion`
+/// truncates and inserts the one row `(version, dirty)`; after the last down, none.
+#[test]
+fn golang_migrate_keeps_one_row_holding_the_latest() {
+    let s = sink(
+        Format::GolangMigrate,
+        "schema_migrations",
+        true,
+        &["1", "2", "3"],
+    );
+    let up = write::applied(&s, &migration("3", "3_x.up.sql"), None);
+    assert_eq!(
+        up,
+        "DELETE FROM \"public\".\"schema_migrations\" WHERE dirty OR version < 3;\nINSERT INTO \"public\".\"schema_migrations\" (version, dirty) SELECT 3, false WHERE NOT EXISTS (SELECT 1 FROM \"public\".\"schema_migrations\");\n"
+    );
+    let still: BTreeSet<String> = ["1".to_owned(), "2".to_owned()].into();
+    let down = write::rolled_back(&s, "3", &still);
+    assert_eq!(
+        down,
+        "DELETE FROM \"public\".\"schema_migrations\";\nINSERT INTO \"public\".\"schema_migrations\" (version, dirty) VALUES (2, false);\n"
+    );
+    assert_eq!(
+        write::rolled_back(&s, "1", &BTreeSet::new()),
+        "DELETE FROM \"public\".\"schema_migrations\";\n"
+    );
+    let fresh = sink(Format::GolangMigrate, "schema_migrations", false, &["1"]);
+    assert!(
+        ddl::create_sql(&fresh)
+            .contains("(version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)")
+    );
+}
+
+#[test]
+fn node_pg_migrate_rows_are_named_after_the_file() {
+    let s = sink(Format::NodePgMigrate, "pgmigrations", true, &[]);
+    let up = write::applied(
+        &s,
+        &migration("1704873600000", "db/1704873600000_create_customers.sql"),
+        None,
+    );
+    assert!(
+        up.contains("SELECT '1704873600000_create_customers', NOW()"),
+        "{up}"
+    );
+}
+
+fn columns(list: &[(&str, bool)]) -> Vec<Column> {
+    list.iter()
+        .map(|(name, needs_value)| Column {
+            name: (*name).to_owned(),
+            needs_value: *needs_value,
+        })
+        .collect()
+}
+
+#[test]
+fn shapes_accept_extra_columns_with_defaults_and_name_what_is_wrong() {
+    let dbmate = shape::of(Format::Dbmate).unwrap();
+    assert_eq!(dbmate.problem(&columns(&[("version", true)])), None);
+    // An extra column the tool fills by default, or that may be NULL: written.
+    assert_eq!(
+        dbmate.problem(&columns(&[("version", true), ("applied_at", false)])),
+        None
+    );
+    // golang-migrate's table under dbmate's name: `dirty` needs a value dbmate never gives.
+    assert_eq!(
+        dbmate.problem(&columns(&[("version", true), ("dirty", true)])),
+        Some(Problem::Unknown("dirty".into()))
+    );
+    let npgm = shape::of(Format::NodePgMigrate).unwrap();
+    assert_eq!(
+        npgm.problem(&columns(&[("id", false), ("name", true)])),
+        Some(Problem::Missing("run_on".into()))
+    );
+    assert!(shape::of(Format::Native).is_none());
+}
+
+fn sink_at(format: Format, table: &str) -> Sink {
+    Sink {
+        versions: Vec::new(),
+        ..sink(format, table, false, &[])
+    }
+}
+
+/// Prisma: prisma-engines' PostgreSQL `_prisma_migrations` DDL, and the row
+/// `prisma migrate deploy` leaves for a finished migration (a random id, the SHA-256 of
+/// migration.sql, `finished_at` set, one applied step, no logs, not rolled back).
+#[test]
+fn prisma_rows_follow_prisma_engines() {
+    let s = sink_at(Format::Prisma, "_prisma_migrations");
+    let ddl = ddl::create_sql(&s);
+    for column in [
+        "\"id\"                    VARCHAR(36) PRIMARY KEY NOT NULL",
+        "\"checksum\"              VARCHAR(64) NOT NULL",
+        "\"started_at\"            TIMESTAMPTZ NOT NULL DEFAULT now()",
+        "\"applied_steps_count\"   INTEGER NOT NULL DEFAULT 0",
+    ] {
+        assert!(ddl.contains(column), "{column} in {ddl}");
+    }
+    let mut m = migration("20240101000000", "20240101000000_init/migration.sql");
+    m.version = Version::named("20240101000000_init".into());
+    m.checksum = "ab".repeat(32);
+    let row = write::applied(&s, &m, None);
+    assert!(
+        row.contains(&format!(
+            "'{}', clock_timestamp(), '20240101000000_init', NULL, NULL, now(), 1",
+            "ab".repeat(32)
+        )),
+        "{row}"
+    );
+}
+
+/// Flyway: `flyway_schema_history` as flyway-database-postgresql creates it, and a
+/// versioned row (`type` SQL, the script's file name, Flyway's CRC-32).
+#[test]
+fn flyway_rows_follow_flyway() {
+    let s = sink_at(Format::Flyway, "flyway_schema_history");
+    let ddl = ddl::create_sql(&s);
+    assert!(ddl.contains("\"installed_rank\" INT NOT NULL, \"version\" VARCHAR(50), \"description\" VARCHAR(200) NOT NULL, \"type\" VARCHAR(20) NOT NULL, \"script\" VARCHAR(1000) NOT NULL, \"checksum\" INTEGER"), "{ddl}");
+    assert!(
+        ddl.contains("\"flyway_schema_history_pk\" PRIMARY KEY (\"installed_rank\")"),
+        "{ddl}"
+    );
+    let mut m = migration("1", "/nowhere/V1_1__add_users.sql");
+    m.version = Version::parse_dotted("1.1").unwrap();
+    m.name = "add_users".into();
+    m.up = "CREATE TABLE users (id int);\n".into();
+    let row = write::applied(&s, &m, Some(12));
+    let crc = super::checksum::flyway(&m.up);
+    assert!(
+        row.contains(&format!(
+            "'1.1', 'add users', 'SQL', 'V1_1__add_users.sql', {crc}, current_user, 12, true WHERE NOT EXISTS"
+        )),
+        "{row}"
+    );
+}
+
+/// sqlx: sqlx-postgres `ensure_migrations_table` and `apply`: description from the file
+/// name, the SHA-384 checksum as bytea, `success` TRUE.
+#[test]
+fn sqlx_rows_follow_sqlx() {
+    let s = sink_at(Format::Sqlx, "_sqlx_migrations");
+    assert!(ddl::create_sql(&s).contains("version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL"));
+    let mut m = migration(
+        "20240115080000",
+        "/nowhere/20240115080000_create_customers.up.sql",
+    );
+    m.up = "SELECT 1;\n".into();
+    let row = write::applied(&s, &m, Some(3));
+    let sum = hex::encode(super::checksum::sqlx("SELECT 1;\n", &[]));
+    assert!(
+        row.contains(&format!(
+            "SELECT 20240115080000, 'create customers', TRUE, '\\x{sum}'::bytea, 3000000"
+        )),
+        "{row}"
+    );
+}

@@ -1,0 +1,225 @@
+//! The rows each tool writes to its history table when it applies a migration, and
+//! what it does to them when it reverts one, as its own source does (named per format).
+//! Every insert is guarded (`WHERE NOT EXISTS`): a row the tool already wrote stays as
+//! it is.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::{Sink, checksum, lit};
+use crate::migrate::formats::{Format, Kind, Migration};
+
+/// The file name without `.sql`: node-pg-migrate's `name`.
+fn file_stem(migration: &Migration) -> String {
+    migration
+        .path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .map_or_else(|| migration.version.to_string(), str::to_owned)
+}
+
+/// A version as the integer goose and golang-migrate keep (`00042` is 42).
+fn integer(version: &str) -> String {
+    let digits = version.trim_start_matches('0');
+    if digits.is_empty() {
+        "0".to_owned()
+    } else if digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.to_owned()
+    } else {
+        // Not an integer: let the server refuse it, naming the value.
+        lit(version)
+    }
+}
+
+/// SQL recording `migration` as applied.
+pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i64>) -> String {
+    let t = &sink.qualified;
+    let version = migration.version.as_str();
+    match sink.format {
+        // dbmate InsertMigration: `insert into schema_migrations (version) values ($1)`.
+        // Diesel's `insert_into(__diesel_schema_migrations).values(version.eq(..))`;
+        // `run_on` is its column default.
+        Format::Dbmate | Format::Diesel => format!(
+            "INSERT INTO {t} (version) SELECT {v} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n",
+            v = lit(version)
+        ),
+        // golang-migrate SetVersion: TRUNCATE, then the one row `(version, false)`. A
+        // later version already there (applied out of order) stays the latest.
+        Format::GolangMigrate => {
+            let v = integer(version);
+            format!(
+                "DELETE FROM {t} WHERE dirty OR version < {v};\n\
+                 INSERT INTO {t} (version, dirty) SELECT {v}, false WHERE NOT EXISTS (SELECT 1 FROM {t});\n"
+            )
+        }
+        // goose InsertVersion: `INSERT INTO goose_db_version (version_id, is_applied)
+        // VALUES ($1, true)`; it reads the newest row of a version, so one is added
+        // unless that row already says applied.
+        Format::Goose => {
+            let v = integer(version);
+            format!(
+                "INSERT INTO {t} (version_id, is_applied) SELECT {v}, true WHERE NOT coalesce((SELECT is_applied FROM {t} WHERE version_id = {v} ORDER BY id DESC LIMIT 1), false);\n"
+            )
+        }
+        // node-pg-migrate src/migration.ts, markAsRun: `INSERT INTO pgmigrations (name,
+        // run_on) VALUES ('<file name without extension>', NOW())`.
+        Format::NodePgMigrate => format!(
+            "INSERT INTO {t} (name, run_on) SELECT {n}, NOW() WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE name = {n});\n",
+            n = lit(&file_stem(migration))
+        ),
+        // drizzle-orm `pg-core/dialect.ts`, `migrate`: `insert into __drizzle_migrations
+        // ("hash", "created_at") values(<sha256 of the file>, <journal when>)`.
+        Format::Drizzle => {
+            let Some(when) = sink.created_at.get(&migration.path) else {
+                return String::new();
+            };
+            format!(
+                "INSERT INTO {t} (hash, created_at) SELECT {h}, {when} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE hash = {h});\n",
+                h = lit(&checksum::drizzle(&file_text(migration)))
+            )
+        }
+        // prisma-engines `record_migration_started` then `record_successful_step` and
+        // `record_migration_finished`: a row with a random `id`, the SHA-256 of
+        // migration.sql (the same bytes pgfleet's own checksum covers), `started_at` when
+        // the transaction began, `finished_at` now, one step, no logs.
+        Format::Prisma => format!(
+            "INSERT INTO {t} (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)
+             SELECT md5(random()::text || clock_timestamp()::text)::uuid::text, {c}, clock_timestamp(), {n}, NULL, NULL, now(), 1
+              WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE migration_name = {n} AND finished_at IS NOT NULL AND rolled_back_at IS NULL);\n",
+            c = lit(&migration.checksum),
+            n = lit(version)
+        ),
+        // sqlx-postgres `migrate.rs`, `apply`: `INSERT INTO _sqlx_migrations (version,
+        // description, success, checksum, execution_time) VALUES ($1, $2, TRUE, $3, -1)`,
+        // then `execution_time` set to the nanoseconds it took.
+        Format::Sqlx => {
+            let nanos = execution_ms.map_or_else(
+                || "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000000000)::bigint".to_owned(),
+                |ms| (ms.saturating_mul(1_000_000)).to_string(),
+            );
+            format!(
+                "INSERT INTO {t} (version, description, success, checksum, execution_time)
+                 SELECT {v}, {d}, TRUE, '\\x{c}'::bytea, {nanos}
+                  WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n",
+                v = integer(version),
+                d = lit(&sqlx_description(migration)),
+                c = hex::encode(checksum::sqlx(&file_text(migration), &[])),
+            )
+        }
+        // flyway-core `JdbcTableSchemaHistory.doAddAppliedMigration`: the next
+        // `installed_rank`, the version as written, the description with `_` as spaces,
+        // type `SQL`, the script's file name, Flyway's CRC-32, the database user, the
+        // milliseconds it took, `success`. A repeatable has no version and gets a new row
+        // each time it runs again.
+        Format::Flyway => {
+            let ms = execution_ms.map_or_else(
+                || "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int".to_owned(),
+                |ms| ms.to_string(),
+            );
+            let repeatable = migration.kind != Kind::Versioned;
+            let (v, guard) = if repeatable {
+                ("NULL".to_owned(), String::new())
+            } else {
+                (
+                    lit(version),
+                    format!(" WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {} AND success)", lit(version)),
+                )
+            };
+            let script = migration
+                .path
+                .file_name()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            format!(
+                "INSERT INTO {t} (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success)
+                 SELECT (SELECT coalesce(max(installed_rank), 0) + 1 FROM {t}), {v}, {d}, 'SQL', {s}, {c}, current_user, {ms}, true{guard};\n",
+                d = lit(&migration.name.replace('_', " ")),
+                s = lit(script),
+                c = checksum::flyway(&file_text(migration)),
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+/// The migration's file as read (with a byte-order mark, which sqlx's checksum covers),
+/// else its up script.
+fn file_text(migration: &Migration) -> String {
+    std::fs::read_to_string(&migration.path).unwrap_or_else(|_| migration.up.clone())
+}
+
+/// sqlx's `description`: the file name after `<version>_`, less `.up.sql` / `.sql`,
+/// with `_` as spaces (sqlx-core `migrate/source.rs`, `resolve_blocking`).
+fn sqlx_description(migration: &Migration) -> String {
+    let file = migration
+        .path
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    let rest = file.split_once('_').map_or(file, |(_, rest)| rest);
+    let rest = rest
+        .strip_suffix(".up.sql")
+        .or_else(|| rest.strip_suffix(".sql"))
+        .unwrap_or(rest);
+    rest.replace('_', " ")
+}
+
+/// SQL undoing [`applied`] after `version`'s down script ran.
+pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<String>) -> String {
+    let t = &sink.qualified;
+    match sink.format {
+        // dbmate DeleteMigration; Diesel's revert deletes its row too.
+        Format::Dbmate | Format::Diesel => {
+            format!("DELETE FROM {t} WHERE version = {};\n", lit(version))
+        }
+        // golang-migrate SetVersion(previous): the row holds the latest version still
+        // applied, or nothing when none is.
+        Format::GolangMigrate => {
+            let previous = sink
+                .versions
+                .iter()
+                .filter(|m| {
+                    m.version.as_str() != version && still_applied.contains(m.version.as_str())
+                })
+                .map(|m| &m.version)
+                .max();
+            let mut sql = format!("DELETE FROM {t};\n");
+            if let Some(previous) = previous {
+                let _ = writeln!(
+                    sql,
+                    "INSERT INTO {t} (version, dirty) VALUES ({}, false);",
+                    integer(previous.as_str())
+                );
+            }
+            sql
+        }
+        // goose DeleteVersion: `DELETE FROM goose_db_version WHERE version_id=$1`.
+        Format::Goose => format!("DELETE FROM {t} WHERE version_id = {};\n", integer(version)),
+        // node-pg-migrate, down: `DELETE FROM pgmigrations WHERE name = '<name>'`.
+        Format::NodePgMigrate => {
+            let name = sink
+                .versions
+                .iter()
+                .find(|m| m.version.as_str() == version)
+                .map_or_else(|| version.to_owned(), file_stem);
+            format!("DELETE FROM {t} WHERE name = {};\n", lit(&name))
+        }
+        // drizzle has no down migrations; its row goes with pgfleet's.
+        Format::Drizzle => {
+            let hash = sink
+                .versions
+                .iter()
+                .find(|m| m.version.as_str() == version)
+                .map(|m| checksum::drizzle(&file_text(m)));
+            hash.map_or_else(String::new, |h| {
+                format!("DELETE FROM {t} WHERE hash = {};\n", lit(&h))
+            })
+        }
+        // sqlx-postgres `revert`: `DELETE FROM _sqlx_migrations WHERE version = $1`.
+        Format::Sqlx => format!("DELETE FROM {t} WHERE version = {};\n", integer(version)),
+        // Flyway's undo is a Teams feature; without it, `flyway repair` after a manual
+        // undo removes the rows: the version is then pending to Flyway again.
+        Format::Flyway => format!("DELETE FROM {t} WHERE version = {};\n", lit(version)),
+        _ => String::new(),
+    }
+}

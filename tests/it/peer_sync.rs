@@ -1,0 +1,333 @@
+//! Side by side with the team's own tools (`peer_history = "sync"`, the default): after
+//! pgfleet migrates, the real tool sees every migration applied and has nothing to do;
+//! after the tool applies one more, pgfleet's next `migrate` records it without running
+//! it. Tools absent locally skip ([`tools`]; `.ci/run` installs them).
+
+use std::process::Command;
+
+use crate::support::{TestDbs, Workspace, query, query_one, tools};
+
+/// Runs a tool, expecting success; its stdout and stderr together.
+fn run(
+    program: &std::path::Path,
+    args: &[&str],
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{} {args:?}: {text}",
+        program.display()
+    );
+    text
+}
+
+fn workspace(dbs: &TestDbs, fixture: &str, extra: &str) -> Workspace {
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"db\"\n{extra}",
+        dbs.manifest_head()
+    ));
+    ws.fixture(fixture, "db");
+    ws
+}
+
+fn column(url: &str, sql: &str) -> Vec<String> {
+    query(url, sql)
+        .into_iter()
+        .map(|r| r[0].clone().unwrap_or_default())
+        .collect()
+}
+
+const DBMATE_VERSIONS: [&str; 3] = ["20240110090000", "20240110090100", "20240110090200"];
+
+#[test]
+fn pgfleet_writes_dbmates_schema_migrations_as_dbmate_does() {
+    let dbs = TestDbs::new("peer_sync_dbmate_rows");
+    let ws = workspace(&dbs, "dbmate/basic", "");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        column(
+            &url,
+            "SELECT version FROM public.schema_migrations ORDER BY version"
+        ),
+        DBMATE_VERSIONS
+    );
+    // dbmate's own DDL: `version varchar(255) primary key`.
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.schema_migrations'::regclass AND attname = 'version'"
+        )
+        .as_deref(),
+        Some("character varying(255)")
+    );
+    // A rollback removes dbmate's row with pgfleet's; the next migrate puts both back.
+    ws.pgfleet().args(["rollback", "app"]).success();
+    assert_eq!(
+        column(
+            &url,
+            "SELECT version FROM schema_migrations ORDER BY version"
+        ),
+        DBMATE_VERSIONS[..2]
+    );
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        column(
+            &url,
+            "SELECT version FROM schema_migrations ORDER BY version"
+        ),
+        DBMATE_VERSIONS
+    );
+}
+
+/// The real dbmate after pgfleet: `status` lists nothing pending, `up` applies nothing.
+/// Then dbmate applies a new migration, and pgfleet records it without running it.
+#[test]
+fn dbmate_agrees_with_pgfleet_both_ways() {
+    let Some(dbmate) = tools::dbmate("dbmate_agrees_with_pgfleet_both_ways") else {
+        return;
+    };
+    let dbs = TestDbs::new("peer_sync_dbmate_real");
+    let ws = workspace(&dbs, "dbmate/basic", "");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    let tool_url = format!("{url}?sslmode=disable");
+    let dbmate_run = |args: &[&str]| {
+        let mut all = vec![
+            "--url",
+            &tool_url,
+            "--migrations-dir",
+            "db",
+            "--no-dump-schema",
+        ];
+        all.extend_from_slice(args);
+        run(&dbmate, &all, ws.path(), &[])
+    };
+    let status = dbmate_run(&["status"]);
+    assert!(
+        status.contains("Applied: 3") && status.contains("Pending: 0"),
+        "{status}"
+    );
+    let up = dbmate_run(&["up"]);
+    assert!(!up.contains("Applying"), "{up}");
+
+    // A colleague's next migration, applied by dbmate itself.
+    ws.write(
+        "db/20240110090300_add_note.sql",
+        "-- migrate:up\nCREATE TABLE dbmate_note (id int);\nINSERT INTO dbmate_note VALUES (1);\n\n-- migrate:down\nDROP TABLE dbmate_note;\n",
+    );
+    let up = dbmate_run(&["up"]);
+    assert!(up.contains("Applying: 20240110090300_add_note.sql"), "{up}");
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(db["adopted"], serde_json::json!(["20240110090300"]), "{db}");
+    assert_eq!(db["applied"], serde_json::json!([]), "{db}");
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM dbmate_note").as_deref(),
+        Some("1"),
+        "never run twice"
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT applied_by FROM pgfleet.history WHERE version = '20240110090300'"
+        )
+        .as_deref(),
+        Some("dbmate (read from schema_migrations)")
+    );
+    let status = dbmate_run(&["status"]);
+    assert!(
+        status.contains("Applied: 4") && status.contains("Pending: 0"),
+        "{status}"
+    );
+}
+
+/// A logical database in a schema of a shared database: dbmate's table is in that
+/// schema, where dbmate looks with `search_path=<schema>` (the URL pgfleet hands out).
+#[test]
+fn dbmate_table_lives_in_the_placement_schema_of_a_shared_database() {
+    let dbs = TestDbs::new("peer_sync_dbmate_shared");
+    let ws = Workspace::with_manifest(&format!(
+        "[servers.pg]\nurl = \"{}\"\n[envs.test]\nserver = \"pg\"\ndatabase = \"{}_shared\"\nschema = \"{{name}}\"\n[databases.app]\nmigrations = \"db\"\n[databases.other]\nmigrations = \"db\"\n",
+        crate::support::cluster().url,
+        dbs.prefix
+    ));
+    ws.fixture("dbmate/unqualified", "db");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("shared"));
+    for schema in ["app", "other"] {
+        assert_eq!(
+            column(
+                &url,
+                &format!("SELECT version FROM {schema}.schema_migrations ORDER BY version")
+            ),
+            ["20240201090000"],
+            "{schema}"
+        );
+    }
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT to_regclass('public.schema_migrations') IS NULL"
+        )
+        .as_deref(),
+        Some("t")
+    );
+    let Some(dbmate) =
+        tools::dbmate("dbmate_table_lives_in_the_placement_schema_of_a_shared_database")
+    else {
+        return;
+    };
+    let tool_url = format!("{url}?sslmode=disable&search_path=app");
+    let status = run(
+        &dbmate,
+        &[
+            "--url",
+            &tool_url,
+            "--migrations-dir",
+            "db",
+            "--no-dump-schema",
+            "status",
+        ],
+        ws.path(),
+        &[],
+    );
+    assert!(
+        status.contains("Applied: 1") && status.contains("Pending: 0"),
+        "{status}"
+    );
+}
+
+#[test]
+fn peer_history_read_writes_nothing_and_off_ignores_the_table() {
+    let dbs = TestDbs::new("peer_sync_read_off");
+    let ws = workspace(&dbs, "dbmate/basic", "peer_history = \"read\"\n");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('schema_migrations') IS NULL").as_deref(),
+        Some("t"),
+        "read: nothing created"
+    );
+    // `off`: a dbmate table listing a version pgfleet has not applied is not adopted.
+    let dbs = TestDbs::new("peer_sync_off");
+    let ws = workspace(&dbs, "dbmate/basic", "peer_history = \"off\"\n");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    query(
+        &url,
+        "CREATE TABLE schema_migrations (version varchar(255) PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240110090000');",
+    );
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["databases"][0]["adopted"], serde_json::json!([]));
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM schema_migrations").as_deref(),
+        Some("1")
+    );
+}
+
+/// A `schema_migrations` of golang-migrate's shape under a dbmate folder: `dirty` needs
+/// a value dbmate never writes. Refused before anything runs, naming the table and the
+/// column; `peer_history = "read"` is the way out.
+#[test]
+fn a_peer_table_of_another_shape_is_refused_naming_its_column() {
+    let dbs = TestDbs::new("peer_sync_bad_shape");
+    let ws = workspace(&dbs, "dbmate/basic", "");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    query(
+        &url,
+        "CREATE TABLE schema_migrations (version varchar(255) PRIMARY KEY, dirty boolean NOT NULL)",
+    );
+    ws.pgfleet()
+        .args(["migrate"])
+        .expect_code(1)
+        .stderr_contains("error: `app`: peer history table `public.schema_migrations` has a column `dirty` that needs a value dbmate does not write")
+        .stderr_contains("hint: set `peer_history = \"read\"` on `[databases.app]` (or its folder) in pgfleet.toml");
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT (to_regclass('dbmate_customer') IS NULL AND to_regclass('pgfleet.history') IS NULL)::text"
+        )
+        .as_deref(),
+        Some("true"),
+        "nothing ran"
+    );
+    ws.write(
+        "pgfleet.toml",
+        &format!(
+            "{}[databases.app]\nmigrations = \"db\"\npeer_history = \"read\"\n",
+            dbs.manifest_head()
+        ),
+    );
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM schema_migrations").as_deref(),
+        Some("0")
+    );
+}
+
+/// The real diesel_cli after pgfleet: `migration list` shows every migration applied,
+/// `migration run` runs nothing; then diesel runs a new one, which pgfleet records.
+#[test]
+fn diesel_agrees_with_pgfleet_both_ways() {
+    let Some(diesel) = tools::diesel("diesel_agrees_with_pgfleet_both_ways") else {
+        return;
+    };
+    let dbs = TestDbs::new("peer_sync_diesel");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"migrations\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("diesel/basic", "migrations");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    let diesel_run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--database-url", &url, "--migration-dir", "migrations"]);
+        run(&diesel, &all, ws.path(), &[])
+    };
+    let list = diesel_run(&["migration", "list"]);
+    assert!(!list.contains("[ ]"), "{list}");
+    assert_eq!(list.matches("[X]").count(), 6, "{list}");
+    assert_eq!(diesel_run(&["migration", "pending"]).trim(), "false");
+    let ran = diesel_run(&["migration", "run"]);
+    assert!(!ran.contains("Running migration"), "{ran}");
+
+    ws.write(
+        "migrations/2017-05-01-000000_add_note/up.sql",
+        "CREATE TABLE diesel_note (id int); INSERT INTO diesel_note VALUES (1);\n",
+    );
+    ws.write(
+        "migrations/2017-05-01-000000_add_note/down.sql",
+        "DROP TABLE diesel_note;\n",
+    );
+    let ran = diesel_run(&["migration", "run"]);
+    assert!(
+        ran.contains("Running migration 2017-05-01-000000_add_note"),
+        "{ran}"
+    );
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(db["adopted"], serde_json::json!(["20170501000000"]), "{db}");
+    assert_eq!(db["applied"], serde_json::json!([]), "{db}");
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM diesel_note").as_deref(),
+        Some("1")
+    );
+}
