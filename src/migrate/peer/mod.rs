@@ -5,10 +5,10 @@
 //! `diesel migration list` and the rest keep agreeing with the database.
 //!
 //! - [`checksum`]: each tool's own checksum of a migration
-//! - [`ddl`]: the tool's own `CREATE TABLE`, for a table that is not there yet
-//! - [`write`]: the rows each tool writes, and deletes on the way down
+//! - `ddl`: the tool's own `CREATE TABLE`, for a table that is not there yet
+//! - `write`: the rows each tool writes, and deletes on the way down
 //! - [`shape`]: the columns each tool's table has, checked before anything is written
-//! - [`entries`]: where a tool's table and `pgfleet.history` disagree (`status`, `verify`)
+//! - `entries`: where a tool's table and `pgfleet.history` disagree (`status`, `verify`)
 //!
 //! Where the table lives: where the tool looks for it with the URL pgfleet hands out for
 //! the placement ([`home_schema`]): the placement's schema (Prisma's `?schema=`,
