@@ -236,8 +236,9 @@ fn golang_migrate_file_failing_after_its_block_is_reported_failed() {
             file.display()
         ))
         .stderr_contains("it is recorded as failed and blocks `app`")
+        .stderr_contains("    line 3: ALTER TYPE account_role ADD VALUE 'admin';\n")
         .stderr_contains(
-            "hint: undo what it did if needed, then `pgfleet repair app` and migrate again",
+            "hint: undo what those statements did if needed, then `pgfleet repair app` and migrate again",
         );
     let url = dbs.url(&dbs.name("app"));
     assert_eq!(

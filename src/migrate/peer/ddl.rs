@@ -49,11 +49,20 @@ pub(super) fn create_sql(sink: &Sink) -> String {
         ),
         // pop `migrator.go`, `CreateSchemaMigrations`: fizz's `create_table` of
         // `version` (string, 14) with a unique index, as fizz renders it for PostgreSQL.
-        Format::Pop => format!(
-            "CREATE TABLE IF NOT EXISTS {t} (\"version\" VARCHAR (14) NOT NULL);\n\
-             CREATE UNIQUE INDEX IF NOT EXISTS {} ON {t} (version);\n",
-            quote_ident(&format!("{}_version_idx", sink.table))
-        ),
+        // Ory's fork widens the column to 48 for its 20-digit versions: a folder holding
+        // such versions gets the wider column, as Ory's own migrations leave it.
+        Format::Pop => {
+            let width = if sink.versions.iter().any(|m| m.version.as_str().len() > 14) {
+                48
+            } else {
+                14
+            };
+            format!(
+                "CREATE TABLE IF NOT EXISTS {t} (\"version\" VARCHAR ({width}) NOT NULL);\n\
+                 CREATE UNIQUE INDEX IF NOT EXISTS {} ON {t} (version);\n",
+                quote_ident(&format!("{}_version_idx", sink.table))
+            )
+        }
         // drizzle-orm `pg-core/dialect.ts`, `migrate`.
         Format::Drizzle => format!(
             "CREATE TABLE IF NOT EXISTS {t} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint);\n"
