@@ -43,6 +43,8 @@
 #   tests/fixtures/supabase/project/supabase/migrations (2)(5)
 #                                                     supabase         160         SAME    1.53 s  28.25 s  0.05
 #   tests/fixtures/diesel/app (2)(6)                  diesel           301         SAME    2.78 s  44.21 s  0.06
+#   tests/fixtures/prisma/app (2)(7)                  prisma           300         SAME    7.71 s  81.40 s  0.09
+#   tests/fixtures/prisma/same-prefix (2)             prisma           3           SAME    0.17 s   0.41 s  0.41
 #   (1) with PGFLEET_BENCH_EXTENSIONS="pgcrypto citext". The psql column is one psql
 #   process per file (about 50 ms of start-up and connection each), what a shell loop
 #   costs, not the server's floor; one-file folders are within noise.
@@ -56,6 +58,8 @@
 #   (6) 2026-12-03: Diesel's initial setup and 300 migrations, dashed and undashed
 #   versions interleaved (psql's side orders by Diesel's version, not the folder name),
 #   `metadata.toml` CONCURRENTLY indexes, a README and a stray .sql left out.
+#   (7) 2026-12-03, run beside a cargo clippy (times high): same-timestamp pairs in
+#   name order, the engine's `-- AlterEnum` BEGIN; ... COMMIT; blocks mid-script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
