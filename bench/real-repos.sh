@@ -42,6 +42,9 @@
 #   tests/fixtures/flyway/tree (2)(4)                 flyway           6           SAME    0.27 s   1.53 s  0.18
 #   tests/fixtures/supabase/project/supabase/migrations (2)(5)
 #                                                     supabase         160         SAME    1.53 s  28.25 s  0.05
+#   tests/fixtures/diesel/app (2)(6)                  diesel           301         SAME    2.78 s  44.21 s  0.06
+#   tests/fixtures/prisma/app (2)(7)                  prisma           300         SAME    7.71 s  81.40 s  0.09
+#   tests/fixtures/prisma/same-prefix (2)             prisma           3           SAME    0.17 s   0.41 s  0.41
 #   (1) with PGFLEET_BENCH_EXTENSIONS="pgcrypto citext". The psql column is one psql
 #   process per file (about 50 ms of start-up and connection each), what a shell loop
 #   costs, not the server's floor; one-file folders are within noise.
@@ -52,6 +55,11 @@
 #   (5) 2026-12-03, with PGFLEET_BENCH_SETUP=tests/fixtures/supabase/platform-stub.sql;
 #   the stub creates the roles anon, authenticated and service_role on the server if
 #   they are missing, and they stay there (roles are server-wide): drop them after.
+#   (6) 2026-12-03: Diesel's initial setup and 300 migrations, dashed and undashed
+#   versions interleaved (psql's side orders by Diesel's version, not the folder name),
+#   `metadata.toml` CONCURRENTLY indexes, a README and a stray .sql left out.
+#   (7) 2026-12-03, run beside a cargo clippy (times high): same-timestamp pairs in
+#   name order, the engine's `-- AlterEnum` BEGIN; ... COMMIT; blocks mid-script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -139,8 +147,13 @@ files() {
                 END { for (k in keys) { v = k; sub(/_.*/, "", v)
                       if (k in pg) print v "\t" pg[k]; else if (k in plain) print v "\t" plain[k] } }' |
                 LC_ALL=C sort -t"$(printf '\t')" -k1,1 | cut -f2 ;;
-        prisma) find "$folder" -mindepth 2 -maxdepth 2 -name migration.sql | sort ;;
-        diesel) find "$folder" -mindepth 2 -maxdepth 2 -name up.sql | sort ;;
+        # Prisma: folder names in code-unit order (same-prefix pairs by their whole name).
+        prisma) find "$folder" -mindepth 2 -maxdepth 2 -name migration.sql | LC_ALL=C sort ;;
+        diesel) # the version, the folder name before its first `_` without dashes, as text
+            find "$folder" -mindepth 2 -maxdepth 2 -name up.sql | while IFS= read -r f; do
+                d=${f%/*}; d=${d##*/}; v=${d%%_*}
+                printf '%s\t%s\n' "${v//-/}" "$f"
+            done | LC_ALL=C sort -t"$(printf '\t')" -k1,1 -k2,2 | cut -f2 ;;
         hasura) find "$folder" -mindepth 2 -maxdepth 2 -name up.sql -size +0 | by_version ;;
         flyway) # every sub-folder but those named after another engine (mysql/, h2/, ...)
             local skip='-iname mysql -o -iname mariadb -o -iname h2 -o -iname hsqldb -o -iname sqlite -o -iname sqlite3 -o -iname oracle -o -iname sqlserver -o -iname mssql -o -iname db2 -o -iname derby -o -iname cockroach -o -iname cockroachdb -o -iname clickhouse -o -iname snowflake -o -iname redshift -o -iname firebird'
@@ -172,6 +185,7 @@ in_tx() {
         native) [ "$first" = "-- pgfleet:no-transaction" ] && return 1 ;;
         sqlx) [ "$first" = "-- no-transaction" ] && return 1 ;;
         dbmate) grep -q '^-- migrate:up.*transaction:false' "$1" && return 1 ;;
+        diesel) grep -Eqs '^[[:space:]]*run_in_transaction[[:space:]]*=[[:space:]]*false' "${1%/*}/metadata.toml" && return 1 ;;
         graphile-migrate) # first line of the body, after the headers and the empty line
             sed -n '/^$/,$p' "$1" | sed '/^$/d' | head -1 | grep -q '^--! no-transaction' && return 1 ;;
     esac

@@ -305,3 +305,58 @@ fn diesel_round_trip() {
         .success()
         .stdout_contains("up to date");
 }
+
+/// The large Diesel fixture (tests/fixtures/generate-diesel.py: Diesel's initial setup
+/// and 300 migrations whose dashed and undashed versions interleave, `metadata.toml`
+/// CONCURRENTLY indexes, enum values used by later migrations, a README and a stray
+/// `.sql` beside the folders), detected without `format` and applied in Diesel's order.
+#[test]
+fn diesel_app_fixture_applies_in_diesels_order() {
+    let dbs = TestDbs::new("diesel_app");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"migrations\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("diesel/app", "migrations");
+    ws.pgfleet()
+        .args(["up"])
+        .success()
+        .stderr_contains("warning: `migrations/README.md`, `migrations/scratch.sql` match no migration pattern of their folder; they are not applied\n");
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM pgfleet.history WHERE state = 'applied'"
+        )
+        .as_deref(),
+        Some("301")
+    );
+    let want: Vec<String> = (10..309)
+        .filter(|i| i % 10 != 3)
+        .map(|i| i.to_string())
+        .collect();
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT string_agg(step, ',' ORDER BY n) FROM app_steps"
+        ),
+        Some(want.join(","))
+    );
+    // The stray scratch.sql (which drops app_accounts) never ran.
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('app_accounts')::text").as_deref(),
+        Some("app_accounts")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FILTER (WHERE NOT i.indisvalid) || '/' || count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE '%\\_title\\_idx'"
+        )
+        .as_deref(),
+        Some("0/30")
+    );
+    ws.pgfleet()
+        .args(["migrate"])
+        .success()
+        .stdout_contains("up to date");
+}

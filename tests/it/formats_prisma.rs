@@ -163,3 +163,56 @@ fn prisma_rows_recorded_by_timestamp_still_match_their_folder() {
     let versions: Vec<String> = history(&url).into_iter().map(|(v, _)| v).collect();
     assert_eq!(versions, [INIT, ADD_X, DROP_Y]);
 }
+
+/// The large Prisma fixture (tests/fixtures/generate-prisma.py: 300 migrations with
+/// same-timestamp pairs whose second needs the first, the engine's `-- AlterEnum`
+/// `BEGIN; ... COMMIT;` blocks mid-script, enum values used by later migrations),
+/// applied in folder-name order, each exactly once.
+#[test]
+fn prisma_app_fixture_applies_in_name_order() {
+    let dbs = TestDbs::new("prisma_app");
+    let ws = Workspace::with_manifest(&format!(
+        "{}[databases.app]\nmigrations = \"db\"\n",
+        dbs.manifest_head()
+    ));
+    ws.fixture("prisma/app", "db");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM pgfleet.history WHERE state = 'applied'"
+        )
+        .as_deref(),
+        Some("300")
+    );
+    let want: Vec<String> = (10..309).map(|i| i.to_string()).collect();
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT string_agg(step, ',' ORDER BY n) FROM \"Step\""
+        ),
+        Some(want.join(","))
+    );
+    // Every block ran: HIDDEN is gone from each enum the engine rewrote.
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typname LIKE 'Item%State' AND e.enumlabel = 'HIDDEN'"
+        )
+        .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typname = 'Item300State'"
+        )
+        .as_deref(),
+        Some("DRAFT,PUBLISHED,ARCHIVED")
+    );
+    ws.pgfleet()
+        .args(["migrate"])
+        .success()
+        .stdout_contains("up to date");
+}
