@@ -472,3 +472,40 @@ fn sqlx_toml_names_the_table_kept_in_step() {
         serde_json::json!(["20240115080300"])
     );
 }
+
+/// graphile-migrate's own schema and rows, written by pgfleet on a database where the
+/// tool never ran: `graphile_migrate.migrations` holds each committed file's `Hash`,
+/// `Previous` and `NNNNNN.sql`, chained, and `graphile_migrate.current` is there too.
+#[test]
+fn pgfleet_writes_graphile_migrates_table_as_it_does() {
+    let dbs = TestDbs::new("peer_sync_graphile");
+    let ws = workspace(
+        &dbs,
+        "graphile-migrate/app/migrations",
+        "format = \"graphile-migrate\"\n",
+    );
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        column(
+            &url,
+            "SELECT filename || ' ' || hash || ' ' || coalesce(previous_hash, '-') FROM graphile_migrate.migrations ORDER BY filename LIMIT 2"
+        ),
+        [
+            "000001.sql sha1:33220e11a16ec6367637be0d1be62f2ba891be8a -",
+            "000002.sql sha1:a460c6203a0d5dba5042b971f86c1899ea97622a sha1:33220e11a16ec6367637be0d1be62f2ba891be8a",
+        ]
+    );
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM graphile_migrate.migrations").as_deref(),
+        Some("240")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT to_regclass('graphile_migrate.current') IS NOT NULL"
+        )
+        .as_deref(),
+        Some("t")
+    );
+}

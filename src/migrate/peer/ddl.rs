@@ -84,6 +84,14 @@ pub(super) fn create_sql(sink: &Sink) -> String {
                  CREATE INDEX IF NOT EXISTS {index} ON {t} (\"success\");\n"
             )
         }
+        // graphile-migrate src/migration.ts, `_migrateMigrationSchema`: both its tables,
+        // `current` included (with `manageGraphileMigrateSchema: false` it insists on
+        // finding both, with these column counts).
+        Format::GraphileMigrate => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (hash text PRIMARY KEY, previous_hash text REFERENCES {t}, filename text NOT NULL, date timestamptz NOT NULL DEFAULT now());\n\
+             CREATE TABLE IF NOT EXISTS {}.current (filename text PRIMARY KEY DEFAULT 'current.sql', content text NOT NULL, date timestamptz NOT NULL DEFAULT now());\n",
+            quote_ident(&sink.schema)
+        ),
         _ => return String::new(),
     };
     sql.push_str(&create);

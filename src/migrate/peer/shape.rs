@@ -76,6 +76,11 @@ pub fn of(format: Format) -> Option<Shape> {
             ],
             &["installed_on"],
         ),
+        Format::GraphileMigrate => shape(
+            "graphile-migrate",
+            &["hash", "previous_hash", "filename"],
+            &["date"],
+        ),
         _ => None,
     }
 }

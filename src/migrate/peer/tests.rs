@@ -248,3 +248,46 @@ fn pop_rows_follow_pop() {
         "DELETE FROM \"public\".\"schema_migration\" WHERE version = '20240101000001';\n"
     );
 }
+
+/// graphile-migrate 1.4 `src/migration.ts`: `_migrateMigrationSchema` creates
+/// `graphile_migrate.migrations (hash text primary key, previous_hash text references
+/// graphile_migrate.migrations, filename text not null, date timestamptz not null
+/// default now())` and `graphile_migrate.current`; `runStringMigration` inserts
+/// `(hash, previous_hash, filename)` from the file's headers; `undoMigration` deletes
+/// `where hash = $1`.
+#[test]
+fn graphile_migrate_rows_follow_its_source() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/graphile-migrate/app/migrations/committed");
+    let second = migration("000002", "x");
+    let second = Migration {
+        path: dir.join("000002-create-table-1.sql"),
+        ..second
+    };
+    let mut s = sink(Format::GraphileMigrate, "migrations", false, &[]);
+    s.schema = "graphile_migrate".into();
+    s.qualified = "\"graphile_migrate\".\"migrations\"".into();
+    s.schema_exists = false;
+    s.versions = vec![second.clone()];
+    let ddl = ddl::create_sql(&s);
+    assert!(
+        ddl.starts_with("CREATE SCHEMA IF NOT EXISTS \"graphile_migrate\";"),
+        "{ddl}"
+    );
+    assert!(ddl.contains("(hash text PRIMARY KEY, previous_hash text REFERENCES \"graphile_migrate\".\"migrations\", filename text NOT NULL, date timestamptz NOT NULL DEFAULT now())"), "{ddl}");
+    assert!(ddl.contains("\"graphile_migrate\".current (filename text PRIMARY KEY DEFAULT 'current.sql', content text NOT NULL, date timestamptz NOT NULL DEFAULT now())"), "{ddl}");
+    let up = write::applied(&s, &second, None);
+    assert!(
+        up.starts_with("INSERT INTO \"graphile_migrate\".\"migrations\" (hash, previous_hash, filename) SELECT 'sha1:"),
+        "{up}"
+    );
+    assert!(
+        up.contains("'sha1:33220e11a16ec6367637be0d1be62f2ba891be8a', '000002.sql'"),
+        "{up}"
+    );
+    let down = write::rolled_back(&s, "000002", &BTreeSet::new());
+    assert!(
+        down.starts_with("DELETE FROM \"graphile_migrate\".\"migrations\" WHERE hash = 'sha1:"),
+        "{down}"
+    );
+}

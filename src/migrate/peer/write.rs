@@ -139,6 +139,20 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
                 c = checksum::flyway(&file_text(migration)),
             )
         }
+        // graphile-migrate src/migration.ts, `runStringMigration`: `insert into
+        // graphile_migrate.migrations(hash, previous_hash, filename) values ($1, $2, $3)`,
+        // the file's `Hash` and `Previous` headers and `NNNNNN.sql`; `date` is its default.
+        Format::GraphileMigrate => {
+            let Ok(row) = checksum::graphile_migrate_row(migration) else {
+                return String::new();
+            };
+            format!(
+                "INSERT INTO {t} (hash, previous_hash, filename) SELECT {h}, {p}, {f} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE hash = {h});\n",
+                h = lit(&row.hash),
+                p = row.previous_hash.as_deref().map_or_else(|| "NULL".to_owned(), lit),
+                f = lit(&row.filename),
+            )
+        }
         _ => String::new(),
     }
 }
@@ -221,6 +235,16 @@ pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<S
         // Flyway's undo is a Teams feature; without it, `flyway repair` after a manual
         // undo removes the rows: the version is then pending to Flyway again.
         Format::Flyway => format!("DELETE FROM {t} WHERE version = {};\n", lit(version)),
+        // graphile-migrate src/migration.ts, `undoMigration` (`uncommit`): `delete from
+        // graphile_migrate.migrations where hash = $1`.
+        Format::GraphileMigrate => sink
+            .versions
+            .iter()
+            .find(|m| m.version.as_str() == version)
+            .and_then(|m| checksum::graphile_migrate_row(m).ok())
+            .map_or_else(String::new, |row| {
+                format!("DELETE FROM {t} WHERE hash = {};\n", lit(&row.hash))
+            }),
         _ => String::new(),
     }
 }
