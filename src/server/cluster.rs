@@ -215,16 +215,7 @@ impl EmbeddedServer {
 
     /// Whether the server runs, from `postmaster.pid` and `kill(pid, 0)`.
     pub fn status(&self) -> Result<ServerStatus, ServerError> {
-        // A postmaster that is starting (another pgfleet process just started it)
-        // writes `postmaster.pid` in steps: for a moment the file is there but not yet
-        // readable as a live server. Look again before calling it stopped.
-        for _ in 0..20 {
-            if self.live_postmaster()?.is_some() || !self.pid_file().exists() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        if let Some(pm) = self.live_postmaster()? {
+        if let Some(pm) = self.settled_postmaster()? {
             let port = match pm.port {
                 Some(p) => p,
                 None => self.port()?.unwrap_or_default(),
@@ -276,8 +267,11 @@ impl EmbeddedServer {
         self.prepare_root(user.as_ref())?;
 
         let _lock = self.lock().await?;
-        // Another process may have started it while we waited for the lock.
-        if let Some(pm) = self.live_postmaster()? {
+        // Another process may have started it while we waited for the lock. Only a
+        // pid file that stays unreadable as a live server is stale: removing a running
+        // server's file (caught while PostgreSQL rewrites it) would leave a server no
+        // later command can find.
+        if let Some(pm) = self.settled_postmaster()? {
             return self.wait_until_ready(&pm).await;
         }
         self.remove_stale_pid_file()?;
@@ -371,6 +365,23 @@ impl EmbeddedServer {
         // The server removed its socket; drop the then-empty folder so /tmp stays tidy.
         let _ = std::fs::remove_dir(self.socket_dir());
         Ok(StopOutcome::Stopped)
+    }
+
+    /// [`Self::live_postmaster`], looking again for up to a second while
+    /// `postmaster.pid` exists but does not read as a live server: PostgreSQL creates
+    /// the file and then writes it, and rewrites it as its state changes, so a read can
+    /// fall between two steps.
+    fn settled_postmaster(&self) -> Result<Option<PostmasterPid>, ServerError> {
+        for _ in 0..20 {
+            if let Some(pm) = self.live_postmaster()? {
+                return Ok(Some(pm));
+            }
+            if !self.pid_file().exists() {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.live_postmaster()
     }
 
     /// `postmaster.pid` when its pid is alive and is this cluster's postmaster.
