@@ -215,7 +215,8 @@ impl EmbeddedServer {
 
     /// Whether the server runs, from `postmaster.pid` and `kill(pid, 0)`.
     pub fn status(&self) -> Result<ServerStatus, ServerError> {
-        if let Some(pm) = self.settled_postmaster()? {
+        // A standalone backend (initdb at work) holds the folder but is no server.
+        if let Some(pm) = self.settled_postmaster()?.filter(|pm| !pm.standalone) {
             let port = match pm.port {
                 Some(p) => p,
                 None => self.port()?.unwrap_or_default(),
@@ -398,7 +399,7 @@ impl EmbeddedServer {
     /// The port when the server runs and accepts TCP connections; the fast path of
     /// `start` (no lock, no spawn).
     async fn ready_port(&self) -> Result<Option<u16>, ServerError> {
-        let Some(pm) = self.live_postmaster()? else {
+        let Some(pm) = self.live_postmaster()?.filter(PostmasterPid::serves) else {
             return Ok(None);
         };
         let Some(port) = pm.port else { return Ok(None) };
@@ -413,7 +414,8 @@ impl EmbeddedServer {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let current = self.live_postmaster()?;
-            if let Some(port) = current.as_ref().and_then(|p| p.port).or(pm.port)
+            let serving = current.as_ref().filter(|p| p.serves());
+            if let Some(port) = serving.and_then(|p| p.port.or(pm.port))
                 && tcp_accepts(port, Duration::from_millis(500)).await
             {
                 return Ok(StartOutcome::AlreadyRunning { port });
@@ -898,6 +900,50 @@ mod tests {
         );
         server.remove_stale_pid_file().unwrap();
         assert!(!server.pid_file().exists());
+    }
+
+    /// While `initdb` runs, its standalone backends write `postmaster.pid` with the pid
+    /// negated and the default port 5432, which may be another server that accepts
+    /// connections: that is not our server running (six concurrent `up`s on a fresh
+    /// workspace once took it for one and then found no server).
+    #[tokio::test]
+    async fn a_standalone_backend_in_the_folder_is_not_a_running_server() {
+        let tmp = tempfile::tempdir().unwrap();
+        let server = EmbeddedServer::new("main", tmp.path().to_path_buf(), None);
+        std::fs::create_dir_all(server.data_dir()).unwrap();
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // A live process whose working folder is the data folder, as a backend's is.
+        let mut backend = std::process::Command::new("sleep")
+            .arg("30")
+            .current_dir(server.data_dir())
+            .spawn()
+            .unwrap();
+        let pid_file = |pid: String, status: &str| {
+            let text = format!(
+                "{pid}\n{}\n0\n{port}\n\n\n\n{status}\n",
+                server.data_dir().display()
+            );
+            std::fs::write(server.pid_file(), text).unwrap();
+        };
+        pid_file(format!("-{}", backend.id()), "");
+        assert!(matches!(
+            server.status().unwrap(),
+            ServerStatus::Stopped { .. }
+        ));
+        assert_eq!(server.ready_port().await.unwrap(), None);
+        // The same process as a postmaster still starting: running, not yet ready.
+        pid_file(backend.id().to_string(), "starting");
+        assert!(matches!(
+            server.status().unwrap(),
+            ServerStatus::Running { .. }
+        ));
+        assert_eq!(server.ready_port().await.unwrap(), None);
+        pid_file(backend.id().to_string(), "ready   ");
+        assert_eq!(server.ready_port().await.unwrap(), Some(port));
+        backend.kill().unwrap();
+        backend.wait().unwrap();
+        drop(listener);
     }
 
     #[test]

@@ -16,22 +16,45 @@ use nix::unistd::Pid;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostmasterPid {
     pub pid: u32,
+    /// A standalone backend (`postgres --single` or `--boot`, as `initdb` runs them)
+    /// holds the folder but serves no one; its port line is the default 5432, which
+    /// may well be another server on this machine.
+    pub standalone: bool,
     pub port: Option<u16>,
     pub status: Option<String>,
+}
+
+impl PostmasterPid {
+    /// Whether this postmaster takes connections: not a standalone backend, and
+    /// `ready` (or a standby) where the file says. Older servers write no status line.
+    pub fn serves(&self) -> bool {
+        !self.standalone
+            && self
+                .status
+                .as_deref()
+                .is_none_or(|s| matches!(s, "ready" | "standby"))
+    }
 }
 
 /// Parses the text of `postmaster.pid`; `None` when the first line is not a pid.
 pub fn parse_postmaster_pid(text: &str) -> Option<PostmasterPid> {
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     // A standalone backend (`postgres --single`) writes its pid negated.
-    let pid = lines.first()?.parse::<i64>().ok()?.unsigned_abs();
-    let pid = u32::try_from(pid).ok().filter(|&p| p > 1)?;
+    let signed = lines.first()?.parse::<i64>().ok()?;
+    let pid = u32::try_from(signed.unsigned_abs())
+        .ok()
+        .filter(|&p| p > 1)?;
     let port = lines.get(3).and_then(|l| l.parse::<u16>().ok());
     let status = lines
         .get(7)
         .filter(|l| !l.is_empty())
         .map(|l| (*l).to_string());
-    Some(PostmasterPid { pid, port, status })
+    Some(PostmasterPid {
+        pid,
+        standalone: signed < 0,
+        port,
+        status,
+    })
 }
 
 /// True when `pid` is a live process that is the postmaster of `data_dir`.
@@ -119,6 +142,7 @@ mod tests {
             parse_postmaster_pid(text),
             Some(PostmasterPid {
                 pid: 4242,
+                standalone: false,
                 port: Some(54321),
                 status: Some("ready".into())
             })
@@ -127,6 +151,7 @@ mod tests {
             parse_postmaster_pid("-77\n"),
             Some(PostmasterPid {
                 pid: 77,
+                standalone: true,
                 port: None,
                 status: None
             })
