@@ -12,9 +12,18 @@ use super::{ImportError, source, sql};
 pub(super) struct Pair<'a> {
     pub(super) source: &'a source::SourceTable,
     pub(super) target: TargetTable,
-    /// (source column, target column, kind, NOT NULL), generated target
-    /// columns left out.
-    pub(super) columns: Vec<(String, String, Kind, bool)>,
+    /// Generated target columns left out.
+    pub(super) columns: Vec<ColumnPair>,
+}
+
+/// A SQLite column and the target column it goes into.
+pub(super) struct ColumnPair {
+    pub(super) source: String,
+    pub(super) target: String,
+    /// How its values are written into the target's type.
+    pub(super) kind: Kind,
+    /// Whether the target column is NOT NULL.
+    pub(super) not_null: bool,
 }
 
 /// Finds `t`'s target among `existing` (the tables of `schemas` in `db`) and
@@ -65,7 +74,7 @@ fn match_columns(
     t: &source::SourceTable,
     found: &TargetTable,
     cols: &[TargetColumn],
-) -> Result<Vec<(String, String, Kind, bool)>, ImportError> {
+) -> Result<Vec<ColumnPair>, ImportError> {
     let mut columns = Vec::new();
     for c in &t.columns {
         let matched = cols
@@ -89,7 +98,12 @@ fn match_columns(
                 type_name: tc.shown_type.clone(),
             });
         };
-        columns.push((c.name.clone(), tc.name.clone(), kind, tc.not_null));
+        columns.push(ColumnPair {
+            source: c.name.clone(),
+            target: tc.name.clone(),
+            kind,
+            not_null: tc.not_null,
+        });
     }
     Ok(columns)
 }
