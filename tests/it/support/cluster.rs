@@ -37,16 +37,18 @@ pub fn cluster() -> &'static Cluster {
             | pgfleet::server::StartOutcome::Started { port, .. } => port,
         };
         let url = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
-        sweep(&url);
         Cluster { root, port, url }
     })
 }
 
-/// Drops databases that earlier runs kept after a failure.
-fn sweep(url: &str) {
+/// Drops the databases an earlier run of one test kept after a failure: only that
+/// test's (its prefix is its own), never those of tests running beside it in other
+/// processes (nextest, a second `cargo test`), which share the cluster.
+fn sweep(url: &str, prefix: &str) {
+    let owned = format!("{prefix}_");
     for row in query(
         url,
-        "SELECT datname FROM pg_database WHERE datname LIKE 'it\\_%'",
+        &format!("SELECT datname FROM pg_database WHERE starts_with(datname, '{owned}')"),
     ) {
         let name = row[0].clone().unwrap_or_default();
         query(
@@ -70,10 +72,9 @@ impl TestDbs {
             .take(24)
             .collect();
         let hash = hex::encode(&Sha256::digest(test.as_bytes())[..3]);
-        cluster();
-        TestDbs {
-            prefix: format!("it_{short}_{hash}"),
-        }
+        let prefix = format!("it_{short}_{hash}");
+        sweep(&cluster().url, &prefix);
+        TestDbs { prefix }
     }
 
     /// The physical database name for `suffix`.
