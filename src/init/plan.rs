@@ -60,7 +60,7 @@ pub struct EnvPlan {
     pub name: String,
     pub server: String,
     /// database -> (server, physical database or None for `{name}`, why).
-    pub placements: BTreeMap<String, (String, Option<String>, String)>,
+    pub placements: BTreeMap<String, Placed>,
 }
 
 /// A `[services.NAME]` for a `.env` file whose URL variables were matched to
@@ -222,22 +222,106 @@ pub fn plan(root: &Path) -> Plan {
     let root_name = root
         .file_name()
         .map_or_else(|| "app".into(), |n| n.to_string_lossy().into_owned());
-    let found = scan::scan(root);
+    let scan = scan::scan(root);
+    let (urls, problems) = urls::find(root, &scan.url_files);
+    // A root `.env` feeds `${VAR}`s, when dotenvy (what `load` uses) reads it.
+    let readable = |path: &Path| {
+        dotenvy::from_path_iter(path).is_ok_and(|mut entries| entries.all(|e| e.is_ok()))
+    };
+    let root_env_file = readable(&root.join(".env"));
+    plan_from(Found {
+        root_name,
+        scan,
+        urls,
+        problems,
+        root_env_file,
+    })
+}
 
-    // Migration folders grouped by service: one logical database each.
+/// What `plan` read from disk: everything the rest of planning needs.
+#[derive(Debug)]
+pub struct Found {
+    /// The workspace folder's name.
+    pub root_name: String,
+    pub scan: scan::Scan,
+    pub urls: Vec<UrlFound>,
+    /// Files holding URLs that could not be read, and why.
+    pub problems: Vec<(PathBuf, String)>,
+    /// Whether the workspace has a `.env` that `load` can read.
+    pub root_env_file: bool,
+}
+
+/// The plan for what was found; reads nothing from disk.
+pub fn plan_from(found: Found) -> Plan {
+    let root_name = found.root_name;
     let mut taken = BTreeSet::new();
-    let mut databases = folder_databases(found.folders, &root_name, &mut taken);
-    for alembic in found.alembic {
-        let (dir, name) = service_of(&alembic.cwd, &root_name);
-        let name = unique(&name, &mut taken);
-        let mut guesses = vec![
-            format!("named after the service folder `{}`", scan::shown(&dir)),
-            "an Alembic project: pgfleet runs alembic with DATABASE_URL set and does not read its history".into(),
-        ];
-        guesses.extend(alembic.notes);
-        databases.push((
-            dir,
-            DatabaseFound {
+    let mut databases = folder_databases(found.scan.folders, &root_name, &mut taken);
+    databases.extend(alembic_databases(
+        found.scan.alembic,
+        &root_name,
+        &mut taken,
+    ));
+    databases.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+
+    let mut planner = Planner {
+        databases: &databases,
+        root_name: &root_name,
+        unplaced: found
+            .problems
+            .into_iter()
+            .map(|(file, reason)| Unplaced {
+                what: file.display().to_string(),
+                reason,
+            })
+            .collect(),
+        server_names: BTreeSet::from([EMBEDDED_SERVER.to_owned()]),
+        env_names: BTreeSet::from([DEV_ENV.to_owned()]),
+        services: Vec::new(),
+        service_names: BTreeSet::new(),
+    };
+    let mut servers = Vec::new();
+    let mut envs = Vec::new();
+    for (env, list) in planner.by_env(found.urls) {
+        let (env, env_servers) = planner.env(&env, list);
+        servers.extend(env_servers);
+        envs.push(env);
+    }
+    let Planner {
+        unplaced, services, ..
+    } = planner;
+    Plan {
+        workspace_name: root_name,
+        env_files: if found.root_env_file {
+            vec![".env".to_owned()]
+        } else {
+            Vec::new()
+        },
+        databases: databases.into_iter().map(|(_, d)| d).collect(),
+        servers,
+        envs,
+        services,
+        unplaced,
+        skipped: found.scan.skipped,
+    }
+}
+
+/// One logical database per Alembic project, run by its command.
+fn alembic_databases(
+    projects: Vec<scan::AlembicFound>,
+    root_name: &str,
+    taken: &mut BTreeSet<String>,
+) -> Vec<(PathBuf, DatabaseFound)> {
+    projects
+        .into_iter()
+        .map(|alembic| {
+            let (dir, name) = service_of(&alembic.cwd, root_name);
+            let name = unique(&name, taken);
+            let mut guesses = vec![
+                format!("named after the service folder `{}`", scan::shown(&dir)),
+                "an Alembic project: pgfleet runs alembic with DATABASE_URL set and does not read its history".into(),
+            ];
+            guesses.extend(alembic.notes);
+            let database = DatabaseFound {
                 name,
                 extensions: Vec::new(),
                 service: scan::shown(&alembic.cwd),
@@ -246,50 +330,87 @@ pub fn plan(root: &Path) -> Plan {
                 cwd: Some(alembic.cwd),
                 schemas: Vec::new(),
                 guesses,
-            },
-        ));
-    }
-    databases.sort_by(|a, b| a.1.name.cmp(&b.1.name));
-
-    let (urls, problems) = urls::find(root, &found.url_files);
-    let mut unplaced: Vec<Unplaced> = problems
-        .into_iter()
-        .map(|(file, reason)| Unplaced {
-            what: file.display().to_string(),
-            reason,
+            };
+            (dir, database)
         })
-        .collect();
+        .collect()
+}
 
-    let mut server_names: BTreeSet<String> = BTreeSet::from([EMBEDDED_SERVER.to_owned()]);
-    let mut env_names: BTreeSet<String> = BTreeSet::from([DEV_ENV.to_owned()]);
-    let mut by_env: BTreeMap<String, Vec<UrlFound>> = BTreeMap::new();
-    for url in urls {
-        let upper = url.var.to_ascii_uppercase();
-        if upper.contains("TEST") || upper.contains("SHADOW") {
-            unplaced.push(Unplaced {
-                what: url.origin(),
-                reason: "a test or shadow database, not a placement".into(),
-            });
-            continue;
+/// Where a database sits in one env: (server, physical database or None for
+/// `{name}`, why).
+type Placed = (String, Option<String>, String);
+
+/// The state of planning the envs: names given so far, services noted, URLs left
+/// unplaced.
+struct Planner<'a> {
+    databases: &'a [(PathBuf, DatabaseFound)],
+    root_name: &'a str,
+    unplaced: Vec<Unplaced>,
+    server_names: BTreeSet<String>,
+    env_names: BTreeSet<String>,
+    services: Vec<ServicePlan>,
+    service_names: BTreeSet<String>,
+}
+
+impl Planner<'_> {
+    /// The URLs that can place a database, by env (test and shadow URLs, and those
+    /// pgfleet could not write, are left unplaced).
+    fn by_env(&mut self, urls: Vec<UrlFound>) -> BTreeMap<String, Vec<UrlFound>> {
+        let mut by_env: BTreeMap<String, Vec<UrlFound>> = BTreeMap::new();
+        for url in urls {
+            let upper = url.var.to_ascii_uppercase();
+            if upper.contains("TEST") || upper.contains("SHADOW") {
+                self.unplaced.push(Unplaced {
+                    what: url.origin(),
+                    reason: "a test or shadow database, not a placement".into(),
+                });
+                continue;
+            }
+            if let Err(reason) = check_url(&url) {
+                self.unplaced.push(Unplaced {
+                    what: url.origin(),
+                    reason,
+                });
+                continue;
+            }
+            by_env.entry(url.env.clone()).or_default().push(url);
         }
-        if let Err(reason) = check_url(&url) {
-            unplaced.push(Unplaced {
-                what: url.origin(),
-                reason,
-            });
-            continue;
-        }
-        by_env.entry(url.env.clone()).or_default().push(url);
+        by_env
     }
 
-    let mut servers = Vec::new();
-    let mut envs = Vec::new();
-    let mut services: Vec<ServicePlan> = Vec::new();
-    let mut service_names: BTreeSet<String> = BTreeSet::new();
-    for (env, mut list) in by_env {
+    /// One env from its URLs: its servers, its own server (the one most placements
+    /// use) and where each database sits.
+    fn env(&mut self, env: &str, mut list: Vec<UrlFound>) -> (EnvPlan, Vec<ServerFound>) {
         list.sort_by(|a, b| (a.priority, &a.file, a.line).cmp(&(b.priority, &b.file, b.line)));
-        let env_name = unique(&env, &mut env_names);
-        // Servers: URLs that differ only in their database are one server.
+        let env_name = unique(env, &mut self.env_names);
+        let (env_servers, server_of_url) = self.servers(&env_name, &list);
+        let mut placements = self.place(&env_name, &list, &server_of_url);
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for (server, _, _) in placements.values() {
+            *counts.entry(server.as_str()).or_default() += 1;
+        }
+        let mut server = env_servers[0].name.clone();
+        let mut best = 0;
+        for s in &env_servers {
+            let n = counts.get(s.name.as_str()).copied().unwrap_or(0);
+            if n > best {
+                best = n;
+                server.clone_from(&s.name);
+            }
+        }
+        self.place_the_rest(&server, &mut placements);
+        let plan = EnvPlan {
+            name: env_name,
+            server,
+            placements,
+        };
+        (plan, env_servers)
+    }
+
+    /// The env's servers: URLs that differ only in their database are one server.
+    /// Several servers in one env are told apart by host, or by user when they share
+    /// a host. Also the server of each URL of `list`.
+    fn servers(&mut self, env_name: &str, list: &[UrlFound]) -> (Vec<ServerFound>, Vec<String>) {
         let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
         for (i, url) in list.iter().enumerate() {
             let key = url.url.server_url(Some("\u{0}"));
@@ -299,8 +420,6 @@ pub fn plan(root: &Path) -> Plan {
             }
         }
         let several = groups.len() > 1;
-        // Several servers in one env are told apart by host, or by user
-        // when they share a host.
         let hosts: BTreeSet<&str> = groups
             .iter()
             .map(|(_, m)| list[m[0]].url.hostport.as_str())
@@ -318,9 +437,9 @@ pub fn plan(root: &Path) -> Plan {
                 };
                 format!("{env_name}_{}", sanitize(tell))
             } else {
-                env_name.clone()
+                env_name.to_owned()
             };
-            let name = unique(&base, &mut server_names);
+            let name = unique(&base, &mut self.server_names);
             let password_var = match &first.url.password {
                 Password::None => None,
                 Password::Var(v) => Some(v.clone()),
@@ -334,7 +453,7 @@ pub fn plan(root: &Path) -> Plan {
             env_servers.push(ServerFound {
                 url: first.url.server_url(password_var.as_deref()),
                 name,
-                env: env_name.clone(),
+                env: env_name.to_owned(),
                 password_var,
                 from: members.iter().map(|&m| list[m].origin()).collect(),
                 dropped: members
@@ -343,46 +462,51 @@ pub fn plan(root: &Path) -> Plan {
                     .collect(),
             });
         }
-        // Placements.
-        let mut placements: BTreeMap<String, (String, Option<String>, String)> = BTreeMap::new();
+        (env_servers, server_of_url)
+    }
+
+    /// Each URL of the env matched to its database; URLs for a database already
+    /// placed elsewhere, or for a physical database another one has, are left
+    /// unplaced with the reason.
+    fn place(
+        &mut self,
+        env_name: &str,
+        list: &[UrlFound],
+        server_of_url: &[String],
+    ) -> BTreeMap<String, Placed> {
+        let mut placements: BTreeMap<String, Placed> = BTreeMap::new();
         let mut physical_owner: BTreeMap<(String, String), String> = BTreeMap::new();
-        for (i, url) in list.iter().enumerate() {
-            let Some((db, why)) = match_database(url, &databases) else {
-                unplaced.push(Unplaced {
+        for (url, server) in list.iter().zip(server_of_url) {
+            let Some((db, why)) = match_database(url, self.databases) else {
+                self.unplaced.push(Unplaced {
                     what: url.origin(),
                     reason: format!(
-                        "no database found for it (its folder, service name, variable name and database name match none); the server is `{}` in env `{env_name}`",
-                        server_of_url[i]
+                        "no database found for it (its folder, service name, variable name and database name match none); the server is `{server}` in env `{env_name}`"
                     ),
                 });
                 continue;
             };
-            let server = server_of_url[i].clone();
+            let shared = |physical: &str, owner: &str| {
+                format!(
+                    "it names database `{physical}` on `{server}`, already the place of `{owner}`; two logical databases in one physical database need schemas of their own: set `schema` under [envs.{env_name}.databases.{db}]"
+                )
+            };
             if let Some((placed_on, physical, earlier)) = placements.get(&db) {
                 // A second variable for the same place (Prisma's `DIRECT_URL`)
                 // is kept up to date too; one for another place is not.
-                let same_place = *placed_on == server && *physical == url.url.dbname;
-                let named_other = var_database(&url.var, &databases).is_some_and(|d| d != db);
+                let same_place = placed_on == server && *physical == url.url.dbname;
+                let named_other = var_database(&url.var, self.databases).is_some_and(|d| d != db);
                 if same_place && !named_other {
-                    note_service(
-                        &mut services,
-                        &mut service_names,
-                        url,
-                        &db,
-                        &why,
-                        &root_name,
-                    );
+                    self.note_service(url, &db, &why);
                     continue;
                 }
                 let reason = match &url.url.dbname {
-                    Some(physical) if same_place => format!(
-                        "it names database `{physical}` on `{server}`, already the place of `{db}`; two logical databases in one physical database need schemas of their own: set `schema` under [envs.{env_name}.databases.{db}]"
-                    ),
+                    Some(physical) if same_place => shared(physical, &db),
                     _ => {
                         format!("database `{db}` is already placed in env `{env_name}` ({earlier})")
                     }
                 };
-                unplaced.push(Unplaced {
+                self.unplaced.push(Unplaced {
                     what: url.origin(),
                     reason,
                 });
@@ -390,55 +514,36 @@ pub fn plan(root: &Path) -> Plan {
             }
             if let Some(physical) = &url.url.dbname {
                 if let Some(other) = physical_owner.get(&(server.clone(), physical.clone())) {
-                    unplaced.push(Unplaced {
+                    self.unplaced.push(Unplaced {
                         what: url.origin(),
-                        reason: format!(
-                            "it names database `{physical}` on `{server}`, already the place of `{other}`; two logical databases in one physical database need schemas of their own: set `schema` under [envs.{env_name}.databases.{db}]"
-                        ),
+                        reason: shared(physical, other),
                     });
                     continue;
                 }
                 physical_owner.insert((server.clone(), physical.clone()), db.clone());
             }
-            note_service(
-                &mut services,
-                &mut service_names,
-                url,
-                &db,
-                &why,
-                &root_name,
-            );
+            self.note_service(url, &db, &why);
             placements.insert(
                 db,
                 (
-                    server,
+                    server.clone(),
                     url.url.dbname.clone(),
                     format!("{} ({why})", url.origin()),
                 ),
             );
         }
-        // The env's own server: the one most placements use.
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for (server, _, _) in placements.values() {
-            *counts.entry(server.as_str()).or_default() += 1;
-        }
-        let mut server = env_servers[0].name.clone();
-        let mut best = 0;
-        for s in &env_servers {
-            let n = counts.get(s.name.as_str()).copied().unwrap_or(0);
-            if n > best {
-                best = n;
-                server.clone_from(&s.name);
-            }
-        }
-        // Databases no URL places get `{name}` on the env's server: when that
-        // name is already another database's place there, pick a free one.
+        placements
+    }
+
+    /// Databases no URL places get `{name}` on the env's server: when that name is
+    /// already another database's place there, a free one.
+    fn place_the_rest(&self, server: &str, placements: &mut BTreeMap<String, Placed>) {
         let mut taken_here: BTreeSet<String> = placements
             .iter()
-            .filter(|(_, (s, _, _))| *s == server)
+            .filter(|(_, (s, _, _))| s == server)
             .map(|(db, (_, physical, _))| physical.clone().unwrap_or_else(|| db.clone()))
             .collect();
-        for (_, db) in &databases {
+        for (_, db) in self.databases {
             if placements.contains_key(&db.name) || !taken_here.contains(&db.name) {
                 continue;
             }
@@ -446,7 +551,7 @@ pub fn plan(root: &Path) -> Plan {
             placements.insert(
                 db.name.clone(),
                 (
-                    server.clone(),
+                    server.to_owned(),
                     Some(physical),
                     format!(
                         "no URL names `{}` here, and database `{}` on `{server}` is already taken",
@@ -455,32 +560,17 @@ pub fn plan(root: &Path) -> Plan {
                 ),
             );
         }
-        servers.extend(env_servers);
-        envs.push(EnvPlan {
-            name: env_name,
-            server,
-            placements,
-        });
     }
 
-    // A root `.env` feeds `${VAR}`s, when dotenvy (what `load` uses) reads it.
-    let readable = |path: &Path| {
-        dotenvy::from_path_iter(path).is_ok_and(|mut entries| entries.all(|e| e.is_ok()))
-    };
-    let env_files = if readable(&root.join(".env")) {
-        vec![".env".to_owned()]
-    } else {
-        Vec::new()
-    };
-    Plan {
-        workspace_name: root_name,
-        env_files,
-        databases: databases.into_iter().map(|(_, d)| d).collect(),
-        servers,
-        envs,
-        services,
-        unplaced,
-        skipped: found.skipped,
+    fn note_service(&mut self, url: &UrlFound, db: &str, why: &str) {
+        note_service(
+            &mut self.services,
+            &mut self.service_names,
+            url,
+            db,
+            why,
+            self.root_name,
+        );
     }
 }
 
@@ -669,6 +759,132 @@ mod tests {
             .iter()
             .map(|(db, (_, physical, _))| (db.as_str(), physical.as_deref()))
             .collect()
+    }
+
+    /// What `plan` would have read: migration folders (path, format) and `.env`
+    /// lines (file, `VAR=url`).
+    fn found(folders: &[(&str, Format)], urls: &[(&str, &str)]) -> Found {
+        let folders = folders
+            .iter()
+            .map(|(path, format)| scan::FolderFound {
+                path: PathBuf::from(path),
+                format: *format,
+                migrations: 1,
+                note: None,
+                extensions: extensions::Usage::default(),
+                schemas: None,
+            })
+            .collect();
+        let urls = urls
+            .iter()
+            .enumerate()
+            .map(|(i, (file, line))| {
+                let (var, url) = line.split_once('=').unwrap();
+                let file = PathBuf::from(file);
+                UrlFound {
+                    owner: file.parent().map(Path::to_path_buf),
+                    file,
+                    line: i + 1,
+                    var: var.to_owned(),
+                    env: "dotenv".into(),
+                    priority: 0,
+                    hint: None,
+                    url: urls::split_url(url).unwrap(),
+                }
+            })
+            .collect();
+        Found {
+            root_name: "shop".into(),
+            scan: scan::Scan {
+                folders,
+                ..scan::Scan::default()
+            },
+            urls,
+            problems: Vec::new(),
+            root_env_file: false,
+        }
+    }
+
+    /// The planning rules on their own, table by table: which database each URL
+    /// places (and where), which it leaves unplaced.
+    #[test]
+    fn plan_from_places_urls_by_the_rules() {
+        type Case<'a> = (
+            &'a str,
+            Vec<(&'a str, Format)>,
+            Vec<(&'a str, &'a str)>,
+            Vec<(&'a str, Option<&'a str>)>,
+            usize,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "a URL in a service folder places that service's database",
+                vec![("auth/migrations", Format::Native)],
+                vec![("auth/.env", "DATABASE_URL=postgres://u@db:5432/auth_dev")],
+                vec![("auth", Some("auth_dev"))],
+                0,
+            ),
+            (
+                "the database name wins over the folder the file sits in",
+                vec![
+                    ("auth/migrations", Format::Native),
+                    ("orders/migrations", Format::Dbmate),
+                ],
+                vec![
+                    ("orders/.env", "DATABASE_URL=postgres://u@db:5432/orders"),
+                    ("orders/.env", "AUTH_DATABASE_URL=postgres://u@db:5432/auth"),
+                ],
+                vec![("auth", Some("auth")), ("orders", Some("orders"))],
+                0,
+            ),
+            (
+                "test and shadow URLs place nothing",
+                vec![("auth/migrations", Format::Native)],
+                vec![
+                    ("auth/.env", "DATABASE_URL=postgres://u@db:5432/auth"),
+                    (
+                        "auth/.env",
+                        "TEST_DATABASE_URL=postgres://u@db:5432/auth_test",
+                    ),
+                    (
+                        "auth/.env",
+                        "SHADOW_DATABASE_URL=postgres://u@db:5432/auth_sh",
+                    ),
+                ],
+                vec![("auth", Some("auth"))],
+                2,
+            ),
+            (
+                "two databases on one physical database: the second is unplaced",
+                vec![
+                    ("auth/migrations", Format::Native),
+                    ("orders/migrations", Format::Native),
+                ],
+                vec![
+                    ("auth/.env", "DATABASE_URL=postgres://u@db:5432/shared"),
+                    ("orders/.env", "DATABASE_URL=postgres://u@db:5432/shared"),
+                ],
+                vec![("auth", Some("shared"))],
+                1,
+            ),
+            (
+                "a URL no database matches is unplaced",
+                vec![
+                    ("auth/migrations", Format::Native),
+                    ("orders/migrations", Format::Native),
+                ],
+                vec![(".env", "ANALYTICS_URL=postgres://u@db:5432/warehouse")],
+                vec![],
+                1,
+            ),
+        ];
+        for (what, folders, urls, expected, unplaced) in cases {
+            let plan = plan_from(found(&folders, &urls));
+            let env = plan.envs.iter().find(|e| e.name == "dotenv");
+            let got = env.map(placed).unwrap_or_default();
+            assert_eq!(got, expected, "{what}: {:?}", plan.unplaced);
+            assert_eq!(plan.unplaced.len(), unplaced, "{what}: {:?}", plan.unplaced);
+        }
     }
 
     #[test]
