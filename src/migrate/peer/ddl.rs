@@ -92,6 +92,13 @@ pub(super) fn create_sql(sink: &Sink) -> String {
              CREATE TABLE IF NOT EXISTS {}.current (filename text PRIMARY KEY DEFAULT 'current.sql', content text NOT NULL, date timestamptz NOT NULL DEFAULT now());\n",
             quote_ident(&sink.schema)
         ),
+        // supabase/cli `pkg/migration/history.go`, `CreateMigrationTable`: the table with
+        // its key, then the columns later CLIs added, each `IF NOT EXISTS`.
+        Format::Supabase => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (version text NOT NULL PRIMARY KEY);\n\
+             ALTER TABLE {t} ADD COLUMN IF NOT EXISTS statements text[];\n\
+             ALTER TABLE {t} ADD COLUMN IF NOT EXISTS name text;\n"
+        ),
         _ => return String::new(),
     };
     sql.push_str(&create);

@@ -76,6 +76,9 @@ pub fn of(format: Format) -> Option<Shape> {
             ],
             &["installed_on"],
         ),
+        // supabase/cli `pkg/migration/history.go`: `version`, `statements`, `name`;
+        // Studio's `created_by` and `idempotency_key` may be NULL.
+        Format::Supabase => shape("the Supabase CLI", &["version", "name", "statements"], &[]),
         Format::GraphileMigrate => shape(
             "graphile-migrate",
             &["hash", "previous_hash", "filename"],

@@ -291,3 +291,74 @@ fn graphile_migrate_rows_follow_its_source() {
         "{down}"
     );
 }
+
+/// supabase/cli `pkg/migration/history.go` (`CreateMigrationTable`: `CREATE TABLE IF NOT
+/// EXISTS supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY)`,
+/// then `ADD COLUMN IF NOT EXISTS statements text[]` and `name text`), `file.go`
+/// (`ExecBatch` inserts `(version, name, statements)`) and `pkg/parser/token.go`
+/// (`SplitAndTrim`: cut after each `;`, comments kept with the statement they precede,
+/// the `;` and surrounding blanks trimmed, empty parts dropped). `migration repair
+/// --status reverted` deletes the row (DELETE_MIGRATION_VERSION).
+#[test]
+fn supabase_rows_follow_the_cli_source() {
+    let file = Migration {
+        version: Version::named("20240301100000".to_owned()),
+        name: "create_countries".into(),
+        path: PathBuf::from("/nonexistent/20240301100000_create_countries.sql"),
+        up: "-- Countries\ncreate table public.countries (code text primary key);\n\n\
+             create function public.f() returns text language sql as $$ select 'a;b' $$;\n\
+             insert into public.countries values ('fr;');;\n-- trailing note\n"
+            .into(),
+        ..migration("1", "x.sql")
+    };
+    assert_eq!(
+        write::supabase_statements(&file.up),
+        [
+            "-- Countries\ncreate table public.countries (code text primary key)",
+            "create function public.f() returns text language sql as $$ select 'a;b' $$",
+            "insert into public.countries values ('fr;')",
+            "-- trailing note",
+        ]
+    );
+    let mut s = sink(Format::Supabase, "schema_migrations", false, &[]);
+    s.schema = "supabase_migrations".into();
+    s.qualified = "\"supabase_migrations\".\"schema_migrations\"".into();
+    s.schema_exists = false;
+    let ddl = ddl::create_sql(&s);
+    assert_eq!(
+        ddl,
+        "CREATE SCHEMA IF NOT EXISTS \"supabase_migrations\";\n\
+         CREATE TABLE IF NOT EXISTS \"supabase_migrations\".\"schema_migrations\" (version text NOT NULL PRIMARY KEY);\n\
+         ALTER TABLE \"supabase_migrations\".\"schema_migrations\" ADD COLUMN IF NOT EXISTS statements text[];\n\
+         ALTER TABLE \"supabase_migrations\".\"schema_migrations\" ADD COLUMN IF NOT EXISTS name text;\n"
+    );
+    let up = write::applied(&s, &file, None);
+    assert!(
+        up.starts_with("INSERT INTO \"supabase_migrations\".\"schema_migrations\" (version, name, statements) SELECT '20240301100000', 'create_countries', ARRAY['-- Countries\ncreate table public.countries (code text primary key)', 'create function public.f() returns text language sql as $$ select ''a;b'' $$', "),
+        "{up}"
+    );
+    assert!(up.contains("WHERE NOT EXISTS (SELECT 1 FROM \"supabase_migrations\".\"schema_migrations\" WHERE version = '20240301100000');"), "{up}");
+    let down = write::rolled_back(&s, "20240301100000", &BTreeSet::new());
+    assert_eq!(
+        down,
+        "DELETE FROM \"supabase_migrations\".\"schema_migrations\" WHERE version = '20240301100000';\n"
+    );
+    // Studio's nullable `created_by` and `idempotency_key` are no obstacle.
+    let shape = shape::of(Format::Supabase).unwrap();
+    let col = |name: &str, needs_value| Column {
+        name: name.into(),
+        needs_value,
+    };
+    let columns = [
+        col("version", true),
+        col("statements", false),
+        col("name", false),
+        col("created_by", false),
+        col("idempotency_key", false),
+    ];
+    assert_eq!(shape.problem(&columns), None);
+    assert_eq!(
+        shape.problem(&columns[..1]),
+        Some(Problem::Missing("name".into()))
+    );
+}

@@ -153,8 +153,63 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
                 f = lit(&row.filename),
             )
         }
+        // supabase/cli `pkg/migration/file.go`, `ExecBatch`: after the file's statements,
+        // in the same batch, `INSERT INTO supabase_migrations.schema_migrations(version,
+        // name, statements) VALUES($1, $2, $3)`: the digits, the rest of the file name,
+        // and the statements as its `parser.SplitAndTrim` cuts them.
+        Format::Supabase => format!(
+            "INSERT INTO {t} (version, name, statements) SELECT {v}, {n}, {s} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n",
+            v = lit(version),
+            n = lit(&migration.name),
+            s = text_array(&supabase_statements(&file_text(migration))),
+        ),
         _ => String::new(),
     }
+}
+
+/// `ARRAY['a', 'b']::text[]`.
+fn text_array(items: &[String]) -> String {
+    if items.is_empty() {
+        return "'{}'::text[]".to_owned();
+    }
+    let items: Vec<String> = items.iter().map(|s| lit(s)).collect();
+    format!("ARRAY[{}]::text[]", items.join(", "))
+}
+
+/// A Supabase migration's statements as the CLI stores them (supabase/cli
+/// `pkg/parser/token.go`, `SplitAndTrim`): the file cut after each `;` that ends a
+/// statement, each part kept whole (the comments before a statement included), its
+/// trailing `;` and surrounding whitespace removed, empty parts dropped; what follows
+/// the last `;` (a statement without one, or only comments) is one more. Where a
+/// statement ends is decided by pgfleet's psql-compatible splitter, which agrees with
+/// the CLI's on quotes, dollar quotes, comments, parentheses and `BEGIN ATOMIC` bodies.
+pub(super) fn supabase_statements(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut push = |part: &str| {
+        // `;;`: the CLI's empty parts between them are dropped.
+        let mut part = part;
+        while let Some(rest) = part.trim_start().strip_prefix(';') {
+            part = rest;
+        }
+        let part = part.trim_end_matches(';').trim();
+        if !part.is_empty() {
+            out.push(part.to_owned());
+        }
+    };
+    let Ok(pieces) = crate::migrate::script::split(text) else {
+        push(text);
+        return out;
+    };
+    let mut from = 0;
+    for piece in &pieces {
+        let end = piece.start_offset + piece.sql.len();
+        if piece.sql.ends_with(';') && end <= text.len() && text.is_char_boundary(end) {
+            push(&text[from..end]);
+            from = end;
+        }
+    }
+    push(&text[from..]);
+    out
 }
 
 /// The migration's file as read (with a byte-order mark, which sqlx's checksum covers),
@@ -183,8 +238,10 @@ fn sqlx_description(migration: &Migration) -> String {
 pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<String>) -> String {
     let t = &sink.qualified;
     match sink.format {
-        // dbmate DeleteMigration; Diesel's and pop's down delete their row too.
-        Format::Dbmate | Format::Diesel | Format::Pop => {
+        // dbmate DeleteMigration; Diesel's and pop's down delete their row too; supabase/cli
+        // `pkg/migration/history.go` DELETE_MIGRATION_VERSION (`supabase migration repair
+        // --status reverted`) deletes the version's row.
+        Format::Dbmate | Format::Diesel | Format::Pop | Format::Supabase => {
             format!("DELETE FROM {t} WHERE version = {};\n", lit(version))
         }
         // golang-migrate SetVersion(previous): the row holds the latest version still
