@@ -71,6 +71,8 @@ struct Sink {
     created_at: BTreeMap<std::path::PathBuf, i64>,
     /// sqlx: `sqlx.toml`'s `ignored-chars`, left out of its checksum.
     ignored_chars: Vec<char>,
+    /// Hasura: the source whose versions the catalog state keeps (`default`).
+    project: Option<String>,
 }
 
 /// The peer tables of one database that pgfleet keeps in step, and which migration
@@ -126,7 +128,13 @@ impl Writer {
                     Some((schema, table)) => (Some(schema.to_owned()), table.to_owned()),
                     None => (None, name.to_owned()),
                 });
-            let (schema, table) = if let Some(peer) = &folder.peer {
+            let (schema, table) = if folder.format == Format::Hasura {
+                // Where the Hasura CLI keeps its state, if anywhere yet.
+                match shape::hasura_table(client, db).await? {
+                    Some(found) => found,
+                    None => continue,
+                }
+            } else if let Some(peer) = &folder.peer {
                 (peer.schema.clone(), peer.table.clone())
             } else if let Some((Some(schema), table)) = &configured {
                 (schema.clone(), table.clone())
@@ -156,6 +164,11 @@ impl Writer {
             } else {
                 BTreeMap::new()
             };
+            let expected = if folder.format == Format::Hasura && table == shape::HASURA_CATALOG {
+                shape::HASURA_CATALOG_STATE
+            } else {
+                expected
+            };
             let columns = shape::columns(client, db, &schema, &table).await?;
             let exists = !columns.is_empty();
             if exists {
@@ -181,6 +194,7 @@ impl Writer {
                     .collect(),
                 created_at,
                 ignored_chars: sqlx.ignored_chars,
+                project: folder.peer.as_ref().and_then(|p| p.project.clone()),
             });
         }
         Ok(writer)

@@ -39,6 +39,7 @@ fn sink(format: Format, table: &str, exists: bool, versions: &[&str]) -> Sink {
             .collect(),
         created_at: std::collections::BTreeMap::new(),
         ignored_chars: Vec::new(),
+        project: None,
     }
 }
 
@@ -360,5 +361,70 @@ fn supabase_rows_follow_the_cli_source() {
     assert_eq!(
         shape.problem(&columns[..1]),
         Some(Problem::Missing("name".into()))
+    );
+}
+
+/// hasura/graphql-engine `cli/migrate/database/hasuradb`: with catalog state
+/// (`migration_state_catalog_state.go`), `InsertVersion` sets
+/// `cli_state.migrations.<source>.<version>` to `false` and `RemoveVersion` deletes the
+/// key; with the older table (`migration_state_sql.go`), `INSERT INTO
+/// hdb_catalog.schema_migrations (version, dirty) VALUES (<v>, false)` and `DELETE FROM
+/// ... WHERE version = <v>`. Neither table is made by pgfleet.
+#[test]
+fn hasura_rows_follow_the_cli_source() {
+    let m = migration("1654696187005", "1654696187005_create_accounts/up.sql");
+    let mut s = sink(Format::Hasura, "hdb_version", true, &["1654696187005"]);
+    s.schema = "hdb_catalog".into();
+    s.qualified = "\"hdb_catalog\".\"hdb_version\"".into();
+    s.project = Some("app".into());
+    let up = write::applied(&s, &m, None);
+    assert!(
+        up.starts_with("UPDATE \"hdb_catalog\".\"hdb_version\" SET cli_state = jsonb_set("),
+        "{up}"
+    );
+    assert!(up.contains("ARRAY['migrations', 'app']"), "{up}");
+    assert!(
+        up.contains("|| jsonb_build_object('1654696187005', false))"),
+        "{up}"
+    );
+    assert_eq!(
+        write::rolled_back(&s, "1654696187005", &BTreeSet::new()),
+        "UPDATE \"hdb_catalog\".\"hdb_version\" SET cli_state = cli_state #- ARRAY['migrations', 'app', '1654696187005'];\n"
+    );
+    assert_eq!(
+        ddl::create_sql(&Sink {
+            exists: false,
+            ..s.clone()
+        }),
+        ""
+    );
+
+    s.table = "schema_migrations".into();
+    s.qualified = "\"hdb_catalog\".\"schema_migrations\"".into();
+    let up = write::applied(&s, &m, None);
+    assert_eq!(
+        up,
+        "UPDATE \"hdb_catalog\".\"schema_migrations\" SET dirty = false WHERE version = 1654696187005 AND dirty;\n\
+         INSERT INTO \"hdb_catalog\".\"schema_migrations\" (version, dirty) SELECT 1654696187005, false WHERE NOT EXISTS (SELECT 1 FROM \"hdb_catalog\".\"schema_migrations\" WHERE version = 1654696187005);\n"
+    );
+    assert_eq!(
+        write::rolled_back(&s, "1654696187005", &BTreeSet::new()),
+        "DELETE FROM \"hdb_catalog\".\"schema_migrations\" WHERE version = 1654696187005;\n"
+    );
+    // The server's catalog row: only `cli_state` is written, its other columns are the
+    // server's.
+    let col = |name: &str, needs_value| Column {
+        name: name.into(),
+        needs_value,
+    };
+    assert_eq!(
+        shape::HASURA_CATALOG_STATE.problem(&[
+            col("hasura_uuid", false),
+            col("version", true),
+            col("upgraded_on", true),
+            col("cli_state", false),
+            col("console_state", false),
+        ]),
+        None
     );
 }

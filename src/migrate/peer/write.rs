@@ -163,8 +163,41 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
             n = lit(&migration.name),
             s = text_array(&supabase_statements(&file_text(migration))),
         ),
+        // hasura/graphql-engine `cli/migrate/database/hasuradb`: with catalog state
+        // (`migration_state_catalog_state.go`, `InsertVersion`), the CLI sets
+        // `cli_state.migrations.<source>.<version>` to `false` (not dirty) through
+        // `set_catalog_state`, which stores it in `hdb_catalog.hdb_version.cli_state`;
+        // with the older table (`migration_state_sql.go`), `INSERT INTO
+        // hdb_catalog.schema_migrations (version, dirty) VALUES (<version>, false)`.
+        Format::Hasura if sink.table == super::shape::HASURA_CATALOG => {
+            let source = lit(hasura_source(sink));
+            let v = lit(&integer(version));
+            format!(
+                "UPDATE {t} SET cli_state = jsonb_set(
+                   CASE WHEN jsonb_typeof(cli_state) = 'object' THEN cli_state ELSE '{{}}'::jsonb END
+                     || jsonb_build_object('migrations', CASE WHEN jsonb_typeof(cli_state -> 'migrations') = 'object' THEN cli_state -> 'migrations' ELSE '{{}}'::jsonb END),
+                   ARRAY['migrations', {source}],
+                   CASE WHEN jsonb_typeof(cli_state -> 'migrations' -> {source}) = 'object' THEN cli_state -> 'migrations' -> {source} ELSE '{{}}'::jsonb END
+                     || jsonb_build_object({v}, false))
+                 WHERE (cli_state -> 'migrations' -> {source} -> {v}) IS DISTINCT FROM 'false'::jsonb;\n"
+            )
+        }
+        // A dirty row (a run that failed half-way) is set clean, as the CLI's
+        // `SetVersion(version, false)` does once the migration ran.
+        Format::Hasura => {
+            let v = integer(version);
+            format!(
+                "UPDATE {t} SET dirty = false WHERE version = {v} AND dirty;\n\
+                 INSERT INTO {t} (version, dirty) SELECT {v}, false WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n"
+            )
+        }
         _ => String::new(),
     }
+}
+
+/// The Hasura source a sink's versions belong to in the catalog state.
+fn hasura_source(sink: &Sink) -> &str {
+    sink.project.as_deref().unwrap_or("default")
 }
 
 /// `ARRAY['a', 'b']::text[]`.
@@ -287,8 +320,19 @@ pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<S
                 format!("DELETE FROM {t} WHERE hash = {};\n", lit(&h))
             })
         }
-        // sqlx-postgres `revert`: `DELETE FROM _sqlx_migrations WHERE version = $1`.
-        Format::Sqlx => format!("DELETE FROM {t} WHERE version = {};\n", integer(version)),
+        // hasura/graphql-engine `cli/migrate/database/hasuradb`, `RemoveVersion` (`hasura
+        // migrate apply --down`): the version's key deleted from the source's map in
+        // `cli_state`, or `DELETE FROM hdb_catalog.schema_migrations WHERE version = <v>`.
+        Format::Hasura if sink.table == super::shape::HASURA_CATALOG => format!(
+            "UPDATE {t} SET cli_state = cli_state #- ARRAY['migrations', {}, {}];\n",
+            lit(hasura_source(sink)),
+            lit(&integer(version))
+        ),
+        // sqlx-postgres `revert`: `DELETE FROM _sqlx_migrations WHERE version = $1`; the
+        // Hasura CLI's `DELETE FROM hdb_catalog.schema_migrations WHERE version = <v>`.
+        Format::Sqlx | Format::Hasura => {
+            format!("DELETE FROM {t} WHERE version = {};\n", integer(version))
+        }
         // Flyway's undo is a Teams feature; without it, `flyway repair` after a manual
         // undo removes the rows: the version is then pending to Flyway again.
         Format::Flyway => format!("DELETE FROM {t} WHERE version = {};\n", lit(version)),
