@@ -502,3 +502,34 @@ fn supabase_cli_table_is_written_as_the_cli_writes_it() {
         Some("5")
     );
 }
+
+/// A table left by a CLI older than `statements` and `name` (`version` only): the first
+/// file pgfleet applies adds them, as the CLI's `CreateMigrationTable` does before each
+/// push (supabase/cli `pkg/migration/history.go`), and the CLI's old row stays.
+#[test]
+fn supabase_table_of_an_older_cli_gets_its_columns() {
+    let dbs = TestDbs::new("supabase_sync_old");
+    let ws = workspace(&dbs, "supabase/basic/supabase");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    query(
+        &url,
+        "CREATE TABLE public.countries (code text PRIMARY KEY, name text NOT NULL);
+         CREATE SCHEMA supabase_migrations;
+         CREATE TABLE supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY);
+         INSERT INTO supabase_migrations.schema_migrations VALUES ('20240301100000');",
+    );
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        column(
+            &url,
+            "SELECT version || ' ' || coalesce(name, '-') || ' ' || coalesce(cardinality(statements), 0) FROM supabase_migrations.schema_migrations ORDER BY version"
+        ),
+        [
+            "20240301100000 - 0",
+            "20240301110000 create_cities 2",
+            "20240301120000 dump_settings 3",
+            "20240301130000 create_districts 1",
+        ]
+    );
+}

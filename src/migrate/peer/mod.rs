@@ -73,6 +73,8 @@ struct Sink {
     ignored_chars: Vec<char>,
     /// Hasura: the source whose versions the catalog state keeps (`default`).
     project: Option<String>,
+    /// Supabase: the table is there without the columns later CLIs add.
+    add_columns: bool,
 }
 
 /// The peer tables of one database that pgfleet keeps in step, and which migration
@@ -130,7 +132,13 @@ impl Writer {
                 });
             let (schema, table) = if folder.format == Format::Hasura {
                 // Where the Hasura CLI keeps its state, if anywhere yet.
-                match shape::hasura_table(client, db).await? {
+                let older = folder
+                    .peer
+                    .as_ref()
+                    .map_or(("hdb_catalog", "schema_migrations"), |p| {
+                        (p.schema.as_str(), p.table.as_str())
+                    });
+                match shape::hasura_table(client, db, older).await? {
                     Some(found) => found,
                     None => continue,
                 }
@@ -171,7 +179,15 @@ impl Writer {
             };
             let columns = shape::columns(client, db, &schema, &table).await?;
             let exists = !columns.is_empty();
-            if exists {
+            // A Supabase CLI older than `statements` and `name` left a table of
+            // `version` only: the CLI adds them on its next push, and so does pgfleet.
+            let add_columns = exists
+                && folder.format == Format::Supabase
+                && columns.iter().any(|c| c.name == "version")
+                && !["statements", "name"]
+                    .iter()
+                    .all(|n| columns.iter().any(|c| c.name == *n));
+            if exists && !add_columns {
                 expected.check(db, &schema, &table, &columns)?;
             }
             let schema_exists = exists || shape::schema_exists(client, db, &schema).await?;
@@ -195,6 +211,7 @@ impl Writer {
                 created_at,
                 ignored_chars: sqlx.ignored_chars,
                 project: folder.peer.as_ref().and_then(|p| p.project.clone()),
+                add_columns,
             });
         }
         Ok(writer)

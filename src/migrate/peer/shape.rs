@@ -119,20 +119,21 @@ pub const HASURA_CATALOG_STATE: Shape = Shape {
 /// `hdb_catalog.schema_migrations`; `None` when neither is there. pgfleet makes
 /// neither: the catalog is the server's, made when it first starts, and a current CLI
 /// would not read a `schema_migrations` pgfleet made.
+/// `older`: the older table as the folder names it (`hdb_catalog.schema_migrations`
+/// unless the manifest's `history_table` says otherwise).
 pub async fn hasura_table(
     client: &Client,
     db: &str,
+    older: (&str, &str),
 ) -> Result<Option<(String, String)>, MigrateError> {
     let schema = "hdb_catalog";
     let catalog = columns(client, db, schema, HASURA_CATALOG).await?;
     if catalog.iter().any(|c| c.name == "cli_state") {
         return Ok(Some((schema.to_owned(), HASURA_CATALOG.to_owned())));
     }
-    if !columns(client, db, schema, "schema_migrations")
-        .await?
-        .is_empty()
-    {
-        return Ok(Some((schema.to_owned(), "schema_migrations".to_owned())));
+    let (schema, table) = older;
+    if !columns(client, db, schema, table).await?.is_empty() {
+        return Ok(Some((schema.to_owned(), table.to_owned())));
     }
     Ok(None)
 }

@@ -40,6 +40,7 @@ fn sink(format: Format, table: &str, exists: bool, versions: &[&str]) -> Sink {
         created_at: std::collections::BTreeMap::new(),
         ignored_chars: Vec::new(),
         project: None,
+        add_columns: false,
     }
 }
 
@@ -361,6 +362,16 @@ fn supabase_rows_follow_the_cli_source() {
     assert_eq!(
         shape.problem(&columns[..1]),
         Some(Problem::Missing("name".into()))
+    );
+    // A table of an older CLI, `version` only: the columns are added as the CLI adds
+    // them on its next push.
+    s.exists = true;
+    assert_eq!(ddl::create_sql(&s), "");
+    s.add_columns = true;
+    assert_eq!(
+        ddl::create_sql(&s),
+        "ALTER TABLE \"supabase_migrations\".\"schema_migrations\" ADD COLUMN IF NOT EXISTS statements text[];\n\
+         ALTER TABLE \"supabase_migrations\".\"schema_migrations\" ADD COLUMN IF NOT EXISTS name text;\n"
     );
 }
 
