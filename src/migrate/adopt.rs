@@ -82,13 +82,21 @@ pub async fn peer_rows(
             }
             (None, None) => continue,
         };
-        // Hasura servers since v1.4 keep the CLI's state in their catalog instead.
-        let (label, qualified) = match qualified {
-            None if folder.format == Format::Hasura => (
-                HASURA_CATALOG.to_owned(),
-                find_table(client, &["hdb_catalog".to_owned()], "hdb_version").await?,
-            ),
-            qualified => (label, qualified),
+        // Hasura servers since v1.4 keep the CLI's state in their catalog
+        // (`hdb_version.cli_state`), where current CLIs and pgfleet write it; a project
+        // that moved there may leave the older table behind: a version either lists
+        // is applied.
+        let mut also: Option<String> = None;
+        let (label, qualified) = if folder.format == Format::Hasura {
+            match (hasura_catalog(client).await?, qualified) {
+                (Some(catalog), older) => {
+                    also = older;
+                    (HASURA_CATALOG.to_owned(), Some(catalog))
+                }
+                (None, older) => (label, older),
+            }
+        } else {
+            (label, qualified)
         };
         let applied_here = |version: &str| {
             history
@@ -105,7 +113,15 @@ pub async fn peer_rows(
             );
             continue;
         };
-        let listed = read_listed(client, folder, &qualified).await?;
+        let listed = match (read_listed(client, folder, &qualified).await?, &also) {
+            (Listed::Versions(mut list), Some(older)) => {
+                if let Listed::Versions(more) = read_listed(client, folder, older).await? {
+                    list.extend(more);
+                }
+                Listed::Versions(list)
+            }
+            (listed, _) => listed,
+        };
         for (index, migration) in folder.migrations.iter().enumerate() {
             let version = migration.version.as_str();
             if rows.iter().any(|r| r.version == version) {
@@ -205,6 +221,14 @@ fn sqlx_table(folder: &Folder) -> Option<(Option<String>, String)> {
 
 /// Where Hasura servers since v1.4 keep the CLI's migration state.
 const HASURA_CATALOG: &str = "hdb_catalog.hdb_version";
+
+/// `hdb_catalog.hdb_version`, quoted, when it holds the CLI's state (`cli_state`: servers
+/// before v1.4 have the table without it).
+async fn hasura_catalog(client: &Client) -> Result<Option<String>> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('\"hdb_catalog\".\"hdb_version\"') AND attname = 'cli_state' AND NOT attisdropped)";
+    Ok((first_cell(client, sql).await?.as_deref() == Some("t"))
+        .then(|| "\"hdb_catalog\".\"hdb_version\"".to_owned()))
+}
 
 /// How an Atlas baseline revision is listed, ahead of its version.
 const ATLAS_BASELINE: &str = "baseline:";

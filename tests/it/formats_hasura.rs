@@ -54,6 +54,12 @@ fn hasura_project_applies_in_numeric_order_and_status_names_the_format() {
         .as_deref(),
         Some("t")
     );
+    // Neither of the CLI's state tables is there, and pgfleet makes neither: the catalog
+    // is the Hasura server's to make.
+    assert_eq!(
+        query_one(&url, "SELECT to_regnamespace('hdb_catalog')::text"),
+        None
+    );
     let status = ws.pgfleet().args(["status", "--json", "--check"]).success();
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(status["databases"][0]["format"], "hasura");
@@ -61,6 +67,18 @@ fn hasura_project_applies_in_numeric_order_and_status_names_the_format() {
     assert_eq!(
         status["databases"][0]["migrations"][0]["version"],
         "1654696187005"
+    );
+    // Once a Hasura server has made its catalog, the next migrate writes every version
+    // pgfleet applied into the CLI's state.
+    query(&url, HDB_VERSION);
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM hdb_catalog.hdb_version, jsonb_each(cli_state -> 'migrations' -> 'default') m WHERE m.value = 'false'::jsonb"
+        )
+        .as_deref(),
+        Some("240")
     );
 }
 
@@ -110,10 +128,16 @@ fn hasura_history_is_adopted_and_the_rest_applied_once() {
         .as_deref(),
         Some("2")
     );
-    // Hasura's table is read, never written.
+    // The older table, kept in step: the CLI's two rows, the dirty third set clean
+    // once pgfleet ran it, and a row per version pgfleet applied, as the CLI's
+    // `InsertVersion` writes it.
     assert_eq!(
-        query_one(&url, "SELECT count(*) FROM hdb_catalog.schema_migrations").as_deref(),
-        Some("3")
+        query_one(
+            &url,
+            "SELECT count(*) || ',' || count(*) FILTER (WHERE dirty) FROM hdb_catalog.schema_migrations"
+        )
+        .as_deref(),
+        Some("240,0")
     );
     ws.pgfleet().args(["migrate"]).success();
     assert_eq!(
@@ -217,6 +241,16 @@ fn hasura_catalog_state_is_adopted_for_its_source() {
         .as_deref(),
         Some("adopted from hdb_catalog.hdb_version")
     );
+    // Kept in step for this source only: the dirty version pgfleet ran is clean, the
+    // other source's versions are as the CLI left them.
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT (cli_state -> 'migrations' -> 'default' ->> '1654696188999') || ' ' || (cli_state -> 'migrations' -> 'reports')::text FROM hdb_catalog.hdb_version"
+        )
+        .as_deref(),
+        Some("false {\"1654696191990\": false}")
+    );
 }
 
 /// A Hasura project's `seeds/<source>/*.sql` are the database's seeds, run in name order
@@ -241,4 +275,115 @@ fn hasura_seeds_are_the_databases_seeds() {
         .args(["seed"])
         .expect_code(1)
         .stderr_contains("1700000000000_accounts.sql");
+}
+
+/// The server's catalog as a Hasura server since v1.4 makes it (`hdb_catalog.hdb_version
+/// (hasura_uuid, version, upgraded_on, cli_state jsonb NOT NULL DEFAULT '{}',
+/// console_state ...)` and its one row), holding the CLI's settings.
+const HDB_VERSION: &str = "CREATE SCHEMA hdb_catalog;
+    CREATE TABLE hdb_catalog.hdb_version (hasura_uuid uuid PRIMARY KEY DEFAULT gen_random_uuid(), version text NOT NULL, upgraded_on timestamptz NOT NULL, cli_state jsonb NOT NULL DEFAULT '{}'::jsonb, console_state jsonb NOT NULL DEFAULT '{}'::jsonb);
+    CREATE UNIQUE INDEX hdb_version_one_row ON hdb_catalog.hdb_version((version IS NOT NULL));
+    INSERT INTO hdb_catalog.hdb_version (version, upgraded_on, cli_state) VALUES ('48', now(), '{\"settings\": {\"migration_mode\": \"true\"}, \"migrations\": null}');";
+
+/// `peer_history = "sync"`: with the server's catalog there, pgfleet keeps the CLI's
+/// state as current CLIs do (hasura/graphql-engine
+/// `cli/migrate/database/hasuradb/migration_state_catalog_state.go`: `InsertVersion`
+/// sets `cli_state.migrations.<source>.<version>` to `false` through
+/// `set_catalog_state`, `RemoveVersion` deletes it). A version the CLI applied itself
+/// is recorded as the CLI's, not run; `rollback` runs its `down.sql` and removes it.
+#[test]
+fn hasura_catalog_state_is_written_as_the_cli_writes_it() {
+    let dbs = TestDbs::new("hasura_sync_catalog");
+    let ws = workspace(&dbs, "hasura/migrations/default");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    query(&url, HDB_VERSION);
+    ws.pgfleet().args(["migrate"]).success();
+    let state = "(SELECT cli_state FROM hdb_catalog.hdb_version)";
+    assert_eq!(
+        query_one(
+            &url,
+            &format!("SELECT count(*) || ',' || count(*) FILTER (WHERE value = 'false'::jsonb) FROM jsonb_each({state} -> 'migrations' -> 'default')")
+        )
+        .as_deref(),
+        Some("240,240")
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            &format!("SELECT ({state} -> 'migrations' -> 'default' ->> '1654696187005') || ' ' || ({state} -> 'settings' ->> 'migration_mode')")
+        )
+        .as_deref(),
+        Some("false true"),
+        "the version as the CLI keys it, and the CLI's settings left alone"
+    );
+
+    // `hasura migrate create` + `hasura migrate apply` of one more: its up.sql runs and
+    // its version goes into the catalog state.
+    let dir = ws.join("hasura/migrations/default/1999999999999_create_streets");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("up.sql"), "CREATE TABLE streets (id int);\n").unwrap();
+    std::fs::write(dir.join("down.sql"), "DROP TABLE streets;\n").unwrap();
+    query(
+        &url,
+        "CREATE TABLE streets (id int);
+         UPDATE hdb_catalog.hdb_version SET cli_state = jsonb_set(cli_state, '{migrations,default,1999999999999}', 'false');",
+    );
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT applied_by FROM pgfleet.history WHERE version = '1999999999999'"
+        )
+        .as_deref(),
+        Some("hasura (read from hdb_catalog.hdb_version)")
+    );
+
+    ws.pgfleet().args(["rollback", "app"]).success();
+    assert_eq!(
+        query_one(
+            &url,
+            &format!("SELECT (({state} -> 'migrations' -> 'default') ? '1999999999999')::text || ',' || (SELECT count(*) FROM jsonb_object_keys({state} -> 'migrations' -> 'default')) || ',' || (to_regclass('streets') IS NULL)::text")
+        )
+        .as_deref(),
+        Some("false,240,true")
+    );
+}
+
+/// A project that moved from the older table to the catalog state (both there, the
+/// catalog's state still empty): a version the old table lists is applied, not run
+/// again, and pgfleet writes where current CLIs read, the catalog state.
+#[test]
+fn hasura_older_table_beside_the_catalog_is_read_and_the_catalog_written() {
+    let dbs = TestDbs::new("hasura_sync_both");
+    let ws = workspace(&dbs, "hasura/migrations/default");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    let first = std::fs::read_to_string(
+        ws.join("hasura/migrations/default/1654696187005_create_accounts/up.sql"),
+    )
+    .unwrap();
+    query(
+        &url,
+        &format!(
+            "{first}
+             {HDB_VERSION}
+             CREATE TABLE hdb_catalog.schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+             INSERT INTO hdb_catalog.schema_migrations VALUES (1654696187005, false);"
+        ),
+    );
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        report["databases"][0]["adopted"],
+        serde_json::json!(["1654696187005"])
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT (SELECT count(*) FROM jsonb_object_keys(cli_state -> 'migrations' -> 'default')) || ',' || (SELECT count(*) FROM hdb_catalog.schema_migrations) FROM hdb_catalog.hdb_version"
+        )
+        .as_deref(),
+        Some("239,1")
+    );
 }

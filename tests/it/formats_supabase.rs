@@ -23,6 +23,13 @@ fn workspace(dbs: &TestDbs, fixture_rel: &str) -> Workspace {
     ws
 }
 
+fn column(url: &str, sql: &str) -> Vec<String> {
+    query(url, sql)
+        .into_iter()
+        .map(|r| r[0].clone().unwrap_or_default())
+        .collect()
+}
+
 fn history(url: &str) -> Vec<(String, String)> {
     query(
         url,
@@ -148,13 +155,15 @@ fn supabase_project_applies_as_the_cli_runs_it_with_its_seeds() {
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(status["databases"][0]["format"], "supabase");
     assert_eq!(status["databases"][0]["applied"], 160);
-    // pgfleet does not write the CLI's table; a second run applies nothing.
+    // The CLI's table lists every file, as `supabase db push` leaves it; a second run
+    // applies nothing.
     assert_eq!(
         query_one(
             &url,
-            "SELECT to_regclass('supabase_migrations.schema_migrations')::text"
-        ),
-        None
+            "SELECT count(*) FROM supabase_migrations.schema_migrations"
+        )
+        .as_deref(),
+        Some("160")
     );
     ws.pgfleet()
         .args(["migrate"])
@@ -225,14 +234,18 @@ fn supabase_schema_migrations_is_adopted_and_the_rest_applied_once() {
         .as_deref(),
         Some("1")
     );
-    // The CLI's table is read, never written.
+    // The CLI's two rows are left as it wrote them; the files pgfleet applied join them.
     assert_eq!(
-        query_one(
+        column(
             &url,
-            "SELECT count(*) FROM supabase_migrations.schema_migrations"
-        )
-        .as_deref(),
-        Some("2")
+            "SELECT version || ' ' || name || ' ' || cardinality(statements) FROM supabase_migrations.schema_migrations ORDER BY version"
+        ),
+        [
+            "20240301100000 create_countries 1",
+            "20240301110000 create_cities 2",
+            "20240301120000 dump_settings 3",
+            "20240301130000 create_districts 1",
+        ]
     );
     ws.pgfleet().args(["migrate"]).success();
     assert_eq!(history(&url).len(), 4);
@@ -404,5 +417,119 @@ fn supabase_seed_file_also_in_the_seeds_folder_runs_once() {
     assert_eq!(
         query_one(&url, "SELECT count(*) FROM public.countries").as_deref(),
         Some("2")
+    );
+}
+
+/// `peer_history = "sync"` (the default): pgfleet writes the CLI's own table as `supabase
+/// db push` does (supabase/cli `pkg/migration/history.go` `CreateMigrationTable`, then
+/// per file `file.go` `ExecBatch`'s `INSERT ... (version, name, statements)`, the
+/// statements as `pkg/parser/token.go` `SplitAndTrim` cuts them: comments kept with the
+/// statement they precede, no `;`). A file the CLI then applied itself, its row inserted
+/// as `ExecBatch` does, is recorded as the CLI's and not run again.
+#[test]
+fn supabase_cli_table_is_written_as_the_cli_writes_it() {
+    let dbs = TestDbs::new("supabase_sync");
+    let ws = workspace(&dbs, "supabase/basic/supabase");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        column(
+            &url,
+            "SELECT version || ' ' || name FROM supabase_migrations.schema_migrations ORDER BY version"
+        ),
+        [
+            "20240301100000 create_countries",
+            "20240301110000 create_cities",
+            "20240301120000 dump_settings",
+            "20240301130000 create_districts",
+        ]
+    );
+    assert_eq!(
+        column(
+            &url,
+            "SELECT unnest(statements) FROM supabase_migrations.schema_migrations WHERE version = '20240301120000'"
+        ),
+        [
+            "-- as `supabase db dump` writes a file: the session's search_path is emptied\nSET statement_timeout = 0",
+            "SELECT pg_catalog.set_config('search_path', '', false)",
+            "ALTER TABLE \"public\".\"cities\" ADD COLUMN \"population\" bigint",
+        ]
+    );
+    assert_eq!(
+        column(
+            &url,
+            "SELECT unnest(statements) FROM supabase_migrations.schema_migrations WHERE version = '20240301100000'"
+        ),
+        ["create table public.countries (\n  code text primary key,\n  name text not null\n)"]
+    );
+    // The CLI's DDL: `version text NOT NULL PRIMARY KEY`, `statements text[]`, `name text`.
+    assert_eq!(
+        column(
+            &url,
+            "SELECT attname || ' ' || format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'supabase_migrations.schema_migrations'::regclass AND attnum > 0 ORDER BY attnum"
+        ),
+        ["version text", "statements text[]", "name text"]
+    );
+
+    // `supabase migration new` + `supabase db push` of one more file: its statements run
+    // and its row is written in one batch.
+    std::fs::write(
+        ws.join("supabase/migrations/20240301140000_create_streets.sql"),
+        "create table public.streets (id bigint primary key);\n",
+    )
+    .unwrap();
+    query(
+        &url,
+        "create table public.streets (id bigint primary key);
+         INSERT INTO supabase_migrations.schema_migrations(version, name, statements) VALUES ('20240301140000', 'create_streets', ARRAY['create table public.streets (id bigint primary key)']);",
+    );
+    ws.pgfleet().args(["migrate"]).success();
+    let rows = history(&url);
+    assert_eq!(
+        rows.last().unwrap(),
+        &(
+            "20240301140000".to_owned(),
+            "supabase (read from supabase_migrations.schema_migrations)".to_owned()
+        ),
+        "{rows:?}"
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(*) FROM supabase_migrations.schema_migrations"
+        )
+        .as_deref(),
+        Some("5")
+    );
+}
+
+/// A table left by a CLI older than `statements` and `name` (`version` only): the first
+/// file pgfleet applies adds them, as the CLI's `CreateMigrationTable` does before each
+/// push (supabase/cli `pkg/migration/history.go`), and the CLI's old row stays.
+#[test]
+fn supabase_table_of_an_older_cli_gets_its_columns() {
+    let dbs = TestDbs::new("supabase_sync_old");
+    let ws = workspace(&dbs, "supabase/basic/supabase");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    query(
+        &url,
+        "CREATE TABLE public.countries (code text PRIMARY KEY, name text NOT NULL);
+         CREATE SCHEMA supabase_migrations;
+         CREATE TABLE supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY);
+         INSERT INTO supabase_migrations.schema_migrations VALUES ('20240301100000');",
+    );
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        column(
+            &url,
+            "SELECT version || ' ' || coalesce(name, '-') || ' ' || coalesce(cardinality(statements), 0) FROM supabase_migrations.schema_migrations ORDER BY version"
+        ),
+        [
+            "20240301100000 - 0",
+            "20240301110000 create_cities 2",
+            "20240301120000 dump_settings 3",
+            "20240301130000 create_districts 1",
+        ]
     );
 }

@@ -15,7 +15,8 @@
 //! version (servers before v1.4), or in the server's catalog state,
 //! `hdb_catalog.hdb_version.cli_state -> 'migrations' -> <source>`, a map of version
 //! to dirty (`migration_state_sql.go`, `migration_state_catalog_state.go`); adoption
-//! reads whichever the database holds.
+//! reads both, and write-back writes the catalog state when it is there, else the
+//! older table (`super::super::peer`).
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -12,7 +12,11 @@ use crate::migrate::formats::Format;
 /// The DDL for `sink`'s table when it did not exist as the run started; empty when it did.
 pub(super) fn create_sql(sink: &Sink) -> String {
     if sink.exists {
-        return String::new();
+        return if sink.add_columns {
+            supabase_columns(&sink.qualified)
+        } else {
+            String::new()
+        };
     }
     let mut sql = String::new();
     if !sink.schema_exists {
@@ -92,8 +96,23 @@ pub(super) fn create_sql(sink: &Sink) -> String {
              CREATE TABLE IF NOT EXISTS {}.current (filename text PRIMARY KEY DEFAULT 'current.sql', content text NOT NULL, date timestamptz NOT NULL DEFAULT now());\n",
             quote_ident(&sink.schema)
         ),
+        // supabase/cli `pkg/migration/history.go`, `CreateMigrationTable`: the table with
+        // its key, then the columns later CLIs added, each `IF NOT EXISTS`.
+        Format::Supabase => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (version text NOT NULL PRIMARY KEY);\n{}",
+            supabase_columns(t)
+        ),
         _ => return String::new(),
     };
     sql.push_str(&create);
     sql
+}
+
+/// The columns the Supabase CLI adds to its table after making it (`CreateMigrationTable`,
+/// run before every push).
+fn supabase_columns(t: &str) -> String {
+    format!(
+        "ALTER TABLE {t} ADD COLUMN IF NOT EXISTS statements text[];\n\
+         ALTER TABLE {t} ADD COLUMN IF NOT EXISTS name text;\n"
+    )
 }

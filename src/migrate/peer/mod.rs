@@ -71,6 +71,10 @@ struct Sink {
     created_at: BTreeMap<std::path::PathBuf, i64>,
     /// sqlx: `sqlx.toml`'s `ignored-chars`, left out of its checksum.
     ignored_chars: Vec<char>,
+    /// Hasura: the source whose versions the catalog state keeps (`default`).
+    project: Option<String>,
+    /// Supabase: the table is there without the columns later CLIs add.
+    add_columns: bool,
 }
 
 /// The peer tables of one database that pgfleet keeps in step, and which migration
@@ -126,7 +130,19 @@ impl Writer {
                     Some((schema, table)) => (Some(schema.to_owned()), table.to_owned()),
                     None => (None, name.to_owned()),
                 });
-            let (schema, table) = if let Some(peer) = &folder.peer {
+            let (schema, table) = if folder.format == Format::Hasura {
+                // Where the Hasura CLI keeps its state, if anywhere yet.
+                let older = folder
+                    .peer
+                    .as_ref()
+                    .map_or(("hdb_catalog", "schema_migrations"), |p| {
+                        (p.schema.as_str(), p.table.as_str())
+                    });
+                match shape::hasura_table(client, db, older).await? {
+                    Some(found) => found,
+                    None => continue,
+                }
+            } else if let Some(peer) = &folder.peer {
                 (peer.schema.clone(), peer.table.clone())
             } else if let Some((Some(schema), table)) = &configured {
                 (schema.clone(), table.clone())
@@ -156,9 +172,22 @@ impl Writer {
             } else {
                 BTreeMap::new()
             };
+            let expected = if folder.format == Format::Hasura && table == shape::HASURA_CATALOG {
+                shape::HASURA_CATALOG_STATE
+            } else {
+                expected
+            };
             let columns = shape::columns(client, db, &schema, &table).await?;
             let exists = !columns.is_empty();
-            if exists {
+            // A Supabase CLI older than `statements` and `name` left a table of
+            // `version` only: the CLI adds them on its next push, and so does pgfleet.
+            let add_columns = exists
+                && folder.format == Format::Supabase
+                && columns.iter().any(|c| c.name == "version")
+                && !["statements", "name"]
+                    .iter()
+                    .all(|n| columns.iter().any(|c| c.name == *n));
+            if exists && !add_columns {
                 expected.check(db, &schema, &table, &columns)?;
             }
             let schema_exists = exists || shape::schema_exists(client, db, &schema).await?;
@@ -181,6 +210,8 @@ impl Writer {
                     .collect(),
                 created_at,
                 ignored_chars: sqlx.ignored_chars,
+                project: folder.peer.as_ref().and_then(|p| p.project.clone()),
+                add_columns,
             });
         }
         Ok(writer)

@@ -76,6 +76,13 @@ pub fn of(format: Format) -> Option<Shape> {
             ],
             &["installed_on"],
         ),
+        // supabase/cli `pkg/migration/history.go`: `version`, `statements`, `name`;
+        // Studio's `created_by` and `idempotency_key` may be NULL.
+        Format::Supabase => shape("the Supabase CLI", &["version", "name", "statements"], &[]),
+        // hasura/graphql-engine `cli/migrate/database/hasuradb/migration_state_sql.go`:
+        // `hdb_catalog.schema_migrations (version bigint not null primary key, dirty
+        // boolean not null)`. With catalog state, [`HASURA_CATALOG_STATE`].
+        Format::Hasura => shape("the Hasura CLI", &["version", "dirty"], &[]),
         Format::GraphileMigrate => shape(
             "graphile-migrate",
             &["hash", "previous_hash", "filename"],
@@ -83,6 +90,52 @@ pub fn of(format: Format) -> Option<Shape> {
         ),
         _ => None,
     }
+}
+
+/// The Hasura server's catalog table, where CLIs talking to servers since v1.4 keep
+/// their state (`cli_state`).
+pub const HASURA_CATALOG: &str = "hdb_version";
+
+/// `hdb_catalog.hdb_version` as the Hasura server makes it: pgfleet updates its one
+/// row's `cli_state` and never inserts, so its other columns need nothing.
+pub const HASURA_CATALOG_STATE: Shape = Shape {
+    tool: "the Hasura CLI",
+    written: &["cli_state"],
+    defaulted: &[
+        "hasura_uuid",
+        "version",
+        "upgraded_on",
+        "console_state",
+        "ee_client_id",
+        "ee_client_secret",
+    ],
+};
+
+/// Where the Hasura CLI keeps its migration state in this database, as (schema,
+/// table): the server's catalog state (`hdb_catalog.hdb_version` with `cli_state`),
+/// which current CLIs use with any server since v1.4 (hasura/graphql-engine
+/// `cli/migrate/database/hasuradb/hasuradb.go`: the v2 API means
+/// `NewMigrationsStateWithCatalogStateAPI`), else the older
+/// `hdb_catalog.schema_migrations`; `None` when neither is there. pgfleet makes
+/// neither: the catalog is the server's, made when it first starts, and a current CLI
+/// would not read a `schema_migrations` pgfleet made.
+/// `older`: the older table as the folder names it (`hdb_catalog.schema_migrations`
+/// unless the manifest's `history_table` says otherwise).
+pub async fn hasura_table(
+    client: &Client,
+    db: &str,
+    older: (&str, &str),
+) -> Result<Option<(String, String)>, MigrateError> {
+    let schema = "hdb_catalog";
+    let catalog = columns(client, db, schema, HASURA_CATALOG).await?;
+    if catalog.iter().any(|c| c.name == "cli_state") {
+        return Ok(Some((schema.to_owned(), HASURA_CATALOG.to_owned())));
+    }
+    let (schema, table) = older;
+    if !columns(client, db, schema, table).await?.is_empty() {
+        return Ok(Some((schema.to_owned(), table.to_owned())));
+    }
+    Ok(None)
 }
 
 /// One column of a table found in the database.

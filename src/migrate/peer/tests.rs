@@ -39,6 +39,8 @@ fn sink(format: Format, table: &str, exists: bool, versions: &[&str]) -> Sink {
             .collect(),
         created_at: std::collections::BTreeMap::new(),
         ignored_chars: Vec::new(),
+        project: None,
+        add_columns: false,
     }
 }
 
@@ -289,5 +291,151 @@ fn graphile_migrate_rows_follow_its_source() {
     assert!(
         down.starts_with("DELETE FROM \"graphile_migrate\".\"migrations\" WHERE hash = 'sha1:"),
         "{down}"
+    );
+}
+
+/// supabase/cli `pkg/migration/history.go` (`CreateMigrationTable`: `CREATE TABLE IF NOT
+/// EXISTS supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY)`,
+/// then `ADD COLUMN IF NOT EXISTS statements text[]` and `name text`), `file.go`
+/// (`ExecBatch` inserts `(version, name, statements)`) and `pkg/parser/token.go`
+/// (`SplitAndTrim`: cut after each `;`, comments kept with the statement they precede,
+/// the `;` and surrounding blanks trimmed, empty parts dropped). `migration repair
+/// --status reverted` deletes the row (DELETE_MIGRATION_VERSION).
+#[test]
+fn supabase_rows_follow_the_cli_source() {
+    let file = Migration {
+        version: Version::named("20240301100000".to_owned()),
+        name: "create_countries".into(),
+        path: PathBuf::from("/nonexistent/20240301100000_create_countries.sql"),
+        up: "-- Countries\ncreate table public.countries (code text primary key);\n\n\
+             create function public.f() returns text language sql as $$ select 'a;b' $$;\n\
+             insert into public.countries values ('fr;');;\n-- trailing note\n"
+            .into(),
+        ..migration("1", "x.sql")
+    };
+    assert_eq!(
+        write::supabase_statements(&file.up),
+        [
+            "-- Countries\ncreate table public.countries (code text primary key)",
+            "create function public.f() returns text language sql as $$ select 'a;b' $$",
+            "insert into public.countries values ('fr;')",
+            "-- trailing note",
+        ]
+    );
+    let mut s = sink(Format::Supabase, "schema_migrations", false, &[]);
+    s.schema = "supabase_migrations".into();
+    s.qualified = "\"supabase_migrations\".\"schema_migrations\"".into();
+    s.schema_exists = false;
+    let ddl = ddl::create_sql(&s);
+    assert_eq!(
+        ddl,
+        "CREATE SCHEMA IF NOT EXISTS \"supabase_migrations\";\n\
+         CREATE TABLE IF NOT EXISTS \"supabase_migrations\".\"schema_migrations\" (version text NOT NULL PRIMARY KEY);\n\
+         ALTER TABLE \"supabase_migrations\".\"schema_migrations\" ADD COLUMN IF NOT EXISTS statements text[];\n\
+         ALTER TABLE \"supabase_migrations\".\"schema_migrations\" ADD COLUMN IF NOT EXISTS name text;\n"
+    );
+    let up = write::applied(&s, &file, None);
+    assert!(
+        up.starts_with("INSERT INTO \"supabase_migrations\".\"schema_migrations\" (version, name, statements) SELECT '20240301100000', 'create_countries', ARRAY['-- Countries\ncreate table public.countries (code text primary key)', 'create function public.f() returns text language sql as $$ select ''a;b'' $$', "),
+        "{up}"
+    );
+    assert!(up.contains("WHERE NOT EXISTS (SELECT 1 FROM \"supabase_migrations\".\"schema_migrations\" WHERE version = '20240301100000');"), "{up}");
+    let down = write::rolled_back(&s, "20240301100000", &BTreeSet::new());
+    assert_eq!(
+        down,
+        "DELETE FROM \"supabase_migrations\".\"schema_migrations\" WHERE version = '20240301100000';\n"
+    );
+    // Studio's nullable `created_by` and `idempotency_key` are no obstacle.
+    let shape = shape::of(Format::Supabase).unwrap();
+    let col = |name: &str, needs_value| Column {
+        name: name.into(),
+        needs_value,
+    };
+    let columns = [
+        col("version", true),
+        col("statements", false),
+        col("name", false),
+        col("created_by", false),
+        col("idempotency_key", false),
+    ];
+    assert_eq!(shape.problem(&columns), None);
+    assert_eq!(
+        shape.problem(&columns[..1]),
+        Some(Problem::Missing("name".into()))
+    );
+    // A table of an older CLI, `version` only: the columns are added as the CLI adds
+    // them on its next push.
+    s.exists = true;
+    assert_eq!(ddl::create_sql(&s), "");
+    s.add_columns = true;
+    assert_eq!(
+        ddl::create_sql(&s),
+        "ALTER TABLE \"supabase_migrations\".\"schema_migrations\" ADD COLUMN IF NOT EXISTS statements text[];\n\
+         ALTER TABLE \"supabase_migrations\".\"schema_migrations\" ADD COLUMN IF NOT EXISTS name text;\n"
+    );
+}
+
+/// hasura/graphql-engine `cli/migrate/database/hasuradb`: with catalog state
+/// (`migration_state_catalog_state.go`), `InsertVersion` sets
+/// `cli_state.migrations.<source>.<version>` to `false` and `RemoveVersion` deletes the
+/// key; with the older table (`migration_state_sql.go`), `INSERT INTO
+/// hdb_catalog.schema_migrations (version, dirty) VALUES (<v>, false)` and `DELETE FROM
+/// ... WHERE version = <v>`. Neither table is made by pgfleet.
+#[test]
+fn hasura_rows_follow_the_cli_source() {
+    let m = migration("1654696187005", "1654696187005_create_accounts/up.sql");
+    let mut s = sink(Format::Hasura, "hdb_version", true, &["1654696187005"]);
+    s.schema = "hdb_catalog".into();
+    s.qualified = "\"hdb_catalog\".\"hdb_version\"".into();
+    s.project = Some("app".into());
+    let up = write::applied(&s, &m, None);
+    assert!(
+        up.starts_with("UPDATE \"hdb_catalog\".\"hdb_version\" SET cli_state = jsonb_set("),
+        "{up}"
+    );
+    assert!(up.contains("ARRAY['migrations', 'app']"), "{up}");
+    assert!(
+        up.contains("|| jsonb_build_object('1654696187005', false))"),
+        "{up}"
+    );
+    assert_eq!(
+        write::rolled_back(&s, "1654696187005", &BTreeSet::new()),
+        "UPDATE \"hdb_catalog\".\"hdb_version\" SET cli_state = cli_state #- ARRAY['migrations', 'app', '1654696187005'];\n"
+    );
+    assert_eq!(
+        ddl::create_sql(&Sink {
+            exists: false,
+            ..s.clone()
+        }),
+        ""
+    );
+
+    s.table = "schema_migrations".into();
+    s.qualified = "\"hdb_catalog\".\"schema_migrations\"".into();
+    let up = write::applied(&s, &m, None);
+    assert_eq!(
+        up,
+        "UPDATE \"hdb_catalog\".\"schema_migrations\" SET dirty = false WHERE version = 1654696187005 AND dirty;\n\
+         INSERT INTO \"hdb_catalog\".\"schema_migrations\" (version, dirty) SELECT 1654696187005, false WHERE NOT EXISTS (SELECT 1 FROM \"hdb_catalog\".\"schema_migrations\" WHERE version = 1654696187005);\n"
+    );
+    assert_eq!(
+        write::rolled_back(&s, "1654696187005", &BTreeSet::new()),
+        "DELETE FROM \"hdb_catalog\".\"schema_migrations\" WHERE version = 1654696187005;\n"
+    );
+    // The server's catalog row: only `cli_state` is written, its other columns are the
+    // server's.
+    let col = |name: &str, needs_value| Column {
+        name: name.into(),
+        needs_value,
+    };
+    assert_eq!(
+        shape::HASURA_CATALOG_STATE.problem(&[
+            col("hasura_uuid", false),
+            col("version", true),
+            col("upgraded_on", true),
+            col("cli_state", false),
+            col("console_state", false),
+        ]),
+        None
     );
 }

@@ -153,8 +153,96 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
                 f = lit(&row.filename),
             )
         }
+        // supabase/cli `pkg/migration/file.go`, `ExecBatch`: after the file's statements,
+        // in the same batch, `INSERT INTO supabase_migrations.schema_migrations(version,
+        // name, statements) VALUES($1, $2, $3)`: the digits, the rest of the file name,
+        // and the statements as its `parser.SplitAndTrim` cuts them.
+        Format::Supabase => format!(
+            "INSERT INTO {t} (version, name, statements) SELECT {v}, {n}, {s} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n",
+            v = lit(version),
+            n = lit(&migration.name),
+            s = text_array(&supabase_statements(&file_text(migration))),
+        ),
+        // hasura/graphql-engine `cli/migrate/database/hasuradb`: with catalog state
+        // (`migration_state_catalog_state.go`, `InsertVersion`), the CLI sets
+        // `cli_state.migrations.<source>.<version>` to `false` (not dirty) through
+        // `set_catalog_state`, which stores it in `hdb_catalog.hdb_version.cli_state`;
+        // with the older table (`migration_state_sql.go`), `INSERT INTO
+        // hdb_catalog.schema_migrations (version, dirty) VALUES (<version>, false)`.
+        Format::Hasura if sink.table == super::shape::HASURA_CATALOG => {
+            let source = lit(hasura_source(sink));
+            let v = lit(&integer(version));
+            format!(
+                "UPDATE {t} SET cli_state = jsonb_set(
+                   CASE WHEN jsonb_typeof(cli_state) = 'object' THEN cli_state ELSE '{{}}'::jsonb END
+                     || jsonb_build_object('migrations', CASE WHEN jsonb_typeof(cli_state -> 'migrations') = 'object' THEN cli_state -> 'migrations' ELSE '{{}}'::jsonb END),
+                   ARRAY['migrations', {source}],
+                   CASE WHEN jsonb_typeof(cli_state -> 'migrations' -> {source}) = 'object' THEN cli_state -> 'migrations' -> {source} ELSE '{{}}'::jsonb END
+                     || jsonb_build_object({v}, false))
+                 WHERE (cli_state -> 'migrations' -> {source} -> {v}) IS DISTINCT FROM 'false'::jsonb;\n"
+            )
+        }
+        // A dirty row (a run that failed half-way) is set clean, as the CLI's
+        // `SetVersion(version, false)` does once the migration ran.
+        Format::Hasura => {
+            let v = integer(version);
+            format!(
+                "UPDATE {t} SET dirty = false WHERE version = {v} AND dirty;\n\
+                 INSERT INTO {t} (version, dirty) SELECT {v}, false WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n"
+            )
+        }
         _ => String::new(),
     }
+}
+
+/// The Hasura source a sink's versions belong to in the catalog state.
+fn hasura_source(sink: &Sink) -> &str {
+    sink.project.as_deref().unwrap_or("default")
+}
+
+/// `ARRAY['a', 'b']::text[]`.
+fn text_array(items: &[String]) -> String {
+    if items.is_empty() {
+        return "'{}'::text[]".to_owned();
+    }
+    let items: Vec<String> = items.iter().map(|s| lit(s)).collect();
+    format!("ARRAY[{}]::text[]", items.join(", "))
+}
+
+/// A Supabase migration's statements as the CLI stores them (supabase/cli
+/// `pkg/parser/token.go`, `SplitAndTrim`): the file cut after each `;` that ends a
+/// statement, each part kept whole (the comments before a statement included), its
+/// trailing `;` and surrounding whitespace removed, empty parts dropped; what follows
+/// the last `;` (a statement without one, or only comments) is one more. Where a
+/// statement ends is decided by pgfleet's psql-compatible splitter, which agrees with
+/// the CLI's on quotes, dollar quotes, comments, parentheses and `BEGIN ATOMIC` bodies.
+pub(super) fn supabase_statements(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut push = |part: &str| {
+        // `;;`: the CLI's empty parts between them are dropped.
+        let mut part = part;
+        while let Some(rest) = part.trim_start().strip_prefix(';') {
+            part = rest;
+        }
+        let part = part.trim_end_matches(';').trim();
+        if !part.is_empty() {
+            out.push(part.to_owned());
+        }
+    };
+    let Ok(pieces) = crate::migrate::script::split(text) else {
+        push(text);
+        return out;
+    };
+    let mut from = 0;
+    for piece in &pieces {
+        let end = piece.start_offset + piece.sql.len();
+        if piece.sql.ends_with(';') && end <= text.len() && text.is_char_boundary(end) {
+            push(&text[from..end]);
+            from = end;
+        }
+    }
+    push(&text[from..]);
+    out
 }
 
 /// The migration's file as read (with a byte-order mark, which sqlx's checksum covers),
@@ -183,8 +271,10 @@ fn sqlx_description(migration: &Migration) -> String {
 pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<String>) -> String {
     let t = &sink.qualified;
     match sink.format {
-        // dbmate DeleteMigration; Diesel's and pop's down delete their row too.
-        Format::Dbmate | Format::Diesel | Format::Pop => {
+        // dbmate DeleteMigration; Diesel's and pop's down delete their row too; supabase/cli
+        // `pkg/migration/history.go` DELETE_MIGRATION_VERSION (`supabase migration repair
+        // --status reverted`) deletes the version's row.
+        Format::Dbmate | Format::Diesel | Format::Pop | Format::Supabase => {
             format!("DELETE FROM {t} WHERE version = {};\n", lit(version))
         }
         // golang-migrate SetVersion(previous): the row holds the latest version still
@@ -230,8 +320,19 @@ pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<S
                 format!("DELETE FROM {t} WHERE hash = {};\n", lit(&h))
             })
         }
-        // sqlx-postgres `revert`: `DELETE FROM _sqlx_migrations WHERE version = $1`.
-        Format::Sqlx => format!("DELETE FROM {t} WHERE version = {};\n", integer(version)),
+        // hasura/graphql-engine `cli/migrate/database/hasuradb`, `RemoveVersion` (`hasura
+        // migrate apply --down`): the version's key deleted from the source's map in
+        // `cli_state`, or `DELETE FROM hdb_catalog.schema_migrations WHERE version = <v>`.
+        Format::Hasura if sink.table == super::shape::HASURA_CATALOG => format!(
+            "UPDATE {t} SET cli_state = cli_state #- ARRAY['migrations', {}, {}];\n",
+            lit(hasura_source(sink)),
+            lit(&integer(version))
+        ),
+        // sqlx-postgres `revert`: `DELETE FROM _sqlx_migrations WHERE version = $1`; the
+        // Hasura CLI's `DELETE FROM hdb_catalog.schema_migrations WHERE version = <v>`.
+        Format::Sqlx | Format::Hasura => {
+            format!("DELETE FROM {t} WHERE version = {};\n", integer(version))
+        }
         // Flyway's undo is a Teams feature; without it, `flyway repair` after a manual
         // undo removes the rows: the version is then pending to Flyway again.
         Format::Flyway => format!("DELETE FROM {t} WHERE version = {};\n", lit(version)),
