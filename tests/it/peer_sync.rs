@@ -509,3 +509,157 @@ fn pgfleet_writes_graphile_migrates_table_as_it_does() {
         Some("t")
     );
 }
+
+/// Runs the real sqitch in the project `db` of `ws` against `url`, as `CI`; it must
+/// succeed. Its stdout and stderr, joined.
+fn sqitch_run(sqitch: &std::path::Path, ws: &Workspace, url: &str, args: &[&str]) -> String {
+    let target = format!("db:{}", url.replace("postgresql://", "pg://"));
+    let mut all: Vec<&str> = args.to_vec();
+    all.push(&target);
+    let out = std::process::Command::new(sqitch)
+        .args(&all)
+        .current_dir(ws.join("db"))
+        .envs(SQITCH_CI)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "sqitch {args:?}: {text}");
+    text
+}
+
+const SQITCH_CI: [(&str, &str); 2] = [
+    ("SQITCH_FULLNAME", "CI"),
+    ("SQITCH_EMAIL", "ci@example.com"),
+];
+
+/// What of Sqitch's registry does not depend on when or where it was written: the
+/// tables' columns and constraints, and every row without its times.
+fn sqitch_registry(url: &str) -> Vec<Vec<String>> {
+    let sqls = [
+        "SELECT table_name || ' ' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '-') FROM information_schema.columns WHERE table_schema = 'sqitch' ORDER BY table_name, ordinal_position",
+        "SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'sqitch'::regnamespace ORDER BY 1",
+        "SELECT version || ' ' || installer_name || ' ' || installer_email FROM sqitch.releases",
+        "SELECT project || ' ' || coalesce(uri, '-') || ' ' || creator_name || ' ' || creator_email FROM sqitch.projects",
+        "SELECT concat_ws(' ', change_id, script_hash, change, project, note, committer_name, committer_email, planned_at, planner_name, planner_email) FROM sqitch.changes ORDER BY committed_at",
+        "SELECT concat_ws(' ', tag_id, tag, project, change_id, note, committer_name, committer_email, planned_at, planner_name, planner_email) FROM sqitch.tags ORDER BY tag",
+        "SELECT concat_ws(' ', change_id, type, dependency, dependency_id) FROM sqitch.dependencies ORDER BY change_id, dependency",
+        "SELECT concat_ws(' ', event, change_id, change, project, note, requires::text, conflicts::text, tags::text, committer_name, committer_email, planned_at, planner_name, planner_email) FROM sqitch.events ORDER BY committed_at",
+    ];
+    sqls.iter().map(|sql| column(url, sql)).collect()
+}
+
+/// The real sqitch after pgfleet: the registry pgfleet wrote is the one `sqitch deploy`
+/// writes for the same plan (tables, constraints, ids, script hashes, tags,
+/// dependencies, events), `sqitch status` is up to date and `sqitch deploy` has nothing
+/// to do. Then sqitch deploys one more change, and pgfleet records it without running
+/// it; pgfleet's rollback of it is a revert to sqitch, as `sqitch revert` records it.
+#[test]
+fn sqitch_agrees_with_pgfleet_both_ways() {
+    let Some(sqitch) = tools::sqitch("sqitch_agrees_with_pgfleet_both_ways") else {
+        return;
+    };
+    let dbs = TestDbs::new("peer_sync_sqitch_real");
+    let ws = workspace(&dbs, "sqitch/basic", "");
+    let pgfleet = |args: &[&str]| {
+        let mut command = ws.pgfleet().args(args);
+        for (key, value) in SQITCH_CI {
+            command = command.env(key, value);
+        }
+        command.success()
+    };
+    pgfleet(&["up"]);
+    let url = dbs.url(&dbs.name("app"));
+    // The same plan deployed by sqitch itself, elsewhere.
+    let theirs = TestDbs::new("peer_sync_sqitch_ref");
+    let ref_ws = workspace(&theirs, "sqitch/basic", "");
+    ref_ws.pgfleet().args(["create"]).success();
+    let ref_url = theirs.url(&theirs.name("app"));
+    sqitch_run(&sqitch, &ref_ws, &ref_url, &["deploy"]);
+    let ours = sqitch_registry(&url);
+    assert_eq!(ours, sqitch_registry(&ref_url));
+    assert_eq!(ours[4].len(), 4, "{ours:?}");
+    assert_eq!(ours[5].len(), 1, "the tag @v1.0: {ours:?}");
+    assert_eq!(ours[7].len(), 4, "four deploy events: {ours:?}");
+
+    let status = sqitch_run(&sqitch, &ws, &url, &["status"]);
+    assert!(
+        status.contains("Nothing to deploy (up-to-date)"),
+        "{status}"
+    );
+    let deploy = sqitch_run(&sqitch, &ws, &url, &["deploy"]);
+    assert!(
+        deploy.contains("Nothing to deploy (up-to-date)"),
+        "{deploy}"
+    );
+
+    // A colleague's next change, deployed by sqitch itself.
+    for ws in [&ws, &ref_ws] {
+        ws.write(
+            "db/deploy/notes.sql",
+            "BEGIN;\nCREATE TABLE notes (id int);\nINSERT INTO notes VALUES (1);\nCOMMIT;\n",
+        );
+        ws.write(
+            "db/revert/notes.sql",
+            "BEGIN;\nDROP TABLE notes;\nCOMMIT;\n",
+        );
+        let plan = std::fs::read_to_string(ws.join("db/sqitch.plan")).unwrap();
+        ws.write(
+            "db/sqitch.plan",
+            &format!(
+                "{plan}notes [customers statuses] 2026-11-26T10:00:00Z Bob Planner <bob@example.com> # Notes.\n"
+            ),
+        );
+    }
+    let deploy = sqitch_run(&sqitch, &ws, &url, &["deploy"]);
+    assert!(deploy.contains("+ notes"), "{deploy}");
+    let out = pgfleet(&["migrate", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(db["adopted"], serde_json::json!(["0005"]), "{db}");
+    assert_eq!(db["applied"], serde_json::json!([]), "{db}");
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM notes").as_deref(),
+        Some("1"),
+        "never run twice"
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT applied_by FROM pgfleet.history WHERE version = '0005'"
+        )
+        .as_deref(),
+        Some("sqitch (read from sqitch.changes)")
+    );
+
+    // pgfleet rolls it back: to sqitch it is reverted, as `sqitch revert` leaves it.
+    pgfleet(&["rollback", "app", "-y"]);
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('notes') IS NULL").as_deref(),
+        Some("t")
+    );
+    let status = sqitch_run(&sqitch, &ws, &url, &["status"]);
+    assert!(
+        status.contains("Undeployed change:") && status.contains("* notes"),
+        "{status}"
+    );
+    sqitch_run(&sqitch, &ref_ws, &ref_url, &["deploy"]);
+    sqitch_run(
+        &sqitch,
+        &ref_ws,
+        &ref_url,
+        &["revert", "-y", "--to", "@HEAD^"],
+    );
+    let ours = sqitch_registry(&url);
+    assert_eq!(ours, sqitch_registry(&ref_url));
+    assert!(
+        ours[7].last().is_some_and(|e| e.starts_with("revert ")),
+        "{ours:?}"
+    );
+    // And sqitch deploys it again.
+    let deploy = sqitch_run(&sqitch, &ws, &url, &["deploy"]);
+    assert!(deploy.contains("+ notes"), "{deploy}");
+}

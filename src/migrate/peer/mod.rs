@@ -20,6 +20,7 @@ pub mod checksum;
 mod ddl;
 mod entries;
 pub mod shape;
+mod sqitch;
 mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,6 +72,8 @@ struct Sink {
     created_at: BTreeMap<std::path::PathBuf, i64>,
     /// sqlx: `sqlx.toml`'s `ignored-chars`, left out of its checksum.
     ignored_chars: Vec<char>,
+    /// Sqitch: the plan and the registry's tables, for its several rows.
+    sqitch: Option<sqitch::Registry>,
 }
 
 /// The peer tables of one database that pgfleet keeps in step, and which migration
@@ -162,6 +165,14 @@ impl Writer {
                 expected.check(db, &schema, &table, &columns)?;
             }
             let schema_exists = exists || shape::schema_exists(client, db, &schema).await?;
+            let registry = if folder.format == Format::Sqitch {
+                match sqitch::prepare(client, db, folder, &schema, &columns).await? {
+                    Some(registry) => Some(registry),
+                    None => continue,
+                }
+            } else {
+                None
+            };
             let index = writer.sinks.len();
             for m in &folder.migrations {
                 writer.owner.insert(m.version.to_string(), index);
@@ -181,6 +192,7 @@ impl Writer {
                     .collect(),
                 created_at,
                 ignored_chars: sqlx.ignored_chars,
+                sqitch: registry,
             });
         }
         Ok(writer)

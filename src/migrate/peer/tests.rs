@@ -39,6 +39,7 @@ fn sink(format: Format, table: &str, exists: bool, versions: &[&str]) -> Sink {
             .collect(),
         created_at: std::collections::BTreeMap::new(),
         ignored_chars: Vec::new(),
+        sqitch: None,
     }
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::{Sink, checksum, lit};
+use super::{Sink, checksum, lit, sqitch};
 use crate::migrate::formats::{Format, Kind, Migration};
 
 /// The file name without `.sql`: node-pg-migrate's `name`.
@@ -153,6 +153,11 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
                 f = lit(&row.filename),
             )
         }
+        // App::Sqitch::Engine::pg: `register_project`, then `log_deploy_change`.
+        Format::Sqitch => match (&sink.sqitch, sqitch::index(sink, version)) {
+            (Some(registry), Some(index)) => sqitch::applied(sink, registry, index),
+            _ => String::new(),
+        },
         _ => String::new(),
     }
 }
@@ -245,6 +250,11 @@ pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<S
             .map_or_else(String::new, |row| {
                 format!("DELETE FROM {t} WHERE hash = {};\n", lit(&row.hash))
             }),
+        // App::Sqitch::Engine::pg `log_revert_change`.
+        Format::Sqitch => match (&sink.sqitch, sqitch::index(sink, version)) {
+            (Some(registry), Some(index)) => sqitch::rolled_back(sink, registry, index),
+            _ => String::new(),
+        },
         _ => String::new(),
     }
 }
