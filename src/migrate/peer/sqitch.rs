@@ -31,7 +31,7 @@ use crate::migrate::formats::{self, Folder, SqitchPlan};
 const RELEASE: &str = "1.1";
 
 /// The registry tables besides `changes`, which pgfleet writes when they are there.
-const TABLES: [&str; 5] = ["releases", "projects", "tags", "dependencies", "events"];
+pub(super) const TABLES: [&str; 5] = ["releases", "projects", "tags", "dependencies", "events"];
 
 /// What pgfleet needs to write a Sqitch project's registry rows.
 #[derive(Debug, Clone)]
@@ -108,7 +108,7 @@ pub(super) async fn prepare(
 }
 
 /// `changes`' columns in Sqitch 1.3's registry.
-const CHANGE_COLUMNS: [&str; 11] = [
+pub(super) const CHANGE_COLUMNS: [&str; 11] = [
     "change_id",
     "script_hash",
     "change",
