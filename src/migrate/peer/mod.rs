@@ -13,7 +13,9 @@
 //! Where the table lives: where the tool looks for it with the URL pgfleet hands out for
 //! the placement ([`home_schema`]): the placement's schema (Prisma's `?schema=`,
 //! dbmate's and golang-migrate's `search_path`, node-pg-migrate's `--schema`), else
-//! `public`; a schema of its own when the tool's config names one (drizzle). Reading
+//! `public`; a schema of its own when the tool's config names one (drizzle), Sqitch's
+//! registry schema (`sqitch`, or `sqitch.conf`'s), whose several tables `sqitch`
+//! writes (`projects`, `changes`, `dependencies`, `tags`, `events`). Reading
 //! (adoption, [`super::adopt`]) looks there first.
 
 pub mod checksum;
