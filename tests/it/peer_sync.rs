@@ -663,3 +663,46 @@ fn sqitch_agrees_with_pgfleet_both_ways() {
     let deploy = sqitch_run(&sqitch, &ws, &url, &["deploy"]);
     assert!(deploy.contains("+ notes"), "{deploy}");
 }
+
+/// `pgfleet baseline` writes Sqitch's registry too: sqitch sees the changes up to the
+/// baseline deployed and deploys only the rest, which pgfleet then records as sqitch's.
+#[test]
+fn sqitch_sees_a_pgfleet_baseline_deployed() {
+    let Some(sqitch) = tools::sqitch("sqitch_sees_a_pgfleet_baseline_deployed") else {
+        return;
+    };
+    let dbs = TestDbs::new("peer_sync_sqitch_baseline");
+    let ws = workspace(&dbs, "sqitch/basic", "");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    // What the first two changes make, made by hand before pgfleet.
+    let body = |rel: &str| std::fs::read_to_string(ws.join(rel)).unwrap();
+    query(
+        &url,
+        &format!(
+            "{} {}",
+            body("db/deploy/statuses.sql"),
+            body("db/deploy/customers@v1.0.sql")
+        ),
+    );
+    ws.pgfleet()
+        .args(["baseline", "app", "--version", "0002"])
+        .success();
+    let status = sqitch_run(&sqitch, &ws, &url, &["status"]);
+    assert!(
+        status.contains("# Name:     customers")
+            && status.contains("Undeployed changes:")
+            && status.contains("* invoices"),
+        "{status}"
+    );
+    let deploy = sqitch_run(&sqitch, &ws, &url, &["deploy"]);
+    assert!(
+        deploy.contains("+ invoices") && !deploy.contains("+ statuses"),
+        "{deploy}"
+    );
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(db["adopted"], serde_json::json!(["0003", "0004"]), "{db}");
+    assert_eq!(db["applied"], serde_json::json!([]), "{db}");
+}
