@@ -685,9 +685,24 @@ fn sqitch_sees_a_pgfleet_baseline_deployed() {
             body("db/deploy/customers@v1.0.sql")
         ),
     );
+    // Without SQITCH_FULLNAME / SQITCH_EMAIL, the committer is sqitch.conf's user.
+    let conf = std::fs::read_to_string(ws.join("db/sqitch.conf")).unwrap();
+    ws.write(
+        "db/sqitch.conf",
+        &format!("{conf}[user]\n\tname = Conf User\n\temail = conf@example.com\n"),
+    );
     ws.pgfleet()
         .args(["baseline", "app", "--version", "0002"])
+        .env("SQITCH_FULLNAME", "")
+        .env("SQITCH_EMAIL", "")
         .success();
+    assert_eq!(
+        column(
+            &url,
+            "SELECT DISTINCT committer_name || ' ' || committer_email FROM sqitch.changes"
+        ),
+        ["Conf User conf@example.com"]
+    );
     let status = sqitch_run(&sqitch, &ws, &url, &["status"]);
     assert!(
         status.contains("# Name:     customers")

@@ -7,10 +7,11 @@
 //! adds a `revert` event. All of it lives in the registry schema (`sqitch`, or
 //! `sqitch.conf`'s `[engine "pg"] registry`), whatever the placement.
 //!
-//! Who commits: `SQITCH_FULLNAME` / `SQITCH_EMAIL`, else `SQITCH_ORIG_FULLNAME` /
-//! `SQITCH_ORIG_EMAIL`, else the system user and `<user>@<hostname>`, as Sqitch
-//! falls back when its config names nobody (`App::Sqitch` `user_name`, `user_email`;
-//! the `user.name` / `user.email` config keys are not read).
+//! Who commits, as `App::Sqitch` `user_name` and `user_email` decide:
+//! `SQITCH_FULLNAME` / `SQITCH_EMAIL`, else the config's `user.name` / `user.email`
+//! (the project's sqitch.conf, else the user's), else `SQITCH_ORIG_FULLNAME` /
+//! `SQITCH_ORIG_EMAIL`, else the system user (`$USER`; its passwd full name is not
+//! read) and `<user>@<hostname>`.
 //!
 //! An older registry (before Sqitch 1.0 there was no `changes.script_hash`, nor a
 //! `releases` table) is written with the columns and tables it has, as that Sqitch
@@ -95,7 +96,7 @@ pub(super) async fn prepare(
             TABLES.iter().map(|t| (*t).to_owned()).collect(),
         )
     };
-    let (committer_name, committer_email) = committer();
+    let (committer_name, committer_email) = committer(formats::sqitch_user(&dir));
     Ok(Some(Registry {
         plan,
         ids,
@@ -122,16 +123,18 @@ pub(super) const CHANGE_COLUMNS: [&str; 11] = [
     "planner_email",
 ];
 
-/// Who Sqitch would say committed, without its config.
-fn committer() -> (String, String) {
+/// Who Sqitch would say committed, given its config's `user.name` and `user.email`.
+fn committer((conf_name, conf_email): (Option<String>, Option<String>)) -> (String, String) {
     let env = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
     let user = env("USER")
         .or_else(|| env("LOGNAME"))
         .unwrap_or_else(|| "pgfleet".to_owned());
     let name = env("SQITCH_FULLNAME")
+        .or(conf_name)
         .or_else(|| env("SQITCH_ORIG_FULLNAME"))
         .unwrap_or_else(|| user.clone());
     let email = env("SQITCH_EMAIL")
+        .or(conf_email)
         .or_else(|| env("SQITCH_ORIG_EMAIL"))
         .unwrap_or_else(|| format!("{user}@{}", hostname()));
     (name, email)
