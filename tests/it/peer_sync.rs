@@ -721,3 +721,50 @@ fn sqitch_sees_a_pgfleet_baseline_deployed() {
     assert_eq!(db["adopted"], serde_json::json!(["0003", "0004"]), "{db}");
     assert_eq!(db["applied"], serde_json::json!([]), "{db}");
 }
+
+/// A tag added to the plan after its change was deployed (`sqitch tag` after pgfleet's
+/// `migrate`) is logged when pgfleet deploys the next change, as `sqitch deploy` logs
+/// it: sqitch then finds `@v2.0` (`sqitch revert --to @v2.0`).
+#[test]
+fn sqitch_tags_added_after_a_deploy_are_logged_with_the_next_change() {
+    let Some(sqitch) =
+        tools::sqitch("sqitch_tags_added_after_a_deploy_are_logged_with_the_next_change")
+    else {
+        return;
+    };
+    let dbs = TestDbs::new("peer_sync_sqitch_tags");
+    let ws = workspace(&dbs, "sqitch/basic", "");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    ws.write(
+        "db/deploy/notes.sql",
+        "BEGIN;\nCREATE TABLE notes (id int);\nCOMMIT;\n",
+    );
+    ws.write(
+        "db/revert/notes.sql",
+        "BEGIN;\nDROP TABLE notes;\nCOMMIT;\n",
+    );
+    let plan = std::fs::read_to_string(ws.join("db/sqitch.plan")).unwrap();
+    ws.write(
+        "db/sqitch.plan",
+        &format!(
+            "{plan}@v2.0 2026-11-26T09:00:00Z Bob Planner <bob@example.com> # Tag v2.0.\nnotes [customers@v2.0] 2026-11-26T10:00:00Z Bob Planner <bob@example.com> # Notes.\n"
+        ),
+    );
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        column(
+            &url,
+            "SELECT t.tag || ' ' || c.change FROM sqitch.tags t JOIN sqitch.changes c USING (change_id) ORDER BY t.tag"
+        ),
+        ["@v1.0 customers", "@v2.0 customers"]
+    );
+    let revert = sqitch_run(&sqitch, &ws, &url, &["revert", "-y", "--to", "@v2.0"]);
+    assert!(revert.contains("- notes"), "{revert}");
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('notes') IS NULL").as_deref(),
+        Some("t")
+    );
+    let status = sqitch_run(&sqitch, &ws, &url, &["status"]);
+    assert!(status.contains("# Tag:      @v2.0"), "{status}");
+}

@@ -290,6 +290,11 @@ pub(super) fn applied(sink: &Sink, registry: &Registry, index: usize) -> String 
         lit(&change.planned.planner_email),
     );
     let mut sql = String::new();
+    // Engine `_sync_plan` before a deploy: tags added to the plan after the latest
+    // deployed change are logged on it (`log_new_tags`).
+    if has("tags") && index > 0 {
+        sql.push_str(&tags_sql(sink, registry, index - 1));
+    }
     if has("projects") {
         let uri = registry
             .plan
@@ -358,23 +363,45 @@ pub(super) fn applied(sink: &Sink, registry: &Registry, index: usize) -> String 
         }
     }
     if has("tags") {
-        for (tag, tag_id) in change.tags.iter().zip(&ids.tag_ids) {
-            let Some(planned) = &tag.planned else {
-                continue;
-            };
-            let tid = lit(tag_id);
-            let _ = writeln!(
-                sql,
-                "INSERT INTO {s}.tags (tag_id, tag, project, change_id, note, committer_name, committer_email, planned_at, planner_name, planner_email, committed_at)
+        sql.push_str(&tags_sql(sink, registry, index));
+    }
+    sql
+}
+
+/// The `tags` rows of the tags after the change at plan `index`, for a change whose
+/// `changes` row is there (`log_deploy_change` with it, `log_new_tags` for tags added
+/// to the plan after it was deployed), each guarded.
+fn tags_sql(sink: &Sink, registry: &Registry, index: usize) -> String {
+    let (Some(change), Some(ids)) = (registry.plan.changes.get(index), registry.ids.get(index))
+    else {
+        return String::new();
+    };
+    let s = quote_ident(&sink.schema);
+    let t = &sink.qualified;
+    let project = lit(&registry.plan.project);
+    let id = lit(&ids.change_id);
+    let (cn, ce) = (
+        lit(&registry.committer_name),
+        lit(&registry.committer_email),
+    );
+    let mut sql = String::new();
+    for (tag, tag_id) in change.tags.iter().zip(&ids.tag_ids) {
+        let Some(planned) = &tag.planned else {
+            continue;
+        };
+        let tid = lit(tag_id);
+        let _ = writeln!(
+            sql,
+            "INSERT INTO {s}.tags (tag_id, tag, project, change_id, note, committer_name, committer_email, planned_at, planner_name, planner_email, committed_at)
  SELECT {tid}, {tag}, {project}, {id}, {note}, {cn}, {ce}, {at}, {pn}, {pe}, clock_timestamp()
-  WHERE NOT EXISTS (SELECT 1 FROM {s}.tags WHERE tag_id = {tid} OR (project = {project} AND tag = {tag}));",
-                tag = lit(&format!("@{}", tag.name)),
-                note = lit(&checksum::sqitch_note(&planned.note)),
-                at = lit(&planned.at),
-                pn = lit(&planned.planner_name),
-                pe = lit(&planned.planner_email),
-            );
-        }
+  WHERE EXISTS (SELECT 1 FROM {t} WHERE change_id = {id})
+    AND NOT EXISTS (SELECT 1 FROM {s}.tags WHERE tag_id = {tid} OR (project = {project} AND tag = {tag}));",
+            tag = lit(&format!("@{}", tag.name)),
+            note = lit(&checksum::sqitch_note(&planned.note)),
+            at = lit(&planned.at),
+            pn = lit(&planned.planner_name),
+            pe = lit(&planned.planner_email),
+        );
     }
     sql
 }

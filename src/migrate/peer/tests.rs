@@ -385,6 +385,23 @@ fn sqitch_rows_follow_sqitch() {
             && up.contains("ARRAY['@v1.0']::text[], ARRAY['statuses']::text[], '{}'::text[]"),
         "{up}"
     );
+    // A tag on the change before is logged first (`log_new_tags`), once that change
+    // is there, ahead of the next change's own row.
+    let next = write::applied(&s, &migration("0003", "x"), None);
+    let tag = next
+        .find(&format!("SELECT '{}', '@v1.0'", ids[1].tag_ids[0]))
+        .unwrap_or_else(|| panic!("{next}"));
+    let row = next
+        .find("INSERT INTO \"sqitch\".\"changes\"")
+        .unwrap_or_else(|| panic!("{next}"));
+    assert!(tag < row, "{next}");
+    assert!(
+        next.contains(&format!(
+            "WHERE EXISTS (SELECT 1 FROM \"sqitch\".\"changes\" WHERE change_id = '{}')",
+            ids[1].change_id
+        )),
+        "{next}"
+    );
     // `customers@v1.0` is the first instance, the one the tag follows.
     let rework = write::applied(&s, &migration("0004", "x"), None);
     assert!(
