@@ -768,3 +768,59 @@ fn sqitch_tags_added_after_a_deploy_are_logged_with_the_next_change() {
     let status = sqitch_run(&sqitch, &ws, &url, &["status"]);
     assert!(status.contains("# Tag:      @v2.0"), "{status}");
 }
+
+/// A plan line without its planner and time (which Sqitch's ids cover) stops `migrate`
+/// before anything runs, naming the line; `status` reports it as a disagreement, and
+/// `peer_history = "read"` migrates without writing the registry.
+#[test]
+fn a_sqitch_plan_without_planners_is_not_written_and_says_why() {
+    let dbs = TestDbs::new("peer_sync_sqitch_no_planner");
+    let ws = workspace(&dbs, "sqitch/basic", "");
+    let plan = std::fs::read_to_string(ws.join("db/sqitch.plan")).unwrap();
+    ws.write(
+        "db/sqitch.plan",
+        &plan.replace(
+            "invoices [customers] 2026-11-25T21:56:47Z Ann Planner <ann@example.com> # Invoices.",
+            "invoices [customers]",
+        ),
+    );
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    ws.pgfleet()
+        .args(["migrate"])
+        .expect_code(1)
+        .stderr_contains(&format!(
+            "error: `app`: peer history table `sqitch.changes` cannot be written as Sqitch writes it: {}:8: change `invoices` has no `<timestamp> <planner> <<email>>`",
+            ws.join("db/sqitch.plan").display()
+        ))
+        .stderr_contains("hint: set `peer_history = \"read\"`");
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('pgfleet.history') IS NULL").as_deref(),
+        Some("t"),
+        "nothing ran"
+    );
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    assert!(
+        status
+            .stdout
+            .contains("cannot be written as Sqitch writes it"),
+        "{}",
+        status.stdout
+    );
+    ws.write(
+        "pgfleet.toml",
+        &format!(
+            "{}[databases.app]\nmigrations = \"db\"\npeer_history = \"read\"\n",
+            dbs.manifest_head()
+        ),
+    );
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        query_one(&url, "SELECT to_regnamespace('sqitch') IS NULL").as_deref(),
+        Some("t")
+    );
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM pgfleet.history").as_deref(),
+        Some("4")
+    );
+}

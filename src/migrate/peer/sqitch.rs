@@ -73,9 +73,12 @@ pub(super) async fn prepare(
     let Some(dir) = project_dir(folder) else {
         return Ok(None);
     };
-    let plan = formats::sqitch_plan(&dir).map_err(|source| MigrateError::Format {
+    // Sqitch's ids cover each line's planner and time: without them no row can be
+    // Sqitch's (and Sqitch refuses the plan too).
+    let plan = formats::sqitch_plan(&dir).map_err(|e| MigrateError::PeerTable {
         db: db.to_owned(),
-        source,
+        table: format!("{schema}.changes"),
+        problem: format!("cannot be written as Sqitch writes it: {e}"),
     })?;
     let ids = checksum::sqitch_ids(&plan);
     let exists = !columns.is_empty();
