@@ -110,10 +110,19 @@ fn sqitch_registry_is_adopted_and_the_rest_deployed_once() {
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(status["databases"][0]["format"], "sqitch");
     assert_eq!(status["databases"][0]["applied"], 4);
-    // The registry is read, never written.
+    // The registry, older than Sqitch 1.0 (no `script_hash`, no other tables), gets the
+    // two changes pgfleet deployed, in the columns it has; the other project's row stays.
+    let registry =
+        "SELECT change || ' ' || project FROM sqitch.changes ORDER BY committed_at, change";
     assert_eq!(
-        query_one(&url, "SELECT count(*) FROM sqitch.changes").as_deref(),
-        Some("3")
+        text_rows(&url, registry),
+        [
+            ["statuses shop"],
+            ["customers shop"],
+            ["invoices other_project"],
+            ["invoices shop"],
+            ["customers shop"],
+        ]
     );
 
     // Revert scripts are the rollbacks: the rework's, then the two-block script's.
@@ -127,6 +136,15 @@ fn sqitch_registry_is_adopted_and_the_rest_deployed_once() {
         )
         .as_deref(),
         Some("customers.id,customers.email")
+    );
+    // Their registry rows went with them.
+    assert_eq!(
+        text_rows(&url, registry),
+        [
+            ["statuses shop"],
+            ["customers shop"],
+            ["invoices other_project"],
+        ]
     );
 }
 
@@ -221,6 +239,8 @@ fn sqitch_round_trip() {
     let out = ws
         .pgfleet()
         .args(["migrate", "--verify", "--json"])
+        .env("SQITCH_FULLNAME", "CI")
+        .env("SQITCH_EMAIL", "ci@example.com")
         .success();
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let db = &report["databases"][0];
@@ -231,9 +251,18 @@ fn sqitch_round_trip() {
         query_one(&url, "SELECT count(*) FROM pgfleet.history").as_deref(),
         Some("4")
     );
+    // Sqitch's two, and the two pgfleet deployed, written as Sqitch writes them.
     assert_eq!(
-        query_one(&url, "SELECT count(*) FROM sqitch.changes").as_deref(),
-        Some("2")
+        text_rows(
+            &url,
+            "SELECT change || ' ' || committer_name FROM sqitch.changes ORDER BY committed_at"
+        ),
+        [
+            ["statuses CI"],
+            ["customers CI"],
+            ["invoices CI"],
+            ["customers CI"],
+        ]
     );
     assert_eq!(
         query_one(

@@ -509,3 +509,318 @@ fn pgfleet_writes_graphile_migrates_table_as_it_does() {
         Some("t")
     );
 }
+
+/// Runs the real sqitch in the project `db` of `ws` against `url`, as `CI`; it must
+/// succeed. Its stdout and stderr, joined.
+fn sqitch_run(sqitch: &std::path::Path, ws: &Workspace, url: &str, args: &[&str]) -> String {
+    let target = format!("db:{}", url.replace("postgresql://", "pg://"));
+    let mut all: Vec<&str> = args.to_vec();
+    all.push(&target);
+    let out = std::process::Command::new(sqitch)
+        .args(&all)
+        .current_dir(ws.join("db"))
+        .envs(SQITCH_CI)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "sqitch {args:?}: {text}");
+    text
+}
+
+const SQITCH_CI: [(&str, &str); 2] = [
+    ("SQITCH_FULLNAME", "CI"),
+    ("SQITCH_EMAIL", "ci@example.com"),
+];
+
+/// What of Sqitch's registry does not depend on when or where it was written: the
+/// tables' columns and constraints, and every row without its times.
+fn sqitch_registry(url: &str) -> Vec<Vec<String>> {
+    let sqls = [
+        "SELECT table_name || ' ' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '-') FROM information_schema.columns WHERE table_schema = 'sqitch' ORDER BY table_name, ordinal_position",
+        "SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'sqitch'::regnamespace ORDER BY 1",
+        "SELECT version || ' ' || installer_name || ' ' || installer_email FROM sqitch.releases",
+        "SELECT project || ' ' || coalesce(uri, '-') || ' ' || creator_name || ' ' || creator_email FROM sqitch.projects",
+        "SELECT concat_ws(' ', change_id, script_hash, change, project, note, committer_name, committer_email, planned_at, planner_name, planner_email) FROM sqitch.changes ORDER BY committed_at",
+        "SELECT concat_ws(' ', tag_id, tag, project, change_id, note, committer_name, committer_email, planned_at, planner_name, planner_email) FROM sqitch.tags ORDER BY tag",
+        "SELECT concat_ws(' ', change_id, type, dependency, dependency_id) FROM sqitch.dependencies ORDER BY change_id, dependency",
+        "SELECT concat_ws(' ', event, change_id, change, project, note, requires::text, conflicts::text, tags::text, committer_name, committer_email, planned_at, planner_name, planner_email) FROM sqitch.events ORDER BY committed_at",
+    ];
+    sqls.iter().map(|sql| column(url, sql)).collect()
+}
+
+/// The real sqitch after pgfleet: the registry pgfleet wrote is the one `sqitch deploy`
+/// writes for the same plan (tables, constraints, ids, script hashes, tags,
+/// dependencies, events), `sqitch status` is up to date and `sqitch deploy` has nothing
+/// to do. Then sqitch deploys one more change, and pgfleet records it without running
+/// it; pgfleet's rollback of it is a revert to sqitch, as `sqitch revert` records it.
+#[test]
+fn sqitch_agrees_with_pgfleet_both_ways() {
+    let Some(sqitch) = tools::sqitch("sqitch_agrees_with_pgfleet_both_ways") else {
+        return;
+    };
+    let dbs = TestDbs::new("peer_sync_sqitch_real");
+    let ws = workspace(&dbs, "sqitch/basic", "");
+    let pgfleet = |args: &[&str]| {
+        let mut command = ws.pgfleet().args(args);
+        for (key, value) in SQITCH_CI {
+            command = command.env(key, value);
+        }
+        command.success()
+    };
+    pgfleet(&["up"]);
+    let url = dbs.url(&dbs.name("app"));
+    // The same plan deployed by sqitch itself, elsewhere.
+    let theirs = TestDbs::new("peer_sync_sqitch_ref");
+    let ref_ws = workspace(&theirs, "sqitch/basic", "");
+    ref_ws.pgfleet().args(["create"]).success();
+    let ref_url = theirs.url(&theirs.name("app"));
+    sqitch_run(&sqitch, &ref_ws, &ref_url, &["deploy"]);
+    let ours = sqitch_registry(&url);
+    assert_eq!(ours, sqitch_registry(&ref_url));
+    assert_eq!(ours[4].len(), 4, "{ours:?}");
+    assert_eq!(ours[5].len(), 1, "the tag @v1.0: {ours:?}");
+    assert_eq!(ours[7].len(), 4, "four deploy events: {ours:?}");
+
+    let status = sqitch_run(&sqitch, &ws, &url, &["status"]);
+    assert!(
+        status.contains("Nothing to deploy (up-to-date)"),
+        "{status}"
+    );
+    let deploy = sqitch_run(&sqitch, &ws, &url, &["deploy"]);
+    assert!(
+        deploy.contains("Nothing to deploy (up-to-date)"),
+        "{deploy}"
+    );
+
+    // A colleague's next change, deployed by sqitch itself.
+    for ws in [&ws, &ref_ws] {
+        ws.write(
+            "db/deploy/notes.sql",
+            "BEGIN;\nCREATE TABLE notes (id int);\nINSERT INTO notes VALUES (1);\nCOMMIT;\n",
+        );
+        ws.write(
+            "db/revert/notes.sql",
+            "BEGIN;\nDROP TABLE notes;\nCOMMIT;\n",
+        );
+        let plan = std::fs::read_to_string(ws.join("db/sqitch.plan")).unwrap();
+        ws.write(
+            "db/sqitch.plan",
+            &format!(
+                "{plan}notes [customers statuses] 2026-11-26T10:00:00Z Bob Planner <bob@example.com> # Notes.\n"
+            ),
+        );
+    }
+    let deploy = sqitch_run(&sqitch, &ws, &url, &["deploy"]);
+    assert!(deploy.contains("+ notes"), "{deploy}");
+    let out = pgfleet(&["migrate", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(db["adopted"], serde_json::json!(["0005"]), "{db}");
+    assert_eq!(db["applied"], serde_json::json!([]), "{db}");
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM notes").as_deref(),
+        Some("1"),
+        "never run twice"
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT applied_by FROM pgfleet.history WHERE version = '0005'"
+        )
+        .as_deref(),
+        Some("sqitch (read from sqitch.changes)")
+    );
+
+    // pgfleet rolls it back: to sqitch it is reverted, as `sqitch revert` leaves it.
+    pgfleet(&["rollback", "app", "-y"]);
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('notes') IS NULL").as_deref(),
+        Some("t")
+    );
+    let status = sqitch_run(&sqitch, &ws, &url, &["status"]);
+    assert!(
+        status.contains("Undeployed change:") && status.contains("* notes"),
+        "{status}"
+    );
+    sqitch_run(&sqitch, &ref_ws, &ref_url, &["deploy"]);
+    sqitch_run(
+        &sqitch,
+        &ref_ws,
+        &ref_url,
+        &["revert", "-y", "--to", "@HEAD^"],
+    );
+    let ours = sqitch_registry(&url);
+    assert_eq!(ours, sqitch_registry(&ref_url));
+    assert!(
+        ours[7].last().is_some_and(|e| e.starts_with("revert ")),
+        "{ours:?}"
+    );
+    // And sqitch deploys it again.
+    let deploy = sqitch_run(&sqitch, &ws, &url, &["deploy"]);
+    assert!(deploy.contains("+ notes"), "{deploy}");
+}
+
+/// `pgfleet baseline` writes Sqitch's registry too: sqitch sees the changes up to the
+/// baseline deployed and deploys only the rest, which pgfleet then records as sqitch's.
+#[test]
+fn sqitch_sees_a_pgfleet_baseline_deployed() {
+    let Some(sqitch) = tools::sqitch("sqitch_sees_a_pgfleet_baseline_deployed") else {
+        return;
+    };
+    let dbs = TestDbs::new("peer_sync_sqitch_baseline");
+    let ws = workspace(&dbs, "sqitch/basic", "");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    // What the first two changes make, made by hand before pgfleet.
+    let body = |rel: &str| std::fs::read_to_string(ws.join(rel)).unwrap();
+    query(
+        &url,
+        &format!(
+            "{} {}",
+            body("db/deploy/statuses.sql"),
+            body("db/deploy/customers@v1.0.sql")
+        ),
+    );
+    // Without SQITCH_FULLNAME / SQITCH_EMAIL, the committer is sqitch.conf's user.
+    let conf = std::fs::read_to_string(ws.join("db/sqitch.conf")).unwrap();
+    ws.write(
+        "db/sqitch.conf",
+        &format!("{conf}[user]\n\tname = Conf User\n\temail = conf@example.com\n"),
+    );
+    ws.pgfleet()
+        .args(["baseline", "app", "--version", "0002"])
+        .env("SQITCH_FULLNAME", "")
+        .env("SQITCH_EMAIL", "")
+        .success();
+    assert_eq!(
+        column(
+            &url,
+            "SELECT DISTINCT committer_name || ' ' || committer_email FROM sqitch.changes"
+        ),
+        ["Conf User conf@example.com"]
+    );
+    let status = sqitch_run(&sqitch, &ws, &url, &["status"]);
+    assert!(
+        status.contains("# Name:     customers")
+            && status.contains("Undeployed changes:")
+            && status.contains("* invoices"),
+        "{status}"
+    );
+    let deploy = sqitch_run(&sqitch, &ws, &url, &["deploy"]);
+    assert!(
+        deploy.contains("+ invoices") && !deploy.contains("+ statuses"),
+        "{deploy}"
+    );
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(db["adopted"], serde_json::json!(["0003", "0004"]), "{db}");
+    assert_eq!(db["applied"], serde_json::json!([]), "{db}");
+}
+
+/// A tag added to the plan after its change was deployed (`sqitch tag` after pgfleet's
+/// `migrate`) is logged when pgfleet deploys the next change, as `sqitch deploy` logs
+/// it: sqitch then finds `@v2.0` (`sqitch revert --to @v2.0`).
+#[test]
+fn sqitch_tags_added_after_a_deploy_are_logged_with_the_next_change() {
+    let Some(sqitch) =
+        tools::sqitch("sqitch_tags_added_after_a_deploy_are_logged_with_the_next_change")
+    else {
+        return;
+    };
+    let dbs = TestDbs::new("peer_sync_sqitch_tags");
+    let ws = workspace(&dbs, "sqitch/basic", "");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    ws.write(
+        "db/deploy/notes.sql",
+        "BEGIN;\nCREATE TABLE notes (id int);\nCOMMIT;\n",
+    );
+    ws.write(
+        "db/revert/notes.sql",
+        "BEGIN;\nDROP TABLE notes;\nCOMMIT;\n",
+    );
+    let plan = std::fs::read_to_string(ws.join("db/sqitch.plan")).unwrap();
+    ws.write(
+        "db/sqitch.plan",
+        &format!(
+            "{plan}@v2.0 2026-11-26T09:00:00Z Bob Planner <bob@example.com> # Tag v2.0.\nnotes [customers@v2.0] 2026-11-26T10:00:00Z Bob Planner <bob@example.com> # Notes.\n"
+        ),
+    );
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        column(
+            &url,
+            "SELECT t.tag || ' ' || c.change FROM sqitch.tags t JOIN sqitch.changes c USING (change_id) ORDER BY t.tag"
+        ),
+        ["@v1.0 customers", "@v2.0 customers"]
+    );
+    let revert = sqitch_run(&sqitch, &ws, &url, &["revert", "-y", "--to", "@v2.0"]);
+    assert!(revert.contains("- notes"), "{revert}");
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('notes') IS NULL").as_deref(),
+        Some("t")
+    );
+    let status = sqitch_run(&sqitch, &ws, &url, &["status"]);
+    assert!(status.contains("# Tag:      @v2.0"), "{status}");
+}
+
+/// A plan line without its planner and time (which Sqitch's ids cover) stops `migrate`
+/// before anything runs, naming the line; `status` reports it as a disagreement, and
+/// `peer_history = "read"` migrates without writing the registry.
+#[test]
+fn a_sqitch_plan_without_planners_is_not_written_and_says_why() {
+    let dbs = TestDbs::new("peer_sync_sqitch_no_planner");
+    let ws = workspace(&dbs, "sqitch/basic", "");
+    let plan = std::fs::read_to_string(ws.join("db/sqitch.plan")).unwrap();
+    ws.write(
+        "db/sqitch.plan",
+        &plan.replace(
+            "invoices [customers] 2026-11-25T21:56:47Z Ann Planner <ann@example.com> # Invoices.",
+            "invoices [customers]",
+        ),
+    );
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    ws.pgfleet()
+        .args(["migrate"])
+        .expect_code(1)
+        .stderr_contains(&format!(
+            "error: `app`: peer history table `sqitch.changes` cannot be written as Sqitch writes it: {}:8: change `invoices` has no `<timestamp> <planner> <<email>>`",
+            ws.join("db/sqitch.plan").display()
+        ))
+        .stderr_contains("hint: set `peer_history = \"read\"`");
+    assert_eq!(
+        query_one(&url, "SELECT to_regclass('pgfleet.history') IS NULL").as_deref(),
+        Some("t"),
+        "nothing ran"
+    );
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    assert!(
+        status
+            .stdout
+            .contains("cannot be written as Sqitch writes it"),
+        "{}",
+        status.stdout
+    );
+    ws.write(
+        "pgfleet.toml",
+        &format!(
+            "{}[databases.app]\nmigrations = \"db\"\npeer_history = \"read\"\n",
+            dbs.manifest_head()
+        ),
+    );
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        query_one(&url, "SELECT to_regnamespace('sqitch') IS NULL").as_deref(),
+        Some("t")
+    );
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM pgfleet.history").as_deref(),
+        Some("4")
+    );
+}

@@ -465,6 +465,12 @@ pub fn sqitch_plan(dir: &Path) -> Result<SqitchPlan, FormatError> {
     sqitch::plan_details(dir)
 }
 
+/// Sqitch's `user.name` and `user.email` for the project in `dir` (its sqitch.conf,
+/// else the user's), when set.
+pub(crate) fn sqitch_user(dir: &Path) -> (Option<String>, Option<String>) {
+    sqitch::user(dir)
+}
+
 /// A Liquibase changeset's SQL as Liquibase's parser collects it for its checksum, read
 /// again from the changeset's file: `None` when the file no longer holds the changeset
 /// as `migration` was read.

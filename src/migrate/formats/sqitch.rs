@@ -427,17 +427,38 @@ fn parse_plan(path: &Path, text: &str) -> Result<Plan, FormatError> {
 struct Conf {
     registry: Option<String>,
     extension: Option<String>,
+    /// `[user] name` and `email`: who Sqitch says deployed.
+    user_name: Option<String>,
+    user_email: Option<String>,
 }
 
 fn read_conf(dir: &Path) -> Conf {
-    let mut conf = Conf::default();
-    let Some(text) = [Some(dir), dir.parent()]
+    [Some(dir), dir.parent()]
         .into_iter()
         .flatten()
         .find_map(|d| fs::read_to_string(d.join(CONF)).ok())
-    else {
-        return conf;
-    };
+        .map_or_else(Conf::default, |text| parse_conf(&text))
+}
+
+/// Sqitch's `user.name` and `user.email` for the project in `dir`: its sqitch.conf's,
+/// else the user's (`$SQITCH_USER_CONFIG`, else `~/.sqitch/sqitch.conf`), as
+/// App::Sqitch::Config layers them (the system file is not read).
+pub(crate) fn user(dir: &Path) -> (Option<String>, Option<String>) {
+    let local = read_conf(dir);
+    let path = std::env::var_os("SQITCH_USER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".sqitch").join(CONF)));
+    let user = path
+        .and_then(|p| fs::read_to_string(p).ok())
+        .map_or_else(Conf::default, |text| parse_conf(&text));
+    (
+        local.user_name.or(user.user_name),
+        local.user_email.or(user.user_email),
+    )
+}
+
+fn parse_conf(text: &str) -> Conf {
+    let mut conf = Conf::default();
     let mut section = String::new();
     for line in text.lines() {
         let line = line.trim();
@@ -465,6 +486,8 @@ fn read_conf(dir: &Path) -> Conf {
         match (section.as_str(), key.trim()) {
             ("engine pg", "registry") => conf.registry = Some(value.to_owned()),
             ("core", "extension") => conf.extension = Some(value.to_owned()),
+            ("user", "name") => conf.user_name = Some(value.to_owned()),
+            ("user", "email") => conf.user_email = Some(value.to_owned()),
             _ => {}
         }
     }
@@ -707,6 +730,14 @@ mod tests {
         fs::write(tmp.path().join(PLAN), "%project=p\n").unwrap();
         let folder = read(tmp.path(), None).unwrap();
         assert_eq!(folder.peer.unwrap().schema, "shop_registry");
+        fs::write(
+            tmp.path().join(CONF),
+            "[core]\n\tengine = pg\n[user]\n\tname = Ann Planner\n\temail = ann@example.com\n",
+        )
+        .unwrap();
+        let conf = read_conf(tmp.path());
+        assert_eq!(conf.user_name.as_deref(), Some("Ann Planner"));
+        assert_eq!(conf.user_email.as_deref(), Some("ann@example.com"));
     }
 
     #[test]

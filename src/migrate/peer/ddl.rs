@@ -18,6 +18,9 @@ pub(super) fn create_sql(sink: &Sink) -> String {
             String::new()
         };
     }
+    if let Some(registry) = &sink.sqitch {
+        return super::sqitch::create_sql(sink, registry);
+    }
     let mut sql = String::new();
     if !sink.schema_exists {
         // dbmate and drizzle-kit create a missing schema the same way.

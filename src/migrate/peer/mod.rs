@@ -13,13 +13,16 @@
 //! Where the table lives: where the tool looks for it with the URL pgfleet hands out for
 //! the placement ([`home_schema`]): the placement's schema (Prisma's `?schema=`,
 //! dbmate's and golang-migrate's `search_path`, node-pg-migrate's `--schema`), else
-//! `public`; a schema of its own when the tool's config names one (drizzle). Reading
+//! `public`; a schema of its own when the tool's config names one (drizzle), Sqitch's
+//! registry schema (`sqitch`, or `sqitch.conf`'s), whose several tables `sqitch`
+//! writes (`projects`, `changes`, `dependencies`, `tags`, `events`). Reading
 //! (adoption, [`super::adopt`]) looks there first.
 
 pub mod checksum;
 mod ddl;
 mod entries;
 pub mod shape;
+mod sqitch;
 mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -75,6 +78,8 @@ struct Sink {
     project: Option<String>,
     /// Supabase: the table is there without the columns later CLIs add.
     add_columns: bool,
+    /// Sqitch: the plan and the registry's tables, for its several rows.
+    sqitch: Option<sqitch::Registry>,
 }
 
 /// The peer tables of one database that pgfleet keeps in step, and which migration
@@ -191,6 +196,14 @@ impl Writer {
                 expected.check(db, &schema, &table, &columns)?;
             }
             let schema_exists = exists || shape::schema_exists(client, db, &schema).await?;
+            let registry = if folder.format == Format::Sqitch {
+                match sqitch::prepare(client, db, folder, &schema, &columns).await? {
+                    Some(registry) => Some(registry),
+                    None => continue,
+                }
+            } else {
+                None
+            };
             let index = writer.sinks.len();
             for m in &folder.migrations {
                 writer.owner.insert(m.version.to_string(), index);
@@ -212,6 +225,7 @@ impl Writer {
                 ignored_chars: sqlx.ignored_chars,
                 project: folder.peer.as_ref().and_then(|p| p.project.clone()),
                 add_columns,
+                sqitch: registry,
             });
         }
         Ok(writer)

@@ -19,6 +19,9 @@ pub struct Shape {
     pub written: &'static [&'static str],
     /// Columns the tool's DDL fills by default (`id serial`, `run_on ... DEFAULT`).
     pub defaulted: &'static [&'static str],
+    /// Columns pgfleet gives a value when the table has them: ones an older release of
+    /// the tool did not make yet (Sqitch registries before 1.0 have no `script_hash`).
+    pub optional: &'static [&'static str],
 }
 
 /// The shape of `format`'s table, for the formats whose table pgfleet writes.
@@ -28,6 +31,7 @@ pub fn of(format: Format) -> Option<Shape> {
             tool,
             written,
             defaulted,
+            optional: &[],
         })
     };
     match format {
@@ -88,6 +92,23 @@ pub fn of(format: Format) -> Option<Shape> {
             &["hash", "previous_hash", "filename"],
             &["date"],
         ),
+        // App::Sqitch::Engine::pg's `changes` (pg.sql): adoption reads `change_id`,
+        // `change` and `project`; the rest is written where the registry has it.
+        Format::Sqitch => Some(Shape {
+            tool: "Sqitch",
+            written: &["change_id", "change", "project"],
+            defaulted: &[],
+            optional: &[
+                "script_hash",
+                "note",
+                "committed_at",
+                "committer_name",
+                "committer_email",
+                "planned_at",
+                "planner_name",
+                "planner_email",
+            ],
+        }),
         _ => None,
     }
 }
@@ -109,6 +130,7 @@ pub const HASURA_CATALOG_STATE: Shape = Shape {
         "ee_client_id",
         "ee_client_secret",
     ],
+    optional: &[],
 };
 
 /// Where the Hasura CLI keeps its migration state in this database, as (schema,
@@ -169,6 +191,7 @@ impl Shape {
                 c.needs_value
                     && !self.written.contains(&c.name.as_str())
                     && !self.defaulted.contains(&c.name.as_str())
+                    && !self.optional.contains(&c.name.as_str())
             })
             .map(|c| Problem::Unknown(c.name.clone()))
     }

@@ -41,6 +41,7 @@ fn sink(format: Format, table: &str, exists: bool, versions: &[&str]) -> Sink {
         ignored_chars: Vec::new(),
         project: None,
         add_columns: false,
+        sqitch: None,
     }
 }
 
@@ -437,5 +438,203 @@ fn hasura_rows_follow_the_cli_source() {
             col("console_state", false),
         ]),
         None
+    );
+}
+
+/// A sink for the `sqitch/basic` fixture's registry: `full` a Sqitch 1.3 one, else one
+/// from before Sqitch 1.0 with only `changes (change_id, change, project,
+/// committed_at)`.
+fn sqitch_sink(full: bool) -> Sink {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sqitch/basic");
+    let plan = crate::migrate::formats::sqitch_plan(&dir).unwrap();
+    let ids = super::checksum::sqitch_ids(&plan);
+    let deploys: Vec<PathBuf> = [
+        "statuses.sql",
+        "customers@v1.0.sql",
+        "invoices.sql",
+        "customers.sql",
+    ]
+    .iter()
+    .map(|f| dir.join("deploy").join(f))
+    .collect();
+    let (change_columns, tables) = if full {
+        (
+            super::sqitch::CHANGE_COLUMNS
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect(),
+            super::sqitch::TABLES
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect(),
+        )
+    } else {
+        (
+            ["change_id", "change", "project", "committed_at"]
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect(),
+            BTreeSet::new(),
+        )
+    };
+    let mut s = sink(
+        Format::Sqitch,
+        "changes",
+        full,
+        &["0001", "0002", "0003", "0004"],
+    );
+    s.schema = "sqitch".into();
+    s.qualified = "\"sqitch\".\"changes\"".into();
+    s.schema_exists = full;
+    s.sqitch = Some(super::sqitch::Registry {
+        plan,
+        ids,
+        deploys,
+        change_columns,
+        tables,
+        committer_name: "CI".into(),
+        committer_email: "ci@example.com".into(),
+    });
+    s
+}
+
+/// Sqitch 1.3 `Role/DBIEngine.pm` `log_deploy_change`: the change row with the SHA-1
+/// of its deploy script, its requirement resolved to the change it names, the tag after
+/// it, and a `deploy` event listing both; `pg.sql` and the 1.1 release for a database
+/// without a registry.
+#[test]
+fn sqitch_rows_follow_sqitch() {
+    let mut s = sqitch_sink(true);
+    let registry = s.sqitch.clone().unwrap();
+    let ids = &registry.ids;
+    let hash = |f: &str| super::checksum::sqitch_script_hash(&std::fs::read(f).unwrap());
+    let up = write::applied(&s, &migration("0002", "x"), None);
+    assert!(up.contains(&format!(
+        "SELECT '{}', '{}', 'customers', 'shop', 'Customers table.', 'CI', 'ci@example.com', '2026-11-25T21:56:45Z', 'Ann Planner', 'ann@example.com', clock_timestamp() WHERE NOT EXISTS",
+        ids[1].change_id,
+        hash(registry.deploys[1].to_str().unwrap())
+    )), "{up}");
+    assert!(
+        up.contains(&format!(
+            "SELECT '{}', 'require', 'statuses', '{}' WHERE NOT EXISTS",
+            ids[1].change_id, ids[0].change_id
+        )),
+        "{up}"
+    );
+    assert!(
+        up.contains(&format!(
+            "SELECT '{}', '@v1.0', 'shop', '{}', 'Tag v1.0.', 'CI', 'ci@example.com', '2026-11-25T21:56:46Z'",
+            ids[1].tag_ids[0], ids[1].change_id
+        )),
+        "{up}"
+    );
+    assert!(
+        up.contains("SELECT 'deploy', ")
+            && up.contains("ARRAY['@v1.0']::text[], ARRAY['statuses']::text[], '{}'::text[]"),
+        "{up}"
+    );
+    // A tag on the change before is logged first (`log_new_tags`), once that change
+    // is there, ahead of the next change's own row.
+    let next = write::applied(&s, &migration("0003", "x"), None);
+    let tag = next
+        .find(&format!("SELECT '{}', '@v1.0'", ids[1].tag_ids[0]))
+        .unwrap_or_else(|| panic!("{next}"));
+    let row = next
+        .find("INSERT INTO \"sqitch\".\"changes\"")
+        .unwrap_or_else(|| panic!("{next}"));
+    assert!(tag < row, "{next}");
+    assert!(
+        next.contains(&format!(
+            "WHERE EXISTS (SELECT 1 FROM \"sqitch\".\"changes\" WHERE change_id = '{}')",
+            ids[1].change_id
+        )),
+        "{next}"
+    );
+    // `customers@v1.0` is the first instance, the one the tag follows.
+    let rework = write::applied(&s, &migration("0004", "x"), None);
+    assert!(
+        rework.contains(&format!(
+            "'require', 'customers@v1.0', '{}'",
+            ids[1].change_id
+        )),
+        "{rework}"
+    );
+    s.exists = false;
+    let ddl = ddl::create_sql(&s);
+    for part in [
+        "CREATE SCHEMA IF NOT EXISTS \"sqitch\";",
+        "CREATE TABLE IF NOT EXISTS \"sqitch\".changes (",
+        "UNIQUE(project, script_hash)",
+        "requires        TEXT[]      NOT NULL DEFAULT '{}'",
+        "SELECT 1.1, clock_timestamp(), 'CI', 'ci@example.com' WHERE NOT EXISTS",
+    ] {
+        assert!(ddl.contains(part), "{part} in {ddl}");
+    }
+}
+
+/// pg.pm `log_revert_change`: the `revert` event lists the change's tags and
+/// requirements before they go, then its `tags`, `dependencies` and `changes` rows go.
+#[test]
+fn sqitch_revert_logs_an_event_and_deletes_the_change() {
+    let s = sqitch_sink(true);
+    let id = s.sqitch.as_ref().unwrap().ids[1].change_id.clone();
+    let down = write::rolled_back(&s, "0002", &BTreeSet::new());
+    let event = down.find("SELECT 'revert'").unwrap();
+    let tags = down
+        .find(&format!(
+            "DELETE FROM \"sqitch\".tags WHERE change_id = '{id}'"
+        ))
+        .unwrap();
+    let deps = down
+        .find(&format!(
+            "DELETE FROM \"sqitch\".dependencies WHERE change_id = '{id}'"
+        ))
+        .unwrap();
+    let change = down
+        .find(&format!(
+            "DELETE FROM \"sqitch\".\"changes\" WHERE change_id = '{id}'"
+        ))
+        .unwrap();
+    assert!(event < tags && tags < deps && deps < change, "{down}");
+    assert!(
+        down.contains(&format!(
+            "ARRAY(SELECT tag FROM \"sqitch\".tags WHERE change_id = '{id}')"
+        )),
+        "{down}"
+    );
+}
+
+/// A registry from before Sqitch 1.0 (no `script_hash`, nor the other tables) is
+/// written with what it has, and its shape is not refused.
+#[test]
+fn an_older_sqitch_registry_is_written_with_its_columns() {
+    let s = sqitch_sink(false);
+    let up = write::applied(&s, &migration("0003", "x"), None);
+    assert!(
+        up.starts_with(
+            "INSERT INTO \"sqitch\".\"changes\" (change_id, change, project, committed_at) SELECT '"
+        ),
+        "{up}"
+    );
+    assert_eq!(up.lines().count(), 1, "{up}");
+    let down = write::rolled_back(&s, "0003", &BTreeSet::new());
+    assert!(
+        down.starts_with("DELETE FROM \"sqitch\".\"changes\""),
+        "{down}"
+    );
+    assert_eq!(down.lines().count(), 1, "{down}");
+    let sqitch = shape::of(Format::Sqitch).unwrap();
+    assert_eq!(
+        sqitch.problem(&columns(&[
+            ("change_id", true),
+            ("change", true),
+            ("project", true),
+            ("committed_at", false)
+        ])),
+        None
+    );
+    assert_eq!(
+        sqitch.problem(&columns(&[("change_id", true), ("change", true)])),
+        Some(Problem::Missing("project".into()))
     );
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::{Sink, checksum, lit};
+use super::{Sink, checksum, lit, sqitch};
 use crate::migrate::formats::{Format, Kind, Migration};
 
 /// The file name without `.sql`: node-pg-migrate's `name`.
@@ -191,6 +191,11 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
                  INSERT INTO {t} (version, dirty) SELECT {v}, false WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n"
             )
         }
+        // App::Sqitch::Engine::pg: `register_project`, then `log_deploy_change`.
+        Format::Sqitch => match (&sink.sqitch, sqitch::index(sink, version)) {
+            (Some(registry), Some(index)) => sqitch::applied(sink, registry, index),
+            _ => String::new(),
+        },
         _ => String::new(),
     }
 }
@@ -346,6 +351,11 @@ pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<S
             .map_or_else(String::new, |row| {
                 format!("DELETE FROM {t} WHERE hash = {};\n", lit(&row.hash))
             }),
+        // App::Sqitch::Engine::pg `log_revert_change`.
+        Format::Sqitch => match (&sink.sqitch, sqitch::index(sink, version)) {
+            (Some(registry), Some(index)) => sqitch::rolled_back(sink, registry, index),
+            _ => String::new(),
+        },
         _ => String::new(),
     }
 }
