@@ -71,6 +71,13 @@ struct Sink {
     created_at: BTreeMap<std::path::PathBuf, i64>,
     /// sqlx: `sqlx.toml`'s `ignored-chars`, left out of its checksum.
     ignored_chars: Vec<char>,
+    /// Liquibase: what its `filename` has ahead of the file's path in the migrations
+    /// folder (`db/changelog/` when Liquibase ran with another search path), as the
+    /// rows it already wrote show; empty when they show none.
+    liquibase_prefix: String,
+    /// Liquibase's `deployment_id`: one per run, the last 10 digits of the run's start
+    /// in milliseconds (liquibase-standard `StandardChangeLogHistoryService.generateDeploymentId`).
+    deployment_id: String,
 }
 
 /// The peer tables of one database that pgfleet keeps in step, and which migration
@@ -102,6 +109,7 @@ impl Writer {
         placement: &Placement,
     ) -> Result<Writer, MigrateError> {
         let mut writer = Writer::none();
+        let deployment_id = deployment_id(std::time::SystemTime::now());
         for folder in folders {
             if !folder.peer_history.writes() {
                 continue;
@@ -162,13 +170,19 @@ impl Writer {
                 expected.check(db, &schema, &table, &columns)?;
             }
             let schema_exists = exists || shape::schema_exists(client, db, &schema).await?;
+            let qualified = format!("{}.{}", quote_ident(&schema), quote_ident(&table));
+            let liquibase_prefix = if exists && folder.format == Format::Liquibase {
+                liquibase_prefix(client, db, &qualified, folder).await?
+            } else {
+                String::new()
+            };
             let index = writer.sinks.len();
             for m in &folder.migrations {
                 writer.owner.insert(m.version.to_string(), index);
             }
             writer.sinks.push(Sink {
                 format: folder.format,
-                qualified: format!("{}.{}", quote_ident(&schema), quote_ident(&table)),
+                qualified,
                 schema,
                 table,
                 exists,
@@ -181,6 +195,8 @@ impl Writer {
                     .collect(),
                 created_at,
                 ignored_chars: sqlx.ignored_chars,
+                liquibase_prefix,
+                deployment_id: deployment_id.clone(),
             });
         }
         Ok(writer)
@@ -232,6 +248,54 @@ impl Writer {
             .map(|s| format!("{}.{}", s.schema, s.table))
             .collect()
     }
+}
+
+/// Liquibase's `deployment_id` for a run started at `at`: its milliseconds since the
+/// epoch as text, less the first three digits (`substring(3)`).
+fn deployment_id(at: std::time::SystemTime) -> String {
+    let millis = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let text = millis.to_string();
+    text.get(3..).unwrap_or(&text).to_owned()
+}
+
+/// What the `filename`s Liquibase wrote in `table` have ahead of the path of one of
+/// `folder`'s files: Liquibase records a changelog's path as its search path finds it,
+/// which pgfleet learns from the rows already there (empty when there are none, the
+/// path in the migrations folder being what Liquibase records when that folder is its
+/// search path).
+async fn liquibase_prefix(
+    client: &Client,
+    db: &str,
+    table: &str,
+    folder: &Folder,
+) -> Result<String, MigrateError> {
+    let messages = client
+        .simple_query(&format!("SELECT DISTINCT filename FROM {table}"))
+        .await
+        .map_err(|e| MigrateError::sql(db, &format!("cannot read `{table}`"), e))?;
+    let files: BTreeSet<&str> = folder
+        .migrations
+        .iter()
+        .filter_map(|m| m.version.as_str().split("::").next())
+        .collect();
+    for message in messages {
+        let tokio_postgres::SimpleQueryMessage::Row(row) = message else {
+            continue;
+        };
+        let Some(filename) = row.get(0) else {
+            continue;
+        };
+        for file in &files {
+            if let Some(prefix) = filename.strip_suffix(file) {
+                if prefix.is_empty() || prefix.ends_with('/') || prefix.ends_with(':') {
+                    return Ok(prefix.to_owned());
+                }
+            }
+        }
+    }
+    Ok(String::new())
 }
 
 /// `'text'`, for the SQL the writers build.

@@ -81,6 +81,26 @@ pub fn of(format: Format) -> Option<Shape> {
             &["hash", "previous_hash", "filename"],
             &["date"],
         ),
+        Format::Liquibase => shape(
+            "Liquibase",
+            &[
+                "id",
+                "author",
+                "filename",
+                "dateexecuted",
+                "orderexecuted",
+                "exectype",
+                "md5sum",
+                "description",
+                "comments",
+                "tag",
+                "liquibase",
+                "contexts",
+                "labels",
+                "deployment_id",
+            ],
+            &[],
+        ),
         _ => None,
     }
 }

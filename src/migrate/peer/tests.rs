@@ -39,6 +39,8 @@ fn sink(format: Format, table: &str, exists: bool, versions: &[&str]) -> Sink {
             .collect(),
         created_at: std::collections::BTreeMap::new(),
         ignored_chars: Vec::new(),
+        liquibase_prefix: String::new(),
+        deployment_id: "6410882144".into(),
     }
 }
 
@@ -289,5 +291,31 @@ fn graphile_migrate_rows_follow_its_source() {
     assert!(
         down.starts_with("DELETE FROM \"graphile_migrate\".\"migrations\" WHERE hash = 'sha1:"),
         "{down}"
+    );
+}
+
+/// Liquibase's `deployment_id`: the run's milliseconds since the epoch less their first
+/// three digits (`String.valueOf(new Date().getTime()).substring(3)`); the real
+/// Liquibase wrote `6410882144` at 1796410882144 ms.
+#[test]
+fn liquibase_deployment_id_is_ten_digits() {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_796_410_882_144);
+    assert_eq!(super::deployment_id(at), "6410882144");
+}
+
+/// Liquibase's own `rollback` deletes the changeset's row by id, author and filename,
+/// which carries the prefix its earlier rows show.
+#[test]
+fn liquibase_rollback_deletes_the_row_by_id_author_and_filename() {
+    let mut s = sink(Format::Liquibase, "databasechangelog", true, &[]);
+    assert_eq!(
+        write::rolled_back(&s, "changes/001.sql::create-a::jane", &BTreeSet::new()),
+        "DELETE FROM \"public\".\"databasechangelog\" WHERE id = 'create-a' AND author = 'jane' AND filename = 'changes/001.sql';\n"
+    );
+    s.liquibase_prefix = "db/changelog/".into();
+    assert!(
+        write::rolled_back(&s, "changes/001.sql::a::b::jane", &BTreeSet::new()).ends_with(
+            "WHERE id = 'a::b' AND author = 'jane' AND filename = 'db/changelog/changes/001.sql';\n"
+        )
     );
 }

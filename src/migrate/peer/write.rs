@@ -7,7 +7,30 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::{Sink, checksum, lit};
-use crate::migrate::formats::{Format, Kind, Migration};
+use crate::migrate::formats::{self, Format, Kind, Migration};
+
+/// What pgfleet writes in `databasechangelog.liquibase`: the version of the Liquibase
+/// its rows follow (npm's `liquibase` 4.28.1 package runs and records 4.28.0).
+pub(super) const LIQUIBASE_VERSION: &str = "4.28.0";
+
+/// The `WHERE` naming a changeset's `databasechangelog` row, from pgfleet's version
+/// `<file>::<id>::<author>`: Liquibase's `filename` is the file's path in the folder
+/// behind the prefix its rows show. `None` for a version of another shape.
+pub(super) fn liquibase_key(sink: &Sink, version: &str) -> Option<String> {
+    let (file, rest) = version.split_once("::")?;
+    let (id, author) = rest.rsplit_once("::")?;
+    Some(format!(
+        "id = {} AND author = {} AND filename = {}",
+        lit(id),
+        lit(author),
+        lit(&liquibase_filename(sink, file))
+    ))
+}
+
+/// The `filename` Liquibase records for `file`, a path in the migrations folder.
+pub(super) fn liquibase_filename(sink: &Sink, file: &str) -> String {
+    format!("{}{file}", sink.liquibase_prefix)
+}
 
 /// The file name without `.sql`: node-pg-migrate's `name`.
 fn file_stem(migration: &Migration) -> String {
@@ -153,6 +176,49 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
                 f = lit(&row.filename),
             )
         }
+        // liquibase-standard `MarkChangeSetRanGenerator`: a new row with the next
+        // `orderexecuted`, `EXECUTED`, the 9: checksum, `sql` (a formatted-SQL
+        // changeset's one change), its comments, contexts and labels, the version and the
+        // run's deployment id; a changeset that ran before (`runAlways`, `runOnChange`)
+        // has its row updated instead, as `RERAN`.
+        Format::Liquibase => {
+            let (Some(key), Ok(Some(record))) = (
+                liquibase_key(sink, version),
+                formats::liquibase_record(migration),
+            ) else {
+                return String::new();
+            };
+            let md5 = lit(&checksum::liquibase(&record.sql));
+            let d = lit(&sink.deployment_id);
+            let next = format!("(SELECT coalesce(max(orderexecuted), 0) + 1 FROM {t})");
+            let mut sql = String::new();
+            if migration.kind != Kind::Versioned {
+                let _ = writeln!(
+                    sql,
+                    "UPDATE {t} SET dateexecuted = now(), orderexecuted = {next}, md5sum = {md5}, exectype = 'RERAN', deployment_id = {d} WHERE {key};"
+                );
+            }
+            let file = version.split("::").next().unwrap_or_default();
+            let (id, author) = version
+                .split_once("::")
+                .and_then(|(_, rest)| rest.rsplit_once("::"))
+                .unwrap_or_default();
+            let opt = |v: &Option<String>| v.as_deref().map_or_else(|| "NULL".to_owned(), lit);
+            let _ = writeln!(
+                sql,
+                "INSERT INTO {t} (id, author, filename, dateexecuted, orderexecuted, exectype, md5sum, description, comments, tag, liquibase, contexts, labels, deployment_id)
+                 SELECT {i}, {a}, {f}, now(), {next}, 'EXECUTED', {md5}, 'sql', {c}, NULL, {lv}, {ctx}, {lbl}, {d}
+                  WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {key});",
+                i = lit(id),
+                a = lit(author),
+                f = lit(&liquibase_filename(sink, file)),
+                c = lit(&record.comments),
+                lv = lit(LIQUIBASE_VERSION),
+                ctx = opt(&record.contexts),
+                lbl = opt(&record.labels),
+            );
+            sql
+        }
         _ => String::new(),
     }
 }
@@ -245,6 +311,10 @@ pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<S
             .map_or_else(String::new, |row| {
                 format!("DELETE FROM {t} WHERE hash = {};\n", lit(&row.hash))
             }),
+        // Liquibase's `rollback`: `RemoveChangeSetRanStatusGenerator`, `DELETE FROM
+        // databasechangelog WHERE ID = ? AND AUTHOR = ? AND FILENAME = ?`.
+        Format::Liquibase => liquibase_key(sink, version)
+            .map_or_else(String::new, |key| format!("DELETE FROM {t} WHERE {key};\n")),
         _ => String::new(),
     }
 }
@@ -274,6 +344,17 @@ pub(super) fn checksum_accepted(sink: &Sink, migration: &Migration) -> String {
             checksum::flyway(&text),
             lit(version)
         ),
+        // Liquibase's `clear-checksums` empties `md5sum` and its next `update` stores
+        // the file's: pgfleet stores it at once.
+        Format::Liquibase => {
+            let (Some(key), Ok(Some(md5))) = (
+                liquibase_key(sink, version),
+                checksum::liquibase_changeset(migration),
+            ) else {
+                return String::new();
+            };
+            format!("UPDATE {t} SET md5sum = {} WHERE {key};\n", lit(&md5))
+        }
         _ => String::new(),
     }
 }
