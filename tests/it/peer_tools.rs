@@ -409,6 +409,14 @@ fn liquibase_beside_pgfleet() {
         dbs.manifest_head()
     ));
     ws.fixture("liquibase/basic", "db");
+    // A changeset with a context, labels and two comments, which Liquibase records.
+    let first = ws.join("db/changes/001_customers_and_invoices.sql");
+    let text = std::fs::read_to_string(&first).unwrap();
+    std::fs::write(
+        &first,
+        format!("{text}\n--changeset jane:tagged context:dev labels:billing,eu\n--comment: first\n--comment: second\nCREATE TABLE lb_tagged (id int);\n"),
+    )
+    .unwrap();
     ws.pgfleet().args(["create"]).success();
     let url = dbs.url(&dbs.name("app"));
     // Liquibase alone, on a database of its own: the rows it writes for the changelog.
@@ -435,7 +443,13 @@ fn liquibase_beside_pgfleet() {
     };
     lb(&reference_url, &["update"]);
     let expected = crate::support::query(&reference_url, LIQUIBASE_ROWS);
-    assert_eq!(expected.len(), 5, "{expected:?}");
+    assert_eq!(expected.len(), 6, "{expected:?}");
+    assert!(
+        expected
+            .iter()
+            .any(|r| r[0].as_deref() == Some("tagged") && r[10].is_some() && r[11].is_some()),
+        "{expected:?}"
+    );
 
     lb(&url, &["update-count", "--count=1"]);
     let folder = formats::load(&ws.join("db"), Some(Format::Liquibase)).unwrap();
@@ -479,8 +493,8 @@ fn liquibase_beside_pgfleet() {
     assert_eq!(query_one(&url, runs).as_deref(), Some("2"));
     let after = crate::support::query(&url, LIQUIBASE_ROWS);
     let mut want = expected.clone();
-    let mut rerun = want.remove(3);
-    rerun[3] = Some("6".to_owned());
+    let mut rerun = want.remove(4);
+    rerun[3] = Some("7".to_owned());
     rerun[4] = Some("RERAN".to_owned());
     want.push(rerun);
     assert_eq!(after, want);
@@ -491,7 +505,7 @@ fn liquibase_beside_pgfleet() {
     let again = crate::support::query(&url, LIQUIBASE_ROWS);
     let mut want = after;
     let mut rerun = want.pop().unwrap();
-    rerun[3] = Some("7".to_owned());
+    rerun[3] = Some("8".to_owned());
     want.push(rerun);
     assert_eq!(again, want);
 

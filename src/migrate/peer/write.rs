@@ -179,8 +179,9 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
         // liquibase-standard `MarkChangeSetRanGenerator`: a new row with the next
         // `orderexecuted`, `EXECUTED`, the 9: checksum, `sql` (a formatted-SQL
         // changeset's one change), its comments, contexts and labels, the version and the
-        // run's deployment id; a changeset that ran before (`runAlways`, `runOnChange`)
-        // has its row updated instead, as `RERAN`.
+        // run's deployment id; a changeset that has a row already (`runAlways`,
+        // `runOnChange`, a `FAILED` one) has it updated instead, as `RERAN` (its
+        // `UpdateVisitor`: a run status other than `NOT_RAN` makes `EXECUTED` `RERAN`).
         Format::Liquibase => {
             let (Some(key), Ok(Some(record))) = (
                 liquibase_key(sink, version),
@@ -191,13 +192,9 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
             let md5 = lit(&checksum::liquibase(&record.sql));
             let d = lit(&sink.deployment_id);
             let next = format!("(SELECT coalesce(max(orderexecuted), 0) + 1 FROM {t})");
-            let mut sql = String::new();
-            if migration.kind != Kind::Versioned {
-                let _ = writeln!(
-                    sql,
-                    "UPDATE {t} SET dateexecuted = now(), orderexecuted = {next}, md5sum = {md5}, exectype = 'RERAN', deployment_id = {d} WHERE {key};"
-                );
-            }
+            let mut sql = format!(
+                "UPDATE {t} SET dateexecuted = now(), orderexecuted = {next}, md5sum = {md5}, exectype = 'RERAN', deployment_id = {d} WHERE {key};\n"
+            );
             let file = version.split("::").next().unwrap_or_default();
             let (id, author) = version
                 .split_once("::")
