@@ -630,3 +630,72 @@ fn liquibase_rows_keep_the_path_liquibase_recorded() {
         Some("5")
     );
 }
+
+/// Atlas's revisions table, written by pgfleet (Atlas does not install here; the rows
+/// follow its source, `migrate::peer` unit tests): in schema `atlas_schema_revisions`,
+/// one applied revision per file with its `atlas.sum` hash, which pgfleet's own reader
+/// then takes as applied.
+#[test]
+fn pgfleet_writes_atlas_schema_revisions_as_atlas_does() {
+    let dbs = TestDbs::new("peer_sync_atlas");
+    let ws = workspace(&dbs, "atlas/basic", "format = \"atlas\"\n");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query(
+            &url,
+            "SELECT version, description, type::text, applied::text, total::text, hash, error, partial_hashes::text FROM atlas_schema_revisions.atlas_schema_revisions ORDER BY version"
+        ),
+        [
+            [
+                "20240201100000",
+                "create_customers_and_invoices",
+                "2",
+                "2",
+                "2",
+                "AljhdEqY2sHF5rvDoj4JEfZOT9YdLzYPXzIAof4f2J8=",
+                "",
+                "null"
+            ],
+            [
+                "20240201100100",
+                "index_invoices",
+                "2",
+                "2",
+                "2",
+                "XFa9H1MZSZhngc9WTdJepUNuNW+nnuYw5iKWtpeWxs8=",
+                "",
+                "null"
+            ],
+            [
+                "20240201100200",
+                "",
+                "2",
+                "2",
+                "2",
+                "CdhhCGZ9uvhEs4uiPf0kzIjyjBFXu3+WdwkAD0Y8gzw=",
+                "",
+                "null"
+            ],
+        ]
+        .map(|r| r.map(|c| Some(c.to_owned())).to_vec())
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT bool_and(executed_at <= now() AND execution_time >= 0 AND operator_version LIKE 'pgfleet v%')::text FROM atlas_schema_revisions.atlas_schema_revisions"
+        )
+        .as_deref(),
+        Some("true")
+    );
+    ws.pgfleet()
+        .args(["migrate"])
+        .success()
+        .stdout_contains("up to date");
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    assert!(
+        !status.stdout.contains("peer_disagreements"),
+        "{}",
+        status.stdout
+    );
+}

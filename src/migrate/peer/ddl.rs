@@ -95,6 +95,14 @@ pub(super) fn create_sql(sink: &Sink) -> String {
              CREATE TABLE IF NOT EXISTS {}.current (filename text PRIMARY KEY DEFAULT 'current.sql', content text NOT NULL, date timestamptz NOT NULL DEFAULT now());\n",
             quote_ident(&sink.schema)
         ),
+        // ariga/atlas `cmd/atlas/internal/migrate/ent/migrate/schema.go` (the
+        // `atlas_schema_revisions` columns, `version` the key, `type` defaulting to 2,
+        // `applied` and `total` to 0) in ent's PostgreSQL types: strings `character
+        // varying`, integers `bigint`, times `timestamp with time zone`, the unbounded
+        // `error` texts `text`, JSON `jsonb`.
+        Format::Atlas => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (\"version\" character varying NOT NULL, \"description\" character varying NOT NULL, \"type\" bigint NOT NULL DEFAULT 2, \"applied\" bigint NOT NULL DEFAULT 0, \"total\" bigint NOT NULL DEFAULT 0, \"executed_at\" timestamptz NOT NULL, \"execution_time\" bigint NOT NULL, \"error\" text NULL, \"error_stmt\" text NULL, \"hash\" character varying NOT NULL, \"partial_hashes\" jsonb NULL, \"operator_version\" character varying NOT NULL, PRIMARY KEY (\"version\"));\n"
+        ),
         // liquibase-standard `CreateDatabaseChangeLogLockTableGenerator` and
         // `CreateDatabaseChangeLogTableGenerator`, as Liquibase 4.28 renders them for
         // PostgreSQL (`liquibase update-sql`), and the lock's one row

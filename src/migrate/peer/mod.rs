@@ -144,6 +144,17 @@ impl Writer {
                     found.unwrap_or_else(|| home_schema(placement).to_owned()),
                     table.clone(),
                 )
+            } else if folder.format == Format::Atlas {
+                // Atlas keeps its table in schema `atlas_schema_revisions`, unless its URL
+                // names a schema (a schema placement's `search_path`): then in that one.
+                let mut places = vec![ATLAS_SCHEMA.to_owned()];
+                places.extend(search_schemas(placement));
+                let found = shape::find(client, db, &places, ATLAS_SCHEMA).await?;
+                let home = placement
+                    .schema
+                    .clone()
+                    .unwrap_or_else(|| ATLAS_SCHEMA.to_owned());
+                (found.unwrap_or(home), ATLAS_SCHEMA.to_owned())
             } else {
                 let Some(table) = folder.format.history_table() else {
                     continue;
@@ -249,6 +260,10 @@ impl Writer {
             .collect()
     }
 }
+
+/// Atlas's revisions table, and the schema it keeps it in by default (ariga/atlas
+/// `cmd/atlas/internal/migrate/ent/schema/revision.go`, `DefaultRevisionSchema`).
+const ATLAS_SCHEMA: &str = "atlas_schema_revisions";
 
 /// Liquibase's `deployment_id` for a run started at `at`: its milliseconds since the
 /// epoch as text, less the first three digits (`substring(3)`).

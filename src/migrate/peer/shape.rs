@@ -81,6 +81,24 @@ pub fn of(format: Format) -> Option<Shape> {
             &["hash", "previous_hash", "filename"],
             &["date"],
         ),
+        Format::Atlas => shape(
+            "Atlas",
+            &[
+                "version",
+                "description",
+                "type",
+                "applied",
+                "total",
+                "executed_at",
+                "execution_time",
+                "error",
+                "error_stmt",
+                "hash",
+                "partial_hashes",
+                "operator_version",
+            ],
+            &[],
+        ),
         Format::Liquibase => shape(
             "Liquibase",
             &[

@@ -176,6 +176,42 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
                 f = lit(&row.filename),
             )
         }
+        // ariga/atlas `sql/migrate/migrate.go`, `ExecuteFile`: a revision with the
+        // file's version and description, type 2 (`RevisionTypeExecute`), `total` its
+        // statements and, once all ran, `applied` the same and no partial hashes,
+        // `hash` its `atlas.sum` entry, `executed_at` and `execution_time` (nanoseconds,
+        // a Go `time.Duration`), `error` and `error_stmt` empty; `WriteRevision` upserts
+        // it by version (`convert.go`, `SetRevision`; a nil `PartialHashes` is JSON
+        // `null`). `operator_version` says pgfleet wrote it.
+        Format::Atlas => {
+            let Some((file, v, description)) = atlas_file(migration) else {
+                return String::new();
+            };
+            let Some(hash) = migration
+                .path
+                .parent()
+                .and_then(|dir| checksum::atlas(dir, &file).ok().flatten())
+            else {
+                return String::new();
+            };
+            let total = atlas_total(migration);
+            let nanos = execution_ms.map_or_else(
+                || "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000000000)::bigint".to_owned(),
+                |ms| (ms.saturating_mul(1_000_000)).to_string(),
+            );
+            let (v, d, h, op) = (
+                lit(&v),
+                lit(&description),
+                lit(&hash),
+                lit(&format!("pgfleet v{}", env!("CARGO_PKG_VERSION"))),
+            );
+            format!(
+                "UPDATE {t} SET type = 2, applied = {total}, total = {total}, executed_at = now(), execution_time = {nanos}, error = '', error_stmt = '', hash = {h}, partial_hashes = 'null', operator_version = {op} WHERE version = {v};
+                 INSERT INTO {t} (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
+                 SELECT {v}, {d}, 2, {total}, {total}, now(), {nanos}, '', '', {h}, 'null', {op}
+                  WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n"
+            )
+        }
         // liquibase-standard `MarkChangeSetRanGenerator`: a new row with the next
         // `orderexecuted`, `EXECUTED`, the 9: checksum, `sql` (a formatted-SQL
         // changeset's one change), its comments, contexts and labels, the version and the
@@ -218,6 +254,25 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
         }
         _ => String::new(),
     }
+}
+
+/// An Atlas file's name, version and description as Atlas's `File` gives them
+/// (`sql/migrate/dir.go`, `Version` and `Desc`: the name split at its first `_`, less
+/// `.sql`).
+pub(super) fn atlas_file(migration: &Migration) -> Option<(String, String, String)> {
+    let file = migration.path.file_name()?.to_str()?.to_owned();
+    let stem = file.strip_suffix(".sql")?;
+    let (version, description) = stem.split_once('_').unwrap_or((stem, ""));
+    Some((file.clone(), version.to_owned(), description.to_owned()))
+}
+
+/// How many statements Atlas counts in the file: its `atlas:delimiter` parts, else
+/// the statements PostgreSQL would be sent.
+fn atlas_total(migration: &Migration) -> usize {
+    migration.statements.as_ref().map_or_else(
+        || crate::migrate::script::split(&migration.up).map_or(1, |p| p.len()),
+        Vec::len,
+    )
 }
 
 /// The migration's file as read (with a byte-order mark, which sqlx's checksum covers),
@@ -307,6 +362,15 @@ pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<S
             .and_then(|m| checksum::graphile_migrate_row(m).ok())
             .map_or_else(String::new, |row| {
                 format!("DELETE FROM {t} WHERE hash = {};\n", lit(&row.hash))
+            }),
+        // Atlas `migrate down`: `DeleteRevision`, by version.
+        Format::Atlas => sink
+            .versions
+            .iter()
+            .find(|m| m.version.as_str() == version)
+            .and_then(atlas_file)
+            .map_or_else(String::new, |(_, v, _)| {
+                format!("DELETE FROM {t} WHERE version = {};\n", lit(&v))
             }),
         // Liquibase's `rollback`: `RemoveChangeSetRanStatusGenerator`, `DELETE FROM
         // databasechangelog WHERE ID = ? AND AUTHOR = ? AND FILENAME = ?`.
