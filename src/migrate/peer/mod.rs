@@ -13,7 +13,8 @@
 //! Where the table lives: where the tool looks for it with the URL pgfleet hands out for
 //! the placement ([`home_schema`]): the placement's schema (Prisma's `?schema=`,
 //! dbmate's and golang-migrate's `search_path`, node-pg-migrate's `--schema`), else
-//! `public`; a schema of its own when the tool's config names one (drizzle). Reading
+//! `public`; a schema of its own when the tool's config names one (drizzle), or when
+//! the URL names none (Atlas's `atlas_schema_revisions`). Reading
 //! (adoption, [`super::adopt`]) looks there first.
 
 pub mod checksum;
