@@ -457,9 +457,24 @@ fn liquibase_xml_master_orders_and_databasechangelog_is_adopted() {
             .collect::<Vec<_>>(),
         ["1", "2", "3"]
     );
+    // pgfleet wrote Liquibase's rows for what it ran, under the path Liquibase's rows
+    // show: the FAILED one ran again (RERAN), the third is new.
     assert_eq!(
-        query_one(&url, "SELECT count(*) FROM databasechangelog").as_deref(),
-        Some("2")
+        query(
+            &url,
+            "SELECT id, filename, exectype, orderexecuted::text FROM databasechangelog ORDER BY id"
+        ),
+        [
+            ["1", "db/changelog/changes/zz_first.sql", "EXECUTED", "1"],
+            ["2", "db/changelog/changes/later/a_second.sql", "RERAN", "3"],
+            [
+                "3",
+                "db/changelog/changes/later/b_third.sql",
+                "EXECUTED",
+                "4"
+            ],
+        ]
+        .map(|r| r.map(|c| Some(c.to_owned())).to_vec())
     );
 }
 

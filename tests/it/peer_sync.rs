@@ -824,3 +824,193 @@ fn a_sqitch_plan_without_planners_is_not_written_and_says_why() {
         Some("4")
     );
 }
+
+/// Liquibase's `databasechangelog`, written by pgfleet alone (the real Liquibase reads
+/// it in `peer_tools::liquibase_beside_pgfleet`): one row per changeset with its 9:
+/// md5sum, Liquibase's lock table with its one row, the row deleted on rollback and a
+/// changed md5sum reported by `status`.
+#[test]
+fn pgfleet_writes_liquibases_databasechangelog_as_liquibase_does() {
+    let dbs = TestDbs::new("peer_sync_liquibase");
+    let ws = workspace(&dbs, "liquibase/basic", "format = \"liquibase\"\n");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    let ids = "SELECT id FROM public.databasechangelog ORDER BY orderexecuted";
+    let all = [
+        "create-customers-and-invoices",
+        "index-invoices",
+        "customer-total",
+        "audit-runs",
+        "totals-view",
+    ];
+    assert_eq!(column(&url, ids), all);
+    assert_eq!(
+        query(
+            &url,
+            "SELECT DISTINCT filename, exectype, description, liquibase, length(deployment_id)::text FROM databasechangelog ORDER BY 1"
+        ),
+        [
+            [
+                "changes/001_customers_and_invoices.sql",
+                "EXECUTED",
+                "sql",
+                "4.28.0",
+                "10"
+            ],
+            [
+                "changes/002_functions_and_views.sql",
+                "EXECUTED",
+                "sql",
+                "4.28.0",
+                "10"
+            ],
+        ]
+        .map(|r| r.map(|c| Some(c.to_owned())).to_vec())
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT comments FROM databasechangelog WHERE id = 'create-customers-and-invoices'"
+        )
+        .as_deref(),
+        Some("the two base tables")
+    );
+    // Liquibase's lock table, unlocked.
+    assert_eq!(
+        query(
+            &url,
+            "SELECT id::text, locked::text, lockedby FROM public.databasechangeloglock"
+        ),
+        [[Some("1".to_owned()), Some("false".to_owned()), None]]
+    );
+    // A rollback removes the changeset's row with pgfleet's; migrate puts it back.
+    ws.pgfleet().args(["rollback", "app"]).success();
+    let left = column(&url, ids);
+    assert_eq!(left.len(), 4, "{left:?}");
+    ws.pgfleet().args(["migrate"]).success();
+    let mut back = column(&url, ids);
+    back.sort();
+    let mut want = all.map(str::to_owned).to_vec();
+    want.sort();
+    assert_eq!(back, want);
+    // A row whose md5sum is not the changeset's is reported, and left alone.
+    query(
+        &url,
+        "UPDATE databasechangelog SET md5sum = '9:00' WHERE id = 'index-invoices'",
+    );
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(
+        report["databases"][0]["peer_disagreements"],
+        serde_json::json!([{
+            "version": "changes/001_customers_and_invoices.sql::index-invoices::jane",
+            "table": "public.databasechangelog",
+            "problem": "its checksum there is not the file's: the file changed after Liquibase applied it"
+        }])
+    );
+}
+
+/// Liquibase records a changelog's path as its search path finds it: rows it wrote
+/// under another search path (`db/changelog/...`) give the prefix pgfleet writes too.
+#[test]
+fn liquibase_rows_keep_the_path_liquibase_recorded() {
+    let dbs = TestDbs::new("peer_sync_liquibase_path");
+    let ws = workspace(&dbs, "liquibase/basic", "format = \"liquibase\"\n");
+    ws.pgfleet().args(["create"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    query(
+        &url,
+        "CREATE TABLE databasechangelog (ID VARCHAR(255) NOT NULL, AUTHOR VARCHAR(255) NOT NULL, FILENAME VARCHAR(255) NOT NULL, DATEEXECUTED TIMESTAMP WITHOUT TIME ZONE NOT NULL, ORDEREXECUTED INTEGER NOT NULL, EXECTYPE VARCHAR(10) NOT NULL, MD5SUM VARCHAR(35), DESCRIPTION VARCHAR(255), COMMENTS VARCHAR(255), TAG VARCHAR(255), LIQUIBASE VARCHAR(20), CONTEXTS VARCHAR(255), LABELS VARCHAR(255), DEPLOYMENT_ID VARCHAR(10));
+         INSERT INTO databasechangelog VALUES ('create-customers-and-invoices', 'jane', 'db/changelog/changes/001_customers_and_invoices.sql', now(), 1, 'EXECUTED', NULL, 'sql', '', NULL, '4.28.0', NULL, NULL, '0000000001');
+         CREATE TABLE lb_customer (id bigserial PRIMARY KEY, name text NOT NULL);
+         CREATE TABLE lb_invoice (id bigserial PRIMARY KEY, customer_id bigint NOT NULL, amount numeric NOT NULL);",
+    );
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(
+        column(
+            &url,
+            "SELECT DISTINCT filename FROM databasechangelog ORDER BY 1"
+        ),
+        [
+            "db/changelog/changes/001_customers_and_invoices.sql",
+            "db/changelog/changes/002_functions_and_views.sql"
+        ]
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT max(orderexecuted)::text FROM databasechangelog"
+        )
+        .as_deref(),
+        Some("5")
+    );
+}
+
+/// Atlas's revisions table, written by pgfleet (Atlas does not install here; the rows
+/// follow its source, `migrate::peer` unit tests): in schema `atlas_schema_revisions`,
+/// one applied revision per file with its `atlas.sum` hash, which pgfleet's own reader
+/// then takes as applied.
+#[test]
+fn pgfleet_writes_atlas_schema_revisions_as_atlas_does() {
+    let dbs = TestDbs::new("peer_sync_atlas");
+    let ws = workspace(&dbs, "atlas/basic", "format = \"atlas\"\n");
+    ws.pgfleet().args(["up"]).success();
+    let url = dbs.url(&dbs.name("app"));
+    assert_eq!(
+        query(
+            &url,
+            "SELECT version, description, type::text, applied::text, total::text, hash, error, partial_hashes::text FROM atlas_schema_revisions.atlas_schema_revisions ORDER BY version"
+        ),
+        [
+            [
+                "20240201100000",
+                "create_customers_and_invoices",
+                "2",
+                "2",
+                "2",
+                "AljhdEqY2sHF5rvDoj4JEfZOT9YdLzYPXzIAof4f2J8=",
+                "",
+                "null"
+            ],
+            [
+                "20240201100100",
+                "index_invoices",
+                "2",
+                "2",
+                "2",
+                "XFa9H1MZSZhngc9WTdJepUNuNW+nnuYw5iKWtpeWxs8=",
+                "",
+                "null"
+            ],
+            [
+                "20240201100200",
+                "",
+                "2",
+                "2",
+                "2",
+                "CdhhCGZ9uvhEs4uiPf0kzIjyjBFXu3+WdwkAD0Y8gzw=",
+                "",
+                "null"
+            ],
+        ]
+        .map(|r| r.map(|c| Some(c.to_owned())).to_vec())
+    );
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT bool_and(executed_at <= now() AND execution_time >= 0 AND operator_version LIKE 'pgfleet v%')::text FROM atlas_schema_revisions.atlas_schema_revisions"
+        )
+        .as_deref(),
+        Some("true")
+    );
+    ws.pgfleet()
+        .args(["migrate"])
+        .success()
+        .stdout_contains("up to date");
+    let status = ws.pgfleet().args(["status", "--json"]).success();
+    assert!(
+        !status.stdout.contains("peer_disagreements"),
+        "{}",
+        status.stdout
+    );
+}

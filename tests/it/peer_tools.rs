@@ -385,9 +385,16 @@ fn drizzle_hashes_are_the_ones_pgfleet_computes() {
     assert_eq!(ours, stored);
 }
 
+/// The `databasechangelog` columns a run does not change: all but `dateexecuted` and
+/// the deployment id (compared by length), in Liquibase's order.
+const LIQUIBASE_ROWS: &str = "SELECT id, author, filename, orderexecuted::text, exectype, md5sum, description, comments, tag, liquibase, contexts, labels, length(deployment_id)::text FROM databasechangelog ORDER BY orderexecuted";
+
 /// Liquibase (npm's package, on Java) applies the fixture changelog's first changeset;
-/// its md5sum is the one pgfleet computes, pgfleet adopts the row and applies the rest,
-/// and Liquibase's `status` reads the database again.
+/// pgfleet adopts the row and applies the rest, writing Liquibase's rows: the same rows
+/// the real Liquibase writes for the changelog in a database of its own, `liquibase
+/// status` lists only the `runAlways` changeset (as it always does) and `liquibase
+/// update` runs only that one. The other way: Liquibase applies a new changeset, and
+/// pgfleet records it without running it.
 #[test]
 fn liquibase_beside_pgfleet() {
     use pgfleet::migrate::formats::{self, Format};
@@ -402,40 +409,141 @@ fn liquibase_beside_pgfleet() {
         dbs.manifest_head()
     ));
     ws.fixture("liquibase/basic", "db");
+    // A changeset with a context, labels and two comments, which Liquibase records.
+    let first = ws.join("db/changes/001_customers_and_invoices.sql");
+    let text = std::fs::read_to_string(&first).unwrap();
+    std::fs::write(
+        &first,
+        format!("{text}\n--changeset jane:tagged context:dev labels:billing,eu\n--comment: first\n--comment: second\nCREATE TABLE lb_tagged (id int);\n"),
+    )
+    .unwrap();
     ws.pgfleet().args(["create"]).success();
     let url = dbs.url(&dbs.name("app"));
-    let jdbc = format!(
-        "jdbc:{}",
-        url.replace("postgresql://postgres@", "postgresql://")
+    // Liquibase alone, on a database of its own: the rows it writes for the changelog.
+    let reference = dbs.name("reference");
+    crate::support::query(
+        &crate::support::cluster().url,
+        &format!("CREATE DATABASE {reference}"),
     );
-    let lb = |command: &[&str]| {
+    let reference_url = dbs.url(&reference);
+    let lb = |url: &str, command: &[&str]| {
+        let jdbc = format!(
+            "--url=jdbc:{}",
+            url.replace("postgresql://postgres@", "postgresql://")
+        );
         let mut args = vec![
             "--search-path=db",
             "--changelog-file=changelog-master.yaml",
             "--username=postgres",
             "--password=",
+            jdbc.as_str(),
         ];
-        let url_arg = format!("--url={jdbc}");
-        args.push(&url_arg);
         args.extend(command);
         run(&liquibase, &args, &ws, &[])
     };
-    lb(&["update-count", "--count=1"]);
+    lb(&reference_url, &["update"]);
+    let expected = crate::support::query(&reference_url, LIQUIBASE_ROWS);
+    assert_eq!(expected.len(), 6, "{expected:?}");
+    assert!(
+        expected
+            .iter()
+            .any(|r| r[0].as_deref() == Some("tagged") && r[10].is_some() && r[11].is_some()),
+        "{expected:?}"
+    );
+
+    lb(&url, &["update-count", "--count=1"]);
     let folder = formats::load(&ws.join("db"), Some(Format::Liquibase)).unwrap();
     assert_eq!(
         query_one(&url, "SELECT md5sum FROM databasechangelog"),
         checksum::liquibase_changeset(&folder.migrations[0]).unwrap()
     );
     let pending = folder.migrations.len() - 1;
+    // Not `migrate_adopts`: the runAlways changeset runs on every `migrate`.
     let out = ws.pgfleet().args(["migrate", "--json"]).success();
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let db = &report["databases"][0];
     assert_eq!(db["adopted"].as_array().unwrap().len(), 1, "{db}");
     assert_eq!(db["applied"].as_array().unwrap().len(), pending, "{db}");
-    let status = lb(&["status"]);
-    // Until write-back: Liquibase lists pgfleet's changesets as not applied.
+    let rows = crate::support::query(&url, LIQUIBASE_ROWS);
+    assert_eq!(rows, expected);
+    // One deployment id for pgfleet's run, another than Liquibase's.
+    assert_eq!(
+        query_one(
+            &url,
+            "SELECT count(DISTINCT deployment_id) FROM databasechangelog"
+        )
+        .as_deref(),
+        Some("2")
+    );
+
+    let status = lb(&url, &["status", "--verbose"]);
     assert!(
-        status.contains(&format!("{pending} changesets have not been applied")),
+        status.contains("1 changeset has not been applied"),
         "{status}"
+    );
+    assert!(
+        status.contains("changes/002_functions_and_views.sql::audit-runs::bob"),
+        "{status}"
+    );
+    // `update` runs the runAlways changeset again (its row becomes RERAN), nothing else.
+    let runs = "SELECT count(*) FROM lb_run_log";
+    assert_eq!(query_one(&url, runs).as_deref(), Some("1"));
+    let update = lb(&url, &["update"]);
+    assert_eq!(update.matches("Running Changeset").count(), 1, "{update}");
+    assert_eq!(query_one(&url, runs).as_deref(), Some("2"));
+    let after = crate::support::query(&url, LIQUIBASE_ROWS);
+    let mut want = expected.clone();
+    let mut rerun = want.remove(4);
+    rerun[3] = Some("7".to_owned());
+    rerun[4] = Some("RERAN".to_owned());
+    want.push(rerun);
+    assert_eq!(after, want);
+
+    // pgfleet runs it again too, as Liquibase does: the row is updated the same way.
+    ws.pgfleet().args(["migrate"]).success();
+    assert_eq!(query_one(&url, runs).as_deref(), Some("3"));
+    let again = crate::support::query(&url, LIQUIBASE_ROWS);
+    let mut want = after;
+    let mut rerun = want.pop().unwrap();
+    rerun[3] = Some("8".to_owned());
+    want.push(rerun);
+    assert_eq!(again, want);
+
+    // The other way: Liquibase applies a new changeset; pgfleet records it, runs nothing.
+    ws.write(
+        "db/changes/003_notes.sql",
+        "--liquibase formatted sql\n\n--changeset carol:notes\nCREATE TABLE lb_note (id int);\nINSERT INTO lb_note VALUES (1);\n--rollback DROP TABLE lb_note;\n",
+    );
+    ws.write(
+        "db/changelog-master.yaml",
+        &format!(
+            "{}  - include:\n      file: changes/003_notes.sql\n      relativeToChangelogFile: true\n",
+            std::fs::read_to_string(ws.join("db/changelog-master.yaml")).unwrap()
+        ),
+    );
+    let update = lb(&url, &["update"]);
+    assert!(
+        update.contains("Running Changeset: changes/003_notes.sql::notes::carol"),
+        "{update}"
+    );
+    let out = ws.pgfleet().args(["migrate", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let db = &report["databases"][0];
+    assert_eq!(
+        db["adopted"],
+        serde_json::json!(["changes/003_notes.sql::notes::carol"]),
+        "{db}"
+    );
+    // Only the runAlways changeset runs, as on every `migrate`.
+    let applied: Vec<&str> = db["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    assert_eq!(applied, ["audit-runs"], "{db}");
+    assert_eq!(
+        query_one(&url, "SELECT count(*) FROM lb_note").as_deref(),
+        Some("1")
     );
 }

@@ -42,6 +42,7 @@ pub use error::FormatError;
 use error::{io_error, list_paths};
 pub(crate) use graphile_migrate::hash as graphile_migrate_hash;
 pub use graphile_migrate::{PlaceholderValue, Placeholders};
+pub(crate) use liquibase::Record as LiquibaseRecord;
 pub(crate) use read::block_comment_end;
 use read::{
     Source, down_script, file_name, finish, is_blank_sql, lines, list, read_single_files,
@@ -475,7 +476,15 @@ pub(crate) fn sqitch_user(dir: &Path) -> (Option<String>, Option<String>) {
 /// again from the changeset's file: `None` when the file no longer holds the changeset
 /// as `migration` was read.
 pub(crate) fn liquibase_sql(migration: &Migration) -> Result<Option<String>, FormatError> {
-    liquibase::changeset_sql(migration)
+    Ok(liquibase::changeset_record(migration)?.map(|r| r.sql))
+}
+
+/// What Liquibase records of a changeset (its SQL, comments, contexts and labels), read
+/// again as [`liquibase_sql`] is.
+pub(crate) fn liquibase_record(
+    migration: &Migration,
+) -> Result<Option<LiquibaseRecord>, FormatError> {
+    liquibase::changeset_record(migration)
 }
 
 /// The migration being written that `format`'s tool keeps beside the committed ones

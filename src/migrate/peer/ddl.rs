@@ -9,6 +9,9 @@ use super::Sink;
 use crate::connect::quote_ident;
 use crate::migrate::formats::Format;
 
+/// The table Liquibase locks its changelog with, beside `databasechangelog`.
+const LIQUIBASE_LOCK_TABLE: &str = "databasechangeloglock";
+
 /// The DDL for `sink`'s table when it did not exist as the run started; empty when it did.
 pub(super) fn create_sql(sink: &Sink) -> String {
     if sink.exists {
@@ -105,6 +108,31 @@ pub(super) fn create_sql(sink: &Sink) -> String {
             "CREATE TABLE IF NOT EXISTS {t} (version text NOT NULL PRIMARY KEY);\n{}",
             supabase_columns(t)
         ),
+        // ariga/atlas `cmd/atlas/internal/migrate/ent/migrate/schema.go` (the
+        // `atlas_schema_revisions` columns, `version` the key, `type` defaulting to 2,
+        // `applied` and `total` to 0) in ent's PostgreSQL types: strings `character
+        // varying`, integers `bigint`, times `timestamp with time zone`, the unbounded
+        // `error` texts `text`, JSON `jsonb`.
+        Format::Atlas => format!(
+            "CREATE TABLE IF NOT EXISTS {t} (\"version\" character varying NOT NULL, \"description\" character varying NOT NULL, \"type\" bigint NOT NULL DEFAULT 2, \"applied\" bigint NOT NULL DEFAULT 0, \"total\" bigint NOT NULL DEFAULT 0, \"executed_at\" timestamptz NOT NULL, \"execution_time\" bigint NOT NULL, \"error\" text NULL, \"error_stmt\" text NULL, \"hash\" character varying NOT NULL, \"partial_hashes\" jsonb NULL, \"operator_version\" character varying NOT NULL, PRIMARY KEY (\"version\"));\n"
+        ),
+        // liquibase-standard `CreateDatabaseChangeLogLockTableGenerator` and
+        // `CreateDatabaseChangeLogTableGenerator`, as Liquibase 4.28 renders them for
+        // PostgreSQL (`liquibase update-sql`), and the lock's one row
+        // (`InitializeDatabaseChangeLogLockTableGenerator`): Liquibase makes both tables.
+        Format::Liquibase => {
+            let lock = format!(
+                "{}.{}",
+                quote_ident(&sink.schema),
+                quote_ident(LIQUIBASE_LOCK_TABLE)
+            );
+            let pk = quote_ident(&format!("{LIQUIBASE_LOCK_TABLE}_pkey"));
+            format!(
+                "CREATE TABLE IF NOT EXISTS {lock} (ID INTEGER NOT NULL, LOCKED BOOLEAN NOT NULL, LOCKGRANTED TIMESTAMP WITHOUT TIME ZONE, LOCKEDBY VARCHAR(255), CONSTRAINT {pk} PRIMARY KEY (ID));\n\
+                 INSERT INTO {lock} (ID, LOCKED) SELECT 1, FALSE WHERE NOT EXISTS (SELECT 1 FROM {lock});\n\
+                 CREATE TABLE IF NOT EXISTS {t} (ID VARCHAR(255) NOT NULL, AUTHOR VARCHAR(255) NOT NULL, FILENAME VARCHAR(255) NOT NULL, DATEEXECUTED TIMESTAMP WITHOUT TIME ZONE NOT NULL, ORDEREXECUTED INTEGER NOT NULL, EXECTYPE VARCHAR(10) NOT NULL, MD5SUM VARCHAR(35), DESCRIPTION VARCHAR(255), COMMENTS VARCHAR(255), TAG VARCHAR(255), LIQUIBASE VARCHAR(20), CONTEXTS VARCHAR(255), LABELS VARCHAR(255), DEPLOYMENT_ID VARCHAR(10));\n"
+            )
+        }
         _ => return String::new(),
     };
     sql.push_str(&create);

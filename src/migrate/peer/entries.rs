@@ -69,6 +69,11 @@ async fn checksum_mismatches(
         Format::Flyway => format!(
             "SELECT version, checksum::text FROM {t} WHERE success AND version IS NOT NULL AND type = 'SQL'"
         ),
+        // Liquibase upgrades a checksum of an older version (`7:`, `8:`) itself when it
+        // matches: only 9: ones are compared.
+        Format::Liquibase => format!(
+            "SELECT filename || chr(31) || id || chr(31) || author, md5sum FROM {t} WHERE exectype IN ('EXECUTED', 'RERAN') AND md5sum LIKE '9:%'"
+        ),
         _ => return Ok(Vec::new()),
     };
     let messages = client
@@ -83,17 +88,18 @@ async fn checksum_mismatches(
         let (Some(listed), Some(stored)) = (row.get(0), row.get(1)) else {
             continue;
         };
-        let Some(migration) = sink
-            .versions
-            .iter()
-            .find(|m| listed_as(sink.format, m) == listed)
-        else {
+        let Some(migration) = sink.versions.iter().find(|m| listed_as(sink, m) == listed) else {
             continue;
         };
         let text = write::file_text(migration);
         let same = match sink.format {
             Format::Prisma => checksum::prisma_matches(&text, stored),
             Format::Sqlx => hex::encode(checksum::sqlx(&text, &sink.ignored_chars)) == stored,
+            // A changeset pgfleet can no longer read as it was is not judged here.
+            Format::Liquibase => checksum::liquibase_changeset(migration)
+                .ok()
+                .flatten()
+                .is_none_or(|md5| md5 == stored),
             _ => checksum::flyway(&text).to_string() == stored,
         };
         if !same {
@@ -111,9 +117,23 @@ async fn checksum_mismatches(
 }
 
 /// How the tool's table names `migration`.
-fn listed_as(format: Format, migration: &Migration) -> String {
-    match format {
-        Format::Sqlx => write::integer(migration.version.as_str()),
+fn listed_as(sink: &Sink, migration: &Migration) -> String {
+    let version = migration.version.as_str();
+    match sink.format {
+        Format::Sqlx => write::integer(version),
+        // `filename`, `id` and `author`, joined by U+001F as the query joins them.
+        Format::Liquibase => {
+            let Some((file, rest)) = version.split_once("::") else {
+                return version.to_owned();
+            };
+            let Some((id, author)) = rest.rsplit_once("::") else {
+                return version.to_owned();
+            };
+            format!(
+                "{}\u{1f}{id}\u{1f}{author}",
+                write::liquibase_filename(sink, file)
+            )
+        }
         _ => migration.version.to_string(),
     }
 }

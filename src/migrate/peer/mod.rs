@@ -13,9 +13,10 @@
 //! Where the table lives: where the tool looks for it with the URL pgfleet hands out for
 //! the placement ([`home_schema`]): the placement's schema (Prisma's `?schema=`,
 //! dbmate's and golang-migrate's `search_path`, node-pg-migrate's `--schema`), else
-//! `public`; a schema of its own when the tool's config names one (drizzle), Sqitch's
-//! registry schema (`sqitch`, or `sqitch.conf`'s), whose several tables `sqitch`
-//! writes (`projects`, `changes`, `dependencies`, `tags`, `events`). Reading
+//! `public`; a schema of its own when the tool's config names one (drizzle) or when
+//! the URL names none (Atlas's `atlas_schema_revisions`); Sqitch's registry schema
+//! (`sqitch`, or `sqitch.conf`'s), whose several tables `sqitch` writes (`projects`,
+//! `changes`, `dependencies`, `tags`, `events`). Reading
 //! (adoption, [`super::adopt`]) looks there first.
 
 pub mod checksum;
@@ -80,6 +81,13 @@ struct Sink {
     add_columns: bool,
     /// Sqitch: the plan and the registry's tables, for its several rows.
     sqitch: Option<sqitch::Registry>,
+    /// Liquibase: what its `filename` has ahead of the file's path in the migrations
+    /// folder (`db/changelog/` when Liquibase ran with another search path), as the
+    /// rows it already wrote show; empty when they show none.
+    liquibase_prefix: String,
+    /// Liquibase's `deployment_id`: one per run, the last 10 digits of the run's start
+    /// in milliseconds (liquibase-standard `StandardChangeLogHistoryService.generateDeploymentId`).
+    deployment_id: String,
 }
 
 /// The peer tables of one database that pgfleet keeps in step, and which migration
@@ -111,6 +119,7 @@ impl Writer {
         placement: &Placement,
     ) -> Result<Writer, MigrateError> {
         let mut writer = Writer::none();
+        let deployment_id = deployment_id(std::time::SystemTime::now());
         for folder in folders {
             if !folder.peer_history.writes() {
                 continue;
@@ -157,6 +166,17 @@ impl Writer {
                     found.unwrap_or_else(|| home_schema(placement).to_owned()),
                     table.clone(),
                 )
+            } else if folder.format == Format::Atlas {
+                // Atlas keeps its table in schema `atlas_schema_revisions`, unless its URL
+                // names a schema (a schema placement's `search_path`): then in that one.
+                let mut places = vec![ATLAS_SCHEMA.to_owned()];
+                places.extend(search_schemas(placement));
+                let found = shape::find(client, db, &places, ATLAS_SCHEMA).await?;
+                let home = placement
+                    .schema
+                    .clone()
+                    .unwrap_or_else(|| ATLAS_SCHEMA.to_owned());
+                (found.unwrap_or(home), ATLAS_SCHEMA.to_owned())
             } else {
                 let Some(table) = folder.format.history_table() else {
                     continue;
@@ -204,13 +224,19 @@ impl Writer {
             } else {
                 None
             };
+            let qualified = format!("{}.{}", quote_ident(&schema), quote_ident(&table));
+            let liquibase_prefix = if exists && folder.format == Format::Liquibase {
+                liquibase_prefix(client, db, &qualified, folder).await?
+            } else {
+                String::new()
+            };
             let index = writer.sinks.len();
             for m in &folder.migrations {
                 writer.owner.insert(m.version.to_string(), index);
             }
             writer.sinks.push(Sink {
                 format: folder.format,
-                qualified: format!("{}.{}", quote_ident(&schema), quote_ident(&table)),
+                qualified,
                 schema,
                 table,
                 exists,
@@ -226,6 +252,8 @@ impl Writer {
                 project: folder.peer.as_ref().and_then(|p| p.project.clone()),
                 add_columns,
                 sqitch: registry,
+                liquibase_prefix,
+                deployment_id: deployment_id.clone(),
             });
         }
         Ok(writer)
@@ -277,6 +305,58 @@ impl Writer {
             .map(|s| format!("{}.{}", s.schema, s.table))
             .collect()
     }
+}
+
+/// Atlas's revisions table, and the schema it keeps it in by default (ariga/atlas
+/// `cmd/atlas/internal/migrate/ent/schema/revision.go`, `DefaultRevisionSchema`).
+const ATLAS_SCHEMA: &str = "atlas_schema_revisions";
+
+/// Liquibase's `deployment_id` for a run started at `at`: its milliseconds since the
+/// epoch as text, less the first three digits (`substring(3)`).
+fn deployment_id(at: std::time::SystemTime) -> String {
+    let millis = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let text = millis.to_string();
+    text.get(3..).unwrap_or(&text).to_owned()
+}
+
+/// What the `filename`s Liquibase wrote in `table` have ahead of the path of one of
+/// `folder`'s files: Liquibase records a changelog's path as its search path finds it,
+/// which pgfleet learns from the rows already there (empty when there are none, the
+/// path in the migrations folder being what Liquibase records when that folder is its
+/// search path).
+async fn liquibase_prefix(
+    client: &Client,
+    db: &str,
+    table: &str,
+    folder: &Folder,
+) -> Result<String, MigrateError> {
+    let messages = client
+        .simple_query(&format!("SELECT DISTINCT filename FROM {table}"))
+        .await
+        .map_err(|e| MigrateError::sql(db, &format!("cannot read `{table}`"), e))?;
+    let files: BTreeSet<&str> = folder
+        .migrations
+        .iter()
+        .filter_map(|m| m.version.as_str().split("::").next())
+        .collect();
+    for message in messages {
+        let tokio_postgres::SimpleQueryMessage::Row(row) = message else {
+            continue;
+        };
+        let Some(filename) = row.get(0) else {
+            continue;
+        };
+        for file in &files {
+            if let Some(prefix) = filename.strip_suffix(file) {
+                if prefix.is_empty() || prefix.ends_with('/') || prefix.ends_with(':') {
+                    return Ok(prefix.to_owned());
+                }
+            }
+        }
+    }
+    Ok(String::new())
 }
 
 /// `'text'`, for the SQL the writers build.

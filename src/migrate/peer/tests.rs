@@ -42,6 +42,8 @@ fn sink(format: Format, table: &str, exists: bool, versions: &[&str]) -> Sink {
         project: None,
         add_columns: false,
         sqitch: None,
+        liquibase_prefix: String::new(),
+        deployment_id: "6410882144".into(),
     }
 }
 
@@ -636,5 +638,74 @@ fn an_older_sqitch_registry_is_written_with_its_columns() {
     assert_eq!(
         sqitch.problem(&columns(&[("change_id", true), ("change", true)])),
         Some(Problem::Missing("project".into()))
+    );
+}
+
+/// Liquibase's `deployment_id`: the run's milliseconds since the epoch less their first
+/// three digits (`String.valueOf(new Date().getTime()).substring(3)`); the real
+/// Liquibase wrote `6410882144` at 1796410882144 ms.
+#[test]
+fn liquibase_deployment_id_is_ten_digits() {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_796_410_882_144);
+    assert_eq!(super::deployment_id(at), "6410882144");
+}
+
+/// Liquibase's own `rollback` deletes the changeset's row by id, author and filename,
+/// which carries the prefix its earlier rows show.
+#[test]
+fn liquibase_rollback_deletes_the_row_by_id_author_and_filename() {
+    let mut s = sink(Format::Liquibase, "databasechangelog", true, &[]);
+    assert_eq!(
+        write::rolled_back(&s, "changes/001.sql::create-a::jane", &BTreeSet::new()),
+        "DELETE FROM \"public\".\"databasechangelog\" WHERE id = 'create-a' AND author = 'jane' AND filename = 'changes/001.sql';\n"
+    );
+    s.liquibase_prefix = "db/changelog/".into();
+    assert!(
+        write::rolled_back(&s, "changes/001.sql::a::b::jane", &BTreeSet::new()).ends_with(
+            "WHERE id = 'a::b' AND author = 'jane' AND filename = 'db/changelog/changes/001.sql';\n"
+        )
+    );
+}
+
+/// ariga/atlas: `cmd/atlas/internal/migrate/ent/migrate/schema.go` (the columns, in
+/// ent's PostgreSQL types), `sql/migrate/migrate.go` `ExecuteFile` (a fully applied
+/// file: type 2, `applied = total` = its statements, the `atlas.sum` hash, empty
+/// errors, no partial hashes) and `DeleteRevision` for `migrate down`.
+#[test]
+fn atlas_revisions_follow_atlas_source() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/atlas/basic");
+    let folder = crate::migrate::formats::load(&dir, Some(Format::Atlas)).unwrap();
+    let mut s = sink(Format::Atlas, "atlas_schema_revisions", false, &[]);
+    s.schema = "atlas_schema_revisions".into();
+    s.schema_exists = false;
+    s.qualified = "\"atlas_schema_revisions\".\"atlas_schema_revisions\"".into();
+    s.versions = folder.migrations.clone();
+    let ddl = ddl::create_sql(&s);
+    assert!(
+        ddl.starts_with("CREATE SCHEMA IF NOT EXISTS \"atlas_schema_revisions\";\n"),
+        "{ddl}"
+    );
+    assert!(ddl.contains("\"type\" bigint NOT NULL DEFAULT 2, \"applied\" bigint NOT NULL DEFAULT 0, \"total\" bigint NOT NULL DEFAULT 0, \"executed_at\" timestamptz NOT NULL, \"execution_time\" bigint NOT NULL, \"error\" text NULL, \"error_stmt\" text NULL, \"hash\" character varying NOT NULL, \"partial_hashes\" jsonb NULL, \"operator_version\" character varying NOT NULL, PRIMARY KEY (\"version\")"), "{ddl}");
+    // Two statements, the sum's hash, 3 ms as nanoseconds.
+    let first = write::applied(&s, &folder.migrations[0], Some(3));
+    assert!(
+        first.contains("SELECT '20240201100000', 'create_customers_and_invoices', 2, 2, 2, now(), 3000000, '', '', 'AljhdEqY2sHF5rvDoj4JEfZOT9YdLzYPXzIAof4f2J8=', 'null', 'pgfleet v"),
+        "{first}"
+    );
+    // A file without a name has an empty description; `atlas:delimiter` parts count.
+    let third = write::applied(&s, &folder.migrations[2], Some(0));
+    assert!(
+        third.contains("SELECT '20240201100200', '', 2, 2, 2, now(), 0, '', '', 'CdhhCGZ9uvhEs4uiPf0kzIjyjBFXu3+WdwkAD0Y8gzw='"),
+        "{third}"
+    );
+    // A partly applied revision is brought up to date in place (Atlas's upsert).
+    assert!(
+        first.starts_with("UPDATE \"atlas_schema_revisions\".\"atlas_schema_revisions\" SET type = 2, applied = 2, total = 2,"),
+        "{first}"
+    );
+    s.exists = true;
+    assert_eq!(
+        write::rolled_back(&s, "20240201100100", &BTreeSet::new()),
+        "DELETE FROM \"atlas_schema_revisions\".\"atlas_schema_revisions\" WHERE version = '20240201100100';\n"
     );
 }

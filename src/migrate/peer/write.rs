@@ -7,7 +7,30 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::{Sink, checksum, lit, sqitch};
-use crate::migrate::formats::{Format, Kind, Migration};
+use crate::migrate::formats::{self, Format, Kind, Migration};
+
+/// What pgfleet writes in `databasechangelog.liquibase`: the version of the Liquibase
+/// its rows follow (npm's `liquibase` 4.28.1 package runs and records 4.28.0).
+pub(super) const LIQUIBASE_VERSION: &str = "4.28.0";
+
+/// The `WHERE` naming a changeset's `databasechangelog` row, from pgfleet's version
+/// `<file>::<id>::<author>`: Liquibase's `filename` is the file's path in the folder
+/// behind the prefix its rows show. `None` for a version of another shape.
+pub(super) fn liquibase_key(sink: &Sink, version: &str) -> Option<String> {
+    let (file, rest) = version.split_once("::")?;
+    let (id, author) = rest.rsplit_once("::")?;
+    Some(format!(
+        "id = {} AND author = {} AND filename = {}",
+        lit(id),
+        lit(author),
+        lit(&liquibase_filename(sink, file))
+    ))
+}
+
+/// The `filename` Liquibase records for `file`, a path in the migrations folder.
+pub(super) fn liquibase_filename(sink: &Sink, file: &str) -> String {
+    format!("{}{file}", sink.liquibase_prefix)
+}
 
 /// The file name without `.sql`: node-pg-migrate's `name`.
 fn file_stem(migration: &Migration) -> String {
@@ -196,7 +219,83 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
             (Some(registry), Some(index)) => sqitch::applied(sink, registry, index),
             _ => String::new(),
         },
-        _ => String::new(),
+        // ariga/atlas `sql/migrate/migrate.go`, `ExecuteFile`: a revision with the
+        // file's version and description, type 2 (`RevisionTypeExecute`), `total` its
+        // statements and, once all ran, `applied` the same and no partial hashes,
+        // `hash` its `atlas.sum` entry, `executed_at` and `execution_time` (nanoseconds,
+        // a Go `time.Duration`), `error` and `error_stmt` empty; `WriteRevision` upserts
+        // it by version (`convert.go`, `SetRevision`; a nil `PartialHashes` is JSON
+        // `null`). `operator_version` says pgfleet wrote it.
+        Format::Atlas => {
+            let Some((file, v, description)) = atlas_file(migration) else {
+                return String::new();
+            };
+            let Some(hash) = migration
+                .path
+                .parent()
+                .and_then(|dir| checksum::atlas(dir, &file).ok().flatten())
+            else {
+                return String::new();
+            };
+            let total = atlas_total(migration);
+            let nanos = execution_ms.map_or_else(
+                || "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000000000)::bigint".to_owned(),
+                |ms| (ms.saturating_mul(1_000_000)).to_string(),
+            );
+            let (v, d, h, op) = (
+                lit(&v),
+                lit(&description),
+                lit(&hash),
+                lit(&format!("pgfleet v{}", env!("CARGO_PKG_VERSION"))),
+            );
+            format!(
+                "UPDATE {t} SET type = 2, applied = {total}, total = {total}, executed_at = now(), execution_time = {nanos}, error = '', error_stmt = '', hash = {h}, partial_hashes = 'null', operator_version = {op} WHERE version = {v};
+                 INSERT INTO {t} (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
+                 SELECT {v}, {d}, 2, {total}, {total}, now(), {nanos}, '', '', {h}, 'null', {op}
+                  WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n"
+            )
+        }
+        // liquibase-standard `MarkChangeSetRanGenerator`: a new row with the next
+        // `orderexecuted`, `EXECUTED`, the 9: checksum, `sql` (a formatted-SQL
+        // changeset's one change), its comments, contexts and labels, the version and the
+        // run's deployment id; a changeset that has a row already (`runAlways`,
+        // `runOnChange`, a `FAILED` one) has it updated instead, as `RERAN` (its
+        // `UpdateVisitor`: a run status other than `NOT_RAN` makes `EXECUTED` `RERAN`).
+        Format::Liquibase => {
+            let (Some(key), Ok(Some(record))) = (
+                liquibase_key(sink, version),
+                formats::liquibase_record(migration),
+            ) else {
+                return String::new();
+            };
+            let md5 = lit(&checksum::liquibase(&record.sql));
+            let d = lit(&sink.deployment_id);
+            let next = format!("(SELECT coalesce(max(orderexecuted), 0) + 1 FROM {t})");
+            let mut sql = format!(
+                "UPDATE {t} SET dateexecuted = now(), orderexecuted = {next}, md5sum = {md5}, exectype = 'RERAN', deployment_id = {d} WHERE {key};\n"
+            );
+            let file = version.split("::").next().unwrap_or_default();
+            let (id, author) = version
+                .split_once("::")
+                .and_then(|(_, rest)| rest.rsplit_once("::"))
+                .unwrap_or_default();
+            let opt = |v: &Option<String>| v.as_deref().map_or_else(|| "NULL".to_owned(), lit);
+            let _ = writeln!(
+                sql,
+                "INSERT INTO {t} (id, author, filename, dateexecuted, orderexecuted, exectype, md5sum, description, comments, tag, liquibase, contexts, labels, deployment_id)
+                 SELECT {i}, {a}, {f}, now(), {next}, 'EXECUTED', {md5}, 'sql', {c}, NULL, {lv}, {ctx}, {lbl}, {d}
+                  WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {key});",
+                i = lit(id),
+                a = lit(author),
+                f = lit(&liquibase_filename(sink, file)),
+                c = lit(&record.comments),
+                lv = lit(LIQUIBASE_VERSION),
+                ctx = opt(&record.contexts),
+                lbl = opt(&record.labels),
+            );
+            sql
+        }
+        Format::Native => String::new(),
     }
 }
 
@@ -248,6 +347,25 @@ pub(super) fn supabase_statements(text: &str) -> Vec<String> {
     }
     push(&text[from..]);
     out
+}
+
+/// An Atlas file's name, version and description as Atlas's `File` gives them
+/// (`sql/migrate/dir.go`, `Version` and `Desc`: the name split at its first `_`, less
+/// `.sql`).
+pub(super) fn atlas_file(migration: &Migration) -> Option<(String, String, String)> {
+    let file = migration.path.file_name()?.to_str()?.to_owned();
+    let stem = file.strip_suffix(".sql")?;
+    let (version, description) = stem.split_once('_').unwrap_or((stem, ""));
+    Some((file.clone(), version.to_owned(), description.to_owned()))
+}
+
+/// How many statements Atlas counts in the file: its `atlas:delimiter` parts, else
+/// the statements PostgreSQL would be sent.
+fn atlas_total(migration: &Migration) -> usize {
+    migration.statements.as_ref().map_or_else(
+        || crate::migrate::script::split(&migration.up).map_or(1, |p| p.len()),
+        Vec::len,
+    )
 }
 
 /// The migration's file as read (with a byte-order mark, which sqlx's checksum covers),
@@ -356,6 +474,19 @@ pub(super) fn rolled_back(sink: &Sink, version: &str, still_applied: &BTreeSet<S
             (Some(registry), Some(index)) => sqitch::rolled_back(sink, registry, index),
             _ => String::new(),
         },
+        // Atlas `migrate down`: `DeleteRevision`, by version.
+        Format::Atlas => sink
+            .versions
+            .iter()
+            .find(|m| m.version.as_str() == version)
+            .and_then(atlas_file)
+            .map_or_else(String::new, |(_, v, _)| {
+                format!("DELETE FROM {t} WHERE version = {};\n", lit(&v))
+            }),
+        // Liquibase's `rollback`: `RemoveChangeSetRanStatusGenerator`, `DELETE FROM
+        // databasechangelog WHERE ID = ? AND AUTHOR = ? AND FILENAME = ?`.
+        Format::Liquibase => liquibase_key(sink, version)
+            .map_or_else(String::new, |key| format!("DELETE FROM {t} WHERE {key};\n")),
         _ => String::new(),
     }
 }
@@ -385,6 +516,17 @@ pub(super) fn checksum_accepted(sink: &Sink, migration: &Migration) -> String {
             checksum::flyway(&text),
             lit(version)
         ),
+        // Liquibase's `clear-checksums` empties `md5sum` and its next `update` stores
+        // the file's: pgfleet stores it at once.
+        Format::Liquibase => {
+            let (Some(key), Ok(Some(md5))) = (
+                liquibase_key(sink, version),
+                checksum::liquibase_changeset(migration),
+            ) else {
+                return String::new();
+            };
+            format!("UPDATE {t} SET md5sum = {} WHERE {key};\n", lit(&md5))
+        }
         _ => String::new(),
     }
 }

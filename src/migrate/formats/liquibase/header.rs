@@ -13,6 +13,10 @@ pub(super) struct Header {
     /// Versioned; `runOnChange` = Repeatable; `runAlways` = Always (it wins).
     pub(super) kind: Kind,
     pub(super) skip: bool,
+    /// `context:` (or `contextFilter:`) and `labels:`, as written (quotes taken off):
+    /// they do not filter, Liquibase records them in its `contexts` and `labels`.
+    pub(super) contexts: Option<String>,
+    pub(super) labels: Option<String>,
 }
 
 /// `--changeset author:id attr:value ...`, `None` when the line is no changeset line.
@@ -56,6 +60,8 @@ pub(super) fn changeset_header(line: &str) -> Option<Result<Header, String>> {
         delimiter: None,
         kind: Kind::Versioned,
         skip: false,
+        contexts: None,
+        labels: None,
     };
     for word in words {
         let Some((key, value)) = word.split_once(':') else {
@@ -70,10 +76,17 @@ pub(super) fn changeset_header(line: &str) -> Option<Result<Header, String>> {
             "runAlways" if yes => header.kind = Kind::Always,
             "ignore" => header.skip |= yes,
             "dbms" => header.skip |= !dbms_matches(value),
+            "context" | "contextFilter" => header.contexts = unquoted(value),
+            "labels" => header.labels = unquoted(value),
             _ => {}
         }
     }
     Some(Ok(header))
+}
+
+/// An attribute's value without its quotes; `None` when empty.
+fn unquoted(value: &str) -> Option<String> {
+    Some(value.trim_matches('"').to_owned()).filter(|v| !v.is_empty())
 }
 
 /// The text after `word` when `text` starts with it (any case) followed by a blank,

@@ -63,8 +63,21 @@ pub(super) fn read(dir: &Path) -> Result<Folder, FormatError> {
     read_with_sql(dir).map(|(folder, _)| folder)
 }
 
-/// [`read`], with each migration's SQL as Liquibase checksums it, in the same order.
-fn read_with_sql(dir: &Path) -> Result<(Folder, Vec<String>), FormatError> {
+/// What Liquibase records of a changeset in `databasechangelog`, beside its id, author
+/// and file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Record {
+    /// The changeset's SQL as Liquibase checksums it.
+    pub(crate) sql: String,
+    /// Its last `--comment: ` line's text (Liquibase's `setComments`); empty without one.
+    pub(crate) comments: String,
+    /// Its `context:` and `labels:` attributes, as written.
+    pub(crate) contexts: Option<String>,
+    pub(crate) labels: Option<String>,
+}
+
+/// [`read`], with each migration's [`Record`], in the same order.
+fn read_with_sql(dir: &Path) -> Result<(Folder, Vec<Record>), FormatError> {
     let all = walk(dir)?;
     let files = match master(dir, &all)? {
         Some(master) => {
@@ -183,6 +196,8 @@ struct Open {
     /// the ones its parser takes out ([`patterns::leaves_sql`], properties, rollback
     /// blocks).
     sql: String,
+    /// The last `--comment: ` line's text.
+    comments: String,
 }
 
 #[cfg(test)]
@@ -207,7 +222,7 @@ fn parse_changesets(
     text: &str,
     start: usize,
     properties: &mut patterns::Properties,
-) -> Result<Vec<(Migration, String)>, FormatError> {
+) -> Result<Vec<(Migration, Record)>, FormatError> {
     let syntax = |line: usize, message: String| FormatError::Syntax {
         path: path.to_owned(),
         line,
@@ -283,6 +298,7 @@ fn parse_changesets(
                 in_rollback_block: false,
                 liquibase_block: false,
                 sql: String::new(),
+                comments: String::new(),
             });
             continue;
         }
@@ -315,6 +331,9 @@ fn parse_changesets(
                 line.number,
                 "Liquibase preconditions are not supported by pgfleet (it cannot honour their onFail); check the condition in SQL or run this changelog with Liquibase".to_owned(),
             ));
+        }
+        if let Some(text) = directive.and_then(comment) {
+            text.clone_into(&mut current.comments);
         }
         if directive.is_some_and(|d| {
             d.starts_with("comment")
@@ -364,7 +383,7 @@ fn close(
     open: Open,
     start: usize,
     properties: &patterns::Properties,
-    out: &mut Vec<(Migration, String)>,
+    out: &mut Vec<(Migration, Record)>,
 ) {
     let Open {
         header,
@@ -373,6 +392,7 @@ fn close(
         body,
         rollback,
         sql,
+        comments,
         ..
     } = open;
     let body: Vec<(usize, String)> = body
@@ -413,6 +433,12 @@ fn close(
         None => rollback,
     };
     let kind = header.kind;
+    let record = Record {
+        sql,
+        comments,
+        contexts: header.contexts.clone(),
+        labels: header.labels.clone(),
+    };
     let position = u64::try_from(start + out.len()).unwrap_or(u64::MAX);
     let version = format!("{rel}::{}::{}", header.id, header.author);
     let migration = Migration {
@@ -429,13 +455,23 @@ fn close(
         not_runnable: None,
         verify: None,
     };
-    out.push((migration, sql));
+    out.push((migration, record));
 }
 
-/// The SQL Liquibase checksums for `migration`, read again from its file: the
-/// changeset whose text still has the checksum pgfleet read (`None` when it was edited
-/// or removed since).
-pub(super) fn changeset_sql(migration: &Migration) -> Result<Option<String>, FormatError> {
+/// `--comment: text` (Liquibase's `--\s*comment:? (.*)`, any case): the text.
+fn comment(directive: &str) -> Option<&str> {
+    let head = directive.get(..7)?;
+    if !head.eq_ignore_ascii_case("comment") {
+        return None;
+    }
+    let rest = &directive[7..];
+    let rest = rest.strip_prefix(':').unwrap_or(rest);
+    rest.strip_prefix(' ')
+}
+
+/// The [`Record`] of `migration`, read again from its file: the changeset whose text
+/// still has the checksum pgfleet read (`None` when it was edited or removed since).
+pub(super) fn changeset_record(migration: &Migration) -> Result<Option<Record>, FormatError> {
     // The folder is the file's path less the version's `<file>` part; it is read whole
     // again, as properties defined in earlier files count.
     let version = migration.version.as_str();
@@ -455,7 +491,7 @@ pub(super) fn changeset_sql(migration: &Migration) -> Result<Option<String>, For
         .iter()
         .zip(sqls)
         .find(|(m, _)| m.version.as_str() == version && m.checksum == migration.checksum)
-        .map(|(_, sql)| sql))
+        .map(|(_, record)| record))
 }
 
 fn joined(body: &[(usize, String)]) -> String {
