@@ -320,8 +320,20 @@ async fn read_relations(
         }
     }
 
-    let rel = "format('%I.%I', n.nspname, c.relname)";
-    let joins = "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1)";
+    read_columns(q, model).await?;
+    read_constraints(q, model).await?;
+    read_indexes(q, model).await?;
+    read_triggers(q, model).await
+}
+
+/// A relation's key in the model, as the queries below select it.
+const REL: &str = "format('%I.%I', n.nspname, c.relname)";
+/// Relations (`c`) of the schemas in scope (`$1`).
+const IN_SCOPE: &str = "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1)";
+
+/// Each table's columns, in order.
+async fn read_columns(q: &Queries<'_>, model: &mut SchemaModel) -> Result<()> {
+    let (rel, joins) = (REL, IN_SCOPE);
     let columns = format!(
         "SELECT {rel}, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), \
          a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, \
@@ -360,6 +372,12 @@ async fn read_relations(
         });
     }
 
+    Ok(())
+}
+
+/// Each table's constraints.
+async fn read_constraints(q: &Queries<'_>, model: &mut SchemaModel) -> Result<()> {
+    let (rel, joins) = (REL, IN_SCOPE);
     let constraints = format!(
         "SELECT {rel}, quote_ident(k.conname), k.contype::text, pg_get_constraintdef(k.oid, true), \
          obj_description(k.oid, 'pg_constraint') \
@@ -387,8 +405,13 @@ async fn read_relations(
         );
     }
 
-    // Indexes that back a primary key, unique or exclusion constraint of
-    // their own table show as that constraint.
+    Ok(())
+}
+
+/// Each table's and materialized view's indexes: those that back a primary key,
+/// unique or exclusion constraint of their own table show as that constraint.
+async fn read_indexes(q: &Queries<'_>, model: &mut SchemaModel) -> Result<()> {
+    let (rel, joins) = (REL, IN_SCOPE);
     let indexes = format!(
         "SELECT {rel}, quote_ident(ic.relname), pg_get_indexdef(i.indexrelid), \
          obj_description(i.indexrelid, 'pg_class') \
@@ -411,6 +434,12 @@ async fn read_relations(
         }
     }
 
+    Ok(())
+}
+
+/// Each table's and view's triggers (not the internal ones behind foreign keys).
+async fn read_triggers(q: &Queries<'_>, model: &mut SchemaModel) -> Result<()> {
+    let (rel, joins) = (REL, IN_SCOPE);
     let triggers = format!(
         "SELECT {rel}, quote_ident(g.tgname), pg_get_triggerdef(g.oid), g.tgenabled::text, \
          obj_description(g.oid, 'pg_trigger') \

@@ -10,7 +10,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::model::{Column, Index, Ownership, SchemaModel, Table, Trigger};
+use super::model::{
+    Column, Composite, Domain, Function, Index, Ownership, SchemaModel, Sequence, Table, Trigger,
+    View,
+};
 
 /// What kind of object differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -142,16 +145,7 @@ pub fn diff(live: &SchemaModel, expected: &SchemaModel) -> Vec<Difference> {
         &live.domains,
         &expected.domains,
         &|n| n.to_owned(),
-        &|d| {
-            let mut props = vec![
-                ("type", Some(d.data_type.clone())),
-                ("not null", Some(d.not_null.to_string())),
-                ("default", d.default.clone()),
-                ("collation", d.collation.clone()),
-            ];
-            props.push(("constraints", Some(join_map(&d.constraints))));
-            with_ownership(props, &d.ownership)
-        },
+        &domain_props,
     );
     compare(
         &mut out,
@@ -159,18 +153,7 @@ pub fn diff(live: &SchemaModel, expected: &SchemaModel) -> Vec<Difference> {
         &live.composites,
         &expected.composites,
         &|n| n.to_owned(),
-        &|c| {
-            let attributes = c
-                .attributes
-                .iter()
-                .map(|a| match &a.collation {
-                    Some(collation) => format!("{} {} collate {collation}", a.name, a.data_type),
-                    None => format!("{} {}", a.name, a.data_type),
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            with_ownership(vec![("attributes", Some(attributes))], &c.ownership)
-        },
+        &composite_props,
     );
     compare(
         &mut out,
@@ -178,22 +161,7 @@ pub fn diff(live: &SchemaModel, expected: &SchemaModel) -> Vec<Difference> {
         &live.sequences,
         &expected.sequences,
         &|n| n.to_owned(),
-        &|s| {
-            with_ownership(
-                vec![
-                    ("type", Some(s.data_type.clone())),
-                    ("start", Some(s.start.to_string())),
-                    ("increment", Some(s.increment.to_string())),
-                    ("min", Some(s.min.to_string())),
-                    ("max", Some(s.max.to_string())),
-                    ("cache", Some(s.cache.to_string())),
-                    ("cycle", Some(s.cycle.to_string())),
-                    ("owned by", s.owned_by.clone()),
-                    ("identity", Some(s.identity.to_string())),
-                ],
-                &s.ownership,
-            )
-        },
+        &sequence_props,
     );
     compare(
         &mut out,
@@ -214,15 +182,7 @@ pub fn diff(live: &SchemaModel, expected: &SchemaModel) -> Vec<Difference> {
         &live.views,
         &expected.views,
         &|n| n.to_owned(),
-        &|v| {
-            with_ownership(
-                vec![
-                    ("materialized", Some(v.materialized.to_string())),
-                    ("definition", Some(v.definition.clone())),
-                ],
-                &v.ownership,
-            )
-        },
+        &view_props,
     );
     for (name, view) in &live.views {
         if let Some(other) = expected.views.get(name) {
@@ -240,21 +200,74 @@ pub fn diff(live: &SchemaModel, expected: &SchemaModel) -> Vec<Difference> {
         &live.functions,
         &expected.functions,
         &|n| n.to_owned(),
-        &|f| {
-            with_ownership(
-                vec![
-                    ("kind", Some(format!("{:?}", f.kind).to_lowercase())),
-                    ("body", Some(f.definition.clone())),
-                ],
-                &f.ownership,
-            )
-        },
+        &function_props,
     );
     out.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     out
 }
 
 type Props = Vec<(&'static str, Option<String>)>;
+
+fn domain_props(d: &Domain) -> Props {
+    let props = vec![
+        ("type", Some(d.data_type.clone())),
+        ("not null", Some(d.not_null.to_string())),
+        ("default", d.default.clone()),
+        ("collation", d.collation.clone()),
+        ("constraints", Some(join_map(&d.constraints))),
+    ];
+    with_ownership(props, &d.ownership)
+}
+
+fn composite_props(c: &Composite) -> Props {
+    let attributes = c
+        .attributes
+        .iter()
+        .map(|a| match &a.collation {
+            Some(collation) => format!("{} {} collate {collation}", a.name, a.data_type),
+            None => format!("{} {}", a.name, a.data_type),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    with_ownership(vec![("attributes", Some(attributes))], &c.ownership)
+}
+
+fn sequence_props(s: &Sequence) -> Props {
+    with_ownership(
+        vec![
+            ("type", Some(s.data_type.clone())),
+            ("start", Some(s.start.to_string())),
+            ("increment", Some(s.increment.to_string())),
+            ("min", Some(s.min.to_string())),
+            ("max", Some(s.max.to_string())),
+            ("cache", Some(s.cache.to_string())),
+            ("cycle", Some(s.cycle.to_string())),
+            ("owned by", s.owned_by.clone()),
+            ("identity", Some(s.identity.to_string())),
+        ],
+        &s.ownership,
+    )
+}
+
+fn view_props(v: &View) -> Props {
+    with_ownership(
+        vec![
+            ("materialized", Some(v.materialized.to_string())),
+            ("definition", Some(v.definition.clone())),
+        ],
+        &v.ownership,
+    )
+}
+
+fn function_props(f: &Function) -> Props {
+    with_ownership(
+        vec![
+            ("kind", Some(format!("{:?}", f.kind).to_lowercase())),
+            ("body", Some(f.definition.clone())),
+        ],
+        &f.ownership,
+    )
+}
 
 /// Objects only in `live` are added, only in `expected` removed; for
 /// objects in both, every property that differs is one difference.
