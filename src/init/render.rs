@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{DEV_ENV, EMBEDDED_SERVER, FolderReport, Plan, scan};
+use super::{DEV_ENV, DatabaseFound, EMBEDDED_SERVER, FolderReport, Plan, scan};
 
 /// The comment after a migrations folder: its format, how many migrations, any note.
 fn folder_comment(f: &FolderReport) -> String {
@@ -42,6 +42,28 @@ fn q(s: &str) -> String {
 
 pub fn render(plan: &Plan) -> String {
     let mut t = String::new();
+    workspace(&mut t, plan);
+    servers(&mut t, plan);
+    if plan.databases.is_empty() {
+        t.push_str(
+            "# No migration folder was recognised. Declare each logical database like this:\n\
+             # [databases.app]\n\
+             # migrations = \"db/migrations\"\n\n",
+        );
+    }
+    for db in &plan.databases {
+        database(&mut t, db);
+    }
+    envs(&mut t, plan);
+    services(&mut t, plan);
+    while t.ends_with("\n\n") {
+        t.pop();
+    }
+    t
+}
+
+/// The opening comment and `[workspace]`.
+fn workspace(t: &mut String, plan: &Plan) {
     t.push_str(
         "# pgfleet.toml: the PostgreSQL side of this repository, written by `pgfleet init`.\n\
          # Lines marked `# guessed:` are guesses from the files found: check them.\n\
@@ -60,7 +82,10 @@ pub fn render(plan: &Plan) -> String {
         );
     }
     t.push('\n');
+}
 
+/// The embedded server, then each server the repository's URLs name.
+fn servers(t: &mut String, plan: &Plan) {
     let _ = writeln!(
         t,
         "# The PostgreSQL pgfleet runs itself, under .pgfleet/{EMBEDDED_SERVER}/ (initdb on first use).\n[servers.{EMBEDDED_SERVER}]\nembedded = true\n"
@@ -85,81 +110,78 @@ pub fn render(plan: &Plan) -> String {
         }
         let _ = writeln!(t, "[servers.{}]\nurl = {}\n", server.name, q(&server.url));
     }
+}
 
-    if plan.databases.is_empty() {
-        t.push_str(
-            "# No migration folder was recognised. Declare each logical database like this:\n\
-             # [databases.app]\n\
-             # migrations = \"db/migrations\"\n\n",
-        );
+/// One `[databases.NAME]`, its guesses above it.
+fn database(t: &mut String, db: &DatabaseFound) {
+    for guess in &db.guesses {
+        let _ = writeln!(t, "# guessed: {guess}");
     }
-    for db in &plan.databases {
-        for guess in &db.guesses {
-            let _ = writeln!(t, "# guessed: {guess}");
-        }
-        let _ = writeln!(t, "[databases.{}]", db.name);
-        match db.migrations.as_slice() {
-            [] => {}
-            [one] => {
-                let _ = writeln!(
-                    t,
-                    "migrations = {}   # {}",
-                    q(&one.path.display().to_string()),
-                    folder_comment(one)
-                );
-                if sets_format(one) {
-                    let _ = writeln!(
-                        t,
-                        "format = {}   # set, not detected: its files are named like golang-migrate's",
-                        q(&one.format)
-                    );
-                }
-            }
-            many => {
-                t.push_str("migrations = [\n");
-                for f in many {
-                    let path = q(&f.path.display().to_string());
-                    let entry = if sets_format(f) {
-                        format!("{{ path = {path}, format = {} }}", q(&f.format))
-                    } else {
-                        path
-                    };
-                    let _ = writeln!(t, "  {entry},   # {}", folder_comment(f));
-                }
-                t.push_str("]\n");
-            }
-        }
-        if !db.schemas.is_empty() {
-            let list: Vec<String> = db.schemas.iter().map(|s| q(s)).collect();
-            let _ = writeln!(t, "schemas = [{}]", list.join(", "));
-        }
-        if !db.extensions.is_empty() {
-            let list: Vec<String> = db.extensions.iter().map(|e| q(e)).collect();
-            let _ = writeln!(t, "extensions = [{}]", list.join(", "));
-        }
-        if let Some(runner) = &db.runner {
-            let _ = writeln!(t, "runner = {}", q(runner));
-        }
-        if let Some(cwd) = &db.cwd {
-            let _ = writeln!(t, "cwd = {}", q(&scan::shown(cwd)));
-        }
-        let peers: Vec<&str> = db
-            .migrations
-            .iter()
-            .map(|f| f.format.as_str())
-            .filter(|f| *f != "native")
-            .collect();
-        if let Some(tool) = peers.first() {
+    let _ = writeln!(t, "[databases.{}]", db.name);
+    match db.migrations.as_slice() {
+        [] => {}
+        [one] => {
             let _ = writeln!(
                 t,
-                "# `sync`: pgfleet also writes {tool}'s own history table as {tool} would, so the team's\n\
-                 # {tool} commands keep seeing every migration as applied; \"read\" only reads it, \"off\" ignores it.\n\
-                 peer_history = \"sync\""
+                "migrations = {}   # {}",
+                q(&one.path.display().to_string()),
+                folder_comment(one)
             );
+            if sets_format(one) {
+                let _ = writeln!(
+                    t,
+                    "format = {}   # set, not detected: its files are named like golang-migrate's",
+                    q(&one.format)
+                );
+            }
         }
-        t.push_str("# depends_on = []   # the databases this one must be migrated after\n\n");
+        many => {
+            t.push_str("migrations = [\n");
+            for f in many {
+                let path = q(&f.path.display().to_string());
+                let entry = if sets_format(f) {
+                    format!("{{ path = {path}, format = {} }}", q(&f.format))
+                } else {
+                    path
+                };
+                let _ = writeln!(t, "  {entry},   # {}", folder_comment(f));
+            }
+            t.push_str("]\n");
+        }
     }
+    if !db.schemas.is_empty() {
+        let list: Vec<String> = db.schemas.iter().map(|s| q(s)).collect();
+        let _ = writeln!(t, "schemas = [{}]", list.join(", "));
+    }
+    if !db.extensions.is_empty() {
+        let list: Vec<String> = db.extensions.iter().map(|e| q(e)).collect();
+        let _ = writeln!(t, "extensions = [{}]", list.join(", "));
+    }
+    if let Some(runner) = &db.runner {
+        let _ = writeln!(t, "runner = {}", q(runner));
+    }
+    if let Some(cwd) = &db.cwd {
+        let _ = writeln!(t, "cwd = {}", q(&scan::shown(cwd)));
+    }
+    let peers: Vec<&str> = db
+        .migrations
+        .iter()
+        .map(|f| f.format.as_str())
+        .filter(|f| *f != "native")
+        .collect();
+    if let Some(tool) = peers.first() {
+        let _ = writeln!(
+            t,
+            "# `sync`: pgfleet also writes {tool}'s own history table as {tool} would, so the team's\n\
+             # {tool} commands keep seeing every migration as applied; \"read\" only reads it, \"off\" ignores it.\n\
+             peer_history = \"sync\""
+        );
+    }
+    t.push_str("# depends_on = []   # the databases this one must be migrated after\n\n");
+}
 
+/// The local env, then one env per set of URLs, each with its placements.
+fn envs(t: &mut String, plan: &Plan) {
     let _ = writeln!(
         t,
         "# Local work: every database in its own physical database on the embedded server.\n[envs.{DEV_ENV}]\nserver = {}\ndatabase = \"{{name}}\"\n",
@@ -192,6 +214,10 @@ pub fn render(plan: &Plan) -> String {
             t.push('\n');
         }
     }
+}
+
+/// One `[services.NAME]` per `.env` file whose variables `env --write` keeps up to date.
+fn services(t: &mut String, plan: &Plan) {
     for service in &plan.services {
         let _ = writeln!(
             t,
@@ -214,8 +240,4 @@ pub fn render(plan: &Plan) -> String {
         }
         t.push('\n');
     }
-    while t.ends_with("\n\n") {
-        t.pop();
-    }
-    t
 }
