@@ -10,6 +10,7 @@ use std::fs;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
+use super::read::Listing;
 use super::{
     Format, FormatError, dbmate, diesel, engine, file_name, flyway, golang_migrate, io_error,
     lines, list, native, node_pg_migrate, prisma,
@@ -24,82 +25,17 @@ pub(super) const HEAD_BYTES: usize = 8 * 1024;
 pub fn detect(dir: &Path) -> Result<Format, FormatError> {
     engine::check_config(dir)?;
     let listing = list(dir)?;
-
-    if dir.join("sqitch.plan").is_file() {
-        return Ok(Format::Sqitch);
+    if let Some(format) = by_marker_files(dir, &listing)? {
+        return Ok(format);
     }
-    if dir.join("meta").join("_journal.json").is_file() {
-        return Ok(Format::Drizzle);
-    }
-    if super::graphile_migrate::detect(dir) {
-        return Ok(Format::GraphileMigrate);
-    }
-    if super::hasura::detect(dir) {
-        return Ok(Format::Hasura);
-    }
-    // `supabase/migrations` of a Supabase project: its files are named like native
-    // ones, and running them as native beside the CLI would run them twice.
-    if super::supabase::detect(dir)? {
-        return Ok(Format::Supabase);
-    }
-    // pop: dialect-tagged file names (`1_x.postgres.up.sql`), `.autocommit.` and `.fizz`
-    // files. Other dialects' files are never run, so they are not checked for another
-    // engine's SQL here.
-    if listing
-        .files
-        .iter()
-        .any(|p| file_name(p).is_some_and(super::pop::is_marked))
-    {
-        return Ok(Format::Pop);
-    }
-
     let mut heads = Vec::new();
     for path in &listing.files {
         if path.extension().is_some_and(|e| e == "sql") {
             heads.push((path.clone(), read_head(path)?));
         }
     }
-    engine::check_sql(dir, heads.iter().map(|(p, h)| (p.as_path(), h.as_str())))?;
-    // Atlas's `atlas.sum` beside golang-migrate pairs is only a checksum file of that
-    // folder (SPEC); beside single versioned files it marks an Atlas directory, unless
-    // those files are goose's, dbmate's or Liquibase's (Atlas sums those directory
-    // formats too, `?format=goose`): their markers say whose they are.
-    let peer_marked = heads.iter().any(|(_, head)| {
-        is_liquibase(head)
-            || is_goose(head)
-            || lines(head).any(|l| dbmate::marker(l.content, "up").is_some())
-    });
-    if dir.join(super::atlas::SUM_FILE).is_file()
-        && !peer_marked
-        && listing.files.iter().any(|p| {
-            file_name(p).is_some_and(|n| {
-                golang_migrate::parse_name(n).is_none() && super::atlas::parse_name(n).is_some()
-            })
-        })
-    {
-        return Ok(Format::Atlas);
-    }
-    if heads.iter().any(|(_, head)| is_liquibase(head)) {
-        return Ok(Format::Liquibase);
-    }
-    // A Liquibase master changelog at the top, its SQL changelogs in sub-folders; or
-    // only sub-folders of formatted SQL (`changes/001.sql`, read in path order).
-    for path in &listing.files {
-        if super::liquibase::is_changelog_name(path)
-            && read_head(path)?.contains("databaseChangeLog")
-        {
-            return Ok(Format::Liquibase);
-        }
-    }
-    for sub in &listing.dirs {
-        for path in super::liquibase::walk(sub)? {
-            if path.extension().is_some_and(|e| e == "sql") && is_liquibase(&read_head(&path)?) {
-                return Ok(Format::Liquibase);
-            }
-        }
-    }
-    if heads.iter().any(|(_, head)| is_goose(head)) {
-        return Ok(Format::Goose);
+    if let Some(format) = by_peer_markers(dir, &listing, &heads)? {
+        return Ok(format);
     }
 
     // The formats pgfleet reads: one example file per format, so mixed folders can be
@@ -160,6 +96,93 @@ pub fn detect(dir: &Path) -> Result<Format, FormatError> {
             found,
         }),
     }
+}
+
+/// Formats a file or folder beside the migrations gives away (`sqitch.plan`, drizzle's
+/// journal, graphile's `committed/`, Hasura's and Supabase's configs, pop's dialect
+/// tags).
+fn by_marker_files(dir: &Path, listing: &Listing) -> Result<Option<Format>, FormatError> {
+    if dir.join("sqitch.plan").is_file() {
+        return Ok(Some(Format::Sqitch));
+    }
+    if dir.join("meta").join("_journal.json").is_file() {
+        return Ok(Some(Format::Drizzle));
+    }
+    if super::graphile_migrate::detect(dir) {
+        return Ok(Some(Format::GraphileMigrate));
+    }
+    if super::hasura::detect(dir) {
+        return Ok(Some(Format::Hasura));
+    }
+    // `supabase/migrations` of a Supabase project: its files are named like native
+    // ones, and running them as native beside the CLI would run them twice.
+    if super::supabase::detect(dir)? {
+        return Ok(Some(Format::Supabase));
+    }
+    // pop: dialect-tagged file names (`1_x.postgres.up.sql`), `.autocommit.` and `.fizz`
+    // files. Other dialects' files are never run, so they are not checked for another
+    // engine's SQL here.
+    if listing
+        .files
+        .iter()
+        .any(|p| file_name(p).is_some_and(super::pop::is_marked))
+    {
+        return Ok(Some(Format::Pop));
+    }
+
+    Ok(None)
+}
+
+/// Formats whose files say whose they are (Liquibase's and goose's headers, Atlas's
+/// `atlas.sum`), after the check that the SQL is written for PostgreSQL.
+fn by_peer_markers(
+    dir: &Path,
+    listing: &Listing,
+    heads: &[(PathBuf, String)],
+) -> Result<Option<Format>, FormatError> {
+    engine::check_sql(dir, heads.iter().map(|(p, h)| (p.as_path(), h.as_str())))?;
+    // Atlas's `atlas.sum` beside golang-migrate pairs is only a checksum file of that
+    // folder (SPEC); beside single versioned files it marks an Atlas directory, unless
+    // those files are goose's, dbmate's or Liquibase's (Atlas sums those directory
+    // formats too, `?format=goose`): their markers say whose they are.
+    let peer_marked = heads.iter().any(|(_, head)| {
+        is_liquibase(head)
+            || is_goose(head)
+            || lines(head).any(|l| dbmate::marker(l.content, "up").is_some())
+    });
+    if dir.join(super::atlas::SUM_FILE).is_file()
+        && !peer_marked
+        && listing.files.iter().any(|p| {
+            file_name(p).is_some_and(|n| {
+                golang_migrate::parse_name(n).is_none() && super::atlas::parse_name(n).is_some()
+            })
+        })
+    {
+        return Ok(Some(Format::Atlas));
+    }
+    if heads.iter().any(|(_, head)| is_liquibase(head)) {
+        return Ok(Some(Format::Liquibase));
+    }
+    // A Liquibase master changelog at the top, its SQL changelogs in sub-folders; or
+    // only sub-folders of formatted SQL (`changes/001.sql`, read in path order).
+    for path in &listing.files {
+        if super::liquibase::is_changelog_name(path)
+            && read_head(path)?.contains("databaseChangeLog")
+        {
+            return Ok(Some(Format::Liquibase));
+        }
+    }
+    for sub in &listing.dirs {
+        for path in super::liquibase::walk(sub)? {
+            if path.extension().is_some_and(|e| e == "sql") && is_liquibase(&read_head(&path)?) {
+                return Ok(Some(Format::Liquibase));
+            }
+        }
+    }
+    if heads.iter().any(|(_, head)| is_goose(head)) {
+        return Ok(Some(Format::Goose));
+    }
+    Ok(None)
 }
 
 /// SPEC's detection order for the formats pgfleet reads (native is the fallback).
