@@ -91,17 +91,7 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
             "INSERT INTO {t} (name, run_on) SELECT {n}, NOW() WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE name = {n});\n",
             n = lit(&file_stem(migration))
         ),
-        // drizzle-orm `pg-core/dialect.ts`, `migrate`: `insert into __drizzle_migrations
-        // ("hash", "created_at") values(<sha256 of the file>, <journal when>)`.
-        Format::Drizzle => {
-            let Some(when) = sink.created_at.get(&migration.path) else {
-                return String::new();
-            };
-            format!(
-                "INSERT INTO {t} (hash, created_at) SELECT {h}, {when} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE hash = {h});\n",
-                h = lit(&checksum::drizzle(&file_text(migration)))
-            )
-        }
+        Format::Drizzle => drizzle_applied(sink, migration),
         // prisma-engines `record_migration_started` then `record_successful_step` and
         // `record_migration_finished`: a row with a random `id`, the SHA-256 of
         // migration.sql (the same bytes pgfleet's own checksum covers), `started_at` when
@@ -113,55 +103,8 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
             c = lit(&migration.checksum),
             n = lit(version)
         ),
-        // sqlx-postgres `migrate.rs`, `apply`: `INSERT INTO _sqlx_migrations (version,
-        // description, success, checksum, execution_time) VALUES ($1, $2, TRUE, $3, -1)`,
-        // then `execution_time` set to the nanoseconds it took.
-        Format::Sqlx => {
-            let nanos = execution_ms.map_or_else(
-                || "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000000000)::bigint".to_owned(),
-                |ms| (ms.saturating_mul(1_000_000)).to_string(),
-            );
-            format!(
-                "INSERT INTO {t} (version, description, success, checksum, execution_time)
-                 SELECT {v}, {d}, TRUE, '\\x{c}'::bytea, {nanos}
-                  WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n",
-                v = integer(version),
-                d = lit(&sqlx_description(migration)),
-                c = hex::encode(checksum::sqlx(&file_text(migration), &sink.ignored_chars)),
-            )
-        }
-        // flyway-core `JdbcTableSchemaHistory.doAddAppliedMigration`: the next
-        // `installed_rank`, the version as written, the description with `_` as spaces,
-        // type `SQL`, the script's file name, Flyway's CRC-32, the database user, the
-        // milliseconds it took, `success`. A repeatable has no version and gets a new row
-        // each time it runs again.
-        Format::Flyway => {
-            let ms = execution_ms.map_or_else(
-                || "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int".to_owned(),
-                |ms| ms.to_string(),
-            );
-            let repeatable = migration.kind != Kind::Versioned;
-            let (v, guard) = if repeatable {
-                ("NULL".to_owned(), String::new())
-            } else {
-                (
-                    lit(version),
-                    format!(" WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {} AND success)", lit(version)),
-                )
-            };
-            let script = migration
-                .path
-                .file_name()
-                .and_then(|s| s.to_str())
-                .unwrap_or_default();
-            format!(
-                "INSERT INTO {t} (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success)
-                 SELECT (SELECT coalesce(max(installed_rank), 0) + 1 FROM {t}), {v}, {d}, 'SQL', {s}, {c}, current_user, {ms}, true{guard};\n",
-                d = lit(&migration.name.replace('_', " ")),
-                s = lit(script),
-                c = checksum::flyway(&file_text(migration)),
-            )
-        }
+        Format::Sqlx => sqlx_applied(sink, migration, execution_ms),
+        Format::Flyway => flyway_applied(sink, migration, execution_ms),
         // graphile-migrate src/migration.ts, `runStringMigration`: `insert into
         // graphile_migrate.migrations(hash, previous_hash, filename) values ($1, $2, $3)`,
         // the file's `Hash` and `Previous` headers and `NNNNNN.sql`; `date` is its default.
@@ -219,84 +162,168 @@ pub(super) fn applied(sink: &Sink, migration: &Migration, execution_ms: Option<i
             (Some(registry), Some(index)) => sqitch::applied(sink, registry, index),
             _ => String::new(),
         },
-        // ariga/atlas `sql/migrate/migrate.go`, `ExecuteFile`: a revision with the
-        // file's version and description, type 2 (`RevisionTypeExecute`), `total` its
-        // statements and, once all ran, `applied` the same and no partial hashes,
-        // `hash` its `atlas.sum` entry, `executed_at` and `execution_time` (nanoseconds,
-        // a Go `time.Duration`), `error` and `error_stmt` empty; `WriteRevision` upserts
-        // it by version (`convert.go`, `SetRevision`; a nil `PartialHashes` is JSON
-        // `null`). `operator_version` says pgfleet wrote it.
-        Format::Atlas => {
-            let Some((file, v, description)) = atlas_file(migration) else {
-                return String::new();
-            };
-            let Some(hash) = migration
-                .path
-                .parent()
-                .and_then(|dir| checksum::atlas(dir, &file).ok().flatten())
-            else {
-                return String::new();
-            };
-            let total = atlas_total(migration);
-            let nanos = execution_ms.map_or_else(
-                || "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000000000)::bigint".to_owned(),
-                |ms| (ms.saturating_mul(1_000_000)).to_string(),
-            );
-            let (v, d, h, op) = (
-                lit(&v),
-                lit(&description),
-                lit(&hash),
-                lit(&format!("pgfleet v{}", env!("CARGO_PKG_VERSION"))),
-            );
-            format!(
-                "UPDATE {t} SET type = 2, applied = {total}, total = {total}, executed_at = now(), execution_time = {nanos}, error = '', error_stmt = '', hash = {h}, partial_hashes = 'null', operator_version = {op} WHERE version = {v};
-                 INSERT INTO {t} (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
-                 SELECT {v}, {d}, 2, {total}, {total}, now(), {nanos}, '', '', {h}, 'null', {op}
-                  WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n"
-            )
-        }
-        // liquibase-standard `MarkChangeSetRanGenerator`: a new row with the next
-        // `orderexecuted`, `EXECUTED`, the 9: checksum, `sql` (a formatted-SQL
-        // changeset's one change), its comments, contexts and labels, the version and the
-        // run's deployment id; a changeset that has a row already (`runAlways`,
-        // `runOnChange`, a `FAILED` one) has it updated instead, as `RERAN` (its
-        // `UpdateVisitor`: a run status other than `NOT_RAN` makes `EXECUTED` `RERAN`).
-        Format::Liquibase => {
-            let (Some(key), Ok(Some(record))) = (
-                liquibase_key(sink, version),
-                formats::liquibase_record(migration),
-            ) else {
-                return String::new();
-            };
-            let md5 = lit(&checksum::liquibase(&record.sql));
-            let d = lit(&sink.deployment_id);
-            let next = format!("(SELECT coalesce(max(orderexecuted), 0) + 1 FROM {t})");
-            let mut sql = format!(
-                "UPDATE {t} SET dateexecuted = now(), orderexecuted = {next}, md5sum = {md5}, exectype = 'RERAN', deployment_id = {d} WHERE {key};\n"
-            );
-            let file = version.split("::").next().unwrap_or_default();
-            let (id, author) = version
-                .split_once("::")
-                .and_then(|(_, rest)| rest.rsplit_once("::"))
-                .unwrap_or_default();
-            let opt = |v: &Option<String>| v.as_deref().map_or_else(|| "NULL".to_owned(), lit);
-            let _ = writeln!(
-                sql,
-                "INSERT INTO {t} (id, author, filename, dateexecuted, orderexecuted, exectype, md5sum, description, comments, tag, liquibase, contexts, labels, deployment_id)
-                 SELECT {i}, {a}, {f}, now(), {next}, 'EXECUTED', {md5}, 'sql', {c}, NULL, {lv}, {ctx}, {lbl}, {d}
-                  WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {key});",
-                i = lit(id),
-                a = lit(author),
-                f = lit(&liquibase_filename(sink, file)),
-                c = lit(&record.comments),
-                lv = lit(LIQUIBASE_VERSION),
-                ctx = opt(&record.contexts),
-                lbl = opt(&record.labels),
-            );
-            sql
-        }
+        Format::Atlas => atlas_applied(sink, migration, execution_ms),
+        Format::Liquibase => liquibase_applied(sink, migration),
         Format::Native => String::new(),
     }
+}
+
+/// drizzle-orm `pg-core/dialect.ts`, `migrate`: `insert into __drizzle_migrations
+/// ("hash", "created_at") values(<sha256 of the file>, <journal when>)`.
+fn drizzle_applied(sink: &Sink, migration: &Migration) -> String {
+    let t = &sink.qualified;
+    let Some(when) = sink.created_at.get(&migration.path) else {
+        return String::new();
+    };
+    format!(
+        "INSERT INTO {t} (hash, created_at) SELECT {h}, {when} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE hash = {h});\n",
+        h = lit(&checksum::drizzle(&file_text(migration)))
+    )
+}
+
+/// sqlx-postgres `migrate.rs`, `apply`: `INSERT INTO _sqlx_migrations (version,
+/// description, success, checksum, execution_time) VALUES ($1, $2, TRUE, $3, -1)`,
+/// then `execution_time` set to the nanoseconds it took.
+fn sqlx_applied(sink: &Sink, migration: &Migration, execution_ms: Option<i64>) -> String {
+    let t = &sink.qualified;
+    let version = migration.version.as_str();
+    let nanos = execution_ms.map_or_else(
+        || {
+            "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000000000)::bigint"
+                .to_owned()
+        },
+        |ms| (ms.saturating_mul(1_000_000)).to_string(),
+    );
+    format!(
+        "INSERT INTO {t} (version, description, success, checksum, execution_time)
+         SELECT {v}, {d}, TRUE, '\\x{c}'::bytea, {nanos}
+          WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n",
+        v = integer(version),
+        d = lit(&sqlx_description(migration)),
+        c = hex::encode(checksum::sqlx(&file_text(migration), &sink.ignored_chars)),
+    )
+}
+
+/// flyway-core `JdbcTableSchemaHistory.doAddAppliedMigration`: the next
+/// `installed_rank`, the version as written, the description with `_` as spaces,
+/// type `SQL`, the script's file name, Flyway's CRC-32, the database user, the
+/// milliseconds it took, `success`. A repeatable has no version and gets a new row
+/// each time it runs again.
+fn flyway_applied(sink: &Sink, migration: &Migration, execution_ms: Option<i64>) -> String {
+    let t = &sink.qualified;
+    let version = migration.version.as_str();
+    let ms = execution_ms.map_or_else(
+        || "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int".to_owned(),
+        |ms| ms.to_string(),
+    );
+    let repeatable = migration.kind != Kind::Versioned;
+    let (v, guard) = if repeatable {
+        ("NULL".to_owned(), String::new())
+    } else {
+        (
+            lit(version),
+            format!(
+                " WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {} AND success)",
+                lit(version)
+            ),
+        )
+    };
+    let script = migration
+        .path
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    format!(
+        "INSERT INTO {t} (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success)
+         SELECT (SELECT coalesce(max(installed_rank), 0) + 1 FROM {t}), {v}, {d}, 'SQL', {s}, {c}, current_user, {ms}, true{guard};\n",
+        d = lit(&migration.name.replace('_', " ")),
+        s = lit(script),
+        c = checksum::flyway(&file_text(migration)),
+    )
+}
+
+/// ariga/atlas `sql/migrate/migrate.go`, `ExecuteFile`: a revision with the
+/// file's version and description, type 2 (`RevisionTypeExecute`), `total` its
+/// statements and, once all ran, `applied` the same and no partial hashes,
+/// `hash` its `atlas.sum` entry, `executed_at` and `execution_time` (nanoseconds,
+/// a Go `time.Duration`), `error` and `error_stmt` empty; `WriteRevision` upserts
+/// it by version (`convert.go`, `SetRevision`; a nil `PartialHashes` is JSON
+/// `null`). `operator_version` says pgfleet wrote it.
+fn atlas_applied(sink: &Sink, migration: &Migration, execution_ms: Option<i64>) -> String {
+    let t = &sink.qualified;
+    let Some((file, v, description)) = atlas_file(migration) else {
+        return String::new();
+    };
+    let Some(hash) = migration
+        .path
+        .parent()
+        .and_then(|dir| checksum::atlas(dir, &file).ok().flatten())
+    else {
+        return String::new();
+    };
+    let total = atlas_total(migration);
+    let nanos = execution_ms.map_or_else(
+        || {
+            "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000000000)::bigint"
+                .to_owned()
+        },
+        |ms| (ms.saturating_mul(1_000_000)).to_string(),
+    );
+    let (v, d, h, op) = (
+        lit(&v),
+        lit(&description),
+        lit(&hash),
+        lit(&format!("pgfleet v{}", env!("CARGO_PKG_VERSION"))),
+    );
+    format!(
+        "UPDATE {t} SET type = 2, applied = {total}, total = {total}, executed_at = now(), execution_time = {nanos}, error = '', error_stmt = '', hash = {h}, partial_hashes = 'null', operator_version = {op} WHERE version = {v};
+         INSERT INTO {t} (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
+         SELECT {v}, {d}, 2, {total}, {total}, now(), {nanos}, '', '', {h}, 'null', {op}
+          WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version = {v});\n"
+    )
+}
+
+/// liquibase-standard `MarkChangeSetRanGenerator`: a new row with the next
+/// `orderexecuted`, `EXECUTED`, the 9: checksum, `sql` (a formatted-SQL
+/// changeset's one change), its comments, contexts and labels, the version and the
+/// run's deployment id; a changeset that has a row already (`runAlways`,
+/// `runOnChange`, a `FAILED` one) has it updated instead, as `RERAN` (its
+/// `UpdateVisitor`: a run status other than `NOT_RAN` makes `EXECUTED` `RERAN`).
+fn liquibase_applied(sink: &Sink, migration: &Migration) -> String {
+    let t = &sink.qualified;
+    let version = migration.version.as_str();
+    let (Some(key), Ok(Some(record))) = (
+        liquibase_key(sink, version),
+        formats::liquibase_record(migration),
+    ) else {
+        return String::new();
+    };
+    let md5 = lit(&checksum::liquibase(&record.sql));
+    let d = lit(&sink.deployment_id);
+    let next = format!("(SELECT coalesce(max(orderexecuted), 0) + 1 FROM {t})");
+    let mut sql = format!(
+        "UPDATE {t} SET dateexecuted = now(), orderexecuted = {next}, md5sum = {md5}, exectype = 'RERAN', deployment_id = {d} WHERE {key};\n"
+    );
+    let file = version.split("::").next().unwrap_or_default();
+    let (id, author) = version
+        .split_once("::")
+        .and_then(|(_, rest)| rest.rsplit_once("::"))
+        .unwrap_or_default();
+    let opt = |v: &Option<String>| v.as_deref().map_or_else(|| "NULL".to_owned(), lit);
+    let _ = writeln!(
+        sql,
+        "INSERT INTO {t} (id, author, filename, dateexecuted, orderexecuted, exectype, md5sum, description, comments, tag, liquibase, contexts, labels, deployment_id)
+         SELECT {i}, {a}, {f}, now(), {next}, 'EXECUTED', {md5}, 'sql', {c}, NULL, {lv}, {ctx}, {lbl}, {d}
+          WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {key});",
+        i = lit(id),
+        a = lit(author),
+        f = lit(&liquibase_filename(sink, file)),
+        c = lit(&record.comments),
+        lv = lit(LIQUIBASE_VERSION),
+        ctx = opt(&record.contexts),
+        lbl = opt(&record.labels),
+    );
+    sql
 }
 
 /// The Hasura source a sink's versions belong to in the catalog state.
