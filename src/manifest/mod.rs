@@ -7,6 +7,7 @@
 //! `${PROD_URL}` does not stop `pgfleet up` in `dev`.
 
 mod error;
+mod format;
 mod interpolate;
 mod peer_history;
 pub mod raw;
@@ -16,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub use error::{Location, ManifestError, suggest};
+pub use format::Format;
 pub(crate) use interpolate::stand_in;
 pub use interpolate::{ExpandError, expand};
 pub use peer_history::PeerHistory;
@@ -25,27 +27,8 @@ pub use services::{Service, UrlStyle};
 /// The manifest's file name.
 pub const FILE_NAME: &str = "pgfleet.toml";
 
-/// Migration formats a database may name with `format = "..."`.
-pub const FORMATS: &[&str] = &[
-    "native",
-    "prisma",
-    "dbmate",
-    "sqlx",
-    "golang-migrate",
-    "flyway",
-    "node-pg-migrate",
-    "goose",
-    "drizzle",
-    "atlas",
-    "liquibase",
-    "sqitch",
-    "diesel",
-    "pop",
-    "hasura",
-    "graphile-migrate",
-    "supabase",
-    "runner",
-];
+/// `format = "runner"`: the database is migrated by its `runner` command, not from files.
+const RUNNER_FORMAT: &str = "runner";
 
 /// A checked manifest.
 #[derive(Debug, Clone)]
@@ -86,7 +69,8 @@ pub enum ServerKind {
 pub struct Database {
     pub name: String,
     pub migrations: Vec<MigrationSource>,
-    pub format: Option<String>,
+    /// `format = "..."`; `None`: detected from each folder's files.
+    pub format: Option<Format>,
     pub seeds: Option<PathBuf>,
     pub extensions: Vec<String>,
     /// Schemas this database owns when its placement sets no `schema`.
@@ -122,7 +106,8 @@ impl Database {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationSource {
     pub path: PathBuf,
-    pub format: Option<String>,
+    /// The folder's own `format`, which wins over the database's.
+    pub format: Option<Format>,
     /// The folder's own `peer_history`, which wins over the database's.
     pub peer_history: Option<PeerHistory>,
 }
@@ -468,9 +453,12 @@ impl Manifest {
             for (path, format, peer_history) in entries {
                 let text = Spanned::new(spanned.span(), path);
                 let path = self.folder(&key("migrations"), &text)?;
-                if let Some(format) = &format {
-                    self.check_format(&key("migrations"), spanned.span().start, format)?;
-                }
+                let format = match format {
+                    Some(name) => {
+                        self.check_format(&key("migrations"), spanned.span().start, &name)?
+                    }
+                    None => None,
+                };
                 let peer_history = peer_history
                     .map(|p| {
                         self.check_peer_history(
@@ -488,10 +476,7 @@ impl Manifest {
             }
         }
         let format = match &db.format {
-            Some(f) => {
-                self.check_format(&key("format"), f.span().start, f.get_ref())?;
-                Some(f.get_ref().clone())
-            }
+            Some(f) => self.check_format(&key("format"), f.span().start, f.get_ref())?,
             None => None,
         };
         if let (Some(runner), Some(_)) = (&db.runner, &db.migrations) {
@@ -746,13 +731,29 @@ impl Manifest {
         Ok(path)
     }
 
-    fn check_format(&self, key: &str, offset: usize, format: &str) -> Result<(), ManifestError> {
-        if FORMATS.contains(&format) {
-            return Ok(());
+    /// The format `format` names; `runner` (SPEC's name for a database migrated by its
+    /// `runner` command) names no folder format, so it is `None`, as an unset one.
+    fn check_format(
+        &self,
+        key: &str,
+        offset: usize,
+        format: &str,
+    ) -> Result<Option<Format>, ManifestError> {
+        if let Some(known) = Format::from_name(format) {
+            return Ok(Some(known));
         }
-        let hint = match suggest(format, FORMATS.iter().copied()) {
+        if format == RUNNER_FORMAT {
+            return Ok(None);
+        }
+        let names = || {
+            Format::ALL
+                .iter()
+                .map(|f| f.name())
+                .chain(std::iter::once(RUNNER_FORMAT))
+        };
+        let hint = match suggest(format, names()) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => format!("known formats: {}", FORMATS.join(", ")),
+            None => format!("known formats: {}", names().collect::<Vec<_>>().join(", ")),
         };
         Err(self.invalid(offset, key, &format!("unknown format `{format}`"), &hint))
     }
@@ -876,6 +877,49 @@ mod tests {
 
     fn load(text: &str) -> Result<Manifest, ManifestError> {
         Manifest::from_str_for_test(text, &[("SET", "value")])
+    }
+
+    /// `format` is read once into a [`Format`]: every tool's name, the folder's own
+    /// winning over the database's, `runner` as no folder format, a misspelling refused
+    /// with the name it resembles.
+    #[test]
+    fn formats_are_typed_when_read() {
+        // The manifest of these tests sits in /tmp: folders of its own there.
+        let a = tempfile::tempdir_in("/tmp").unwrap();
+        let b = tempfile::tempdir_in("/tmp").unwrap();
+        let name =
+            |d: &tempfile::TempDir| d.path().file_name().unwrap().to_string_lossy().into_owned();
+        let (a, b) = (name(&a), name(&b));
+        for format in Format::ALL {
+            let m = load(&format!(
+                "[databases.app]\nmigrations = \"{a}\"\nformat = \"{}\"\n",
+                format.name()
+            ))
+            .unwrap();
+            assert_eq!(m.databases["app"].format, Some(format));
+        }
+        let m = load(&format!(
+            "[databases.app]\nformat = \"dbmate\"\n\
+             migrations = [\"{a}\", {{ path = \"{b}\", format = \"prisma\" }}]\n\
+             [databases.py]\nformat = \"runner\"\nrunner = \"alembic upgrade head\"\n",
+        ))
+        .unwrap();
+        let app = &m.databases["app"];
+        assert_eq!(
+            app.migrations.iter().map(|s| s.format).collect::<Vec<_>>(),
+            [None, Some(Format::Prisma)]
+        );
+        assert_eq!(app.format, Some(Format::Dbmate));
+        assert_eq!(m.databases["py"].format, None);
+        let err = load("[databases.app]\nformat = \"golang_migrate\"\n").unwrap_err();
+        assert!(
+            err.to_string().contains("unknown format `golang_migrate`"),
+            "{err}"
+        );
+        assert_eq!(
+            err.hint().as_deref(),
+            Some("did you mean `golang-migrate`?")
+        );
     }
 
     #[test]

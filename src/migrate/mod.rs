@@ -306,11 +306,7 @@ pub(crate) fn declared_format(
     db: &Database,
     source: &crate::manifest::MigrationSource,
 ) -> Option<formats::Format> {
-    source
-        .format
-        .as_deref()
-        .or(db.format.as_deref())
-        .and_then(formats::Format::from_name)
+    source.format.or(db.format)
 }
 
 /// Schemas that a drizzle or Sqitch database's own migrations create with a

@@ -54,81 +54,14 @@ pub use template::new_migration;
 use template::{next_timestamp, timestamped_file};
 pub use version::Version;
 
-/// The migration formats pgfleet reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Format {
-    Native,
-    Prisma,
-    Dbmate,
-    Sqlx,
-    GolangMigrate,
-    Flyway,
-    NodePgMigrate,
-    Goose,
-    Atlas,
-    Liquibase,
-    Drizzle,
-    Sqitch,
-    Diesel,
-    Pop,
-    Hasura,
-    GraphileMigrate,
-    Supabase,
-}
+pub use crate::manifest::Format;
 
 impl Format {
-    pub const ALL: [Format; 17] = [
-        Format::Native,
-        Format::Prisma,
-        Format::Dbmate,
-        Format::Sqlx,
-        Format::GolangMigrate,
-        Format::Flyway,
-        Format::NodePgMigrate,
-        Format::Goose,
-        Format::Atlas,
-        Format::Liquibase,
-        Format::Drizzle,
-        Format::Sqitch,
-        Format::Diesel,
-        Format::Pop,
-        Format::Hasura,
-        Format::GraphileMigrate,
-        Format::Supabase,
-    ];
-
-    /// The name used in `pgfleet.toml` (`format = "..."`) and in output.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Native => "native",
-            Format::Prisma => "prisma",
-            Format::Dbmate => "dbmate",
-            Format::Sqlx => "sqlx",
-            Format::GolangMigrate => "golang-migrate",
-            Format::Flyway => "flyway",
-            Format::NodePgMigrate => "node-pg-migrate",
-            Format::Goose => "goose",
-            Format::Atlas => "atlas",
-            Format::Liquibase => "liquibase",
-            Format::Drizzle => "drizzle",
-            Format::Sqitch => "sqitch",
-            Format::Diesel => "diesel",
-            Format::Pop => "pop",
-            Format::Hasura => "hasura",
-            Format::GraphileMigrate => "graphile-migrate",
-            Format::Supabase => "supabase",
-        }
-    }
-
     /// Whether a pending migration older than the newest applied one is refused.
     /// Liquibase runs whatever changeset it has not run, wherever it sits in the
     /// changelog, so it has no such order.
     pub fn checks_order(self) -> bool {
         self != Format::Liquibase
-    }
-
-    pub fn from_name(s: &str) -> Option<Format> {
-        Format::ALL.into_iter().find(|f| f.name() == s)
     }
 
     /// The peer tool's own history table, which adoption reads (never writes). golang-migrate
