@@ -6,6 +6,7 @@
 #   bash bench/backup.sh [ROWS_PER_DB]     default 1,000,000 rows (~250 MB) per database
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 rows=${1:-1000000}
 cargo build --release --quiet
 bin=${CARGO_TARGET_DIR:-$PWD/target}/release/pgfleet
@@ -22,8 +23,8 @@ port=$("$bin" -C "$work" server status --json | sed -n 's/.*"port": \([0-9]*\).*
 export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
 pgbin=$(dirname "$(readlink -f "$(command -v pg_ctl)")")
 
-now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+results_file backup
 
 echo "== generating $rows rows in each of: $dbs"
 for d in $dbs; do
@@ -38,6 +39,8 @@ for d in $dbs; do "$pgbin/pg_dump" --format=custom --no-sync --file "$work/seq_$
 t1=$(now)
 "$bin" -q -C "$work" backup --out "$work/b" --jobs 2
 t2=$(now)
+record backup pg_dump-loop 1 "$(secs "$t0" "$t1")"
+record backup pgfleet-jobs2 1 "$(secs "$t1" "$t2")"
 echo "backup:  sequential pg_dump $(secs "$t0" "$t1") s   pgfleet --jobs 2 $(secs "$t1" "$t2") s   ratio $(awk -v a="$(secs "$t0" "$t1")" -v b="$(secs "$t1" "$t2")" 'BEGIN { printf "%.2f", b / a }')"
 
 recreate() { for d in $dbs; do psql -qX -d postgres -c "DROP DATABASE bk_$d WITH (FORCE)" -c "CREATE DATABASE bk_$d"; done; }
@@ -49,5 +52,7 @@ recreate
 t2=$(now)
 "$bin" -q -C "$work" restore "$work/b" --jobs 2
 t3=$(now)
+record restore pg_restore-loop 1 "$(secs "$t0" "$t1")"
+record restore pgfleet-jobs2 1 "$(secs "$t2" "$t3")"
 echo "restore: sequential pg_restore $(secs "$t0" "$t1") s   pgfleet --jobs 2 $(secs "$t2" "$t3") s   ratio $(awk -v a="$(secs "$t0" "$t1")" -v b="$(secs "$t2" "$t3")" 'BEGIN { printf "%.2f", b / a }')"
 psql -qXAt -d bk_a -c "SELECT 'rows in bk_a.t after restore: ' || count(*) FROM t"

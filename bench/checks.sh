@@ -6,6 +6,7 @@
 #   bash bench/checks.sh [ROWS]     default 10,000,000
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 rows=${1:-10000000}
 tables=300
 cargo build --release --quiet
@@ -49,8 +50,16 @@ psql -qX -d chk_auth -c "INSERT INTO users SELECT g FROM generate_series(1, $row
 psql -qX -d chk_app -c "INSERT INTO orders SELECT g, CASE WHEN g % ($rows / 5) = 0 THEN $rows + g ELSE g END FROM generate_series(1, $rows) g" &
 wait
 
+results_file checks
+# timed_once CASE COMMAND...: one run's wall time and peak memory, shown and recorded.
+timed_once() {
+    local case=$1 out; shift
+    out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>&1 || true; } 2>&1 | tail -1)
+    record "$case" pgfleet 1 "${out% *}"
+    echo "    peak RSS ${out#* } KiB"
+}
 echo "== verify (one reference over $rows rows)"
-/usr/bin/time -f "verify: %e s wall, %M KiB peak RSS" "$bin" -q -C "$work" verify app || true
+timed_once verify "$bin" -q -C "$work" verify app
 echo "== drift ($tables tables)"
-/usr/bin/time -f "drift: %e s wall, %M KiB peak RSS" "$bin" -q -C "$work" drift wide
-/usr/bin/time -f "schema dump: %e s wall, %M KiB peak RSS" "$bin" -q -C "$work" schema dump wide > /dev/null
+timed_once drift "$bin" -q -C "$work" drift wide
+timed_once schema-dump "$bin" -q -C "$work" schema dump wide

@@ -13,6 +13,7 @@
 # pgloader once (it is the slow one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 rows=1000000
 big=0
 rounds=3
@@ -109,18 +110,24 @@ SQL
 best() { # CURRENT NEW: the smaller
     if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi
 }
+results_file import
 floor="" ours="" created=""
 for round in $(seq 1 "$rounds"); do
     echo "== round $round: floor (psql \\copy into bare tables, then keys), pgfleet into the migrated tables, pgfleet --create-tables"
     recreate bench_floor
-    floor=$(best "$floor" "$(seconds psql -qX -v ON_ERROR_STOP=1 -d bench_floor -1 -f "$work/floor.sql")")
+    t=$(seconds psql -qX -v ON_ERROR_STOP=1 -d bench_floor -1 -f "$work/floor.sql")
+    record import psql-copy "$round" "$t"
+    floor=$(best "$floor" "$t")
     recreate bench_imp
     "$bin" -q -C "$work" migrate imp
-    ours=$(best "$ours" "$(seconds "$bin" -q -C "$work" import sqlite "$work/src.db" --into imp)")
+    t=$(seconds "$bin" -q -C "$work" import sqlite "$work/src.db" --into imp)
+    record import pgfleet "$round" "$t"
+    ours=$(best "$ours" "$t")
     recreate bench_created
     /usr/bin/time -f "%e %M" -o "$work/created.time" \
         "$bin" -q -C "$work" import sqlite "$work/src.db" --into created --create-tables
     read -r t rss_1m < "$work/created.time"
+    record import pgfleet-create-tables "$round" "$t"
     created=$(best "$created" "$t")
 done
 
@@ -130,6 +137,7 @@ if command -v pgloader > /dev/null; then
     recreate bench_pgloader
     loader=$(seconds pgloader --quiet "sqlite://$work/src.db" \
         "postgresql://postgres@127.0.0.1:$port/bench_pgloader")
+    record import pgloader 1 "$loader"
 else
     echo "   pgloader not installed: skipped"
 fi

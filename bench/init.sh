@@ -7,6 +7,7 @@
 #   bash bench/init.sh [RUNS] [debug|release]   (builds the binary first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 runs=${1:-5}
 profile=${2:-debug}
 if [ "$profile" = release ]; then cargo build --release --quiet; else cargo build --quiet; fi
@@ -33,12 +34,14 @@ for p in range(2000):
         open(f"{d}/f{i}.js", "w").write("x\n")
 PY
 echo "files: $(find "$ws" -type f | wc -l) ($profile build, $runs runs each)"
+results_file init
 
 measure() {
     local label=$1; shift
     local total=0 peak=0 out
-    for _ in $(seq "$runs"); do
+    for run in $(seq "$runs"); do
         out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null; } 2>&1 | tail -1)
+        record init "$label" "$run" "${out% *}"
         total=$(awk -v t="$total" -v e="${out% *}" 'BEGIN { print t + e }')
         [ "${out#* }" -gt "$peak" ] && peak=${out#* }
     done
