@@ -228,19 +228,7 @@ fn any_text(value: &ValueRef<'_>) -> Result<String, Refused> {
 
 fn body(kind: &Kind, value: ValueRef<'_>, zone: Zone, out: &mut Vec<u8>) -> Result<(), Refused> {
     match kind {
-        Kind::Bool => {
-            let b = match value {
-                ValueRef::Integer(0) | ValueRef::Real(0.0) => false,
-                ValueRef::Integer(1) | ValueRef::Real(1.0) => true,
-                ValueRef::Text(_) => match text_of(&value)?.trim().to_ascii_lowercase().as_str() {
-                    "true" | "t" | "1" => true,
-                    "false" | "f" | "0" => false,
-                    _ => return Err("is not a boolean (0/1, true/false, t/f)".into()),
-                },
-                _ => return Err("is not a boolean (0/1, true/false, t/f)".into()),
-            };
-            out.push(u8::from(b));
-        }
+        Kind::Bool => out.push(u8::from(boolean(value)?)),
         Kind::Int2 => {
             let i = int_of(value)?;
             let v = i16::try_from(i).map_err(|_| "does not fit smallint".to_owned())?;
@@ -264,25 +252,7 @@ fn body(kind: &Kind, value: ValueRef<'_>, zone: Zone, out: &mut Vec<u8>) -> Resu
             out.extend_from_slice(&g.to_bits().to_be_bytes());
         }
         Kind::Float8 => out.extend_from_slice(&f64_of(value)?.to_bits().to_be_bytes()),
-        Kind::Numeric(typmod) => {
-            let n = match value {
-                ValueRef::Integer(i) => {
-                    Numeric::Finite(Decimal::parse(&i.to_string()).expect("digits"))
-                }
-                ValueRef::Real(r) => Numeric::from_f64(r),
-                ValueRef::Text(_) => Numeric::parse(text_of(&value)?)
-                    .ok_or_else(|| "is text, not a number".to_owned())?,
-                _ => return Err("is a BLOB, not a number".into()),
-            };
-            let n = match (n, typmod) {
-                (Numeric::Finite(d), Some((p, s))) => Numeric::Finite(
-                    d.fit(*p, *s)
-                        .ok_or_else(|| format!("does not fit numeric({p},{s}) without rounding"))?,
-                ),
-                (n, _) => n,
-            };
-            n.encode(out);
-        }
+        Kind::Numeric(typmod) => numeric(value, *typmod)?.encode(out),
         Kind::Text(max) => {
             if let ValueRef::Text(_) = value {
                 let t = text_of(&value)?;
@@ -327,66 +297,10 @@ fn body(kind: &Kind, value: ValueRef<'_>, zone: Zone, out: &mut Vec<u8>) -> Resu
             out.push(1);
             out.extend_from_slice(canonical.as_bytes());
         }
-        Kind::Uuid => {
-            let bytes: [u8; 16] = match value {
-                ValueRef::Blob(b) => b.try_into().map_err(|_| {
-                    "is a BLOB of the wrong length for a uuid (16 bytes)".to_owned()
-                })?,
-                ValueRef::Text(_) => {
-                    let t = text_of(&value)?.trim();
-                    let t = t
-                        .strip_prefix('{')
-                        .and_then(|t| t.strip_suffix('}'))
-                        .unwrap_or(t);
-                    let hex_digits: String = t.chars().filter(|c| *c != '-').collect();
-                    let v = hex::decode(&hex_digits).map_err(|_| "is not a uuid".to_owned())?;
-                    v.try_into().map_err(|_| "is not a uuid".to_owned())?
-                }
-                _ => return Err("is not a uuid".into()),
-            };
-            out.extend_from_slice(&bytes);
-        }
-        Kind::Date => {
-            let date = if let Some(t) = unix_instant(value)? {
-                let local = zone.local(t);
-                if local.time() != NaiveTime::MIN {
-                    return Err("is a time of day, not a date".into());
-                }
-                local.date()
-            } else {
-                let (naive, offset) =
-                    iso(text_of(&value).map_err(|_| "is not a date".to_owned())?)?;
-                if naive.time() != NaiveTime::MIN
-                    || offset.is_some_and(|o| o.local_minus_utc() != 0)
-                {
-                    return Err("is a time of day, not a date".into());
-                }
-                naive.date()
-            };
-            let days = i64::from(date.num_days_from_ce())
-                - i64::from(
-                    NaiveDate::from_ymd_opt(2000, 1, 1)
-                        .expect("date")
-                        .num_days_from_ce(),
-                );
-            out.extend_from_slice(
-                &i32::try_from(days)
-                    .map_err(|_| "is out of range for a date".to_owned())?
-                    .to_be_bytes(),
-            );
-        }
+        Kind::Uuid => out.extend_from_slice(&uuid(value)?),
+        Kind::Date => out.extend_from_slice(&days_since_2000(value, zone)?.to_be_bytes()),
         Kind::Timestamp => {
-            let naive = if let Some(t) = unix_instant(value)? {
-                zone.local(t)
-            } else {
-                let (naive, offset) =
-                    iso(text_of(&value).map_err(|_| "is not a timestamp".to_owned())?)?;
-                match offset {
-                    Some(_) => zone.local(naive.and_utc()),
-                    None => naive,
-                }
-            };
-            out.extend_from_slice(&micros_since_2000(naive)?.to_be_bytes());
+            out.extend_from_slice(&micros_since_2000(timestamp(value, zone)?)?.to_be_bytes());
         }
         Kind::Timestamptz => {
             let t = instant_of(value, zone)?;
@@ -394,6 +308,98 @@ fn body(kind: &Kind, value: ValueRef<'_>, zone: Zone, out: &mut Vec<u8>) -> Resu
         }
     }
     Ok(())
+}
+
+/// A boolean from SQLite's 0/1 (as integer or real) or its text spellings.
+fn boolean(value: ValueRef<'_>) -> Result<bool, Refused> {
+    match value {
+        ValueRef::Integer(0) | ValueRef::Real(0.0) => Ok(false),
+        ValueRef::Integer(1) | ValueRef::Real(1.0) => Ok(true),
+        ValueRef::Text(_) => match text_of(&value)?.trim().to_ascii_lowercase().as_str() {
+            "true" | "t" | "1" => Ok(true),
+            "false" | "f" | "0" => Ok(false),
+            _ => Err("is not a boolean (0/1, true/false, t/f)".into()),
+        },
+        _ => Err("is not a boolean (0/1, true/false, t/f)".into()),
+    }
+}
+
+/// A number exactly as stored, fitted to `numeric(p,s)` without rounding.
+fn numeric(value: ValueRef<'_>, typmod: Option<(u32, u32)>) -> Result<Numeric, Refused> {
+    let n = match value {
+        ValueRef::Integer(i) => Numeric::Finite(Decimal::parse(&i.to_string()).expect("digits")),
+        ValueRef::Real(r) => Numeric::from_f64(r),
+        ValueRef::Text(_) => {
+            Numeric::parse(text_of(&value)?).ok_or_else(|| "is text, not a number".to_owned())?
+        }
+        _ => return Err("is a BLOB, not a number".into()),
+    };
+    Ok(match (n, typmod) {
+        (Numeric::Finite(d), Some((p, s))) => Numeric::Finite(
+            d.fit(p, s)
+                .ok_or_else(|| format!("does not fit numeric({p},{s}) without rounding"))?,
+        ),
+        (n, _) => n,
+    })
+}
+
+/// A uuid's 16 bytes, from a 16-byte BLOB or its text (with or without dashes and
+/// braces).
+fn uuid(value: ValueRef<'_>) -> Result<[u8; 16], Refused> {
+    match value {
+        ValueRef::Blob(b) => b
+            .try_into()
+            .map_err(|_| "is a BLOB of the wrong length for a uuid (16 bytes)".to_owned()),
+        ValueRef::Text(_) => {
+            let t = text_of(&value)?.trim();
+            let t = t
+                .strip_prefix('{')
+                .and_then(|t| t.strip_suffix('}'))
+                .unwrap_or(t);
+            let hex_digits: String = t.chars().filter(|c| *c != '-').collect();
+            let v = hex::decode(&hex_digits).map_err(|_| "is not a uuid".to_owned())?;
+            v.try_into().map_err(|_| "is not a uuid".to_owned())
+        }
+        _ => Err("is not a uuid".into()),
+    }
+}
+
+/// A date as PostgreSQL's binary form counts it: days since 2000-01-01. A value with a
+/// time of day is refused, not truncated.
+fn days_since_2000(value: ValueRef<'_>, zone: Zone) -> Result<i32, Refused> {
+    let date = if let Some(t) = unix_instant(value)? {
+        let local = zone.local(t);
+        if local.time() != NaiveTime::MIN {
+            return Err("is a time of day, not a date".into());
+        }
+        local.date()
+    } else {
+        let (naive, offset) = iso(text_of(&value).map_err(|_| "is not a date".to_owned())?)?;
+        if naive.time() != NaiveTime::MIN || offset.is_some_and(|o| o.local_minus_utc() != 0) {
+            return Err("is a time of day, not a date".into());
+        }
+        naive.date()
+    };
+    let days = i64::from(date.num_days_from_ce())
+        - i64::from(
+            NaiveDate::from_ymd_opt(2000, 1, 1)
+                .expect("date")
+                .num_days_from_ce(),
+        );
+    i32::try_from(days).map_err(|_| "is out of range for a date".to_owned())
+}
+
+/// A `timestamp` (without time zone): naive values as written, instants and values with
+/// an offset in `zone`.
+fn timestamp(value: ValueRef<'_>, zone: Zone) -> Result<chrono::NaiveDateTime, Refused> {
+    if let Some(t) = unix_instant(value)? {
+        return Ok(zone.local(t));
+    }
+    let (naive, offset) = iso(text_of(&value).map_err(|_| "is not a timestamp".to_owned())?)?;
+    Ok(match offset {
+        Some(_) => zone.local(naive.and_utc()),
+        None => naive,
+    })
 }
 
 use chrono::Datelike as _;
