@@ -137,55 +137,8 @@ impl Writer {
                 (Some(d), Format::Sqlx) => super::formats::sqlx_config(d).unwrap_or_default(),
                 _ => super::formats::SqlxConfig::default(),
             };
-            let configured = sqlx
-                .table_name
-                .as_deref()
-                .map(|name| match name.split_once('.') {
-                    Some((schema, table)) => (Some(schema.to_owned()), table.to_owned()),
-                    None => (None, name.to_owned()),
-                });
-            let (schema, table) = if folder.format == Format::Hasura {
-                // Where the Hasura CLI keeps its state, if anywhere yet.
-                let older = folder
-                    .peer
-                    .as_ref()
-                    .map_or(("hdb_catalog", "schema_migrations"), |p| {
-                        (p.schema.as_str(), p.table.as_str())
-                    });
-                match shape::hasura_table(client, db, older).await? {
-                    Some(found) => found,
-                    None => continue,
-                }
-            } else if let Some(peer) = &folder.peer {
-                (peer.schema.clone(), peer.table.clone())
-            } else if let Some((Some(schema), table)) = &configured {
-                (schema.clone(), table.clone())
-            } else if let Some((None, table)) = &configured {
-                let found = shape::find(client, db, &search_schemas(placement), table).await?;
-                (
-                    found.unwrap_or_else(|| home_schema(placement).to_owned()),
-                    table.clone(),
-                )
-            } else if folder.format == Format::Atlas {
-                // Atlas keeps its table in schema `atlas_schema_revisions`, unless its URL
-                // names a schema (a schema placement's `search_path`): then in that one.
-                let mut places = vec![ATLAS_SCHEMA.to_owned()];
-                places.extend(search_schemas(placement));
-                let found = shape::find(client, db, &places, ATLAS_SCHEMA).await?;
-                let home = placement
-                    .schema
-                    .clone()
-                    .unwrap_or_else(|| ATLAS_SCHEMA.to_owned());
-                (found.unwrap_or(home), ATLAS_SCHEMA.to_owned())
-            } else {
-                let Some(table) = folder.format.history_table() else {
-                    continue;
-                };
-                let found = shape::find(client, db, &search_schemas(placement), table).await?;
-                (
-                    found.unwrap_or_else(|| home_schema(placement).to_owned()),
-                    table.to_owned(),
-                )
+            let Some((schema, table)) = locate(client, db, folder, placement, &sqlx).await? else {
+                continue;
             };
             // drizzle's migrator decides what is pending by the journal's `when`: a
             // folder without them (drizzle-kit 1.x) is only read.
@@ -357,6 +310,69 @@ async fn liquibase_prefix(
         }
     }
     Ok(String::new())
+}
+
+/// Where `folder`'s tool keeps its table for this placement, `(schema, table)`: where
+/// the manifest or the tool's config says, else where it is found, else where the tool
+/// would make it; `None` when there is none to write (Hasura's catalog not made yet).
+async fn locate(
+    client: &Client,
+    db: &str,
+    folder: &Folder,
+    placement: &Placement,
+    sqlx: &super::formats::SqlxConfig,
+) -> Result<Option<(String, String)>, MigrateError> {
+    let configured = sqlx
+        .table_name
+        .as_deref()
+        .map(|name| match name.split_once('.') {
+            Some((schema, table)) => (Some(schema.to_owned()), table.to_owned()),
+            None => (None, name.to_owned()),
+        });
+    let located = if folder.format == Format::Hasura {
+        // Where the Hasura CLI keeps its state, if anywhere yet.
+        let older = folder
+            .peer
+            .as_ref()
+            .map_or(("hdb_catalog", "schema_migrations"), |p| {
+                (p.schema.as_str(), p.table.as_str())
+            });
+        match shape::hasura_table(client, db, older).await? {
+            Some(found) => found,
+            None => return Ok(None),
+        }
+    } else if let Some(peer) = &folder.peer {
+        (peer.schema.clone(), peer.table.clone())
+    } else if let Some((Some(schema), table)) = &configured {
+        (schema.clone(), table.clone())
+    } else if let Some((None, table)) = &configured {
+        let found = shape::find(client, db, &search_schemas(placement), table).await?;
+        (
+            found.unwrap_or_else(|| home_schema(placement).to_owned()),
+            table.clone(),
+        )
+    } else if folder.format == Format::Atlas {
+        // Atlas keeps its table in schema `atlas_schema_revisions`, unless its URL
+        // names a schema (a schema placement's `search_path`): then in that one.
+        let mut places = vec![ATLAS_SCHEMA.to_owned()];
+        places.extend(search_schemas(placement));
+        let found = shape::find(client, db, &places, ATLAS_SCHEMA).await?;
+        let home = placement
+            .schema
+            .clone()
+            .unwrap_or_else(|| ATLAS_SCHEMA.to_owned());
+        (found.unwrap_or(home), ATLAS_SCHEMA.to_owned())
+    } else {
+        let Some(table) = folder.format.history_table() else {
+            return Ok(None);
+        };
+        let found = shape::find(client, db, &search_schemas(placement), table).await?;
+        (
+            found.unwrap_or_else(|| home_schema(placement).to_owned()),
+            table.to_owned(),
+        )
+    };
+    Ok(Some(located))
 }
 
 /// `'text'`, for the SQL the writers build.
