@@ -149,6 +149,70 @@ impl Collector {
     }
 }
 
+/// Where [`parse`] is in a goose file, and what it has collected.
+struct State {
+    section: Section,
+    up: Collector,
+    down: Collector,
+    /// The line after `-- +goose Up`.
+    up_line: Option<usize>,
+    no_transaction: bool,
+    /// Between `+goose ENVSUB ON` and `OFF`: `${VAR}`s are replaced.
+    envsub: bool,
+}
+
+/// Applies one annotation as goose does; the message for a misplaced one.
+fn apply(found: Annotation, state: &mut State) -> Result<(), &'static str> {
+    let current = match state.section {
+        Section::Down => &mut state.down,
+        _ => &mut state.up,
+    };
+    match found {
+        Annotation::Up | Annotation::Down if current.in_block => {
+            return Err(
+                "`+goose StatementBegin` above is not closed; add `-- +goose StatementEnd`",
+            );
+        }
+        Annotation::Up => {
+            if state.section != Section::Before {
+                return Err(
+                    "a second `-- +goose Up`; a goose file holds one up and one down section",
+                );
+            }
+            state.section = Section::Up;
+        }
+        Annotation::Down => {
+            if state.section == Section::Before {
+                return Err(
+                    "`-- +goose Down` before `-- +goose Up`; goose wants the up section first",
+                );
+            }
+            state.up.flush(false);
+            state.section = Section::Down;
+        }
+        Annotation::StatementBegin => {
+            if current.in_block {
+                return Err(
+                    "`+goose StatementBegin` inside another; close the first with `-- +goose StatementEnd`",
+                );
+            }
+            current.flush(false);
+            current.in_block = true;
+        }
+        Annotation::StatementEnd => {
+            if !current.in_block {
+                return Err("`+goose StatementEnd` without a `+goose StatementBegin` above it");
+            }
+            current.flush(true);
+            current.in_block = false;
+        }
+        Annotation::NoTransaction => state.no_transaction = true,
+        Annotation::EnvsubOn => state.envsub = true,
+        Annotation::EnvsubOff => state.envsub = false,
+    }
+    Ok(())
+}
+
 /// `lookup` reads an environment variable (the process environment in [`read`]).
 fn parse(
     path: PathBuf,
@@ -162,12 +226,14 @@ fn parse(
         line,
         message,
     };
-    let mut section = Section::Before;
-    let mut up = Collector::default();
-    let mut down = Collector::default();
-    let mut up_line = None;
-    let mut no_transaction = false;
-    let mut envsub = false;
+    let mut state = State {
+        section: Section::Before,
+        up: Collector::default(),
+        down: Collector::default(),
+        up_line: None,
+        no_transaction: false,
+        envsub: false,
+    };
     for line in lines(&source.text) {
         if let Some(found) = annotation(line.content) {
             let found = found.map_err(|word| {
@@ -178,66 +244,14 @@ fn parse(
                     ),
                 )
             })?;
-            let current = match section {
-                Section::Down => &mut down,
-                _ => &mut up,
-            };
-            match found {
-                Annotation::Up | Annotation::Down if current.in_block => {
-                    return Err(syntax(
-                        line.number,
-                        "`+goose StatementBegin` above is not closed; add `-- +goose StatementEnd`"
-                            .to_owned(),
-                    ));
-                }
-                Annotation::Up => {
-                    if section != Section::Before {
-                        return Err(syntax(
-                            line.number,
-                            "a second `-- +goose Up`; a goose file holds one up and one down section".to_owned(),
-                        ));
-                    }
-                    section = Section::Up;
-                    up_line = Some(line.number + 1);
-                }
-                Annotation::Down => {
-                    if section == Section::Before {
-                        return Err(syntax(
-                            line.number,
-                            "`-- +goose Down` before `-- +goose Up`; goose wants the up section first".to_owned(),
-                        ));
-                    }
-                    up.flush(false);
-                    section = Section::Down;
-                }
-                Annotation::StatementBegin => {
-                    if current.in_block {
-                        return Err(syntax(
-                            line.number,
-                            "`+goose StatementBegin` inside another; close the first with `-- +goose StatementEnd`".to_owned(),
-                        ));
-                    }
-                    current.flush(false);
-                    current.in_block = true;
-                }
-                Annotation::StatementEnd => {
-                    if !current.in_block {
-                        return Err(syntax(
-                            line.number,
-                            "`+goose StatementEnd` without a `+goose StatementBegin` above it"
-                                .to_owned(),
-                        ));
-                    }
-                    current.flush(true);
-                    current.in_block = false;
-                }
-                Annotation::NoTransaction => no_transaction = true,
-                Annotation::EnvsubOn => envsub = true,
-                Annotation::EnvsubOff => envsub = false,
+            let opens_up = matches!(found, Annotation::Up);
+            apply(found, &mut state).map_err(|m| syntax(line.number, m.to_owned()))?;
+            if opens_up {
+                state.up_line = Some(line.number + 1);
             }
             continue;
         }
-        let collector = match section {
+        let collector = match state.section {
             // goose refuses statements above `+goose Up`; comments and blank lines are fine.
             Section::Before => {
                 if !super::is_blank_sql(line.content) {
@@ -248,16 +262,23 @@ fn parse(
                 }
                 continue;
             }
-            Section::Up => &mut up,
-            Section::Down => &mut down,
+            Section::Up => &mut state.up,
+            Section::Down => &mut state.down,
         };
-        if envsub {
+        if state.envsub {
             let text = substitute(line.content, lookup).map_err(|m| syntax(line.number, m))?;
             collector.push_line(line.number, &text);
         } else {
             collector.push_line(line.number, line.content);
         }
     }
+    let State {
+        mut up,
+        mut down,
+        up_line,
+        no_transaction,
+        ..
+    } = state;
     let Some(up_line) = up_line else {
         return Err(FormatError::MissingMarker {
             path,
