@@ -2,6 +2,7 @@
 //! decides exit codes (STYLE §9).
 
 use crate::connect::ConnectError;
+use crate::connect::describe_sql_error;
 use crate::manifest::ManifestError;
 use crate::safety::Refusal;
 use crate::server::ServerError;
@@ -144,33 +145,6 @@ impl Error {
     pub(crate) fn sql(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> Error {
         let context = context.into();
         move |source| Error::Sql { context, source }
-    }
-}
-
-/// The server's message and detail, or the driver's own text.
-/// What a query that found its connection gone reports.
-pub const CONNECTION_LOST: &str = "the server closed the connection (was it stopped or restarted?)";
-
-/// Whether a described SQL error means the server went away: the connection
-/// closed, or the server's shutdown / crash recovery codes (class 57P).
-pub(crate) fn is_connection_lost(e: &tokio_postgres::Error) -> bool {
-    e.is_closed()
-        || e.as_db_error()
-            .is_some_and(|d| d.code().code().starts_with("57P"))
-}
-
-pub fn describe_sql_error(e: &tokio_postgres::Error) -> String {
-    let Some(db) = e.as_db_error() else {
-        if e.is_closed() {
-            // tokio-postgres says only "connection closed"; the server's own
-            // FATAL (e.g. shutdown) went to the connection task.
-            return CONNECTION_LOST.to_owned();
-        }
-        return crate::connect::chain(e);
-    };
-    match db.detail() {
-        Some(detail) => format!("{} ({detail})", db.message()),
-        None => db.message().to_owned(),
     }
 }
 

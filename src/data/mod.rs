@@ -70,7 +70,7 @@ impl DataError {
         DataError::Sql {
             db: db.to_owned(),
             context: context.to_owned(),
-            message: crate::error::describe_sql_error(&e),
+            message: crate::connect::describe_sql_error(&e),
         }
     }
 

@@ -882,8 +882,8 @@ pub(crate) fn locate_error(
         return MigrateError::Sql {
             db: db.to_owned(),
             context: format!("`{}` failed", path.display()),
-            message: crate::error::describe_sql_error(e),
-            lost: crate::error::is_connection_lost(e),
+            message: crate::connect::describe_sql_error(e),
+            lost: crate::connect::is_connection_lost(e),
         };
     };
     let position = match db_error.position() {

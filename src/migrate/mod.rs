@@ -195,8 +195,8 @@ impl MigrateError {
         MigrateError::Sql {
             db: db.to_owned(),
             context: context.to_owned(),
-            message: crate::error::describe_sql_error(&e),
-            lost: crate::error::is_connection_lost(&e),
+            message: crate::connect::describe_sql_error(&e),
+            lost: crate::connect::is_connection_lost(&e),
         }
     }
 
