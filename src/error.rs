@@ -3,7 +3,14 @@
 
 use crate::connect::ConnectError;
 use crate::connect::describe_sql_error;
+use crate::data::DataError;
+use crate::envfile::EnvFileError;
+use crate::fleet::FleetError;
+use crate::import::ImportError;
+use crate::init::InitError;
 use crate::manifest::ManifestError;
+use crate::migrate::MigrateError;
+use crate::migrate::formats::FormatError;
 use crate::safety::Refusal;
 use crate::server::ServerError;
 
@@ -34,19 +41,19 @@ pub enum Error {
     Backup(#[from] crate::backup::BackupError),
 
     #[error(transparent)]
-    EnvFile(#[from] crate::envfile::EnvFileError),
+    EnvFile(EnvFileError),
 
     #[error(transparent)]
-    Init(#[from] crate::init::InitError),
+    Init(#[from] InitError),
 
     #[error(transparent)]
-    Migrate(Box<crate::migrate::MigrateError>),
+    Migrate(Box<MigrateError>),
 
     #[error(transparent)]
-    Data(Box<crate::data::DataError>),
+    Data(Box<DataError>),
 
     #[error(transparent)]
-    Import(Box<crate::import::ImportError>),
+    Import(Box<ImportError>),
 
     /// A statement the server refused.
     #[error("{context}: {}", describe_sql_error(source))]
@@ -56,15 +63,10 @@ pub enum Error {
         source: tokio_postgres::Error,
     },
 
-    #[error("unknown database `{name}` on the command line")]
-    UnknownDatabase {
-        name: String,
-        suggestion: Option<String>,
-        known: Vec<String>,
-    },
-
-    #[error("embedded server `{server}` is not running")]
-    NotRunning { server: String },
+    /// Finding, loading or reaching the fleet, beyond the manifest, connection
+    /// and server errors (which convert to their own variants).
+    #[error(transparent)]
+    Fleet(FleetError),
 
     #[error("cannot run `{program}`: {source}")]
     Spawn {
@@ -96,17 +98,67 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// 2 for usage and manifest errors, 4 for safety refusals, 1 otherwise.
+    /// The one place exit codes are decided (SPEC "Exit codes"): 2 for usage and
+    /// manifest errors (and what the command line or the files got wrong), 4 for
+    /// safety refusals, 1 for everything that failed while running. The 3 of a
+    /// check that found something is no error: the command returns it.
     pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Manifest(_) | Error::UnknownDatabase { .. } | Error::Usage(_) => exit::USAGE,
-            Error::Refused(_) => exit::REFUSED,
-            Error::Init(e) => e.exit_code(),
-            Error::Migrate(e) => e.exit_code(),
-            Error::EnvFile(e) => e.exit_code(),
-            Error::Data(e) => e.exit_code(),
-            Error::Import(e) => e.exit_code(),
+        let fleet = |e: &FleetError| match e {
+            FleetError::Manifest(_)
+            | FleetError::UnknownDatabase { .. }
+            | FleetError::CurrentDir { .. } => exit::USAGE,
+            FleetError::Connect(_) | FleetError::Server(_) | FleetError::NotRunning { .. } => {
+                exit::FAILED
+            }
+        };
+        let migrate = |e: &MigrateError| match e {
+            // An Atlas folder whose files changed under its `atlas.sum` is an edited
+            // file: a refused run, like any other edited migration (SPEC).
+            MigrateError::Format {
+                source: FormatError::SumMismatch { .. },
+                ..
+            } => exit::FAILED,
+            // Folders that cannot be read as migrations: fix the manifest or the files.
+            MigrateError::Format { .. } | MigrateError::DuplicateAcrossFolders { .. } => {
+                exit::USAGE
+            }
+            MigrateError::Fleet(e) => fleet(e),
             _ => exit::FAILED,
+        };
+        match self {
+            Error::Manifest(_) | Error::Usage(_) => exit::USAGE,
+            Error::Fleet(e) => fleet(e),
+            Error::Refused(_) => exit::REFUSED,
+            Error::Init(e) => match e {
+                InitError::Exists { .. } => exit::REFUSED,
+                InitError::NotAFolder { .. } => exit::USAGE,
+                InitError::Write { .. } | InitError::SelfCheck { .. } => exit::FAILED,
+            },
+            Error::EnvFile(e) => match e {
+                EnvFileError::Read { .. } | EnvFileError::Write { .. } => exit::FAILED,
+                EnvFileError::MissingFolder { .. }
+                | EnvFileError::UnknownService { .. }
+                | EnvFileError::NoServices => exit::USAGE,
+                EnvFileError::Fleet(e) => fleet(e),
+            },
+            Error::Migrate(e) => migrate(e),
+            Error::Data(e) => match &**e {
+                DataError::Script(e) => migrate(e),
+                DataError::Fleet(e) => fleet(e),
+                _ => exit::FAILED,
+            },
+            Error::Import(e) => match &**e {
+                ImportError::UnknownTable { .. } | ImportError::TimeZone(_) => exit::USAGE,
+                ImportError::Fleet(e) => fleet(e),
+                _ => exit::FAILED,
+            },
+            Error::Connect(_)
+            | Error::Server(_)
+            | Error::Backup(_)
+            | Error::Sql { .. }
+            | Error::Spawn { .. }
+            | Error::Shadow { .. }
+            | Error::Write { .. } => exit::FAILED,
         }
     }
 
@@ -127,16 +179,7 @@ impl Error {
                 .as_db_error()
                 .and_then(|d| d.hint())
                 .map(str::to_owned),
-            Error::UnknownDatabase {
-                suggestion: Some(s),
-                ..
-            } => Some(format!("did you mean `{s}`?")),
-            Error::UnknownDatabase { known, .. } => {
-                Some(format!("the manifest declares: {}", known.join(", ")))
-            }
-            Error::NotRunning { .. } => {
-                Some("start it with `pgfleet server start` (or `pgfleet up`)".into())
-            }
+            Error::Fleet(e) => e.hint(),
             Error::Shadow { hint, .. } => hint.clone(),
             Error::Spawn { .. } | Error::Write { .. } | Error::Usage(_) => None,
         }
@@ -148,29 +191,66 @@ impl Error {
     }
 }
 
-impl From<crate::migrate::MigrateError> for Error {
-    fn from(e: crate::migrate::MigrateError) -> Error {
+/// What an area carries of the fleet's, connections' and queries' errors becomes
+/// the top-level variant, as if the area had not been in between.
+impl From<MigrateError> for Error {
+    fn from(e: MigrateError) -> Error {
         match e {
-            crate::migrate::MigrateError::Other(inner) => *inner,
+            MigrateError::Fleet(e) => e.into(),
+            MigrateError::Connect(e) => Error::Connect(e),
+            MigrateError::Query(e) => e.into(),
             other => Error::Migrate(Box::new(other)),
         }
     }
 }
 
-impl From<crate::data::DataError> for Error {
-    fn from(e: crate::data::DataError) -> Error {
+impl From<DataError> for Error {
+    fn from(e: DataError) -> Error {
         match e {
-            crate::data::DataError::Other(inner) => *inner,
+            DataError::Fleet(e) => e.into(),
+            DataError::Connect(e) => Error::Connect(e),
+            DataError::Script(e) if matches!(*e, MigrateError::Query(_)) => (*e).into(),
             other => Error::Data(Box::new(other)),
         }
     }
 }
 
-impl From<crate::import::ImportError> for Error {
-    fn from(e: crate::import::ImportError) -> Error {
+impl From<EnvFileError> for Error {
+    fn from(e: EnvFileError) -> Error {
         match e {
-            crate::import::ImportError::Other(inner) => *inner,
+            EnvFileError::Fleet(e) => e.into(),
+            other => Error::EnvFile(other),
+        }
+    }
+}
+
+impl From<ImportError> for Error {
+    fn from(e: ImportError) -> Error {
+        match e {
+            ImportError::Fleet(e) => e.into(),
+            ImportError::Connect(e) => Error::Connect(e),
             other => Error::Import(Box::new(other)),
+        }
+    }
+}
+
+impl From<crate::connect::SqlError> for Error {
+    fn from(e: crate::connect::SqlError) -> Error {
+        Error::Sql {
+            context: e.context,
+            source: e.source,
+        }
+    }
+}
+
+/// The manifest, connection and server errors keep their own variants.
+impl From<FleetError> for Error {
+    fn from(e: FleetError) -> Error {
+        match e {
+            FleetError::Manifest(e) => Error::Manifest(e),
+            FleetError::Connect(e) => Error::Connect(e),
+            FleetError::Server(e) => Error::Server(e),
+            other => Error::Fleet(other),
         }
     }
 }

@@ -198,6 +198,34 @@ pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
     out
 }
 
+/// A statement the server refused (or a query whose connection went away),
+/// with what pgfleet was doing: `cannot read the history of `app`: ...`.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}: {}", describe_sql_error(source))]
+pub struct SqlError {
+    pub context: String,
+    #[source]
+    pub source: tokio_postgres::Error,
+}
+
+impl SqlError {
+    /// For `map_err`: the error of a statement run while doing `context`.
+    pub(crate) fn with(
+        context: impl Into<String>,
+    ) -> impl FnOnce(tokio_postgres::Error) -> SqlError {
+        let context = context.into();
+        move |source| SqlError { context, source }
+    }
+
+    /// The server's own hint, if it gave one.
+    pub fn hint(&self) -> Option<String> {
+        self.source
+            .as_db_error()
+            .and_then(|d| d.hint())
+            .map(str::to_owned)
+    }
+}
+
 /// What a query that found its connection gone reports.
 pub const CONNECTION_LOST: &str = "the server closed the connection (was it stopped or restarted?)";
 

@@ -22,7 +22,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub(crate) use error::is_connection_lost;
-pub use error::{CONNECTION_LOST, ConnectError, describe_sql_error};
+pub use error::{CONNECTION_LOST, ConnectError, SqlError, describe_sql_error};
 pub(crate) use parse::is_postgres_scheme;
 pub use quote::{quote_ident, quote_literal};
 pub(crate) use url::enc as url_encode;
