@@ -112,18 +112,33 @@ impl Error {
             }
         };
         let migrate = |e: &MigrateError| match e {
-            // An Atlas folder whose files changed under its `atlas.sum` is an edited
-            // file: a refused run, like any other edited migration (SPEC).
+            // A refused run (edited, missing or out-of-order file) exits 1 (SPEC); an
+            // Atlas folder whose files changed under its `atlas.sum` is an edited file.
             MigrateError::Format {
                 source: FormatError::SumMismatch { .. },
                 ..
-            } => exit::FAILED,
+            }
+            | MigrateError::Plan(_)
+            | MigrateError::Script { .. }
+            | MigrateError::Statement { .. }
+            | MigrateError::LockTimeout { .. }
+            | MigrateError::FailedPartWay { .. }
+            | MigrateError::VerifyFailed { .. }
+            | MigrateError::Sql { .. }
+            | MigrateError::Runner { .. }
+            | MigrateError::NoDown { .. }
+            | MigrateError::ToolWouldRefuse { .. }
+            | MigrateError::NeedsPlatform { .. }
+            | MigrateError::Usage { .. }
+            | MigrateError::Unreachable { .. }
+            | MigrateError::PeerTable { .. }
+            | MigrateError::Connect(_)
+            | MigrateError::Query(_) => exit::FAILED,
             // Folders that cannot be read as migrations: fix the manifest or the files.
             MigrateError::Format { .. } | MigrateError::DuplicateAcrossFolders { .. } => {
                 exit::USAGE
             }
             MigrateError::Fleet(e) => fleet(e),
-            _ => exit::FAILED,
         };
         match self {
             Error::Manifest(_) | Error::Usage(_) => exit::USAGE,
@@ -145,12 +160,25 @@ impl Error {
             Error::Data(e) => match &**e {
                 DataError::Script(e) => migrate(e),
                 DataError::Fleet(e) => fleet(e),
-                _ => exit::FAILED,
+                DataError::Read { .. }
+                | DataError::SeedCommand { .. }
+                | DataError::ForeignReference { .. }
+                | DataError::Sql { .. }
+                | DataError::AlreadySeeded { .. }
+                | DataError::Connect(_) => exit::FAILED,
             },
             Error::Import(e) => match &**e {
                 ImportError::UnknownTable { .. } | ImportError::TimeZone(_) => exit::USAGE,
                 ImportError::Fleet(e) => fleet(e),
-                _ => exit::FAILED,
+                ImportError::Source { .. }
+                | ImportError::MissingTable { .. }
+                | ImportError::TableExists { .. }
+                | ImportError::MissingColumn { .. }
+                | ImportError::UnsupportedType { .. }
+                | ImportError::NotEmpty { .. }
+                | ImportError::Value { .. }
+                | ImportError::Sql { .. }
+                | ImportError::Connect(_) => exit::FAILED,
             },
             Error::Connect(_)
             | Error::Server(_)
@@ -252,5 +280,568 @@ impl From<FleetError> for Error {
             FleetError::Server(e) => Error::Server(e),
             other => Error::Fleet(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::backup::BackupError;
+    use crate::connect::SqlError;
+    use crate::migrate::plan::PlanError;
+    use crate::migrate::script::ScriptError;
+    use crate::safety::Destructive;
+
+    fn io() -> std::io::Error {
+        std::io::Error::other("disk on fire")
+    }
+
+    fn s(text: &str) -> String {
+        text.to_owned()
+    }
+
+    fn pg() -> tokio_postgres::Error {
+        "sslmode=sometimes"
+            .parse::<tokio_postgres::Config>()
+            .unwrap_err()
+    }
+
+    fn manifest() -> ManifestError {
+        ManifestError::NotFound {
+            start: PathBuf::from("/w"),
+        }
+    }
+
+    fn connect() -> ConnectError {
+        ConnectError::InvalidUrl {
+            input: s("x"),
+            reason: s("y"),
+        }
+    }
+
+    fn fleets() -> Vec<(FleetError, u8)> {
+        vec![
+            (FleetError::Manifest(manifest()), exit::USAGE),
+            (FleetError::Connect(connect()), exit::FAILED),
+            (
+                FleetError::Server(ServerError::UnknownUser { name: s("pg") }),
+                exit::FAILED,
+            ),
+            (
+                FleetError::UnknownDatabase {
+                    name: s("ap"),
+                    suggestion: Some(s("app")),
+                    known: vec![s("app")],
+                },
+                exit::USAGE,
+            ),
+            (FleetError::NotRunning { server: s("local") }, exit::FAILED),
+            (FleetError::CurrentDir { source: io() }, exit::USAGE),
+        ]
+    }
+
+    fn migrates() -> Vec<(MigrateError, u8)> {
+        let db = || s("app");
+        let path = || PathBuf::from("m/1.sql");
+        let inner = || {
+            Box::new(MigrateError::Usage {
+                db: db(),
+                message: s("m"),
+            })
+        };
+        let mut cases = vec![
+            (
+                MigrateError::Format {
+                    db: db(),
+                    source: FormatError::SumMismatch {
+                        sum: PathBuf::from("m/atlas.sum"),
+                        problem: s("changed"),
+                    },
+                },
+                exit::FAILED,
+            ),
+            (
+                MigrateError::Format {
+                    db: db(),
+                    source: FormatError::BadName { name: s("x.sql") },
+                },
+                exit::USAGE,
+            ),
+            (
+                MigrateError::DuplicateAcrossFolders {
+                    db: db(),
+                    version: s("1"),
+                    first: path(),
+                    second: path(),
+                },
+                exit::USAGE,
+            ),
+            (
+                MigrateError::Script {
+                    path: path(),
+                    line_offset: 0,
+                    source: ScriptError::NulByte { line: 1 },
+                },
+                exit::FAILED,
+            ),
+            (
+                MigrateError::Statement {
+                    db: db(),
+                    path: path(),
+                    line: 1,
+                    message: s("m"),
+                    detail: None,
+                    hint: None,
+                    code: s("42601"),
+                },
+                exit::FAILED,
+            ),
+            (
+                MigrateError::LockTimeout {
+                    db: db(),
+                    after: Duration::from_secs(1),
+                    holder: s("h"),
+                },
+                exit::FAILED,
+            ),
+            (
+                MigrateError::FailedPartWay {
+                    db: db(),
+                    source: inner(),
+                    path: path(),
+                    applied: Vec::new(),
+                },
+                exit::FAILED,
+            ),
+            (
+                MigrateError::VerifyFailed {
+                    db: db(),
+                    version: s("1"),
+                    name: s("n"),
+                    source: inner(),
+                    outcome: s("o"),
+                },
+                exit::FAILED,
+            ),
+            (
+                MigrateError::Plan(PlanError::Mismatched {
+                    db: db(),
+                    version: s("1"),
+                    path: path(),
+                }),
+                exit::FAILED,
+            ),
+            (
+                MigrateError::Sql {
+                    db: db(),
+                    context: s("c"),
+                    message: s("m"),
+                    lost: true,
+                },
+                exit::FAILED,
+            ),
+            (
+                MigrateError::Runner {
+                    db: db(),
+                    command: s("make"),
+                    outcome: s("exited with status 2"),
+                },
+                exit::FAILED,
+            ),
+            (
+                MigrateError::NoDown {
+                    db: db(),
+                    version: s("1"),
+                    name: s("n"),
+                },
+                exit::FAILED,
+            ),
+            (
+                MigrateError::ToolWouldRefuse {
+                    db: db(),
+                    path: path(),
+                    line: 1,
+                    message: s("m"),
+                    hint: s("h"),
+                },
+                exit::FAILED,
+            ),
+            (
+                MigrateError::NeedsPlatform {
+                    db: db(),
+                    path: path(),
+                    missing: Vec::new(),
+                    others: 0,
+                },
+                exit::FAILED,
+            ),
+            (*inner(), exit::FAILED),
+            (
+                MigrateError::Unreachable {
+                    db: db(),
+                    server: s("local"),
+                    address: s("127.0.0.1:5432"),
+                    reason: s("refused"),
+                },
+                exit::FAILED,
+            ),
+            (
+                MigrateError::PeerTable {
+                    db: db(),
+                    table: s("public.t"),
+                    problem: s("p"),
+                },
+                exit::FAILED,
+            ),
+            (MigrateError::Connect(connect()), exit::FAILED),
+            (
+                MigrateError::Query(SqlError {
+                    context: s("c"),
+                    source: pg(),
+                }),
+                exit::FAILED,
+            ),
+        ];
+        cases.extend(
+            fleets()
+                .into_iter()
+                .map(|(e, code)| (MigrateError::Fleet(e), code)),
+        );
+        cases
+    }
+
+    fn datas() -> Vec<(DataError, u8)> {
+        let db = || s("app");
+        let mut cases = vec![
+            (
+                DataError::Read {
+                    path: PathBuf::from("seed.sql"),
+                    source: io(),
+                },
+                exit::FAILED,
+            ),
+            (
+                DataError::SeedCommand {
+                    db: db(),
+                    command: s("make seed"),
+                    outcome: s("o"),
+                },
+                exit::FAILED,
+            ),
+            (
+                DataError::ForeignReference {
+                    db: db(),
+                    referencing: s("a"),
+                    referenced: s("b"),
+                    constraint: s("c"),
+                },
+                exit::FAILED,
+            ),
+            (
+                DataError::Sql {
+                    db: db(),
+                    context: s("c"),
+                    message: s("m"),
+                },
+                exit::FAILED,
+            ),
+            (
+                DataError::AlreadySeeded {
+                    db: db(),
+                    error: Box::new(MigrateError::Usage {
+                        db: db(),
+                        message: s("m"),
+                    }),
+                },
+                exit::FAILED,
+            ),
+            (DataError::Connect(connect()), exit::FAILED),
+        ];
+        // A seed file is split and located as a migration is: the same codes.
+        cases.extend(
+            migrates()
+                .into_iter()
+                .map(|(e, code)| (DataError::Script(Box::new(e)), code)),
+        );
+        cases.extend(
+            fleets()
+                .into_iter()
+                .map(|(e, code)| (DataError::Fleet(e), code)),
+        );
+        cases
+    }
+
+    fn imports() -> Vec<(ImportError, u8)> {
+        let t = || s("t");
+        let mut cases = vec![
+            (
+                ImportError::Source {
+                    file: PathBuf::from("a.db"),
+                    message: s("m"),
+                },
+                exit::FAILED,
+            ),
+            (
+                ImportError::UnknownTable {
+                    file: s("a.db"),
+                    name: t(),
+                    known: Vec::new(),
+                },
+                exit::USAGE,
+            ),
+            (
+                ImportError::MissingTable {
+                    table: t(),
+                    database: s("app"),
+                    schemas: Vec::new(),
+                },
+                exit::FAILED,
+            ),
+            (
+                ImportError::TableExists {
+                    table: t(),
+                    database: s("app"),
+                },
+                exit::FAILED,
+            ),
+            (
+                ImportError::MissingColumn {
+                    table: t(),
+                    column: s("c"),
+                    target: t(),
+                },
+                exit::FAILED,
+            ),
+            (
+                ImportError::UnsupportedType {
+                    target: t(),
+                    column: s("c"),
+                    type_name: s("box"),
+                },
+                exit::FAILED,
+            ),
+            (ImportError::NotEmpty { target: t() }, exit::FAILED),
+            (ImportError::TimeZone(s("Mars/Olympus")), exit::USAGE),
+            (
+                ImportError::Value {
+                    table: t(),
+                    row: s("row 1"),
+                    column: s("c"),
+                    value: s("v"),
+                    reason: s("r"),
+                },
+                exit::FAILED,
+            ),
+            (
+                ImportError::Sql {
+                    context: s("c"),
+                    message: s("m"),
+                },
+                exit::FAILED,
+            ),
+            (ImportError::Connect(connect()), exit::FAILED),
+        ];
+        cases.extend(
+            fleets()
+                .into_iter()
+                .map(|(e, code)| (ImportError::Fleet(e), code)),
+        );
+        cases
+    }
+
+    fn envfiles() -> Vec<(EnvFileError, u8)> {
+        let mut cases = vec![
+            (
+                EnvFileError::MissingFolder {
+                    service: s("api"),
+                    folder: PathBuf::from("api"),
+                },
+                exit::USAGE,
+            ),
+            (
+                EnvFileError::Read {
+                    path: PathBuf::from(".env"),
+                    source: io(),
+                },
+                exit::FAILED,
+            ),
+            (
+                EnvFileError::Write {
+                    path: PathBuf::from(".env"),
+                    source: io(),
+                },
+                exit::FAILED,
+            ),
+            (
+                EnvFileError::UnknownService {
+                    name: s("ap"),
+                    suggestion: None,
+                    known: vec![s("api")],
+                },
+                exit::USAGE,
+            ),
+            (EnvFileError::NoServices, exit::USAGE),
+        ];
+        cases.extend(
+            fleets()
+                .into_iter()
+                .map(|(e, code)| (EnvFileError::Fleet(e), code)),
+        );
+        cases
+    }
+
+    /// Every variant that decides a code, top-level and in each area, built as
+    /// the area holds it (`Error::Migrate(..)`) and as `?` converts it
+    /// (`Error::from(..)`, which lifts what an area carries of the fleet's,
+    /// connections' and queries' errors to the top level): both must give the
+    /// documented code (SPEC "Exit codes").
+    #[test]
+    fn every_error_maps_to_its_exit_code() {
+        let mut cases: Vec<(String, Error, u8)> = Vec::new();
+        let mut push = |e: Error, code: u8| cases.push((format!("{e:?}"), e, code));
+        push(Error::Manifest(manifest()), exit::USAGE);
+        push(Error::Connect(connect()), exit::FAILED);
+        push(
+            Error::Server(ServerError::UnknownUser { name: s("pg") }),
+            exit::FAILED,
+        );
+        push(
+            Error::Refused(Refusal::Declined {
+                operation: Destructive::Drop,
+            }),
+            exit::REFUSED,
+        );
+        push(
+            Error::Backup(BackupError::NotEmpty {
+                dir: PathBuf::from("b"),
+            }),
+            exit::FAILED,
+        );
+        push(
+            Error::Init(InitError::Exists {
+                path: PathBuf::from("pgfleet.toml"),
+            }),
+            exit::REFUSED,
+        );
+        push(
+            Error::Init(InitError::NotAFolder {
+                path: PathBuf::from("x"),
+            }),
+            exit::USAGE,
+        );
+        push(
+            Error::Init(InitError::Write {
+                path: PathBuf::from("pgfleet.toml"),
+                source: io(),
+            }),
+            exit::FAILED,
+        );
+        push(
+            Error::Init(InitError::SelfCheck { message: s("m") }),
+            exit::FAILED,
+        );
+        push(
+            Error::Sql {
+                context: s("c"),
+                source: pg(),
+            },
+            exit::FAILED,
+        );
+        push(
+            Error::Spawn {
+                program: s("pg_dump"),
+                source: io(),
+            },
+            exit::FAILED,
+        );
+        push(
+            Error::Shadow {
+                database: s("app"),
+                message: s("m"),
+                hint: None,
+            },
+            exit::FAILED,
+        );
+        push(
+            Error::Write {
+                path: PathBuf::from("man"),
+                source: io(),
+            },
+            exit::FAILED,
+        );
+        push(Error::Usage(s("u")), exit::USAGE);
+        for (e, code) in fleets() {
+            push(Error::Fleet(e), code);
+        }
+        for (e, code) in fleets() {
+            push(Error::from(e), code);
+        }
+        for (e, code) in envfiles() {
+            push(Error::EnvFile(e), code);
+        }
+        for (e, code) in envfiles() {
+            push(Error::from(e), code);
+        }
+        for (e, code) in migrates() {
+            push(Error::Migrate(Box::new(e)), code);
+        }
+        for (e, code) in migrates() {
+            push(Error::from(e), code);
+        }
+        for (e, code) in datas() {
+            push(Error::Data(Box::new(e)), code);
+        }
+        for (e, code) in datas() {
+            push(Error::from(e), code);
+        }
+        for (e, code) in imports() {
+            push(Error::Import(Box::new(e)), code);
+        }
+        for (e, code) in imports() {
+            push(Error::from(e), code);
+        }
+        let wrong: Vec<String> = cases
+            .iter()
+            .filter(|(_, e, code)| e.exit_code() != *code)
+            .map(|(what, e, code)| format!("{what}: {} (want {code})", e.exit_code()))
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        // Each documented error code is reached.
+        for code in [exit::FAILED, exit::USAGE, exit::REFUSED] {
+            assert!(cases.iter().any(|(_, _, c)| *c == code), "{code}");
+        }
+    }
+
+    /// `?` from an area keeps what the area carried of another's error as the
+    /// top-level variant, so the message and hint are that error's own.
+    #[test]
+    fn area_errors_lift_fleet_connect_and_query_errors() {
+        let lifted = Error::from(MigrateError::Fleet(FleetError::Manifest(manifest())));
+        assert!(matches!(lifted, Error::Manifest(_)), "{lifted:?}");
+        let lifted = Error::from(DataError::Connect(connect()));
+        assert!(matches!(lifted, Error::Connect(_)), "{lifted:?}");
+        let query = MigrateError::Query(SqlError {
+            context: s("cannot read the history of `app`"),
+            source: pg(),
+        });
+        let lifted = Error::from(DataError::Script(Box::new(query)));
+        assert!(matches!(lifted, Error::Sql { .. }), "{lifted:?}");
+        assert!(
+            lifted
+                .to_string()
+                .starts_with("cannot read the history of `app`: "),
+            "{lifted}"
+        );
+        let lifted = Error::from(ImportError::Fleet(FleetError::NotRunning {
+            server: s("local"),
+        }));
+        assert_eq!(lifted.to_string(), "embedded server `local` is not running");
+        assert_eq!(
+            lifted.hint().as_deref(),
+            Some("start it with `pgfleet server start` (or `pgfleet up`)")
+        );
     }
 }
