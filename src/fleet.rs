@@ -96,7 +96,7 @@ impl Fleet {
             Err(e @ manifest::ManifestError::MissingVariable { .. }) => e,
             Err(e) => return Err(e.into()),
         };
-        let missing = crate::verify::offline::missing_variables(&manifest, &env, &first);
+        let missing = topology::missing_variables(&manifest, &env, &first);
         let mut vars: std::collections::BTreeMap<String, String> = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .collect();
