@@ -1,6 +1,7 @@
 //! `pgfleet::Error`: every area's error in one enum, and the one place that
 //! decides exit codes (STYLE §9).
 
+use crate::backup::BackupError;
 use crate::connect::ConnectError;
 use crate::connect::describe_sql_error;
 use crate::data::DataError;
@@ -38,7 +39,7 @@ pub enum Error {
     Refused(#[from] Refusal),
 
     #[error(transparent)]
-    Backup(#[from] crate::backup::BackupError),
+    Backup(BackupError),
 
     #[error(transparent)]
     EnvFile(EnvFileError),
@@ -180,9 +181,24 @@ impl Error {
                 | ImportError::Sql { .. }
                 | ImportError::Connect(_) => exit::FAILED,
             },
+            Error::Backup(e) => match e {
+                BackupError::Fleet(e) => fleet(e),
+                BackupError::NotEmpty { .. }
+                | BackupError::NotABackup { .. }
+                | BackupError::Tampered { .. }
+                | BackupError::NotInBackup { .. }
+                | BackupError::SchemaMismatch { .. }
+                | BackupError::TargetNotEmpty { .. }
+                | BackupError::NothingToBackUp { .. }
+                | BackupError::Tool { .. }
+                | BackupError::Io { .. }
+                | BackupError::Spawn { .. }
+                | BackupError::Connect(_)
+                | BackupError::Server(_)
+                | BackupError::Query(_) => exit::FAILED,
+            },
             Error::Connect(_)
             | Error::Server(_)
-            | Error::Backup(_)
             | Error::Sql { .. }
             | Error::Spawn { .. }
             | Error::Shadow { .. }
@@ -252,6 +268,30 @@ impl From<EnvFileError> for Error {
     }
 }
 
+impl From<crate::provision::ProvisionError> for Error {
+    fn from(e: crate::provision::ProvisionError) -> Error {
+        use crate::provision::ProvisionError;
+        match e {
+            ProvisionError::Fleet(e) => e.into(),
+            ProvisionError::Connect(e) => Error::Connect(e),
+            ProvisionError::Query(e) => e.into(),
+        }
+    }
+}
+
+impl From<BackupError> for Error {
+    fn from(e: BackupError) -> Error {
+        match e {
+            BackupError::Fleet(e) => e.into(),
+            BackupError::Connect(e) => Error::Connect(e),
+            BackupError::Server(e) => Error::Server(e),
+            BackupError::Query(e) => e.into(),
+            BackupError::Spawn { program, source } => Error::Spawn { program, source },
+            other => Error::Backup(other),
+        }
+    }
+}
+
 impl From<ImportError> for Error {
     fn from(e: ImportError) -> Error {
         match e {
@@ -289,7 +329,6 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::backup::BackupError;
     use crate::connect::SqlError;
     use crate::migrate::plan::PlanError;
     use crate::migrate::script::ScriptError;
@@ -652,6 +691,100 @@ mod tests {
         cases
     }
 
+    fn backups() -> Vec<(BackupError, u8)> {
+        let dir = || PathBuf::from("b");
+        let db = || s("app");
+        let mut cases = vec![
+            (BackupError::NotEmpty { dir: dir() }, exit::FAILED),
+            (
+                BackupError::NotABackup {
+                    dir: dir(),
+                    reason: s("r"),
+                },
+                exit::FAILED,
+            ),
+            (
+                BackupError::Tampered {
+                    path: dir(),
+                    reason: s("r"),
+                },
+                exit::FAILED,
+            ),
+            (
+                BackupError::NotInBackup {
+                    database: db(),
+                    known: Vec::new(),
+                },
+                exit::FAILED,
+            ),
+            (
+                BackupError::SchemaMismatch {
+                    database: db(),
+                    env: s("dev"),
+                    backup: Vec::new(),
+                    target: Vec::new(),
+                },
+                exit::FAILED,
+            ),
+            (
+                BackupError::TargetNotEmpty {
+                    database: db(),
+                    physical: db(),
+                    tables: 1,
+                },
+                exit::FAILED,
+            ),
+            (
+                BackupError::NothingToBackUp {
+                    database: db(),
+                    physical: db(),
+                    schemas: Vec::new(),
+                },
+                exit::FAILED,
+            ),
+            (
+                BackupError::Tool {
+                    database: db(),
+                    command: s("pg_dump"),
+                    stderr: s("e"),
+                },
+                exit::FAILED,
+            ),
+            (
+                BackupError::Io {
+                    path: dir(),
+                    source: io(),
+                },
+                exit::FAILED,
+            ),
+            (
+                BackupError::Spawn {
+                    program: s("pg_dump"),
+                    source: io(),
+                },
+                exit::FAILED,
+            ),
+            (BackupError::Connect(connect()), exit::FAILED),
+            (
+                BackupError::Server(ServerError::UnknownUser { name: s("pg") }),
+                exit::FAILED,
+            ),
+            (
+                BackupError::Query(SqlError {
+                    context: s("c"),
+                    source: pg(),
+                }),
+                exit::FAILED,
+            ),
+        ];
+        cases.extend(
+            fleets()
+                .into_iter()
+                .map(|(e, code)| (BackupError::Fleet(e), code)),
+        );
+        cases
+    }
+
     fn envfiles() -> Vec<(EnvFileError, u8)> {
         let mut cases = vec![
             (
@@ -715,12 +848,6 @@ mod tests {
             exit::REFUSED,
         );
         push(
-            Error::Backup(BackupError::NotEmpty {
-                dir: PathBuf::from("b"),
-            }),
-            exit::FAILED,
-        );
-        push(
             Error::Init(InitError::Exists {
                 path: PathBuf::from("pgfleet.toml"),
             }),
@@ -779,6 +906,12 @@ mod tests {
         for (e, code) in fleets() {
             push(Error::from(e), code);
         }
+        for (e, code) in backups() {
+            push(Error::Backup(e), code);
+        }
+        for (e, code) in backups() {
+            push(Error::from(e), code);
+        }
         for (e, code) in envfiles() {
             push(Error::EnvFile(e), code);
         }
@@ -835,6 +968,21 @@ mod tests {
                 .starts_with("cannot read the history of `app`: "),
             "{lifted}"
         );
+        let lifted = Error::from(BackupError::Spawn {
+            program: s("pg_dump"),
+            source: io(),
+        });
+        assert!(matches!(lifted, Error::Spawn { .. }), "{lifted:?}");
+        assert_eq!(lifted.to_string(), "cannot run `pg_dump`: disk on fire");
+        let lifted = Error::from(crate::provision::ProvisionError::Fleet(
+            FleetError::UnknownDatabase {
+                name: s("ap"),
+                suggestion: Some(s("app")),
+                known: vec![s("app")],
+            },
+        ));
+        assert_eq!(lifted.exit_code(), exit::USAGE);
+        assert_eq!(lifted.hint().as_deref(), Some("did you mean `app`?"));
         let lifted = Error::from(ImportError::Fleet(FleetError::NotRunning {
             server: s("local"),
         }));
