@@ -18,8 +18,7 @@ use crate::provision;
 use crate::schema::{self, diff::Difference};
 use crate::topology::Placement;
 
-/// What every shadow database's name starts with.
-pub const SHADOW_PREFIX: &str = "pgfleet_shadow_";
+pub use crate::provision::SHADOW_PREFIX;
 
 /// PostgreSQL's `NAMEDATALEN - 1`.
 const MAX_NAME: usize = 63;
@@ -167,7 +166,7 @@ async fn build_and_read(fleet: &Arc<Fleet>, shadow: &Placement) -> Result<schema
 /// half-way, and whatever sessions the migrations left behind.
 async fn drop_shadow(fleet: &Fleet, shadow: &Placement) -> Result<()> {
     let admin = fleet.server_conninfo(&shadow.server)?.connect().await?;
-    provision::drop_database(&admin, &shadow.server, &shadow.physical).await
+    Ok(provision::drop_database(&admin, &shadow.server, &shadow.physical).await?)
 }
 
 /// `pgfleet_shadow_<db>_<pid>_<random>`, the database name cut so the

@@ -3,11 +3,63 @@
 
 use std::path::Path;
 
-use crate::connect::ConnInfo;
-use crate::error::{Error, Result};
-use crate::manifest::{self, Manifest, suggest};
-use crate::server::EmbeddedServer;
+use crate::connect::{ConnInfo, ConnectError};
+use crate::manifest::{self, Manifest, ManifestError, suggest};
+use crate::server::{EmbeddedServer, ServerError};
 use crate::topology::{self, Endpoint, Placement, Topology};
+
+/// What can go wrong finding, loading and reaching a workspace's fleet.
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+
+    #[error(transparent)]
+    Server(#[from] ServerError),
+
+    #[error("unknown database `{name}` on the command line")]
+    UnknownDatabase {
+        name: String,
+        suggestion: Option<String>,
+        known: Vec<String>,
+    },
+
+    #[error("embedded server `{server}` is not running")]
+    NotRunning { server: String },
+
+    #[error("cannot read the current folder: {source}")]
+    CurrentDir {
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl FleetError {
+    /// The next thing to do, printed as `hint:` under the error.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            FleetError::Manifest(e) => e.hint(),
+            FleetError::Connect(e) => e.hint(),
+            FleetError::Server(e) => e.hint(),
+            FleetError::UnknownDatabase {
+                suggestion: Some(s),
+                ..
+            } => Some(format!("did you mean `{s}`?")),
+            FleetError::UnknownDatabase { known, .. } => {
+                Some(format!("the manifest declares: {}", known.join(", ")))
+            }
+            FleetError::NotRunning { .. } => {
+                Some("start it with `pgfleet server start` (or `pgfleet up`)".into())
+            }
+            FleetError::CurrentDir { .. } => None,
+        }
+    }
+}
+
+type Result<T, E = FleetError> = std::result::Result<T, E>;
 
 #[derive(Debug, Clone)]
 pub struct Fleet {
@@ -44,7 +96,7 @@ impl Fleet {
             Err(e @ manifest::ManifestError::MissingVariable { .. }) => e,
             Err(e) => return Err(e.into()),
         };
-        let missing = crate::verify::offline::missing_variables(&manifest, &env, &first);
+        let missing = topology::missing_variables(&manifest, &env, &first);
         let mut vars: std::collections::BTreeMap<String, String> = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .collect();
@@ -74,7 +126,7 @@ impl Fleet {
         for name in names {
             if !self.manifest.databases.contains_key(name) {
                 let known: Vec<String> = self.manifest.order.clone();
-                return Err(Error::UnknownDatabase {
+                return Err(FleetError::UnknownDatabase {
                     name: name.clone(),
                     suggestion: suggest(name, known.iter().map(String::as_str)),
                     known,
@@ -124,7 +176,7 @@ impl Fleet {
                 let port = match embedded.status()? {
                     crate::server::ServerStatus::Running { port, .. } => port,
                     crate::server::ServerStatus::Stopped { .. } => {
-                        return Err(Error::NotRunning {
+                        return Err(FleetError::NotRunning {
                             server: server.to_owned(),
                         });
                     }
@@ -173,8 +225,7 @@ pub fn open_manifest(options: &OpenOptions<'_>) -> Result<Manifest> {
         }
         file
     } else {
-        let here = std::env::current_dir()
-            .map_err(|e| Error::Usage(format!("cannot read the current folder: {e}")))?;
+        let here = std::env::current_dir().map_err(|source| FleetError::CurrentDir { source })?;
         manifest::find(&here)?
     };
     Ok(manifest::load(&path)?)

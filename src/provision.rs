@@ -11,10 +11,28 @@ use serde::Serialize;
 use tokio_postgres::Client;
 use tokio_postgres::types::Type;
 
-use crate::connect::quote_ident;
-use crate::error::{Error, Result};
-use crate::fleet::Fleet;
+use crate::connect::{ConnectError, SqlError, quote_ident};
+use crate::fleet::{Fleet, FleetError};
 use crate::topology::Placement;
+
+/// What every shadow database's name starts with (`drift`'s, and the scratch
+/// databases of `backup --check`).
+pub const SHADOW_PREFIX: &str = "pgfleet_shadow_";
+
+/// What stops `create` or `drop`: reaching the server, or a statement it refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error(transparent)]
+    Fleet(#[from] FleetError),
+
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+
+    #[error(transparent)]
+    Query(#[from] SqlError),
+}
+
+type Result<T, E = ProvisionError> = std::result::Result<T, E>;
 
 /// What another process creating the same object between our look and our `CREATE`
 /// looks like: 42P04 duplicate_database, 42P06 duplicate_schema, 42710
@@ -136,10 +154,11 @@ pub async fn create(fleet: &Fleet, placements: &[&Placement]) -> Result<CreateRe
                     Ok(()) => created_schemas.push(schema.clone()),
                     Err(e) if created_by_another(&e) => {}
                     Err(e) => {
-                        return Err(Error::sql(format!(
+                        return Err(SqlError::with(format!(
                             "cannot create schema `{schema}` in `{}`",
                             placement.physical
-                        ))(e));
+                        ))(e)
+                        .into());
                     }
                 }
             }
@@ -160,10 +179,11 @@ pub async fn create(fleet: &Fleet, placements: &[&Placement]) -> Result<CreateRe
                     Ok(()) => created_extensions.push(extension.clone()),
                     Err(e) if created_by_another(&e) => {}
                     Err(e) => {
-                        return Err(Error::sql(format!(
+                        return Err(SqlError::with(format!(
                             "cannot create extension `{extension}` for `{}` in `{}`",
                             placement.database, placement.physical
-                        ))(e));
+                        ))(e)
+                        .into());
                     }
                 }
             }
@@ -221,7 +241,7 @@ pub async fn drop(fleet: &Fleet, placements: &[&Placement]) -> Result<DropReport
                         quote_ident(schema)
                     ))
                     .await
-                    .map_err(Error::sql(format!(
+                    .map_err(SqlError::with(format!(
                         "cannot drop schema `{schema}` of `{}`",
                         placement.database
                     )))?;
@@ -241,7 +261,7 @@ pub async fn drop(fleet: &Fleet, placements: &[&Placement]) -> Result<DropReport
                     &[(&placement.database, Type::TEXT)],
                 )
                 .await
-                .map_err(Error::sql(format!(
+                .map_err(SqlError::with(format!(
                     "cannot delete the history of `{}`",
                     placement.database
                 )))?;
@@ -276,10 +296,14 @@ pub async fn drop(fleet: &Fleet, placements: &[&Placement]) -> Result<DropReport
 
 /// `DROP DATABASE IF EXISTS`, with `FORCE` (PostgreSQL 13+) so other
 /// sessions are ended, as `dropdb --force` does.
-pub(crate) async fn drop_database(admin: &Client, server: &str, physical: &str) -> Result<()> {
+pub(crate) async fn drop_database(
+    admin: &Client,
+    server: &str,
+    physical: &str,
+) -> Result<(), SqlError> {
     let version = crate::connect::server_version(admin)
         .await
-        .map_err(Error::sql("cannot read the server version"))?;
+        .map_err(SqlError::with("cannot read the server version"))?;
     let force = if version.num >= 130_000 {
         " WITH (FORCE)"
     } else {
@@ -291,7 +315,7 @@ pub(crate) async fn drop_database(admin: &Client, server: &str, physical: &str) 
             quote_ident(physical)
         ))
         .await
-        .map_err(Error::sql(format!(
+        .map_err(SqlError::with(format!(
             "cannot drop database `{physical}` on `{server}`"
         )))
 }
@@ -313,9 +337,7 @@ async fn create_database(admin: &Client, physical: &str) -> Result<bool> {
     {
         Ok(()) => Ok(true),
         Err(e) if created_by_another(&e) => Ok(false),
-        Err(e) => Err(Error::sql(format!("cannot create database `{physical}`"))(
-            e,
-        )),
+        Err(e) => Err(SqlError::with(format!("cannot create database `{physical}`"))(e).into()),
     }
 }
 
@@ -333,7 +355,7 @@ async fn exists(client: &Client, sql: &str, name: &str) -> Result<bool> {
     let rows = client
         .query_typed(sql, &[(&name, Type::TEXT)])
         .await
-        .map_err(Error::sql(format!("cannot look up `{name}`")))?;
+        .map_err(SqlError::with(format!("cannot look up `{name}`")))?;
     Ok(!rows.is_empty())
 }
 

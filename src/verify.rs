@@ -30,8 +30,9 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use tokio_postgres::{Client, CopyOutStream};
 
+use crate::connect::describe_sql_error;
 use crate::connect::{ConnectError, quote_ident};
-use crate::error::{Error, describe_sql_error};
+use crate::error::Error;
 use crate::fleet::Fleet;
 use crate::manifest::{ColumnPath, Reference};
 use crate::migrate::ops;

@@ -7,12 +7,14 @@
 use std::path::Path;
 
 use crate::connect::{ConnInfo, Host, quote_ident};
-use crate::error::Result;
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, FleetError};
 use crate::topology::Placement;
 
 /// Variables for `placement`, in a stable order.
-pub fn service_env(fleet: &Fleet, placement: &Placement) -> Result<Vec<(String, String)>> {
+pub fn service_env(
+    fleet: &Fleet,
+    placement: &Placement,
+) -> Result<Vec<(String, String)>, FleetError> {
     let info = fleet.conninfo(placement)?;
     Ok(vars_for(&info, placement))
 }

@@ -6,9 +6,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::restore::{load, read_rows};
-use super::{BackupEntry, BackupManifest, TableSum, table_sums};
-use crate::connect::quote_ident;
-use crate::error::{Error, Result};
+use super::{BackupEntry, BackupManifest, Result, TableSum, table_sums};
+use crate::connect::{SqlError, quote_ident};
 use crate::fleet::Fleet;
 use crate::provision;
 use crate::topology::Placement;
@@ -83,7 +82,7 @@ async fn check_one(
             quote_ident(&scratch.physical)
         ))
         .await
-        .map_err(Error::sql(format!(
+        .map_err(SqlError::with(format!(
             "cannot create the scratch database `{}`",
             scratch.physical
         )))?;
@@ -93,7 +92,7 @@ async fn check_one(
     client
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         .await
-        .map_err(Error::sql("cannot read the scratch database"))?;
+        .map_err(SqlError::with("cannot read the scratch database"))?;
     let got = table_sums(&client, &entry.schemas).await?;
     let _ = client.batch_execute("COMMIT").await;
     Ok((got.len(), compare_sums(&entry.tables, &got)))
@@ -136,7 +135,7 @@ fn scratch_name(database: &str) -> String {
         .build_hasher()
         .finish();
     let tail = format!("_{}_{:08x}", std::process::id(), random & 0xffff_ffff);
-    let head = format!("{}check_", crate::drift::SHADOW_PREFIX);
+    let head = format!("{}check_", provision::SHADOW_PREFIX);
     let room = 63 - head.len() - tail.len();
     let db: String = database
         .chars()

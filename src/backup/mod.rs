@@ -33,10 +33,11 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::connect::SqlError;
 use crate::connect::quote_ident;
-use crate::error::{Error, Result};
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, FleetError};
 use crate::migrate::history::{self, Row};
+use crate::provision::ProvisionError;
 use crate::server::{Tool, find_tool};
 use crate::topology::Placement;
 use crate::wiring;
@@ -135,7 +136,33 @@ pub enum BackupError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot run `{program}`: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Fleet(#[from] FleetError),
+    #[error(transparent)]
+    Connect(#[from] crate::connect::ConnectError),
+    #[error(transparent)]
+    Server(#[from] crate::server::ServerError),
+    #[error(transparent)]
+    Query(#[from] SqlError),
 }
+
+impl From<ProvisionError> for BackupError {
+    fn from(e: ProvisionError) -> BackupError {
+        match e {
+            ProvisionError::Fleet(e) => BackupError::Fleet(e),
+            ProvisionError::Connect(e) => BackupError::Connect(e),
+            ProvisionError::Query(e) => BackupError::Query(e),
+        }
+    }
+}
+
+type Result<T, E = BackupError> = std::result::Result<T, E>;
 
 fn describe_schemas(backup: &[String], target: &[String], env: &str) -> String {
     format!(
@@ -162,18 +189,19 @@ impl BackupError {
                 "pass `--clean` to replace what is there (its owned schemas are dropped first)"
                     .into(),
             ),
+            BackupError::Fleet(e) => e.hint(),
+            BackupError::Connect(e) => e.hint(),
+            BackupError::Server(e) => e.hint(),
+            BackupError::Query(e) => e.hint(),
             _ => None,
         }
     }
 }
 
-pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| {
-        BackupError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
-        .into()
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
+    move |source| BackupError::Io {
+        path: path.to_path_buf(),
+        source,
     }
 }
 
@@ -189,8 +217,7 @@ pub async fn backup(
     if out.join(MANIFEST).exists() {
         return Err(BackupError::NotEmpty {
             dir: out.to_path_buf(),
-        }
-        .into());
+        });
     }
     private_dir(out)?;
     let results: Vec<Result<BackupEntry>> =
@@ -291,13 +318,13 @@ async fn backup_one(fleet: &Fleet, placement: &Placement, out: &Path) -> Result<
     let client = fleet.conninfo(placement)?.connect().await?;
     let version = crate::connect::server_version(&client)
         .await
-        .map_err(Error::sql("cannot read the server version"))?;
+        .map_err(SqlError::with("cannot read the server version"))?;
     // One snapshot for the dump, the history rows and the table checksums,
     // so a migration running meanwhile is in all three or in none.
     let snapshot: String = client
         .simple_query("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT pg_export_snapshot()")
         .await
-        .map_err(Error::sql("cannot export a snapshot"))?
+        .map_err(SqlError::with("cannot export a snapshot"))?
         .iter()
         .find_map(|m| match m {
             tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
@@ -314,7 +341,7 @@ async fn backup_one(fleet: &Fleet, placement: &Placement, out: &Path) -> Result<
             )],
         )
         .await
-        .map_err(Error::sql("cannot look up its schemas"))?
+        .map_err(SqlError::with("cannot look up its schemas"))?
         .iter()
         .map(|row| row.get(0))
         .collect();
@@ -329,8 +356,7 @@ async fn backup_one(fleet: &Fleet, placement: &Placement, out: &Path) -> Result<
             database: db.clone(),
             physical: placement.physical.clone(),
             schemas: placement.owned_schemas.clone(),
-        }
-        .into());
+        });
     }
     let rows = history::read(&client, db).await?;
     let stored: Vec<StoredRow> = rows.iter().map(stored_row).collect();
@@ -401,7 +427,7 @@ pub(crate) async fn table_sums(
              SET LOCAL bytea_output = 'hex'",
         )
         .await
-        .map_err(Error::sql("cannot pin the settings for row checksums"))?;
+        .map_err(SqlError::with("cannot pin the settings for row checksums"))?;
     let names: Vec<(String, String)> = client
         .query_typed(
             "SELECT n.nspname::text, c.relname::text FROM pg_class c
@@ -411,7 +437,7 @@ pub(crate) async fn table_sums(
             &[(&schemas, tokio_postgres::types::Type::TEXT_ARRAY)],
         )
         .await
-        .map_err(Error::sql("cannot list its tables"))?
+        .map_err(SqlError::with("cannot list its tables"))?
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
@@ -425,7 +451,9 @@ pub(crate) async fn table_sums(
         let found = client
             .query_typed(&sql, &[])
             .await
-            .map_err(Error::sql(format!("cannot checksum `{schema}.{table}`")))?;
+            .map_err(SqlError::with(format!(
+                "cannot checksum `{schema}.{table}`"
+            )))?;
         let row = &found[0];
         sums.push(TableSum {
             table: format!("{schema}.{table}"),
@@ -471,13 +499,13 @@ async fn run_tool(
         .stderr(Stdio::piped())
         // Not `output()`: tokio's would pipe stdout, even when given a file.
         .spawn()
-        .map_err(|source| Error::Spawn {
+        .map_err(|source| BackupError::Spawn {
             program: tool.path.display().to_string(),
             source,
         })?
         .wait_with_output()
         .await
-        .map_err(|source| Error::Spawn {
+        .map_err(|source| BackupError::Spawn {
             program: tool.path.display().to_string(),
             source,
         })?;
@@ -492,8 +520,7 @@ async fn run_tool(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-    }
-    .into())
+    })
 }
 
 /// A `0600` JSON file, fsynced.
@@ -559,8 +586,7 @@ pub fn verify(dir: &Path) -> Result<BackupManifest> {
                 return Err(BackupError::Tampered {
                     path,
                     reason: "the name leaves the backup folder".into(),
-                }
-                .into());
+                });
             }
             let (sha256, size) = hash_file(&path).map_err(|_| BackupError::Tampered {
                 path: path.clone(),
@@ -573,8 +599,7 @@ pub fn verify(dir: &Path) -> Result<BackupManifest> {
                         "size {size} and SHA-256 {sha256}, expected {} and {}",
                         file.size, file.sha256
                     ),
-                }
-                .into());
+                });
             }
         }
     }

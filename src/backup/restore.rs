@@ -8,9 +8,8 @@ use std::process::Stdio;
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::{BackupEntry, BackupError, BackupManifest, StoredRow, io};
-use crate::connect::{quote_ident, quote_literal};
-use crate::error::{Error, Result};
+use super::{BackupEntry, BackupError, BackupManifest, Result, StoredRow, io};
+use crate::connect::{SqlError, quote_ident, quote_literal};
 use crate::fleet::Fleet;
 use crate::migrate::history;
 use crate::provision;
@@ -61,8 +60,7 @@ pub async fn restore(
                 env: fleet.topology.env.clone(),
                 backup: entry.schemas.clone(),
                 target: placement.owned_schemas.clone(),
-            }
-            .into());
+            });
         }
         work.push((entry, placement));
     }
@@ -71,8 +69,7 @@ pub async fn restore(
             return Err(BackupError::NotInBackup {
                 database: name.clone(),
                 known,
-            }
-            .into());
+            });
         }
     }
     let results: Vec<Result<Restored>> =
@@ -110,7 +107,7 @@ async fn restore_one(
     let tables: i64 = client
         .query_typed(&count_sql, &[])
         .await
-        .map_err(Error::sql(format!(
+        .map_err(SqlError::with(format!(
             "cannot look into `{}`",
             placement.physical
         )))?[0]
@@ -122,8 +119,7 @@ async fn restore_one(
             database: db.clone(),
             physical: placement.physical.clone(),
             tables,
-        }
-        .into());
+        });
     }
     let rows = read_rows(dir, db)?;
     load(fleet, dir, placement, &rows, clean).await?;
@@ -138,12 +134,9 @@ async fn restore_one(
 pub(super) fn read_rows(dir: &Path, db: &str) -> Result<Vec<StoredRow>> {
     let rows_path = dir.join(format!("{db}.history.json"));
     let text = std::fs::read_to_string(&rows_path).map_err(io(&rows_path))?;
-    serde_json::from_str(&text).map_err(|e| {
-        BackupError::NotABackup {
-            dir: dir.to_path_buf(),
-            reason: format!("`{}`: {e}", rows_path.display()),
-        }
-        .into()
+    serde_json::from_str(&text).map_err(|e| BackupError::NotABackup {
+        dir: dir.to_path_buf(),
+        reason: format!("`{}`: {e}", rows_path.display()),
     })
 }
 
@@ -268,7 +261,7 @@ pub(super) async fn load(
     let client = fleet.conninfo(placement)?.connect().await?;
     let server_major = crate::connect::server_version(&client)
         .await
-        .map_err(Error::sql("cannot read the server version"))?
+        .map_err(SqlError::with("cannot read the server version"))?
         .major();
     drop(client);
     let dump = dir.join(format!("{db}.dump"));
@@ -283,7 +276,7 @@ pub(super) async fn load(
         .collect();
     let spawn_err = |tool: &Tool| {
         let program = tool.path.display().to_string();
-        move |source| Error::Spawn { program, source }
+        move |source| BackupError::Spawn { program, source }
     };
     let mut restore = tokio::process::Command::new(&pg_restore.path)
         // The list travels through pg_restore's stdin (it reads the whole
@@ -349,13 +342,10 @@ pub(super) async fn load(
     let (fed_result, (), restore_text, psql_text) =
         tokio::join!(feed, feed_list, read_restore_err, read_psql_err);
     let psql_status = psql_child.wait().await.map_err(spawn_err(&psql))?;
-    let failure = |command: &str, stderr: String| -> Error {
-        BackupError::Tool {
-            database: db.clone(),
-            command: command.to_owned(),
-            stderr: stderr.trim().to_owned(),
-        }
-        .into()
+    let failure = |command: &str, stderr: String| BackupError::Tool {
+        database: db.clone(),
+        command: command.to_owned(),
+        stderr: stderr.trim().to_owned(),
     };
     match fed_result {
         Ok(status) if !status.success() => return Err(failure("pg_restore", restore_text)),
@@ -377,7 +367,7 @@ async fn list_without_schemas(placement: &Placement, tool: &Tool, dump: &Path) -
         .stdin(Stdio::null())
         .output()
         .await
-        .map_err(|source| Error::Spawn {
+        .map_err(|source| BackupError::Spawn {
             program: tool.path.display().to_string(),
             source,
         })?;
@@ -386,8 +376,7 @@ async fn list_without_schemas(placement: &Placement, tool: &Tool, dump: &Path) -
             database: placement.database.clone(),
             command: "pg_restore --list".into(),
             stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        }
-        .into());
+        });
     }
     let mut list = String::new();
     for line in String::from_utf8_lossy(&output.stdout).lines() {

@@ -183,10 +183,10 @@ impl Global {
     /// The workspace in the chosen env, without touching its servers (for commands
     /// that never connect: `graph`, `new`, `verify --offline`).
     fn open(&self) -> Result<Fleet, Error> {
-        Fleet::open(&OpenOptions {
+        Ok(Fleet::open(&OpenOptions {
             workspace: self.workspace.as_deref(),
             env: self.env.as_deref(),
-        })
+        })?)
     }
 
     /// [`Global::open`], with every embedded server of the env running: a stopped one
@@ -202,9 +202,10 @@ impl Global {
                 continue;
             }
             if self.no_start {
-                return Err(Error::NotRunning {
+                return Err(pgfleet::fleet::FleetError::NotRunning {
                     server: name.clone(),
-                });
+                }
+                .into());
             }
             if let StartOutcome::Started { port, initialized } = server.start().await? {
                 let how = if initialized {

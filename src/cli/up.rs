@@ -47,9 +47,10 @@ pub async fn run(global: &Global, out: &Output, args: &UpArgs) -> Result<u8, Err
                 .embedded(name)
                 .expect("an embedded endpoint has an embedded server");
             if global.no_start && !matches!(server.status()?, ServerStatus::Running { .. }) {
-                return Err(Error::NotRunning {
+                return Err(pgfleet::fleet::FleetError::NotRunning {
                     server: name.clone(),
-                });
+                }
+                .into());
             }
             let outcome = server.start().await?;
             let (port, state) = match outcome {

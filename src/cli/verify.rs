@@ -40,11 +40,12 @@ pub async fn run(global: &Global, out: &Output, args: &VerifyArgs) -> Result<u8,
         }
         for name in &args.databases {
             if !manifest.databases.contains_key(name) {
-                return Err(Error::UnknownDatabase {
+                return Err(pgfleet::fleet::FleetError::UnknownDatabase {
                     name: name.clone(),
                     suggestion: suggest(name, manifest.order.iter().map(String::as_str)),
                     known: manifest.order.clone(),
-                });
+                }
+                .into());
             }
         }
         let mut report = verify::verify_offline(&manifest, global.env.as_deref());

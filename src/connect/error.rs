@@ -198,6 +198,61 @@ pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
     out
 }
 
+/// A statement the server refused (or a query whose connection went away),
+/// with what pgfleet was doing: `cannot read the history of `app`: ...`.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}: {}", describe_sql_error(source))]
+pub struct SqlError {
+    pub context: String,
+    #[source]
+    pub source: tokio_postgres::Error,
+}
+
+impl SqlError {
+    /// For `map_err`: the error of a statement run while doing `context`.
+    pub(crate) fn with(
+        context: impl Into<String>,
+    ) -> impl FnOnce(tokio_postgres::Error) -> SqlError {
+        let context = context.into();
+        move |source| SqlError { context, source }
+    }
+
+    /// The server's own hint, if it gave one.
+    pub fn hint(&self) -> Option<String> {
+        self.source
+            .as_db_error()
+            .and_then(|d| d.hint())
+            .map(str::to_owned)
+    }
+}
+
+/// What a query that found its connection gone reports.
+pub const CONNECTION_LOST: &str = "the server closed the connection (was it stopped or restarted?)";
+
+/// Whether a described SQL error means the server went away: the connection
+/// closed, or the server's shutdown / crash recovery codes (class 57P).
+pub(crate) fn is_connection_lost(e: &tokio_postgres::Error) -> bool {
+    e.is_closed()
+        || e.as_db_error()
+            .is_some_and(|d| d.code().code().starts_with("57P"))
+}
+
+/// The server's message and detail, or the driver's own text.
+pub fn describe_sql_error(e: &tokio_postgres::Error) -> String {
+    let Some(db) = e.as_db_error() else {
+        if e.is_closed() {
+            // tokio-postgres says only "connection closed"; the server's own
+            // FATAL (e.g. shutdown) went to the connection task.
+            return CONNECTION_LOST.to_owned();
+        }
+        return chain(e);
+    };
+    match db.detail() {
+        Some(detail) => format!("{} ({detail})", db.message()),
+        None => db.message().to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,8 +21,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use error::ConnectError;
-pub(crate) use error::chain;
+pub(crate) use error::is_connection_lost;
+pub use error::{CONNECTION_LOST, ConnectError, SqlError, describe_sql_error};
 pub(crate) use parse::is_postgres_scheme;
 pub use quote::{quote_ident, quote_literal};
 pub(crate) use url::enc as url_encode;

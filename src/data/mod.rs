@@ -61,7 +61,10 @@ pub enum DataError {
     },
 
     #[error(transparent)]
-    Other(Box<crate::Error>),
+    Fleet(#[from] crate::fleet::FleetError),
+
+    #[error(transparent)]
+    Connect(#[from] crate::connect::ConnectError),
 }
 
 impl DataError {
@@ -70,16 +73,7 @@ impl DataError {
         DataError::Sql {
             db: db.to_owned(),
             context: context.to_owned(),
-            message: crate::error::describe_sql_error(&e),
-        }
-    }
-
-    /// 1, except for what wraps another area's error.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            DataError::Script(e) => e.exit_code(),
-            DataError::Other(e) => e.exit_code(),
-            _ => crate::error::exit::FAILED,
+            message: crate::connect::describe_sql_error(&e),
         }
     }
 
@@ -89,7 +83,8 @@ impl DataError {
             DataError::ForeignReference { referencing, .. } => Some(format!(
                 "pgfleet never truncates with CASCADE; drop or change the foreign key of `{referencing}`, or empty both by hand"
             )),
-            DataError::Other(e) => e.hint(),
+            DataError::Fleet(e) => e.hint(),
+            DataError::Connect(e) => e.hint(),
             DataError::AlreadySeeded { db, .. } => Some(format!(
                 "the rows are there from an earlier seed: `pgfleet clean {db}` empties its tables (or `pgfleet reset {db}` rebuilds it), then seed again"
             )),
@@ -101,20 +96,9 @@ impl DataError {
 impl From<MigrateError> for DataError {
     fn from(e: MigrateError) -> DataError {
         match e {
-            MigrateError::Other(inner) => DataError::Other(inner),
+            MigrateError::Fleet(e) => DataError::Fleet(e),
+            MigrateError::Connect(e) => DataError::Connect(e),
             other => DataError::Script(Box::new(other)),
         }
-    }
-}
-
-impl From<crate::Error> for DataError {
-    fn from(e: crate::Error) -> DataError {
-        DataError::Other(Box::new(e))
-    }
-}
-
-impl From<crate::connect::ConnectError> for DataError {
-    fn from(e: crate::connect::ConnectError) -> DataError {
-        DataError::Other(Box::new(e.into()))
     }
 }

@@ -20,8 +20,7 @@ use std::path::{Path, PathBuf};
 pub use style::styled_url;
 pub use update::{KeyChange, Updated, update};
 
-use crate::error::Result;
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, FleetError};
 use crate::manifest::{Manifest, Service, suggest};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,17 +51,15 @@ pub enum EnvFileError {
 
     #[error("the manifest declares no services")]
     NoServices,
+
+    /// Reaching a service's databases.
+    #[error(transparent)]
+    Fleet(#[from] FleetError),
 }
 
-impl EnvFileError {
-    /// 2 for what the manifest or command line got wrong, 1 for I/O.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            EnvFileError::Read { .. } | EnvFileError::Write { .. } => crate::error::exit::FAILED,
-            _ => crate::error::exit::USAGE,
-        }
-    }
+type Result<T, E = EnvFileError> = std::result::Result<T, E>;
 
+impl EnvFileError {
     pub fn hint(&self) -> Option<String> {
         match self {
             EnvFileError::MissingFolder { service, .. } => Some(format!(
@@ -84,6 +81,7 @@ impl EnvFileError {
                 "add `[services.NAME]` with `env_file = \"...\"` and `[services.NAME.vars]` to `pgfleet.toml`"
                     .into(),
             ),
+            EnvFileError::Fleet(e) => e.hint(),
             EnvFileError::Read { .. } | EnvFileError::Write { .. } => None,
         }
     }
@@ -152,7 +150,7 @@ fn keep_original(path: &Path) -> Result<Option<PathBuf>, EnvFileError> {
 /// The services named (all when `names` is empty), in name order.
 pub fn select<'a>(manifest: &'a Manifest, names: &[String]) -> Result<Vec<&'a Service>> {
     if manifest.services.is_empty() {
-        return Err(EnvFileError::NoServices.into());
+        return Err(EnvFileError::NoServices);
     }
     for name in names {
         if !manifest.services.contains_key(name) {
@@ -161,8 +159,7 @@ pub fn select<'a>(manifest: &'a Manifest, names: &[String]) -> Result<Vec<&'a Se
                 name: name.clone(),
                 suggestion: suggest(name, known.iter().map(String::as_str)),
                 known,
-            }
-            .into());
+            });
         }
     }
     Ok(manifest
@@ -181,13 +178,15 @@ pub fn write(fleet: &Fleet, names: &[String]) -> Result<Vec<FileReport>> {
         for (var, database) in &service.vars {
             // The manifest checked every service's databases; this only
             // guards against a topology built some other way.
-            let placement = fleet.topology.placement(database).ok_or_else(|| {
-                crate::Error::UnknownDatabase {
-                    name: database.clone(),
-                    suggestion: None,
-                    known: fleet.manifest.order.clone(),
-                }
-            })?;
+            let placement =
+                fleet
+                    .topology
+                    .placement(database)
+                    .ok_or_else(|| FleetError::UnknownDatabase {
+                        name: database.clone(),
+                        suggestion: None,
+                        known: fleet.manifest.order.clone(),
+                    })?;
             let info = fleet.conninfo(placement)?;
             wanted.push((var.clone(), styled_url(&info, placement, service.url_style)));
         }

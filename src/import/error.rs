@@ -63,20 +63,13 @@ pub enum ImportError {
     Sql { context: String, message: String },
 
     #[error(transparent)]
-    Other(Box<crate::Error>),
+    Fleet(#[from] crate::fleet::FleetError),
+
+    #[error(transparent)]
+    Connect(#[from] crate::connect::ConnectError),
 }
 
 impl ImportError {
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            ImportError::UnknownTable { .. } | ImportError::TimeZone(_) => {
-                crate::error::exit::USAGE
-            }
-            ImportError::Other(e) => e.exit_code(),
-            _ => crate::error::exit::FAILED,
-        }
-    }
-
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             ImportError::Source { .. } => {
@@ -103,21 +96,10 @@ impl ImportError {
             ImportError::Value { .. } => {
                 "fix the value in the SQLite file, or change the target column's type; nothing was imported".into()
             }
-            ImportError::Other(e) => return e.hint(),
+            ImportError::Fleet(e) => return e.hint(),
+            ImportError::Connect(e) => return e.hint(),
             ImportError::Sql { .. } => "the transaction was rolled back; nothing was imported".into(),
             ImportError::TimeZone(_) => return None,
         })
-    }
-}
-
-impl From<crate::Error> for ImportError {
-    fn from(e: crate::Error) -> ImportError {
-        ImportError::Other(Box::new(e))
-    }
-}
-
-impl From<crate::connect::ConnectError> for ImportError {
-    fn from(e: crate::connect::ConnectError) -> ImportError {
-        ImportError::Other(Box::new(e.into()))
     }
 }

@@ -76,7 +76,7 @@ pub async fn load(
     let target = table.target_sql.clone();
     let sql_error = |e: tokio_postgres::Error| ImportError::Sql {
         context: format!("cannot load `{target}`"),
-        message: crate::error::describe_sql_error(&e),
+        message: crate::connect::describe_sql_error(&e),
     };
     let sink = client
         .copy_in::<_, Bytes>(&statement)

@@ -185,7 +185,7 @@ fn sql(context: &str) -> impl FnOnce(tokio_postgres::Error) -> ImportError {
     let context = context.to_owned();
     move |e| ImportError::Sql {
         context,
-        message: crate::error::describe_sql_error(&e),
+        message: crate::connect::describe_sql_error(&e),
     }
 }
 

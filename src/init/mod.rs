@@ -55,15 +55,6 @@ pub enum InitError {
 }
 
 impl InitError {
-    pub fn exit_code(&self) -> u8 {
-        use crate::error::exit;
-        match self {
-            InitError::Exists { .. } => exit::REFUSED,
-            InitError::NotAFolder { .. } => exit::USAGE,
-            InitError::Write { .. } | InitError::SelfCheck { .. } => exit::FAILED,
-        }
-    }
-
     pub fn hint(&self) -> Option<String> {
         match self {
             InitError::Exists { .. } => Some(

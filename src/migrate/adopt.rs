@@ -15,8 +15,10 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::formats::{Folder, Format, Kind, Version};
 use super::history::{Row, RowKind, RowState};
+use crate::connect::SqlError;
 use crate::connect::{quote_ident, quote_literal};
-use crate::error::{Error, Result};
+
+type Result<T, E = SqlError> = std::result::Result<T, E>;
 use crate::topology::Placement;
 
 /// Migrations a peer table lists that `pgfleet.history` does not, as history
@@ -477,7 +479,7 @@ async fn cells(client: &Client, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
     let messages = client
         .simple_query(sql)
         .await
-        .map_err(Error::sql(format!("cannot read `{sql}`")))?;
+        .map_err(SqlError::with(format!("cannot read `{sql}`")))?;
     Ok(messages
         .into_iter()
         .filter_map(|m| match m {

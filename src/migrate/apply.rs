@@ -522,7 +522,7 @@ async fn apply_outside_transaction(
                 test_delay_before_claim_check().await;
                 let alive = history::claim_alive(client, note.as_deref())
                     .await
-                    .map_err(|e| MigrateError::Other(Box::new(e)))?;
+                    .map_err(MigrateError::Query)?;
                 // Gone may also mean finished just now: read the row again
                 // (a new statement, so a new snapshot) before calling it
                 // interrupted.
@@ -535,7 +535,7 @@ async fn apply_outside_transaction(
                             note.as_deref(),
                         )
                         .await
-                        .map_err(|e| MigrateError::Other(Box::new(e)))?,
+                        .map_err(MigrateError::Query)?,
                     )
                 } else {
                     None
@@ -642,7 +642,7 @@ async fn record_outside(
     if peer.is_empty() {
         return history::finish(client, target.db, migration.version.as_str(), Ok(ms))
             .await
-            .map_err(|e| MigrateError::Other(Box::new(e)));
+            .map_err(MigrateError::Query);
     }
     let recorded = async {
         client
@@ -651,7 +651,7 @@ async fn record_outside(
             .map_err(|e| MigrateError::sql(target.db, "cannot record the migration", e))?;
         history::finish(client, target.db, migration.version.as_str(), Ok(ms))
             .await
-            .map_err(|e| MigrateError::Other(Box::new(e)))?;
+            .map_err(MigrateError::Query)?;
         client
             .batch_execute(&format!("{peer}COMMIT"))
             .await
@@ -882,8 +882,8 @@ pub(crate) fn locate_error(
         return MigrateError::Sql {
             db: db.to_owned(),
             context: format!("`{}` failed", path.display()),
-            message: crate::error::describe_sql_error(e),
-            lost: crate::error::is_connection_lost(e),
+            message: crate::connect::describe_sql_error(e),
+            lost: crate::connect::is_connection_lost(e),
         };
     };
     let position = match db_error.position() {

@@ -13,8 +13,10 @@ use tokio_postgres::Client;
 use tokio_postgres::types::Type;
 
 use super::formats::{Folder, Format};
+use crate::connect::SqlError;
 use crate::connect::quote_literal;
-use crate::error::{Error, Result};
+
+type Result<T, E = SqlError> = std::result::Result<T, E>;
 
 /// Creates the schema and tables if missing. Runs under a transaction-scoped
 /// advisory lock so concurrent first runs do not race on `CREATE ... IF NOT
@@ -122,7 +124,7 @@ pub async fn exists(client: &Client) -> Result<bool> {
     let rows = client
         .query_typed("SELECT to_regclass('pgfleet.history') IS NOT NULL", &[])
         .await
-        .map_err(Error::sql("cannot look for pgfleet.history"))?;
+        .map_err(SqlError::with("cannot look for pgfleet.history"))?;
     Ok(rows.first().is_some_and(|r| r.get::<_, bool>(0)))
 }
 
@@ -143,7 +145,7 @@ pub async fn read_existing(client: &Client, db: &str) -> Result<Vec<Row>> {
             &[(&db, Type::TEXT)],
         )
         .await
-        .map_err(Error::sql(format!("cannot read the history of `{db}`")))?;
+        .map_err(SqlError::with(format!("cannot read the history of `{db}`")))?;
     let mut rows: Vec<Row> = rows.iter().map(to_row).collect();
     settle_dead_claims(client, db, &mut rows).await?;
     Ok(rows)
@@ -196,7 +198,7 @@ pub async fn reread_claim(
             &[(&db, Type::TEXT), (&version, Type::TEXT)],
         )
         .await
-        .map_err(Error::sql(format!("cannot read the history of `{db}`")))?;
+        .map_err(SqlError::with(format!("cannot read the history of `{db}`")))?;
     let row = found.first().map(to_row);
     Ok(match row {
         Some(r) if r.state == RowState::Running && r.error.as_deref() == note => {
@@ -260,7 +262,7 @@ pub async fn claim_alive(client: &Client, note: Option<&str>) -> Result<Option<b
             &[(&pid, Type::INT4), (&started, Type::TEXT)],
         )
         .await
-        .map_err(Error::sql("cannot look for the session running a migration"))?;
+        .map_err(SqlError::with("cannot look for the session running a migration"))?;
     Ok(Some(rows.first().is_some_and(|r| r.get::<_, bool>(0))))
 }
 
@@ -382,7 +384,7 @@ pub async fn finish(
             ],
         )
         .await
-        .map_err(Error::sql(format!("cannot record the end of `{version}` of `{db}`")))?;
+        .map_err(SqlError::with(format!("cannot record the end of `{version}` of `{db}`")))?;
     Ok(())
 }
 
@@ -468,7 +470,7 @@ pub async fn upgrade(
                 &[(&db, Type::TEXT), (old, Type::TEXT), (new, Type::TEXT)],
             )
             .await
-            .map_err(Error::sql(format!(
+            .map_err(SqlError::with(format!(
                 "cannot record `{old}` of `{db}` as `{new}`"
             )))?;
     }

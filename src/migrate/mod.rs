@@ -179,7 +179,14 @@ pub enum MigrateError {
     },
 
     #[error(transparent)]
-    Other(Box<crate::Error>),
+    Fleet(#[from] crate::fleet::FleetError),
+
+    #[error(transparent)]
+    Connect(#[from] crate::connect::ConnectError),
+
+    /// A query of pgfleet's or a peer's history table that the server refused.
+    #[error(transparent)]
+    Query(#[from] crate::connect::SqlError),
 }
 
 fn script_message(path: &std::path::Path, line_offset: usize, source: &ScriptError) -> String {
@@ -195,8 +202,8 @@ impl MigrateError {
         MigrateError::Sql {
             db: db.to_owned(),
             context: context.to_owned(),
-            message: crate::error::describe_sql_error(&e),
-            lost: crate::error::is_connection_lost(&e),
+            message: crate::connect::describe_sql_error(&e),
+            lost: crate::connect::is_connection_lost(&e),
         }
     }
 
@@ -215,24 +222,6 @@ impl MigrateError {
                 reason,
             },
             None => e.into(),
-        }
-    }
-
-    /// Exit code: 2 for folders that cannot be read as migrations (fix the
-    /// manifest or the files), 1 for everything that failed while running.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            // An Atlas folder whose files changed under its `atlas.sum` is an edited
-            // file: a refused run, like any other edited migration (SPEC).
-            MigrateError::Format {
-                source: FormatError::SumMismatch { .. },
-                ..
-            } => crate::error::exit::FAILED,
-            MigrateError::Format { .. } | MigrateError::DuplicateAcrossFolders { .. } => {
-                crate::error::exit::USAGE
-            }
-            MigrateError::Other(e) => e.exit_code(),
-            _ => crate::error::exit::FAILED,
         }
     }
 
@@ -282,21 +271,11 @@ impl MigrateError {
             MigrateError::PeerTable { db, .. } => Some(format!(
                 "set `peer_history = \"read\"` on `[databases.{db}]` (or its folder) in pgfleet.toml: pgfleet then only reads that table and never writes it"
             )),
-            MigrateError::Other(e) => e.hint(),
+            MigrateError::Fleet(e) => e.hint(),
+            MigrateError::Connect(e) => e.hint(),
+            MigrateError::Query(e) => e.hint(),
             _ => None,
         }
-    }
-}
-
-impl From<crate::Error> for MigrateError {
-    fn from(e: crate::Error) -> MigrateError {
-        MigrateError::Other(Box::new(e))
-    }
-}
-
-impl From<crate::connect::ConnectError> for MigrateError {
-    fn from(e: crate::connect::ConnectError) -> MigrateError {
-        MigrateError::Other(Box::new(e.into()))
     }
 }
 

@@ -50,7 +50,7 @@ pub fn verify_offline(manifest: &Manifest, env: Option<&str>) -> VerifyReport {
                 )
             }
             Err(e @ ManifestError::MissingVariable { .. }) => {
-                let names = missing_variables(manifest, env, &e);
+                let names = topology::missing_variables(manifest, env, &e);
                 Check::new(
                     "-",
                     check,
@@ -122,44 +122,6 @@ pub fn verify_offline(manifest: &Manifest, env: Option<&str>) -> VerifyReport {
         unreachable: false,
         checks,
     }
-}
-
-/// Every variable `env` needs and does not have, starting with the one
-/// `first` names: the manifest is resolved again with a stand-in for each
-/// one found, until it resolves or fails for another reason.
-pub(crate) fn missing_variables(
-    manifest: &Manifest,
-    env: &str,
-    first: &ManifestError,
-) -> Vec<String> {
-    let ManifestError::MissingVariable { name, .. } = first else {
-        return Vec::new();
-    };
-    let mut names = vec![name.clone()];
-    let mut vars: std::collections::BTreeMap<String, String> = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect();
-    // One more round than there are `${`s in the file is always enough.
-    for _ in 0..=manifest_text_refs(manifest) {
-        for n in &names {
-            vars.insert(n.clone(), crate::manifest::stand_in(n).to_owned());
-        }
-        let Ok(again) = crate::manifest::load_with(&manifest.path, vars.clone()) else {
-            break;
-        };
-        match topology::resolve(&again, env) {
-            Err(ManifestError::MissingVariable { name, .. }) if !names.contains(&name) => {
-                names.push(name);
-            }
-            _ => break,
-        }
-    }
-    names
-}
-
-/// How many `${` the manifest file holds.
-fn manifest_text_refs(manifest: &Manifest) -> usize {
-    std::fs::read_to_string(&manifest.path).map_or(0, |t| t.matches("${").count())
 }
 
 /// Reads every folder of `db` and splits every script, as `migrate` would.
