@@ -204,7 +204,13 @@ pub async fn create(fleet: &Fleet, placements: &[&Placement]) -> Result<CreateRe
 /// Drops what `placements` own: a physical database when every logical
 /// database placed in it is being dropped, otherwise only their schemas and
 /// their rows in `pgfleet.history`.
-pub async fn drop(fleet: &Fleet, placements: &[&Placement]) -> Result<DropReport> {
+/// `permit`: the safety rule said yes for this env ([`crate::safety::check`]).
+pub async fn drop(
+    fleet: &Fleet,
+    permit: &crate::safety::Permit,
+    placements: &[&Placement],
+) -> Result<DropReport> {
+    debug_assert!(permit.covers(&fleet.topology), "a permit for another env");
     let selected: BTreeSet<&str> = placements.iter().map(|p| p.database.as_str()).collect();
     let mut report = DropReport::default();
     let mut whole: BTreeMap<&str, Vec<&str>> = BTreeMap::new();

@@ -43,9 +43,66 @@ impl fmt::Display for Destructive {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Not a protected env: go ahead.
-    Allowed,
+    Allowed(Permit),
     /// Protected, and `--allow-protected` was given: ask first (unless `--yes`).
-    Confirm { question: String },
+    Confirm(Pending),
+}
+
+/// Leave to run destructive operations in one env. Only [`check`] makes one (for an env
+/// that is not protected), or [`Pending::confirmed`] (a protected env, with
+/// `--allow-protected`, once someone said yes); every destructive library function
+/// (`provision::drop`, `data::clean::clean`, `data::seed::seed`, `backup::restore`,
+/// `import::import_sqlite`, `migrate::ops::rollback`, `envfile::write`) takes one, so a
+/// library caller cannot skip the rule.
+///
+/// It cannot be made by hand:
+///
+/// ```compile_fail,E0451
+/// let permit = pgfleet::safety::Permit { env: "prod".to_owned() };
+/// ```
+///
+/// and a destructive function cannot be called without one:
+///
+/// ```compile_fail,E0061
+/// async fn drop_all(fleet: &pgfleet::fleet::Fleet) {
+///     let _ = pgfleet::provision::drop(fleet, &[]).await;
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permit {
+    env: String,
+}
+
+impl Permit {
+    /// The env this permit is for.
+    pub fn env(&self) -> &str {
+        &self.env
+    }
+
+    /// Whether this permit was given for `topology`'s env: destructive functions check
+    /// it before they touch anything.
+    pub fn covers(&self, topology: &Topology) -> bool {
+        self.env == topology.env
+    }
+}
+
+/// A protected env's verdict, waiting for someone to say yes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    question: String,
+    permit: Permit,
+}
+
+impl Pending {
+    /// The question to ask.
+    pub fn question(&self) -> &str {
+        &self.question
+    }
+
+    /// Someone said yes (or `--yes` was given): the permit.
+    pub fn confirmed(self) -> Permit {
+        self.permit
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -104,16 +161,20 @@ pub fn check(
     operation: Destructive,
     allow_protected: bool,
 ) -> Result<Verdict, Refusal> {
+    let permit = Permit {
+        env: topology.env.clone(),
+    };
     match (&topology.protected, allow_protected) {
-        (None, _) => Ok(Verdict::Allowed),
+        (None, _) => Ok(Verdict::Allowed(permit)),
         (Some(reason), false) => Err(Refusal::Protected {
             operation,
             env: topology.env.clone(),
             reason: reason.clone(),
         }),
-        (Some(_), true) => Ok(Verdict::Confirm {
+        (Some(_), true) => Ok(Verdict::Confirm(Pending {
             question: format!("Run `{operation}` in protected env `{}`?", topology.env),
-        }),
+            permit,
+        })),
     }
 }
 

@@ -33,15 +33,18 @@ pub struct Restored {
 }
 
 /// Restores the databases `names` (all when empty) of a verified backup into
-/// the fleet's env.
+/// the fleet's env. `permit`: the safety rule said yes for this env
+/// ([`crate::safety::check`]).
 pub async fn restore(
     fleet: &Fleet,
+    permit: &crate::safety::Permit,
     dir: &Path,
     manifest: &BackupManifest,
     names: &[String],
     options: RestoreOptions,
     progress: &(dyn Fn(&Restored) + Sync),
 ) -> Result<Vec<Restored>> {
+    debug_assert!(permit.covers(&fleet.topology), "a permit for another env");
     fleet.select(names, false)?;
     let known: Vec<String> = manifest
         .databases

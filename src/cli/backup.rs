@@ -177,7 +177,7 @@ pub async fn run_restore(global: &Global, out: &Output, args: &RestoreArgs) -> R
     }
     let fleet = global.open_running(out).await?;
     let targets = fleet.select(&args.databases, false)?;
-    super::drop::confirm(
+    let permit = super::drop::confirm(
         global,
         out,
         &fleet.topology,
@@ -197,6 +197,7 @@ pub async fn run_restore(global: &Global, out: &Output, args: &RestoreArgs) -> R
     // Each database is reported once, in the summary below.
     let restored = backup::restore(
         &fleet,
+        &permit,
         &args.dir,
         &manifest,
         &args.databases,

@@ -33,7 +33,7 @@ pub struct CleanArgs {
 pub async fn run(global: &Global, out: &Output, args: &CleanArgs) -> Result<u8, Error> {
     let fleet = global.open_running(out).await?;
     let selected = fleet.select(&args.databases, false)?;
-    confirm(
+    let permit = confirm(
         global,
         out,
         &fleet.topology,
@@ -45,7 +45,7 @@ pub async fn run(global: &Global, out: &Output, args: &CleanArgs) -> Result<u8, 
         },
     )?;
     super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
-    let report = clean::clean(&fleet, &selected).await;
+    let report = clean::clean(&fleet, &permit, &selected).await;
     if out.json {
         out.json(&InEnv {
             env: &fleet.topology.env,

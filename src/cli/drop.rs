@@ -4,7 +4,7 @@ use clap::Args;
 use pgfleet::Error;
 use pgfleet::fleet::Fleet;
 use pgfleet::provision::{self, Dropped};
-use pgfleet::safety::{self, Destructive, Extent, Refusal, Verdict};
+use pgfleet::safety::{self, Destructive, Extent, Permit, Refusal, Verdict};
 use pgfleet::topology::Placement;
 
 use super::json::InEnv;
@@ -30,7 +30,7 @@ pub struct DropArgs {
 pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, Error> {
     let fleet = global.open_running(out).await?;
     let selected = fleet.select(&args.databases, false)?;
-    confirm(
+    let permit = confirm(
         global,
         out,
         &fleet.topology,
@@ -42,7 +42,7 @@ pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, E
         },
     )?;
     super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
-    let report = provision::drop(&fleet, &selected).await?;
+    let report = provision::drop(&fleet, &permit, &selected).await?;
     if out.json {
         out.json(&InEnv {
             env: &fleet.topology.env,
@@ -100,18 +100,19 @@ pub struct Intent<'a> {
 }
 
 /// Applies the safety rule: refuse, or ask (listing what each database
-/// loses), or go ahead.
+/// loses), or go ahead; the permit the destructive library call takes.
 pub fn confirm(
     global: &Global,
     out: &Output,
     topology: &pgfleet::topology::Topology,
     intent: &Intent<'_>,
-) -> Result<(), Error> {
+) -> Result<Permit, Error> {
     let operation = intent.operation;
     match safety::check(topology, operation, intent.allow_protected)? {
-        Verdict::Allowed => Ok(()),
-        Verdict::Confirm { .. } if global.yes => Ok(()),
-        Verdict::Confirm { question } => {
+        Verdict::Allowed(permit) => Ok(permit),
+        Verdict::Confirm(pending) if global.yes => Ok(pending.confirmed()),
+        Verdict::Confirm(pending) => {
+            let question = pending.question().to_owned();
             let effects = safety::effects(topology, operation, intent.selected, intent.extent);
             let asked = format!(
                 "`{operation}` in protected env `{}` changes these databases:{}\n{question}",
@@ -119,7 +120,7 @@ pub fn confirm(
                 safety::effect_lines(&effects)
             );
             match out.confirm(&asked) {
-                Some(true) => Ok(()),
+                Some(true) => Ok(pending.confirmed()),
                 Some(false) => Err(Refusal::Declined { operation }.into()),
                 None => Err(Refusal::Unconfirmed {
                     operation,

@@ -53,7 +53,7 @@ pub async fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Er
         databases.sort();
         databases.dedup();
         let selected = fleet.select(&databases, false)?;
-        super::drop::confirm(
+        let permit = super::drop::confirm(
             global,
             out,
             &fleet.topology,
@@ -64,7 +64,7 @@ pub async fn run(global: &Global, out: &Output, args: &EnvArgs) -> Result<u8, Er
                 extent: Extent::Whole,
             },
         )?;
-        let reports = envfile::write(&fleet, &args.names)?;
+        let reports = envfile::write(&fleet, &permit, &args.names)?;
         render_reports(&fleet, out, &reports);
         return Ok(0);
     }

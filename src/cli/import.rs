@@ -60,7 +60,7 @@ pub async fn run(global: &Global, out: &Output, command: &ImportCommand) -> Resu
     let ImportCommand::Sqlite(args) = command;
     let fleet = global.open_running(out).await?;
     let selected = fleet.select(std::slice::from_ref(&args.into), false)?;
-    confirm(
+    let permit = confirm(
         global,
         out,
         &fleet.topology,
@@ -123,7 +123,7 @@ pub async fn run(global: &Global, out: &Output, command: &ImportCommand) -> Resu
             }
         }
     });
-    let result = import::import_sqlite(&fleet, placement, &options, progress).await;
+    let result = import::import_sqlite(&fleet, &permit, placement, &options, progress).await;
     if let Ok(mut slot) = bar.lock()
         && let Some(b) = slot.take()
     {

@@ -34,7 +34,7 @@ pub struct ResetArgs {
 pub async fn run(global: &Global, out: &Output, args: &ResetArgs) -> Result<u8, Error> {
     let fleet = Arc::new(global.open_running(out).await?);
     let selected = fleet.select(&args.databases, false)?;
-    confirm(
+    let permit = confirm(
         global,
         out,
         &fleet.topology,
@@ -46,7 +46,7 @@ pub async fn run(global: &Global, out: &Output, args: &ResetArgs) -> Result<u8, 
         },
     )?;
     super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
-    let dropped = provision::drop(&fleet, &selected).await?;
+    let dropped = provision::drop(&fleet, &permit, &selected).await?;
     let created = provision::create(&fleet, &selected).await?;
     let quiet: Progress = Arc::new(|_| {});
     let options = MigrateOptions::default();
@@ -54,7 +54,7 @@ pub async fn run(global: &Global, out: &Output, args: &ResetArgs) -> Result<u8, 
     let seeded = if migrated.failed() {
         None
     } else {
-        Some(seed::seed(&fleet, &selected).await)
+        Some(seed::seed(&fleet, &permit, &selected).await)
     };
     let failed = migrated.failed() || seeded.as_ref().is_some_and(seed::SeedReport::failed);
     if out.json {

@@ -40,7 +40,7 @@ pub async fn run(global: &Global, out: &Output, args: &RollbackArgs) -> Result<u
         Some(version) => Extent::MigrationsAfter(version),
         None => Extent::LastMigrations(args.count.unwrap_or(1)),
     };
-    super::drop::confirm(
+    let permit = super::drop::confirm(
         global,
         out,
         &fleet.topology,
@@ -56,7 +56,7 @@ pub async fn run(global: &Global, out: &Output, args: &RollbackArgs) -> Result<u
         Some(v) => RollbackTo::Version(v.clone()),
         None => RollbackTo::Count(args.count.unwrap_or(1)),
     };
-    let done = ops::rollback(&fleet, placement, &to).await?;
+    let done = ops::rollback(&fleet, &permit, placement, &to).await?;
     if out.json {
         out.json(&super::json::Rollback {
             database: &args.database,

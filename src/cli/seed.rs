@@ -33,7 +33,7 @@ pub struct SeedArgs {
 pub async fn run(global: &Global, out: &Output, args: &SeedArgs) -> Result<u8, Error> {
     let fleet = global.open_running(out).await?;
     let selected = fleet.select(&args.databases, false)?;
-    confirm(
+    let permit = confirm(
         global,
         out,
         &fleet.topology,
@@ -45,7 +45,7 @@ pub async fn run(global: &Global, out: &Output, args: &SeedArgs) -> Result<u8, E
         },
     )?;
     super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
-    let report = seed::seed(&fleet, &selected).await;
+    let report = seed::seed(&fleet, &permit, &selected).await;
     if out.json {
         warn_ignored(out, &fleet, &report);
         out.json(&InEnv {

@@ -8,7 +8,7 @@ use pgfleet::data::seed::{self, SeedReport};
 use pgfleet::fleet::Fleet;
 use pgfleet::migrate::run::{FleetReport, Outcome};
 use pgfleet::provision::{self, CreateReport};
-use pgfleet::safety::{self, Destructive};
+use pgfleet::safety::{self, Destructive, Verdict};
 use pgfleet::server::{ServerStatus, StartOutcome};
 use pgfleet::topology::Endpoint;
 
@@ -164,17 +164,22 @@ async fn seed_fresh(
     if wanted.is_empty() {
         return (None, Vec::new());
     }
-    if let Err(refusal) = safety::check(&fleet.topology, Destructive::Seed, false) {
-        let names: Vec<String> = wanted.iter().map(|p| p.database.clone()).collect();
-        out.warn(&format!(
-            "seeds skipped for {}: {refusal}",
-            names
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        return (None, names);
-    }
-    (Some(seed::seed(fleet, &wanted).await), Vec::new())
+    // `up` never asks: without `--allow-protected` a protected env is refused outright.
+    let refusal = match safety::check(&fleet.topology, Destructive::Seed, false) {
+        Ok(Verdict::Allowed(permit)) => {
+            return (Some(seed::seed(fleet, &permit, &wanted).await), Vec::new());
+        }
+        Ok(Verdict::Confirm(pending)) => pending.question().to_owned(),
+        Err(refusal) => refusal.to_string(),
+    };
+    let names: Vec<String> = wanted.iter().map(|p| p.database.clone()).collect();
+    out.warn(&format!(
+        "seeds skipped for {}: {refusal}",
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    (None, names)
 }

@@ -51,7 +51,13 @@ impl CleanReport {
 
 /// Cleans `placements` one after another; the first failure stops the run
 /// (the databases cleaned before it stay clean).
-pub async fn clean(fleet: &Fleet, placements: &[&Placement]) -> CleanReport {
+/// `permit`: the safety rule said yes for this env ([`crate::safety::check`]).
+pub async fn clean(
+    fleet: &Fleet,
+    permit: &crate::safety::Permit,
+    placements: &[&Placement],
+) -> CleanReport {
+    debug_assert!(permit.covers(&fleet.topology), "a permit for another env");
     let mut report = CleanReport::default();
     for placement in placements {
         let mut cleaned = Cleaned {

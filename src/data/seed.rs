@@ -78,7 +78,13 @@ impl SeedReport {
 /// Seeds `placements` one after another, in the order given (dependency
 /// order from `Fleet::select`). The first failure stops the run; the
 /// databases after it are reported as not started.
-pub async fn seed(fleet: &Fleet, placements: &[&Placement]) -> SeedReport {
+/// `permit`: the safety rule said yes for this env ([`crate::safety::check`]).
+pub async fn seed(
+    fleet: &Fleet,
+    permit: &crate::safety::Permit,
+    placements: &[&Placement],
+) -> SeedReport {
+    debug_assert!(permit.covers(&fleet.topology), "a permit for another env");
     let mut report = SeedReport::default();
     let mut failed = false;
     for placement in placements {

@@ -170,8 +170,14 @@ pub fn select<'a>(manifest: &'a Manifest, names: &[String]) -> Result<Vec<&'a Se
 }
 
 /// Writes the `.env` file of every service named (all when `names` is
-/// empty) with the fleet's env's URLs.
-pub fn write(fleet: &Fleet, names: &[String]) -> Result<Vec<FileReport>> {
+/// empty) with the fleet's env's URLs. `permit`: the safety rule said yes for this env
+/// ([`crate::safety::check`]).
+pub fn write(
+    fleet: &Fleet,
+    permit: &crate::safety::Permit,
+    names: &[String],
+) -> Result<Vec<FileReport>> {
+    debug_assert!(permit.covers(&fleet.topology), "a permit for another env");
     let mut planned = Vec::new();
     for service in select(&fleet.manifest, names)? {
         let mut wanted = Vec::with_capacity(service.vars.len());

@@ -116,13 +116,16 @@ impl ImportReport {
     }
 }
 
-/// Imports `options.file` into `placement`'s database.
+/// Imports `options.file` into `placement`'s database. `permit`: the safety rule said
+/// yes for this env ([`crate::safety::check`]).
 pub async fn import_sqlite(
     fleet: &Fleet,
+    permit: &crate::safety::Permit,
     placement: &Placement,
     options: &ImportOptions,
     progress: Progress,
 ) -> Result<ImportReport, ImportError> {
+    debug_assert!(permit.covers(&fleet.topology), "a permit for another env");
     let zone = match &options.timezone {
         None => Zone::Utc,
         Some(name) => Zone::parse(name).ok_or_else(|| ImportError::TimeZone(name.clone()))?,

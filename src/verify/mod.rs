@@ -26,8 +26,8 @@ use crate::migrate::ops;
 use crate::topology::Placement;
 
 pub use offline::verify_offline;
-pub use references::{Orphans, reference_name};
 use references::verify_references;
+pub use references::{Orphans, reference_name};
 
 /// SQLSTATE 3D000: the database does not exist.
 const INVALID_CATALOG_NAME: &str = "3D000";

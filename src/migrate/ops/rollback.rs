@@ -28,12 +28,15 @@ pub struct RolledBack {
 
 /// Runs the down scripts recorded at apply time, newest first, each with the
 /// deletion of its history row in one transaction. Refuses before changing
-/// anything when one of them has no down script.
+/// anything when one of them has no down script. `permit`: the safety rule said yes for
+/// this env ([`crate::safety::check`]).
 pub async fn rollback(
     fleet: &Fleet,
+    permit: &crate::safety::Permit,
     placement: &Placement,
     to: &RollbackTo,
 ) -> Result<Vec<RolledBack>, MigrateError> {
+    debug_assert!(permit.covers(&fleet.topology), "a permit for another env");
     let db = placement.database.as_str();
     let folders = load_folders(&fleet.manifest, &fleet.manifest.databases[db])?;
     let client = connect_existing(fleet, placement).await?;
