@@ -61,12 +61,8 @@ pub struct RestoreArgs {
     /// Restore into a scratch database and compare with the backup instead (exit 3 on a difference)
     #[arg(long, conflicts_with_all = ["clean", "backup_first"])]
     pub check: bool,
-    /// Allow this in a protected env (you are still asked to confirm unless --yes)
-    #[arg(long)]
-    pub allow_protected: bool,
-    /// Back up the databases this touches first, into `.pgfleet/backups/`
-    #[arg(long)]
-    pub backup_first: bool,
+    #[command(flatten)]
+    pub guard: super::drop::Guard,
     /// Databases restored at once [default: number of cores]
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -183,13 +179,13 @@ pub async fn run_restore(global: &Global, out: &Output, args: &RestoreArgs) -> R
         &fleet.topology,
         &super::drop::Intent {
             operation: Destructive::Restore,
-            allow_protected: args.allow_protected,
+            allow_protected: args.guard.allow_protected,
             selected: &targets,
             extent: Extent::Restore { clean: args.clean },
         },
     )?;
     let manifest = backup::verify(&args.dir)?;
-    super::drop::backup_first(out, &fleet, &targets, args.backup_first).await?;
+    super::drop::backup_first(out, &fleet, &targets, args.guard.backup_first).await?;
     let options = RestoreOptions {
         clean: args.clean,
         jobs: args.jobs.unwrap_or_else(default_jobs),

@@ -22,12 +22,8 @@ database is cleaned in one transaction. Refused in a protected env unless
 pub struct CleanArgs {
     /// Logical databases to clean [default: all]
     pub databases: Vec<String>,
-    /// Allow this in a protected env (you are still asked to confirm unless --yes)
-    #[arg(long)]
-    pub allow_protected: bool,
-    /// Back up the databases this touches first, into `.pgfleet/backups/`
-    #[arg(long)]
-    pub backup_first: bool,
+    #[command(flatten)]
+    pub guard: super::drop::Guard,
 }
 
 pub async fn run(global: &Global, out: &Output, args: &CleanArgs) -> Result<u8, Error> {
@@ -39,12 +35,12 @@ pub async fn run(global: &Global, out: &Output, args: &CleanArgs) -> Result<u8, 
         &fleet.topology,
         &Intent {
             operation: Destructive::Clean,
-            allow_protected: args.allow_protected,
+            allow_protected: args.guard.allow_protected,
             selected: &selected,
             extent: Extent::Whole,
         },
     )?;
-    super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
+    super::drop::backup_first(out, &fleet, &selected, args.guard.backup_first).await?;
     let report = clean::clean(&fleet, &permit, &selected).await;
     if out.json {
         out.json(&InEnv {

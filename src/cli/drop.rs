@@ -19,12 +19,8 @@ use super::{Global, Output};
 pub struct DropArgs {
     /// Logical databases to drop [default: all]
     pub databases: Vec<String>,
-    /// Allow this in a protected env (you are still asked to confirm unless --yes)
-    #[arg(long)]
-    pub allow_protected: bool,
-    /// Back up the databases this touches first, into `.pgfleet/backups/`
-    #[arg(long)]
-    pub backup_first: bool,
+    #[command(flatten)]
+    pub guard: super::drop::Guard,
 }
 
 pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, Error> {
@@ -36,12 +32,12 @@ pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, E
         &fleet.topology,
         &Intent {
             operation: Destructive::Drop,
-            allow_protected: args.allow_protected,
+            allow_protected: args.guard.allow_protected,
             selected: &selected,
             extent: Extent::Whole,
         },
     )?;
-    super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
+    super::drop::backup_first(out, &fleet, &selected, args.guard.backup_first).await?;
     let report = provision::drop(&fleet, &permit, &selected).await?;
     if out.json {
         out.json(&InEnv {
@@ -88,6 +84,17 @@ pub async fn run(global: &Global, out: &Output, args: &DropArgs) -> Result<u8, E
         });
     }
     Ok(0)
+}
+
+/// `--allow-protected` and `--backup-first`, the same on every destructive command.
+#[derive(Debug, clap::Args)]
+pub struct Guard {
+    /// Allow this in a protected env (you are still asked to confirm unless --yes)
+    #[arg(long)]
+    pub allow_protected: bool,
+    /// Back up the databases this touches first, into `.pgfleet/backups/`
+    #[arg(long)]
+    pub backup_first: bool,
 }
 
 /// What a destructive command is about to do: the operation, the databases

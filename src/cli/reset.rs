@@ -23,12 +23,8 @@ Refused in a protected env unless --allow-protected.")]
 pub struct ResetArgs {
     /// Logical databases to reset [default: all]
     pub databases: Vec<String>,
-    /// Allow this in a protected env (you are still asked to confirm unless --yes)
-    #[arg(long)]
-    pub allow_protected: bool,
-    /// Back up the databases this touches first, into `.pgfleet/backups/`
-    #[arg(long)]
-    pub backup_first: bool,
+    #[command(flatten)]
+    pub guard: super::drop::Guard,
 }
 
 pub async fn run(global: &Global, out: &Output, args: &ResetArgs) -> Result<u8, Error> {
@@ -40,12 +36,12 @@ pub async fn run(global: &Global, out: &Output, args: &ResetArgs) -> Result<u8, 
         &fleet.topology,
         &Intent {
             operation: Destructive::Reset,
-            allow_protected: args.allow_protected,
+            allow_protected: args.guard.allow_protected,
             selected: &selected,
             extent: Extent::Whole,
         },
     )?;
-    super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
+    super::drop::backup_first(out, &fleet, &selected, args.guard.backup_first).await?;
     let dropped = provision::drop(&fleet, &permit, &selected).await?;
     let created = provision::create(&fleet, &selected).await?;
     let quiet: Progress = Arc::new(|_| {});

@@ -24,12 +24,8 @@ pub struct RollbackArgs {
     /// Undo every migration newer than this version
     #[arg(long, value_name = "VERSION")]
     pub to: Option<String>,
-    /// Allow this in a protected env (you are still asked to confirm unless --yes)
-    #[arg(long)]
-    pub allow_protected: bool,
-    /// Back up the databases this touches first, into `.pgfleet/backups/`
-    #[arg(long)]
-    pub backup_first: bool,
+    #[command(flatten)]
+    pub guard: super::drop::Guard,
 }
 
 pub async fn run(global: &Global, out: &Output, args: &RollbackArgs) -> Result<u8, Error> {
@@ -46,12 +42,12 @@ pub async fn run(global: &Global, out: &Output, args: &RollbackArgs) -> Result<u
         &fleet.topology,
         &super::drop::Intent {
             operation: Destructive::Rollback,
-            allow_protected: args.allow_protected,
+            allow_protected: args.guard.allow_protected,
             selected: &selected,
             extent,
         },
     )?;
-    super::drop::backup_first(out, &fleet, &[placement], args.backup_first).await?;
+    super::drop::backup_first(out, &fleet, &[placement], args.guard.backup_first).await?;
     let to = match &args.to {
         Some(v) => RollbackTo::Version(v.clone()),
         None => RollbackTo::Count(args.count.unwrap_or(1)),

@@ -22,12 +22,8 @@ committed. Refused in a protected env unless --allow-protected.")]
 pub struct SeedArgs {
     /// Logical databases to seed [default: all]
     pub databases: Vec<String>,
-    /// Allow this in a protected env (you are still asked to confirm unless --yes)
-    #[arg(long)]
-    pub allow_protected: bool,
-    /// Back up the databases this touches first, into `.pgfleet/backups/`
-    #[arg(long)]
-    pub backup_first: bool,
+    #[command(flatten)]
+    pub guard: super::drop::Guard,
 }
 
 pub async fn run(global: &Global, out: &Output, args: &SeedArgs) -> Result<u8, Error> {
@@ -39,12 +35,12 @@ pub async fn run(global: &Global, out: &Output, args: &SeedArgs) -> Result<u8, E
         &fleet.topology,
         &Intent {
             operation: Destructive::Seed,
-            allow_protected: args.allow_protected,
+            allow_protected: args.guard.allow_protected,
             selected: &selected,
             extent: Extent::Whole,
         },
     )?;
-    super::drop::backup_first(out, &fleet, &selected, args.backup_first).await?;
+    super::drop::backup_first(out, &fleet, &selected, args.guard.backup_first).await?;
     let report = seed::seed(&fleet, &permit, &selected).await;
     if out.json {
         warn_ignored(out, &fleet, &report);
