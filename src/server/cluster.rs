@@ -369,29 +369,40 @@ impl EmbeddedServer {
     }
 
     /// [`Self::live_postmaster`], looking again for up to a second while
-    /// `postmaster.pid` exists but does not read as a live server: PostgreSQL creates
-    /// the file and then writes it, and rewrites it as its state changes, so a read can
-    /// fall between two steps.
+    /// `postmaster.pid` exists but holds no pid yet: PostgreSQL creates the file and
+    /// then writes it in one go, so a read can fall between the two. A file that names
+    /// a pid is settled: alive and ours, or stale (no waiting for a crashed server's).
     fn settled_postmaster(&self) -> Result<Option<PostmasterPid>, ServerError> {
         for _ in 0..20 {
-            if let Some(pm) = self.live_postmaster()? {
-                return Ok(Some(pm));
-            }
-            if !self.pid_file().exists() {
-                return Ok(None);
+            match self.pid_file_text()? {
+                None => return Ok(None),
+                Some(text) => {
+                    if let Some(pm) = parse_postmaster_pid(&text) {
+                        return Ok(
+                            Some(pm).filter(|pm| is_our_postmaster(pm.pid, &self.data_dir()))
+                        );
+                    }
+                }
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         self.live_postmaster()
     }
 
+    /// The text of `postmaster.pid`; `None` when there is none.
+    fn pid_file_text(&self) -> Result<Option<String>, ServerError> {
+        let path = self.pid_file();
+        match std::fs::read_to_string(&path) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(path)(e)),
+        }
+    }
+
     /// `postmaster.pid` when its pid is alive and is this cluster's postmaster.
     fn live_postmaster(&self) -> Result<Option<PostmasterPid>, ServerError> {
-        let path = self.pid_file();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err(path)(e)),
+        let Some(text) = self.pid_file_text()? else {
+            return Ok(None);
         };
         Ok(parse_postmaster_pid(&text).filter(|pm| is_our_postmaster(pm.pid, &self.data_dir())))
     }
